@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ExecEvents
+
+/// The argv of one execution, collected from its EXECVE records: `argc=N a0="ls" a1=2D6C …`,
+/// long arguments split as `a1_len=40000 a1[0]=… a1[1]=…`, and one event's arguments spread over
+/// several records (possibly out of order).
+struct ExecveArguments {
+    /// `argc` from the first EXECVE record; nil until it is seen.
+    private(set) var declaredCount: Int?
+    private var arguments: [[UInt8]] = []
+    /// Chunks of split arguments, by argument index: (chunk index, bytes).
+    private var chunks: [Int: [(Int, [UInt8])]] = [:]
+    /// Fields that could not be read (bad index, bad hex), for the malformed count.
+    private(set) var malformedFields = 0
+
+    /// More arguments than the kernel can pass (MAX_ARG_STRLEN/MAX_ARG_STRINGS bound them far
+    /// below this): an index beyond it is a malformed field, not a reason to allocate.
+    static let maximumCount = 1 << 18
+
+    var isEmpty: Bool { declaredCount == nil && arguments.isEmpty && chunks.isEmpty }
+
+    /// Takes in the fields of one EXECVE record.
+    mutating func ingest(body: UnsafeRawBufferPointer) {
+        var scanner = AuditFieldScanner(body)
+        while let field = scanner.next() {
+            if field.isTranslated { continue }
+            let key = field.key
+            if bytesEqual(key, "argc") {
+                if let count = parseDecimal(field.value), count <= UInt64(Self.maximumCount) {
+                    declaredCount = Int(count)
+                } else {
+                    malformedFields += 1
+                }
+                continue
+            }
+            guard key.count >= 2, key[0] == UInt8(ascii: "a") else { continue }
+            // aN, aN_len, aN[k]
+            var i = 1
+            var index = 0
+            while i < key.count, key[i] >= 0x30, key[i] <= 0x39, index <= Self.maximumCount {
+                index = index * 10 + Int(key[i] - 0x30)
+                i += 1
+            }
+            guard i > 1, index < Self.maximumCount else {
+                malformedFields += 1
+                continue
+            }
+            if i == key.count {
+                store(decode(field), at: index)
+            } else if bytesEqual(UnsafeRawBufferPointer(rebasing: key[i...]), "_len") {
+                continue  // the total length: the chunks carry the bytes
+            } else if key[i] == UInt8(ascii: "["), key[key.count - 1] == UInt8(ascii: "]"),
+                let chunk = parseDecimal(UnsafeRawBufferPointer(rebasing: key[(i + 1)..<(key.count - 1)]))
+            {
+                chunks[index, default: []].append((Int(chunk), decode(field)))
+            } else {
+                malformedFields += 1
+            }
+        }
+    }
+
+    /// EXECVE values: quoted text is literal, anything else is hex.
+    private mutating func decode(_ field: AuditFieldScanner.Field) -> [UInt8] {
+        if field.isQuoted { return Array(field.value) }
+        if bytesEqual(field.value, "(null)") { return [] }
+        if let bytes = decodeHex(field.value) { return bytes }
+        malformedFields += 1
+        return Array(field.value)
+    }
+
+    private mutating func store(_ bytes: [UInt8], at index: Int) {
+        if index >= arguments.count {
+            arguments.append(contentsOf: repeatElement([], count: index - arguments.count + 1))
+        }
+        arguments[index] = bytes
+    }
+
+    /// The argv: `argc` entries when argc was given (missing ones empty), else as many as seen.
+    mutating func finish() -> [[UInt8]] {
+        for (index, parts) in chunks {
+            var joined: [UInt8] = []
+            for (_, bytes) in parts.sorted(by: { $0.0 < $1.0 }) { joined.append(contentsOf: bytes) }
+            store(joined, at: index)
+        }
+        chunks = [:]
+        if let declaredCount {
+            if arguments.count < declaredCount {
+                arguments.append(contentsOf: repeatElement([], count: declaredCount - arguments.count))
+            } else if arguments.count > declaredCount {
+                arguments.removeLast(arguments.count - declaredCount)
+            }
+        }
+        return arguments
+    }
+}

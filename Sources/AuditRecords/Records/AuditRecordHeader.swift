@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ExecEvents
+
+/// What every audit record starts with: which node wrote it, its type, and the event it belongs to
+/// (`msg=audit(SECONDS.MILLIS:SERIAL):`). The fields follow in ``body``.
+struct AuditRecordHeader {
+    /// `node=NAME` prefix, when the line has one (empty otherwise).
+    var node: UnsafeRawBufferPointer
+    var type: AuditRecordType
+    var seconds: Int64
+    var milliseconds: Int64
+    var serial: UInt64
+    /// The `key=value` fields, up to the end of the record.
+    var body: UnsafeRawBufferPointer
+}
+
+/// Why a record could not be read, for the diagnostic that names its line.
+enum AuditRecordError: Error, Equatable {
+    case missingType
+    case missingTimestamp
+    case malformedTimestamp
+
+    var reason: String {
+        switch self {
+        case .missingType: "expected 'type=NAME' at the start of the record"
+        case .missingTimestamp: "expected 'msg=audit(SECONDS.MILLIS:SERIAL):'"
+        case .malformedTimestamp: "malformed timestamp in 'msg=audit(SECONDS.MILLIS:SERIAL):'"
+        }
+    }
+}
+
+extension AuditRecordHeader {
+    /// Reads a record as auditd writes it to its log and to plugins:
+    /// `[node=NAME ]type=NAME msg=audit(S.MS:SERIAL): fields…`.
+    static func parse(line: UnsafeRawBufferPointer) throws(AuditRecordError) -> AuditRecordHeader {
+        var cursor = 0
+        var node = UnsafeRawBufferPointer(start: line.baseAddress, count: 0)
+        if hasPrefix(line, at: 0, "node=") {
+            let start = 5
+            var end = start
+            while end < line.count, line[end] != 0x20 { end += 1 }
+            node = UnsafeRawBufferPointer(rebasing: line[start..<end])
+            cursor = end
+            while cursor < line.count, line[cursor] == 0x20 { cursor += 1 }
+        }
+        guard hasPrefix(line, at: cursor, "type=") else { throw .missingType }
+        let typeStart = cursor + 5
+        var typeEnd = typeStart
+        while typeEnd < line.count, line[typeEnd] != 0x20 { typeEnd += 1 }
+        guard typeEnd > typeStart else { throw .missingType }
+        let type = AuditRecordType.named(UnsafeRawBufferPointer(rebasing: line[typeStart..<typeEnd]))
+        cursor = typeEnd
+        while cursor < line.count, line[cursor] == 0x20 { cursor += 1 }
+        guard hasPrefix(line, at: cursor, "msg=") else { throw .missingTimestamp }
+        var header = try parse(
+            payload: UnsafeRawBufferPointer(rebasing: line[(cursor + 4)...]), type: type)
+        header.node = node
+        return header
+    }
+
+    /// Reads a record as the kernel delivers it over netlink: the type is the message type and
+    /// the payload is `audit(S.MS:SERIAL): fields…`.
+    static func parse(payload: UnsafeRawBufferPointer, type: AuditRecordType) throws(AuditRecordError)
+        -> AuditRecordHeader
+    {
+        guard hasPrefix(payload, at: 0, "audit(") else { throw .missingTimestamp }
+        var i = 6
+        func number() -> (value: UInt64, digits: Int)? {
+            let start = i
+            var value: UInt64 = 0
+            while i < payload.count, payload[i] >= 0x30, payload[i] <= 0x39, i - start < 19 {
+                value = value * 10 + UInt64(payload[i] - 0x30)
+                i += 1
+            }
+            return i > start ? (value, i - start) : nil
+        }
+        guard let seconds = number(), i < payload.count, payload[i] == UInt8(ascii: ".") else {
+            throw .malformedTimestamp
+        }
+        i += 1
+        guard let fraction = number(), i < payload.count, payload[i] == UInt8(ascii: ":") else {
+            throw .malformedTimestamp
+        }
+        i += 1
+        guard let serial = number(), i < payload.count, payload[i] == UInt8(ascii: ")") else {
+            throw .malformedTimestamp
+        }
+        i += 1
+        // The kernel writes `): `; some user-space records omit the colon (`) config changed`).
+        if i < payload.count, payload[i] == UInt8(ascii: ":") { i += 1 }
+        // The kernel writes exactly 3 fraction digits; scale anything else to milliseconds.
+        var millis = fraction.value
+        if fraction.digits < 3 {
+            for _ in fraction.digits..<3 { millis *= 10 }
+        } else if fraction.digits > 3 {
+            for _ in 3..<fraction.digits { millis /= 10 }
+        }
+        return AuditRecordHeader(
+            node: UnsafeRawBufferPointer(start: payload.baseAddress, count: 0), type: type,
+            seconds: Int64(seconds.value), milliseconds: Int64(millis), serial: serial.value,
+            body: UnsafeRawBufferPointer(rebasing: payload[i...]))
+    }
+}
+
+@inline(__always)
+func hasPrefix(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ prefix: StaticString) -> Bool {
+    let n = prefix.utf8CodeUnitCount
+    guard offset + n <= bytes.count else { return false }
+    return memcmp(bytes.baseAddress! + offset, prefix.utf8Start, n) == 0
+}

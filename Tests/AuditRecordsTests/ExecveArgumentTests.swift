@@ -1,0 +1,91 @@
+import ExecEvents
+import Testing
+
+@testable import AuditRecords
+
+private func execWithExecve(_ execveBodies: [String], serial: Int = 42) -> String {
+    var lines = [
+        "type=SYSCALL msg=audit(1700000000.100:\(serial)): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=9 uid=0 comm=\"x\" exe=\"/usr/bin/x\""
+    ]
+    for body in execveBodies { lines.append("type=EXECVE msg=audit(1700000000.100:\(serial)): \(body)") }
+    lines.append("type=EOE msg=audit(1700000000.100:\(serial)):")
+    return lines.joined(separator: "\n")
+}
+
+@Suite("EXECVE argument decoding")
+struct ExecveArgumentTests {
+    @Test func longArgumentSplitIntoHexChunksIsJoined() throws {
+        let argument = [UInt8](repeating: UInt8(ascii: "A"), count: 10_000) + [0xff, 0x20, 0x41]
+        let hex = hexString(argument).uppercased()
+        let firstHalf = String(hex.prefix(7_500)), secondHalf = String(hex.dropFirst(7_500))
+        let text = execWithExecve([
+            "argc=3 a0=\"x\" a1_len=\(hex.count) a1[0]=\(firstHalf)",
+            " a1[1]=\(secondHalf) a2=\"tail\"",
+        ])
+        let event = try #require(replay(text: text).events.first)
+        #expect(event.args?.count == 3)
+        #expect(event.args?[1] == argument)
+        #expect(event.args?[2].text == "tail")
+    }
+
+    @Test func quotedChunksAndChunksOutOfOrderAreJoinedInChunkOrder() throws {
+        let text = execWithExecve([
+            "argc=2 a0=\"x\" a1_len=9 a1[1]=\"def\"",
+            " a1[2]=646566 a1[0]=\"abc\"",
+        ])
+        let event = try #require(replay(text: text).events.first)
+        #expect(event.args?.map(\.text) == ["x", "abcdefdef"])
+    }
+
+    @Test func argumentsSpreadOverSeveralRecordsOnlyFirstHasArgc() throws {
+        let count = 3000
+        var bodies: [String] = []
+        var current = "argc=\(count)"
+        for i in 0..<count {
+            current += " a\(i)=\"arg\(i)\""
+            if i % 500 == 499 {
+                bodies.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { bodies.append(current) }
+        let event = try #require(replay(text: execWithExecve(bodies)).events.first)
+        #expect(event.args?.count == count)
+        #expect(event.args?.last?.text == "arg2999")
+        #expect(event.swParam?.hasPrefix("arg1 arg2 arg3") == true)
+    }
+
+    @Test func argcLargerThanFieldsPresentGivesEmptyArguments() throws {
+        let event = try #require(replay(text: execWithExecve(["argc=4 a0=\"x\" a2=\"two\""])).events.first)
+        #expect(event.args?.map(\.text) == ["x", "", "two", ""])
+        #expect(event.swParam == " two ")
+    }
+
+    @Test func invalidUTF8IsKeptByteForByte() throws {
+        let event = try #require(replay(text: execWithExecve(["argc=3 a0=\"x\" a1=61FF62 a2=FFFE"])).events.first)
+        #expect(event.args?[1] == [0x61, 0xff, 0x62])
+        #expect(event.args?[2] == [0xff, 0xfe])
+        #expect(event.swParam == "a\u{FFFD}b \u{FFFD}\u{FFFD}")
+        // The JSON form keeps the exact bytes next to the readable text.
+        let json = try JSONValue.parse(event.jsonLine)
+        #expect(json["argsHex"] == .array([.string("78"), .string("61ff62"), .string("fffe")]))
+    }
+
+    @Test func emptyArgumentsAndNullAreEmpty() throws {
+        let event = try #require(replay(text: execWithExecve(["argc=3 a0=\"x\" a1=\"\" a2=(null)"])).events.first)
+        #expect(event.args?.map(\.count) == [1, 0, 0])
+        #expect(event.swParam == " ")
+    }
+
+    @Test func badHexIsCountedAsAMalformedFieldAndKeptAsText() throws {
+        let result = replay(text: execWithExecve(["argc=2 a0=\"x\" a1=ZZZ"]))
+        #expect(result.events.first?.args?[1].text == "ZZZ")
+        #expect(result.statistics.malformedFields == 1)
+    }
+
+    @Test func absurdArgumentIndexIsRefusedNotAllocated() throws {
+        let result = replay(text: execWithExecve(["argc=2 a0=\"x\" a99999999999=\"y\" a1=\"z\""]))
+        #expect(result.events.first?.args?.map(\.text) == ["x", "z"])
+        #expect(result.statistics.malformedFields == 1)
+    }
+}

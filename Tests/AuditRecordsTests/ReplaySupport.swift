@@ -1,0 +1,84 @@
+import ExecEvents
+import Foundation
+
+@testable import AuditRecords
+
+/// Where test inputs live: the fixtures beside the tests, and the shared corpora beside the repo.
+enum TestPaths {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = repositoryRoot.appendingPathComponent("Tests/Fixtures/audit")
+    static let corpora = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/corpora")
+
+    static var corporaPresent: Bool {
+        FileManager.default.fileExists(atPath: corpora.appendingPathComponent("laurel").path)
+    }
+}
+
+/// The result of running records through the assembler and the normalizer, as replay does.
+struct ReplayResult {
+    var events: [ExecEvent] = []
+    /// Audit serial of each event, same order as `events`.
+    var serials: [UInt64] = []
+    var nodes: [String?] = []
+    var statistics = AuditStatistics()
+    /// (line number, reason) of each malformed line.
+    var malformed: [(Int, String)] = []
+}
+
+func replay(
+    text: String, users: [Int64: String] = [:], host: String = "test-host", graceMilliseconds: Int64 = 2000
+) -> ReplayResult {
+    var assembler = AuditEventAssembler(graceMilliseconds: graceMilliseconds)
+    var normalizer = ExecEventNormalizer(hostName: host, users: StaticUserTable(users))
+    var result = ReplayResult()
+    let emit: (AuditEventAssembler.CompletedExec) -> Void = { completed in
+        result.events.append(normalizer.event(from: completed))
+        result.serials.append(completed.serial)
+        result.nodes.append(completed.node)
+    }
+    for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        if line.isEmpty { continue }
+        let bytes = Array(line.utf8)
+        let reason = bytes.withUnsafeBytes { raw in assembler.ingest(line: raw, emit) }
+        if let reason { result.malformed.append((index + 1, reason)) }
+    }
+    assembler.finish(emit)
+    result.statistics = assembler.statistics
+    return result
+}
+
+/// Replays a file with the streaming reader, as `execwatch replay` does.
+func replay(file: URL, users: [Int64: String] = [:], host: String = "test-host") throws -> ReplayResult {
+    var assembler = AuditEventAssembler()
+    var normalizer = ExecEventNormalizer(hostName: host, users: StaticUserTable(users))
+    var result = ReplayResult()
+    let emit: (AuditEventAssembler.CompletedExec) -> Void = { completed in
+        result.events.append(normalizer.event(from: completed))
+        result.serials.append(completed.serial)
+        result.nodes.append(completed.node)
+    }
+    let reader = try AuditLogReader(path: file.path)
+    try reader.forEachLine { line, number in
+        guard let line else {
+            assembler.countMalformedLine()
+            result.malformed.append((number, "too long"))
+            return
+        }
+        if line.isEmpty { return }
+        if let reason = assembler.ingest(line: line, emit) { result.malformed.append((number, reason)) }
+    }
+    assembler.finish(emit)
+    result.statistics = assembler.statistics
+    return result
+}
+
+extension Array where Element == UInt8 {
+    var text: String { String(decoding: self, as: UTF8.self) }
+}
+
+func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+func hexString(_ bytes: [UInt8]) -> String {
+    bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+}
