@@ -1,0 +1,104 @@
+import Testing
+
+@testable import ExecEvents
+
+@Suite("JSON writing and reading")
+struct JSONTests {
+    @Test func writerEscapesAndNests() throws {
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("s")
+        json.string("quote \" backslash \\ newline \n tab \t bell \u{07} é ☕")
+        json.key("n")
+        json.integer(-9_223_372_036_854_775_808)
+        json.key("z")
+        json.integer(0)
+        json.key("a")
+        json.beginArray()
+        json.integer(1)
+        json.string(bytes: [0x61, 0xff, 0x62])
+        json.beginObject()
+        json.endObject()
+        json.null()
+        json.bool(true)
+        json.endArray()
+        json.endObject()
+        let text = String(decoding: json.bytes, as: UTF8.self)
+        #expect(text == #"{"s":"quote \" backslash \\ newline \n tab \t bell \u0007 é ☕","n":-9223372036854775808,"z":0,"a":[1,"a�b",{},null,true]}"#)
+        let parsed = try JSONValue.parse(text)
+        #expect(parsed["s"] == .string("quote \" backslash \\ newline \n tab \t bell \u{07} é ☕"))
+        #expect(parsed["n"] == .integer(Int64.min))
+    }
+
+    @Test func parserReadsEveryKindOfValue() throws {
+        let value = try JSONValue.parse(#" {"a": [1, -2.5e3, "x\u00e9\ud83d\ude00", true, false, null], "b": {}} "#)
+        #expect(value["a"] == .array([.integer(1), .number(-2500), .string("xé😀"), .bool(true), .bool(false), .null]))
+        #expect(value["b"] == .object([]))
+    }
+
+    @Test(arguments: [
+        ("{", 1), ("{\"a\" 1}", 5), ("[1,]", 3), ("\"abc", 4), ("01", 1), ("{\"a\":1} x", 8), ("nul", 0),
+        ("\"\\q\"", 3), ("[1 2]", 3),
+    ])
+    func parserNamesWhereTheTextIsWrong(text: String, offset: Int) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+        do {
+            _ = try JSONValue.parse(text)
+        } catch {
+            #expect(error.offset == offset, "\(text): \(error)")
+        }
+    }
+
+    @Test func deepNestingIsRefusedNotACrash() {
+        let text = String(repeating: "[", count: 100_000)
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+    }
+}
+
+@Suite("Events as JSON lines")
+struct ExecEventJSONTests {
+    @Test func readsAttributesTimesAndNumbersInTheirUsualForms() throws {
+        let json = try JSONValue.parse(#"{"eventTime": 1795860000.25, "user": "alice", "procName": "nc", "procId": "500", "swParam": "-l 4444", "custom": "x", "count": 3}"#)
+        let event = try ExecEvent(json: json, defaultHostName: "h1")
+        #expect(event.eventType == "LINUX_PROCESS_EXEC")
+        #expect(event.eventTime.millisecondsSinceEpoch == 1_795_860_000_250)
+        #expect(event.hostName == "h1")
+        #expect(event.procId == 500)
+        #expect(event.value(of: .other("custom")) == .string("x"))
+        #expect(event.value(of: EventAttribute(name: "count")) == .integer(3))
+        #expect(event.value(of: .parentProcName) == nil)
+
+        let rfc = try ExecEvent(json: try JSONValue.parse(#"{"eventTime": "2026-11-28T10:00:00.000Z"}"#), defaultHostName: "h")
+        #expect(rfc.eventTime == EventTime(seconds: 1_795_860_000))
+    }
+
+    @Test func derivesSwParamAndProcNameFromArgs() throws {
+        let event = try ExecEvent(json: try JSONValue.parse(#"{"eventTime": 0, "args": ["/usr/bin/nc", "-e", "/bin/sh"]}"#), defaultHostName: "h")
+        #expect(event.procName == "nc")
+        #expect(event.swParam == "-e /bin/sh")
+    }
+
+    @Test(arguments: [
+        (#"{"user": "a"}"#, "eventTime"),
+        (#"{"eventTime": "yesterday"}"#, "eventTime"),
+        (#"{"eventTime": 0, "procId": "abc"}"#, "procId"),
+        (#"{"eventTime": 0, "args": "nc -l"}"#, "args"),
+        (#"{"eventTime": 0, "argsHex": ["zz"]}"#, "argsHex"),
+        (#"{"eventTime": 0, "x": {"y": 1}}"#, "x"),
+    ])
+    func rejectsBadEventsNamingTheAttribute(text: String, attribute: String) throws {
+        let json = try JSONValue.parse(text)
+        do {
+            _ = try ExecEvent(json: json, defaultHostName: "h")
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.attribute == attribute)
+        }
+    }
+
+    @Test func argsHexRoundTripsBytesThatAreNotUTF8() throws {
+        let event = ExecEvent(eventTime: EventTime(seconds: 1), hostName: "h", args: [[0x6e, 0x63], [0xff, 0x00, 0x41]])
+        let back = try ExecEvent(json: try JSONValue.parse(event.jsonLine), defaultHostName: "other")
+        #expect(back.args == event.args)
+    }
+}
