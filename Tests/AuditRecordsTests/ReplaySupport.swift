@@ -58,7 +58,7 @@ func replay(file: URL, users: [Int64: String] = [:], host: String = "test-host")
         result.serials.append(completed.serial)
         result.nodes.append(completed.node)
     }
-    let reader = try AuditLogReader(path: file.path)
+    let reader = try LineReader(path: file.path)
     try reader.forEachLine { line, number in
         guard let line else {
             assembler.countMalformedLine()

@@ -6,10 +6,13 @@ import ExecEvents
 /// Turns a stream of audit records into complete exec events, one per (node, audit serial).
 ///
 /// Records of one event may arrive interleaved with other events' and out of order. An event is
-/// complete at its EOE record; or, for logs without EOE, once records at least ``graceTime`` of
-/// event time later than its own latest record have been seen; or when ``finish(_:)`` ends the
-/// input; or, to bound memory, when more than ``maximumPending`` events are open (counted in
-/// ``AuditStatistics/forcedCompletions``).
+/// complete at its EOE record; or, for logs without EOE, once a record of another event stamped at
+/// least ``graceTime`` away from its own (later, or earlier after a clock or log jump) has been
+/// read; or when ``finish(_:)`` ends the input; or, to bound memory, when more than
+/// ``maximumPending`` events are open (counted in ``AuditStatistics/forcedCompletions``).
+/// The kernel stamps every record of one event with the same time, so a record whose (node,
+/// serial) matches an open event but whose time differs belongs to a new event (serials restart
+/// at boot; concatenated logs reuse them): the open one is completed first.
 ///
 /// Only records that can be part of an exec (SYSCALL, EXECVE, CWD, PATH, PROCTITLE, BPRM_FCAPS,
 /// EOE) are kept; events of other syscalls are dropped as soon as their SYSCALL record says so.
@@ -35,7 +38,8 @@ public struct AuditEventAssembler {
     private var openingOrder: [Key] = []
     private var openingHead = 0
     private var nodes: [[UInt8]] = []
-    private var latestTime = EventTime(millisecondsSinceEpoch: Int64.min)
+    /// The time of the latest record read: the stream's clock for the grace time.
+    private var clock = EventTime(millisecondsSinceEpoch: 0)
 
     /// - Parameters:
     ///   - graceMilliseconds: how much later (in event time) another record must be before an
@@ -94,7 +98,7 @@ public struct AuditEventAssembler {
     /// Completes open events whose grace time has passed by `now` (event time), for live sources
     /// that go quiet.
     public mutating func expire(now: EventTime, _ emit: (CompletedExec) -> Void) {
-        if now > latestTime { latestTime = now }
+        clock = now
         completeExpired(emit)
     }
 
@@ -102,9 +106,12 @@ public struct AuditEventAssembler {
 
     private mutating func ingest(_ header: AuditRecordHeader, _ emit: (CompletedExec) -> Void) {
         let time = EventTime(seconds: header.seconds, milliseconds: header.milliseconds)
-        if time > latestTime { latestTime = time }
+        clock = time
         if header.type.isPartOfExec {
             let key = Key(node: nodeIndex(header.node), serial: header.serial)
+            if let open = pending[key], open.time != time {
+                complete(key, emit)  // same serial, another time: a new event (see above)
+            }
             if pending[key] == nil {
                 if header.type == .eoe {
                     // The end of an event none of whose records we kept.
@@ -126,7 +133,7 @@ public struct AuditEventAssembler {
             if let exec = pending[key] {
                 if pending.count > maximumPending {
                     statistics.forcedCompletions += 1
-                } else if latestTime.millisecondsSinceEpoch - exec.lastRecordTime.millisecondsSinceEpoch < graceTime {
+                } else if abs(clock.millisecondsSinceEpoch - exec.time.millisecondsSinceEpoch) < graceTime {
                     break
                 }
                 complete(key, emit)
@@ -166,8 +173,6 @@ public struct AuditEventAssembler {
 extension PendingExec {
     /// Folds in one record; true when the record ends the event (EOE).
     fileprivate mutating func ingest(_ header: AuditRecordHeader) -> Bool {
-        let time = EventTime(seconds: header.seconds, milliseconds: header.milliseconds)
-        if time > lastRecordTime { lastRecordTime = time }
         if isOtherSyscall && header.type != .eoe { return false }
         switch header.type {
         case .syscall: ingestSyscall(body: header.body)

@@ -54,7 +54,12 @@ struct ExecveArguments {
             } else if key[i] == UInt8(ascii: "["), key[key.count - 1] == UInt8(ascii: "]"),
                 let chunk = parseDecimal(UnsafeRawBufferPointer(rebasing: key[(i + 1)..<(key.count - 1)]))
             {
-                chunks[index, default: []].append((Int(chunk), decode(field)))
+                let bytes = decode(field)
+                if let at = chunks[index]?.firstIndex(where: { $0.0 == Int(chunk) }) {
+                    chunks[index]![at].1 = bytes  // a repeated record: keep one copy
+                } else {
+                    chunks[index, default: []].append((Int(chunk), bytes))
+                }
             } else {
                 malformedFields += 1
             }

@@ -6,9 +6,8 @@ import ExecEvents
 /// The records of one audit event (one node and serial) gathered so far, reduced to what an exec
 /// event needs. Records are folded in as they arrive, in any order.
 struct PendingExec {
+    /// The time stamped on every record of this event.
     var time: EventTime
-    /// The latest record time seen for this event, for the grace period.
-    var lastRecordTime: EventTime
 
     var hasSyscall = false
     var arch: UInt64?
@@ -40,7 +39,6 @@ struct PendingExec {
 
     init(time: EventTime) {
         self.time = time
-        self.lastRecordTime = time
     }
 
     /// Whether this event is a program execution (successful or not).

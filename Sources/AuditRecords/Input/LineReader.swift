@@ -2,12 +2,12 @@
 import Glibc
 #endif
 
-/// Reads an audit log (a file or a pipe) line by line with one reused buffer, so memory does not
+/// Reads a text file or pipe (audit logs, JSON lines) line by line with one reused buffer, so memory does not
 /// grow with the size of the input.
 ///
 /// Lines longer than ``maximumLineLength`` are reported as too long and skipped whole; a last
 /// line without a newline is still delivered.
-public struct AuditLogReader: ~Copyable {
+public final class LineReader {
     /// Why the input could not be read: the path and the system's errno.
     public struct ReadError: Error, CustomStringConvertible {
         public var path: String

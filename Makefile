@@ -1,0 +1,32 @@
+# execwatch — the commands the README documents.
+SWIFT ?= swift
+BIN_DEBUG = .build/debug
+
+.PHONY: all deps build release test test-swift test-cli bench fixture clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh build test
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product execwatch
+
+# The whole suite: unit and conformance tests, then the command line end to end.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	Tests/cli/test-cli.sh $(BIN_DEBUG)/execwatch
+
+bench: deps
+	scripts/bench-replay.sh
+
+# Re-record Tests/Fixtures/audit from this machine's kernel (root, no auditd running).
+fixture:
+	scripts/capture-audit-fixture.sh
+
+clean:
+	rm -rf .build dist

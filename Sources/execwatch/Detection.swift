@@ -1,0 +1,60 @@
+import ExecEvents
+import RuleEngine
+
+/// The rules and the engine as the CLI runs them: loads the rule files (reporting every error
+/// with its position), evaluates events, and keeps the latest state of every incident.
+struct Detection {
+    private var engine: DetectionEngine
+    /// Latest state of each incident, in the order incidents were created.
+    private var incidents: [Incident] = []
+    private var indexByID: [IncidentID: Int] = [:]
+
+    /// Loads rules from `rulePaths` (files or directories), or the shipped rules when empty.
+    /// Rule errors are printed; when no rule could be loaded at all, the run ends with status 2.
+    init(rulePaths: [String], agentId: String = "") throws {
+        let rules = try Self.loadRules(rulePaths)
+        engine = DetectionEngine(rules: rules, configuration: EngineConfiguration(agentId: agentId))
+    }
+
+    static func loadRules(_ rulePaths: [String]) throws -> [Rule] {
+        var paths = rulePaths
+        if paths.isEmpty {
+            guard let shipped = ShippedRules.directory() else {
+                StandardError.write("execwatch: no shipped rules found (looked in \(ShippedRules.installedDirectory)); use --rules PATH\n")
+                throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
+            }
+            paths = [shipped]
+        }
+        let result = RuleLoader.load(paths: paths)
+        for error in result.errors { StandardError.write("execwatch: \(error)\n") }
+        if result.rules.isEmpty {
+            StandardError.write("execwatch: no rules loaded from \(paths.joined(separator: ", "))\n")
+            throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
+        }
+        if !result.errors.isEmpty {
+            StandardError.write("execwatch: \(result.errors.count) rule error(s); continuing with \(result.rules.count) rule(s)\n")
+        }
+        return result.rules
+    }
+
+    mutating func process(_ event: ExecEvent) {
+        for update in engine.process(event) {
+            if let index = indexByID[update.incident.incidentId] {
+                incidents[index] = update.incident
+            } else {
+                indexByID[update.incident.incidentId] = incidents.count
+                incidents.append(update.incident)
+            }
+        }
+    }
+
+    /// Prints the final state of every incident, one JSON object per line; returns how many.
+    func writeIncidents(to output: StandardOutput) -> Int {
+        for incident in incidents {
+            var json = JSONWriter()
+            incident.writeJSON(to: &json)
+            output.writeLine(json.bytes)
+        }
+        return incidents.count
+    }
+}

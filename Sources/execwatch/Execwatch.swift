@@ -1,0 +1,53 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `execwatch`: the agent's local tools.
+struct Execwatch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "execwatch",
+        abstract: "Watch program executions and detect on the host with FortiSIEM rules.",
+        version: "0.1.0",
+        subcommands: [ReplayCommand.self, RulesCommand.self]
+    )
+}
+
+/// Exit statuses, as the README documents them.
+enum ExitStatus {
+    static let success: Int32 = 0
+    static let failure: Int32 = 1
+    static let usageOrRuleError: Int32 = 2
+}
+
+/// A failure already reported on stderr, ending the run with a status.
+struct ExitWithStatus: Error {
+    var status: Int32
+}
+
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try Execwatch.parseAsRoot()
+            try command.run()
+            StandardOutput.shared.flush()
+            exit(ExitStatus.success)
+        } catch let failure as ExitWithStatus {
+            StandardOutput.shared.flush()
+            exit(failure.status)
+        } catch {
+            StandardOutput.shared.flush()
+            let code = Execwatch.exitCode(for: error)
+            let message = Execwatch.fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+                exit(ExitStatus.success)
+            }
+            if !message.isEmpty { StandardError.write(message + "\n") }
+            // Usage errors (ArgumentParser's 64) are 2 here, as the README says.
+            exit(code == .validationFailure ? ExitStatus.usageOrRuleError : ExitStatus.failure)
+        }
+    }
+}

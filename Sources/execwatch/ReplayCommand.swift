@@ -1,0 +1,115 @@
+import ArgumentParser
+import AuditRecords
+import ExecEvents
+import RuleEngine
+
+/// `execwatch replay`: an audit log in, events and/or incidents out, as JSON lines.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay an audit log through normalization and the rules.",
+        discussion: """
+            Reads audit records (audit.log lines or the auditd plugin string format, with or without \
+            node= prefixes and ENRICHED fields) from FILE, or standard input when FILE is - or absent, \
+            and prints JSON lines to standard output. A summary goes to standard error.
+            """
+    )
+
+    enum Emit: String, ExpressibleByArgument, CaseIterable {
+        case incidents, events, both
+    }
+
+    @Argument(help: "The audit log to read; - for standard input.")
+    var file: String = "-"
+
+    @Option(name: .customLong("rules"), help: "A rule file or a directory of *.xml rules (repeatable; default: the shipped rules).")
+    var rulePaths: [String] = []
+
+    @Option(help: "What to print: incidents (final state, at the end), events (one per exec), or both.")
+    var emit: Emit = .incidents
+
+    @Option(help: "The hostName of the events (default: this host's name).")
+    var host: String?
+
+    @Option(help: "The agentId written into incidents (default: the hostName).")
+    var agentId: String?
+
+    @Option(help: "Event-time grace, in milliseconds, before an event without EOE is taken as complete.")
+    var graceMilliseconds: Int64 = 2000
+
+    func run() throws {
+        let hostName = host ?? localHostName()
+        var detection: Detection?
+        if emit != .events {
+            detection = try Detection(rulePaths: rulePaths, agentId: agentId ?? hostName)
+        }
+        var assembler = AuditEventAssembler(graceMilliseconds: graceMilliseconds)
+        var normalizer = ExecEventNormalizer(hostName: hostName)
+        var diagnostics = DiagnosticLimiter()
+        let output = StandardOutput.shared
+        let emitEvents = emit != .incidents
+
+        let reader: LineReader
+        do {
+            reader = try LineReader(path: file)
+        } catch {
+            StandardError.write("execwatch: cannot read \(error)\n")
+            throw ExitWithStatus(status: ExitStatus.failure)
+        }
+        let handle: (AuditEventAssembler.CompletedExec) -> Void = { completed in
+            let event = normalizer.event(from: completed)
+            if emitEvents {
+                var json = JSONWriter()
+                event.writeJSON(to: &json)
+                output.writeLine(json.bytes)
+            }
+            detection?.process(event)
+        }
+        do {
+            try reader.forEachLine { line, number in
+                guard let line else {
+                    assembler.countMalformedLine()
+                    diagnostics.report("\(reader.path):\(number): line longer than \(LineReader.maximumLineLength) bytes, skipped")
+                    return
+                }
+                if line.isEmpty { return }
+                if let reason = assembler.ingest(line: line, handle) {
+                    diagnostics.report("\(reader.path):\(number): malformed audit record, skipped: \(reason)")
+                }
+            }
+        } catch {
+            StandardError.write("execwatch: \(error)\n")
+            throw ExitWithStatus(status: ExitStatus.failure)
+        }
+        assembler.finish(handle)
+        diagnostics.finish()
+
+        var incidentCount = 0
+        if let detection {
+            incidentCount = detection.writeIncidents(to: output)
+        }
+        output.flush()
+        let s = assembler.statistics
+        var summary = "replay: \(s.records) records, \(s.execs) events, \(s.failedExecs) failed execs, "
+        summary += "\(s.malformedRecords) malformed lines"
+        if s.malformedFields > 0 { summary += ", \(s.malformedFields) malformed fields" }
+        if s.forcedCompletions > 0 { summary += ", \(s.forcedCompletions) events completed early (too many open)" }
+        if detection != nil { summary += ", \(incidentCount) incidents" }
+        StandardError.write(summary + "\n")
+    }
+}
+
+/// Prints the first diagnostics in full and counts the rest, so a damaged log cannot flood stderr.
+struct DiagnosticLimiter {
+    var limit = 20
+    private(set) var count = 0
+
+    mutating func report(_ message: String) {
+        count += 1
+        if count <= limit { StandardError.write("execwatch: \(message)\n") }
+    }
+
+    func finish() {
+        if count > limit { StandardError.write("execwatch: … and \(count - limit) more malformed lines\n") }
+    }
+}

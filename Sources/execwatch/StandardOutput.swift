@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered writes to standard output with write(2): JSON lines leave in large blocks, without
+/// going through Foundation or per-line system calls.
+final class StandardOutput {
+    // Only the main thread writes; the CLI is single-threaded.
+    nonisolated(unsafe) static let shared = StandardOutput()
+
+    private var buffer: [UInt8] = []
+    private let limit = 1 << 16
+
+    private init() {
+        buffer.reserveCapacity(limit + 4096)
+    }
+
+    func write(_ bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= limit { flush() }
+    }
+
+    func writeLine(_ bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        buffer.append(0x0a)
+        if buffer.count >= limit { flush() }
+    }
+
+    func writeLine(_ text: String) {
+        writeLine(Array(text.utf8))
+    }
+
+    func flush() {
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { raw in
+                Glibc.write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                // The reader went away (EPIPE): nothing more can be delivered.
+                exit(ExitStatus.failure)
+            }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Diagnostics and summaries: unbuffered, to stderr.
+enum StandardError {
+    static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            var offset = 0
+            while offset < utf8.count {
+                let written = Glibc.write(STDERR_FILENO, utf8.baseAddress! + offset, utf8.count - offset)
+                if written <= 0 {
+                    if written < 0 && errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+}
+
+/// This host's name, from gethostname(2).
+func localHostName() -> String {
+    var name = [CChar](repeating: 0, count: 256)
+    guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
+    return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# install-deps.sh SET... — install the Debian packages a part of execwatch needs, if missing.
+#
+#   build    what `swift build` of execwatch needs beyond the Swift toolchain (nothing yet:
+#            the offline core is pure Swift; live capture will add libaudit-dev, libcap-dev)
+#   test     what `make test` needs
+#   fixture  what scripts/capture-audit-fixture.sh needs (auditd, real netcat binaries)
+#   bench    what scripts/bench-replay.sh needs (auditd's ausearch, laurel, GNU time)
+#
+# Idempotent: asks apt only for packages that are not installed, and runs `apt-get update` once,
+# only when something must be installed.
+set -euo pipefail
+
+packages=()
+for set in "$@"; do
+    case "$set" in
+        build) ;;
+        test) packages+=(ca-certificates) ;;
+        fixture) packages+=(auditd python3 netcat-openbsd netcat-traditional ncat) ;;
+        bench) packages+=(auditd laurel time python3) ;;
+        *) echo "install-deps.sh: unknown set '$set' (build, test, fixture, bench)" >&2; exit 2 ;;
+    esac
+done
+
+missing=()
+for p in "${packages[@]+"${packages[@]}"}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: need root to install: ${missing[*]}" >&2
+    exit 1
+fi
+echo "install-deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
