@@ -1,0 +1,53 @@
+/// What a rule reload changed, by rule id.
+public struct RuleReloadSummary: Sendable, Equatable {
+    /// Same id and same definition: their windows were kept.
+    public var unchanged: [String] = []
+    /// Same id, different definition: their windows were dropped.
+    public var changed: [String] = []
+    public var added: [String] = []
+    public var removed: [String] = []
+
+    public init() {}
+}
+
+extension DetectionEngine {
+    /// Replaces the rule set. A rule with the same id and the same ``Rule/definition`` as before
+    /// keeps its groups' windows; the windows of changed and removed rules are dropped. Incidents are
+    /// kept (their ids depend only on rule id and group, so a changed rule continues them).
+    @discardableResult
+    public mutating func replaceRules(_ newRules: [Rule]) -> RuleReloadSummary {
+        var summary = RuleReloadSummary()
+        var old: [String: (definition: String, number: Int)] = [:]
+        for entry in active { old[entry.rule.id] = (entry.rule.definition, entry.number) }
+        let oldIds = Set(rules.map(\.id))
+        let oldDefinitions = Dictionary(rules.map { ($0.id, $0.definition) }, uniquingKeysWith: { a, _ in a })
+
+        var newActive: [ActiveRule] = []
+        var kept: Set<Int> = []
+        for rule in newRules {
+            let definition = rule.definition
+            if let previous = oldDefinitions[rule.id] {
+                if previous == definition { summary.unchanged.append(rule.id) } else { summary.changed.append(rule.id) }
+            } else {
+                summary.added.append(rule.id)
+            }
+            guard rule.isActive else { continue }
+            if let previous = old[rule.id], previous.definition == definition {
+                newActive.append(ActiveRule(rule: rule, number: previous.number))
+                kept.insert(previous.number)
+            } else {
+                newActive.append(ActiveRule(rule: rule, number: nextRuleNumber))
+                nextRuleNumber += 1
+            }
+        }
+        let newIds = Set(newRules.map(\.id))
+        summary.removed = rules.map(\.id).filter { !newIds.contains($0) && oldIds.contains($0) }
+
+        groups.removeAll { !kept.contains($0.rule) }
+        rules = newRules
+        active = newActive
+        index = RuleIndex(newActive.enumerated().map { ($0.offset, $0.element.rule.filter) })
+        counters.groupsLive = groups.count
+        return summary
+    }
+}

@@ -1,0 +1,237 @@
+import ExecEvents
+
+/// Runs rules over events and keeps the incidents they raise. Synchronous, I/O-free, driven by event
+/// time only (replaying a log gives the incidents live capture gave).
+///
+/// For each matching event `e` of group `g` (the tuple of the rule's GroupByAttr values, `hostName`
+/// always included), in input order, the aggregate constraint is evaluated over the events of `g`
+/// with time in `(t_e − window, t_e]`. If it holds, `g`'s incident is created (count = those events,
+/// firstSeen = the earliest, lastSeen = t_e) or updated (count grows by the events of that window not
+/// counted before, lastSeen = t_e); `version` grows with each. Events are never counted twice.
+///
+/// Window state is bounded (old entries dropped, groups capped with least-recently-used eviction).
+/// Incidents are kept apart from windows, so a group evicted and seen again continues its incident:
+/// same id, count and version go on. Incidents kept by a journal can be handed back with
+/// ``restore(_:)`` after a restart.
+public struct DetectionEngine: Sendable {
+    public let configuration: EngineConfiguration
+    public internal(set) var counters = EngineCounters()
+
+    /// The rules in force, active and inactive, in load order.
+    public internal(set) var rules: [Rule] = []
+    /// The active rules, in rule order (the index refers to them by position).
+    var active: [ActiveRule] = []
+    var index = RuleIndex([])
+    var nextRuleNumber = 0
+    var groups = LRUTable<GroupKey, GroupWindow>()
+    var incidentTable = LRUTable<IncidentID, Incident>()
+    private var candidates: [Int] = []
+
+    public init(rules: [Rule], configuration: EngineConfiguration) {
+        self.configuration = configuration
+        _ = replaceRules(rules)
+    }
+
+    /// Evaluates one event against every rule that may match it; returns the incidents it created or
+    /// updated, in rule order.
+    public mutating func process(_ event: ExecEvent) -> [IncidentUpdate] {
+        counters.eventsProcessed += 1
+        index.candidates(for: event, into: &candidates)
+        var updates: [IncidentUpdate] = []
+        for position in candidates {
+            counters.filterEvaluations += 1
+            guard active[position].rule.filter.matches(event) else { continue }
+            counters.matches += 1
+            if let update = advance(active[position], with: event) {
+                updates.append(update)
+            }
+        }
+        counters.groupsLive = groups.count
+        return updates
+    }
+
+    /// All incidents remembered, ordered by first time seen, then id.
+    public var incidents: [Incident] {
+        incidentTable.values.sorted { ($0.firstSeen, $0.incidentId) < ($1.firstSeen, $1.incidentId) }
+    }
+
+    public func incident(id: IncidentID) -> Incident? {
+        incidentTable.peek(id)
+    }
+
+    /// Hands back an incident known from before (e.g. from the journal after a restart), so that the
+    /// next trigger of its group updates it (count and version go on) instead of creating it. An
+    /// incident already known with a version at least as high is left as it is.
+    public mutating func restore(_ incident: Incident) {
+        if let known = incidentTable.peek(incident.incidentId), known.version >= incident.version { return }
+        incidentTable.remove(incident.incidentId)
+        insertIncident(incident)
+    }
+
+    // MARK: - One rule, one event
+
+    private mutating func advance(_ activeRule: ActiveRule, with event: ExecEvent) -> IncidentUpdate? {
+        let rule = activeRule.rule
+        let keyAttributes = activeRule.keyAttributes
+        var values: [AttributeValue?] = []
+        values.reserveCapacity(keyAttributes.count)
+        for attribute in keyAttributes { values.append(event.value(of: attribute)) }
+        let key = GroupKey(rule: activeRule.number, values: values)
+        let windowMilliseconds = rule.windowSeconds * 1000
+        let time = event.eventTime
+
+        var entryValues: [AttributeValue?] = []
+        if !rule.aggregate.countsOnly {
+            entryValues = rule.aggregate.attributes.map { event.value(of: $0) }
+        }
+        let entry = WindowEntry(time: time, counted: false, values: entryValues)
+        if !groups.contains(key) {
+            let id = Self.incidentID(rule: rule, attributes: keyAttributes, values: values)
+            var window = GroupWindow(incidentId: id, time: time)
+            window.hasIncident = incidentTable.contains(id)
+            groups.insert(key, window)
+            while groups.count > configuration.maxLiveGroups, groups.removeOldest() != nil {
+                counters.groupsEvicted += 1
+            }
+        }
+        let limits = (maxEntries: configuration.maxEventsPerGroup, maxTrigger: configuration.maxTriggerEvents)
+        // Update the window; decide and take what the incident needs while holding the group.
+        let outcome = groups.use(key) { window -> WindowOutcome in
+            let dropped = window.insert(entry, windowMilliseconds: windowMilliseconds, maxEntries: limits.maxEntries)
+            window.remember(event, limit: limits.maxTrigger)
+            let range = window.range(endingAt: time, windowMilliseconds: windowMilliseconds)
+            // An event more than a window older than the group's newest is dropped at once: its range is empty.
+            guard !range.isEmpty, rule.aggregate.holds(over: window.entries[range]) else {
+                return WindowOutcome(incidentId: window.incidentId, dropped: dropped)
+            }
+            let earliestInWindow = window.entries[range.lowerBound].time
+            let (newlyCounted, earliestNew) = window.markCounted(range)
+            var trigger: [ExecEvent] = []
+            if !window.hasIncident {
+                trigger = window.takeTriggerEvents(endingAt: time, windowMilliseconds: windowMilliseconds)
+                window.hasIncident = true
+            }
+            return WindowOutcome(
+                incidentId: window.incidentId,
+                dropped: dropped,
+                triggered: range,
+                newlyCounted: newlyCounted,
+                earliestNew: earliestNew,
+                earliestInWindow: earliestInWindow,
+                triggerEvents: trigger
+            )
+        }
+        guard let outcome else { return nil }
+        counters.windowEntriesDropped += UInt64(outcome.dropped)
+        guard let range = outcome.triggered else { return nil }
+        let incidentId = outcome.incidentId
+        let newlyCounted = outcome.newlyCounted
+        let earliest = outcome.earliestNew
+
+        if let changed = incidentTable.use(
+            incidentId,
+            { incident -> Incident in
+                incident.count += newlyCounted
+                if let earliest, earliest < incident.firstSeen { incident.firstSeen = earliest }
+                if time > incident.lastSeen { incident.lastSeen = time }
+                incident.version += 1
+                Self.refresh(&incident, from: rule)
+                return incident
+            }
+        ) {
+            counters.incidentsUpdated += 1
+            return IncidentUpdate(kind: .updated, incident: changed)
+        }
+        let incident = Incident(
+            incidentId: incidentId,
+            ruleId: rule.id,
+            ruleName: rule.name,
+            incidentType: rule.incidentType,
+            severity: rule.severity,
+            category: rule.category,
+            tactics: rule.tactics,
+            techniques: rule.techniques,
+            hostName: event.hostName,
+            attributes: Self.mappedAttributes(rule: rule, keyAttributes: keyAttributes, values: values, event: event),
+            count: Int64(range.count),
+            firstSeen: outcome.earliestInWindow ?? time,
+            lastSeen: time,
+            version: 1,
+            agentId: configuration.agentId,
+            triggerEvents: outcome.triggerEvents.isEmpty ? [event] : outcome.triggerEvents
+        )
+        insertIncident(incident)
+        counters.incidentsCreated += 1
+        return IncidentUpdate(kind: .created, incident: incident)
+    }
+
+    private mutating func insertIncident(_ incident: Incident) {
+        incidentTable.insert(incident.incidentId, incident)
+        while incidentTable.count > configuration.maxIncidents, incidentTable.removeOldest() != nil {
+            counters.incidentsForgotten += 1
+        }
+    }
+
+    /// Rule facts may change on a reload; an updated incident shows the rule as it is now.
+    private static func refresh(_ incident: inout Incident, from rule: Rule) {
+        incident.ruleName = rule.name
+        incident.incidentType = rule.incidentType
+        incident.severity = rule.severity
+        incident.category = rule.category
+        incident.tactics = rule.tactics
+        incident.techniques = rule.techniques
+    }
+
+    static func incidentID(rule: Rule, attributes: [EventAttribute], values: [AttributeValue?]) -> IncidentID {
+        var others: [(name: String, value: AttributeValue?)] = []
+        for k in 1..<attributes.count { others.append((attributes[k].name, values[k])) }
+        return IncidentID(ruleId: rule.id, hostName: values[0]?.description ?? "", groupValues: others)
+    }
+
+    /// ArgList values: from the group when the attribute is a group attribute, else from the event
+    /// that triggered. Attributes without a value are left out.
+    static func mappedAttributes(
+        rule: Rule,
+        keyAttributes: [EventAttribute],
+        values: [AttributeValue?],
+        event: ExecEvent
+    ) -> [IncidentAttribute] {
+        var result: [IncidentAttribute] = []
+        for mapping in rule.incidentAttributes {
+            let value: AttributeValue?
+            if let k = keyAttributes.firstIndex(of: mapping.attribute) {
+                value = values[k]
+            } else {
+                value = event.value(of: mapping.attribute)
+            }
+            if let value { result.append(IncidentAttribute(name: mapping.name, value: value)) }
+        }
+        return result
+    }
+}
+
+/// A rule the engine runs, with the engine's number for it (group keys refer to it; it stays the
+/// same across reloads while the rule is unchanged) and its group attributes, computed once.
+struct ActiveRule: Sendable {
+    var rule: Rule
+    var number: Int
+    var keyAttributes: [EventAttribute]
+
+    init(rule: Rule, number: Int) {
+        self.rule = rule
+        self.number = number
+        self.keyAttributes = rule.groupKeyAttributes
+    }
+}
+
+/// What updating a group's window decided.
+private struct WindowOutcome {
+    var incidentId: IncidentID
+    var dropped: Int
+    /// The window range when the aggregate held, else nil.
+    var triggered: Range<Int>? = nil
+    var newlyCounted: Int64 = 0
+    var earliestNew: EventTime? = nil
+    var earliestInWindow: EventTime? = nil
+    var triggerEvents: [ExecEvent] = []
+}

@@ -1,0 +1,51 @@
+/// Settings of a ``DetectionEngine``: who it reports as and the bounds on its memory.
+public struct EngineConfiguration: Sendable {
+    /// Written into every incident as `agentId`.
+    public var agentId: String
+    /// Most groups (windows) kept across all rules; the least recently used group is evicted
+    /// beyond it. Its incident survives eviction (see ``maxIncidents``).
+    public var maxLiveGroups: Int
+    /// Most events one group's window keeps; the oldest are dropped beyond it.
+    public var maxEventsPerGroup: Int
+    /// Most incidents remembered for updates; the least recently changed is forgotten beyond it
+    /// (a later trigger of its group then creates it again, with the same id, at version 1).
+    public var maxIncidents: Int
+    /// Most events kept in an incident's `triggerEvents`.
+    public var maxTriggerEvents: Int
+
+    public init(
+        agentId: String,
+        maxLiveGroups: Int = 100_000,
+        maxEventsPerGroup: Int = 10_000,
+        maxIncidents: Int = 10_000,
+        maxTriggerEvents: Int = 10
+    ) {
+        self.agentId = agentId
+        self.maxLiveGroups = max(1, maxLiveGroups)
+        self.maxEventsPerGroup = max(1, maxEventsPerGroup)
+        self.maxIncidents = max(1, maxIncidents)
+        self.maxTriggerEvents = max(0, maxTriggerEvents)
+    }
+}
+
+/// What the engine has done so far.
+public struct EngineCounters: Sendable, Equatable {
+    /// Events given to ``DetectionEngine/process(_:)``.
+    public var eventsProcessed: UInt64 = 0
+    /// Filter evaluations (one per event and candidate rule after indexing).
+    public var filterEvaluations: UInt64 = 0
+    /// Filter evaluations that matched.
+    public var matches: UInt64 = 0
+    /// Groups currently holding a window.
+    public var groupsLive: Int = 0
+    /// Groups evicted because of ``EngineConfiguration/maxLiveGroups``.
+    public var groupsEvicted: UInt64 = 0
+    /// Window entries dropped because of ``EngineConfiguration/maxEventsPerGroup``.
+    public var windowEntriesDropped: UInt64 = 0
+    public var incidentsCreated: UInt64 = 0
+    public var incidentsUpdated: UInt64 = 0
+    /// Incidents forgotten because of ``EngineConfiguration/maxIncidents``.
+    public var incidentsForgotten: UInt64 = 0
+
+    public init() {}
+}

@@ -1,0 +1,105 @@
+import ExecEvents
+
+/// One matching event as a group's window keeps it: its time, whether an incident has counted it,
+/// and the values the aggregate constraint reads (none for `COUNT(*)`-only rules).
+struct WindowEntry: Sendable {
+    var time: EventTime
+    var counted: Bool
+    var values: [AttributeValue?]
+}
+
+/// Identifies a group: the engine's number for the rule (stable while the rule is unchanged) and
+/// the group values, `hostName` first.
+struct GroupKey: Hashable, Sendable {
+    var rule: Int
+    var values: [AttributeValue?]
+}
+
+/// The sliding window of one group of one rule.
+///
+/// Entries are kept sorted by event time. Entries at or before `newest − window` are dropped: no
+/// later event can see them, except an event arriving more than a window late, whose window is then
+/// cut short.
+struct GroupWindow: Sendable {
+    private(set) var entries: [WindowEntry] = []
+    /// Index of the first live entry (entries before it are dropped; compacted now and then).
+    private var head = 0
+    private(set) var newest: EventTime
+    let incidentId: IncidentID
+    /// The latest matching events while the group has no incident, for `triggerEvents`.
+    private(set) var recentEvents: [ExecEvent] = []
+    var hasIncident = false
+
+    init(incidentId: IncidentID, time: EventTime) {
+        self.incidentId = incidentId
+        self.newest = time
+    }
+
+    var liveCount: Int { entries.count - head }
+
+    /// Adds an entry in time order and drops what has left the window. Returns how many entries
+    /// were dropped because of `maxEntries`.
+    mutating func insert(_ entry: WindowEntry, windowMilliseconds: Int64, maxEntries: Int) -> Int {
+        if entry.time > newest { newest = entry.time }
+        var position = entries.count
+        while position > head, entries[position - 1].time > entry.time { position -= 1 }
+        entries.insert(entry, at: position)
+        let horizon = newest.millisecondsSinceEpoch - windowMilliseconds
+        while head < entries.count, entries[head].time.millisecondsSinceEpoch <= horizon { head += 1 }
+        var capped = 0
+        while liveCount > maxEntries {
+            head += 1
+            capped += 1
+        }
+        if head > 32, head * 2 > entries.count {
+            entries.removeFirst(head)
+            head = 0
+        }
+        return capped
+    }
+
+    /// Index range of the live entries with time in `(time − window, time]`.
+    func range(endingAt time: EventTime, windowMilliseconds: Int64) -> Range<Int> {
+        let lower = time.millisecondsSinceEpoch - windowMilliseconds
+        var start = head
+        var high = entries.count
+        while start < high {  // first entry with time > lower
+            let mid = (start + high) / 2
+            if entries[mid].time.millisecondsSinceEpoch > lower { high = mid } else { start = mid + 1 }
+        }
+        var end = start
+        high = entries.count
+        while end < high {  // first entry with time > time
+            let mid = (end + high) / 2
+            if entries[mid].time > time { high = mid } else { end = mid + 1 }
+        }
+        return start..<end
+    }
+
+    /// Marks the range's entries as counted; returns how many were not yet, and the earliest of them.
+    mutating func markCounted(_ range: Range<Int>) -> (count: Int64, earliest: EventTime?) {
+        var count: Int64 = 0
+        var earliest: EventTime?
+        for k in range where !entries[k].counted {
+            entries[k].counted = true
+            count += 1
+            if earliest == nil { earliest = entries[k].time }
+        }
+        return (count, earliest)
+    }
+
+    mutating func remember(_ event: ExecEvent, limit: Int) {
+        guard !hasIncident, limit > 0 else { return }
+        if recentEvents.count >= limit { recentEvents.removeFirst(recentEvents.count - limit + 1) }
+        recentEvents.append(event)
+    }
+
+    /// The remembered events inside `(time − window, time]`, in time order, then forgets them all.
+    mutating func takeTriggerEvents(endingAt time: EventTime, windowMilliseconds: Int64) -> [ExecEvent] {
+        let lower = time.millisecondsSinceEpoch - windowMilliseconds
+        let events = recentEvents.filter { $0.eventTime.millisecondsSinceEpoch > lower && $0.eventTime <= time }
+            .sorted { $0.eventTime < $1.eventTime }
+        recentEvents = []
+        return events
+    }
+}

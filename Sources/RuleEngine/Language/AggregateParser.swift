@@ -1,0 +1,155 @@
+import ExecEvents
+
+/// Recursive-descent parser of the aggregate language (`GroupEvtConstr`).
+///
+/// ```
+/// expression := term (OR term)*          term := factor (AND factor)*
+/// factor     := '(' expression ')' | function op number
+/// function   := COUNT '(' '*' ')' | COUNT '(' DISTINCT attribute ')' | (SUM|AVG|MIN|MAX) '(' attribute ')'
+/// ```
+struct AggregateParser {
+    private var tokens: [Token]
+    private var p = 0
+    private(set) var terms: [AggregateTerm] = []
+
+    init(_ text: String) throws(ExpressionError) {
+        tokens = try Lexer.tokenize(text)
+    }
+
+    private var current: Token { tokens[p] }
+
+    mutating func parseExpression() throws(ExpressionError) -> AggregateNode {
+        if current.kind == .end {
+            throw ExpressionError(
+                offset: current.start,
+                message: "empty aggregate constraint: expected e.g. COUNT(*) >= 1"
+            )
+        }
+        let node = try parseOr()
+        guard current.kind == .end else {
+            throw ExpressionError(
+                offset: current.start,
+                message: "expected AND, OR or the end of the aggregate constraint, found \(current.quoted)"
+            )
+        }
+        return node
+    }
+
+    private mutating func parseOr() throws(ExpressionError) -> AggregateNode {
+        var nodes = [try parseAnd()]
+        while current.isKeyword("OR") {
+            p += 1
+            nodes.append(try parseAnd())
+        }
+        return nodes.count == 1 ? nodes[0] : .or(nodes)
+    }
+
+    private mutating func parseAnd() throws(ExpressionError) -> AggregateNode {
+        var nodes = [try parseFactor()]
+        while current.isKeyword("AND") {
+            p += 1
+            nodes.append(try parseFactor())
+        }
+        return nodes.count == 1 ? nodes[0] : .and(nodes)
+    }
+
+    private mutating func parseFactor() throws(ExpressionError) -> AggregateNode {
+        if current.kind == .leftParen {
+            let open = current
+            p += 1
+            let node = try parseOr()
+            guard current.kind == .rightParen else {
+                throw ExpressionError(
+                    offset: current.start,
+                    message: "expected ')' to close the '(' at byte \(open.start), found \(current.quoted)"
+                )
+            }
+            p += 1
+            return node
+        }
+        let term = try parseTerm()
+        let opToken = current
+        guard case .comparison(let symbol) = opToken.kind else {
+            throw ExpressionError(
+                offset: opToken.start,
+                message:
+                    "expected a comparison (>=, >, =, !=, <, <=) after \(terms[term].rendered), found \(opToken.quoted)"
+            )
+        }
+        guard let op = ComparisonOperator(rawValue: symbol) else {
+            throw ExpressionError(
+                offset: opToken.start,
+                message: "unknown operator '\(symbol)': expected >=, >, =, !=, < or <="
+            )
+        }
+        p += 1
+        guard case .bare(let text) = current.kind, let number = Number.parse(Array(text.utf8)) else {
+            throw ExpressionError(
+                offset: current.start,
+                message: "expected a number after '\(symbol)', found \(current.quoted)"
+            )
+        }
+        p += 1
+        return .compare(term: term, op, number)
+    }
+
+    /// Parses a function call and returns the index of its term.
+    private mutating func parseTerm() throws(ExpressionError) -> Int {
+        let nameToken = current
+        let function: AggregateFunction
+        switch nameToken.keyword {
+        case "COUNT": function = .count
+        case "SUM": function = .sum
+        case "AVG": function = .avg
+        case "MIN": function = .min
+        case "MAX": function = .max
+        default:
+            throw ExpressionError(
+                offset: nameToken.start,
+                message: "expected an aggregate function (COUNT, SUM, AVG, MIN, MAX), found \(nameToken.quoted)"
+            )
+        }
+        p += 1
+        guard current.kind == .leftParen else {
+            throw ExpressionError(
+                offset: current.start,
+                message: "expected '(' after \(function.rawValue), found \(current.quoted)"
+            )
+        }
+        p += 1
+        var term: AggregateTerm
+        if function == .count, current.kind == .star {
+            p += 1
+            term = AggregateTerm(function: .count, attribute: nil)
+        } else if function == .count {
+            guard current.isKeyword("DISTINCT") else {
+                throw ExpressionError(
+                    offset: current.start,
+                    message: "expected '*' or DISTINCT attribute after COUNT(, found \(current.quoted)"
+                )
+            }
+            p += 1
+            term = AggregateTerm(function: .countDistinct, attribute: try parseAttribute())
+        } else {
+            term = AggregateTerm(function: function, attribute: try parseAttribute())
+        }
+        guard current.kind == .rightParen else {
+            throw ExpressionError(
+                offset: current.start,
+                message: "expected ')' to close \(function.rawValue)(, found \(current.quoted)"
+            )
+        }
+        p += 1
+        if let index = terms.firstIndex(of: term) { return index }
+        terms.append(term)
+        return terms.count - 1
+    }
+
+    private mutating func parseAttribute() throws(ExpressionError) -> EventAttribute {
+        guard case .word(let name) = current.kind else {
+            throw ExpressionError(offset: current.start, message: "expected an attribute name, found \(current.quoted)")
+        }
+        p += 1
+        return EventAttribute(name: name)
+    }
+}

@@ -1,0 +1,114 @@
+import ExecEvents
+
+/// A compiled `SingleEvtConstr`: attribute names resolved to ``EventAttribute``, constants folded to
+/// lower case, regular expressions compiled. Evaluate it with `matches(_:)`.
+public struct FilterExpression: Sendable, CustomStringConvertible {
+    let root: FilterNode
+    /// The expression as written in the rule.
+    public let text: String
+
+    /// Compiles filter text. Errors carry the byte offset in `text` of the offending token.
+    public init(_ text: String) throws(ExpressionError) {
+        var parser = try FilterParser(text)
+        self.root = try parser.parseExpression()
+        self.text = text.trimmingXMLSpace()
+    }
+
+    /// The canonical form: keywords in upper case, single spaces, strings re-quoted.
+    public var description: String { root.rendered() }
+
+    /// Every attribute the filter reads, in order of first use.
+    public var attributes: [EventAttribute] {
+        var seen: [EventAttribute] = []
+        root.visitAttributes { if !seen.contains($0) { seen.append($0) } }
+        return seen
+    }
+}
+
+/// A regular expression of a `REGEXP` constraint, compiled once at load time.
+struct CompiledRegex: @unchecked Sendable {
+    // `Regex<AnyRegexOutput>` is not declared Sendable (its output type is not). The value is never
+    // mutated after `init`; the only internal state, the lowered program, is built here by a first
+    // match (so concurrent readers later find it built) and is otherwise published atomically by the
+    // standard library. Sharing it across threads is therefore safe.
+    let pattern: String
+    let regex: Regex<AnyRegexOutput>
+
+    init(pattern: String) throws {
+        self.pattern = pattern
+        self.regex = try Regex(pattern)
+        _ = "".contains(regex)  // compile the matching program now, at load time
+    }
+}
+
+/// Comparison operators of the filter and aggregate languages.
+enum ComparisonOperator: String, Sendable {
+    case equal = "="
+    case notEqual = "!="
+    case less = "<"
+    case lessOrEqual = "<="
+    case greater = ">"
+    case greaterOrEqual = ">="
+
+    /// Whether a three-way comparison result satisfies the operator.
+    @inline(__always)
+    func holds(_ order: Int) -> Bool {
+        switch self {
+        case .equal: order == 0
+        case .notEqual: order != 0
+        case .less: order < 0
+        case .lessOrEqual: order <= 0
+        case .greater: order > 0
+        case .greaterOrEqual: order >= 0
+        }
+    }
+}
+
+indirect enum FilterNode: Sendable {
+    case and([FilterNode])
+    case or([FilterNode])
+    case not(FilterNode)
+    case compare(EventAttribute, ComparisonOperator, FilterConstant)
+    case inList(EventAttribute, negated: Bool, [FilterConstant])
+    case contain(EventAttribute, negated: Bool, FilterConstant)
+    case regexp(EventAttribute, negated: Bool, CompiledRegex)
+    case isNull(EventAttribute, negated: Bool)
+    case between(EventAttribute, negated: Bool, FilterConstant, FilterConstant)
+
+    func visitAttributes(_ visit: (EventAttribute) -> Void) {
+        switch self {
+        case .and(let nodes), .or(let nodes): for n in nodes { n.visitAttributes(visit) }
+        case .not(let node): node.visitAttributes(visit)
+        case .compare(let a, _, _), .inList(let a, _, _), .contain(let a, _, _), .regexp(let a, _, _),
+            .isNull(let a, _), .between(let a, _, _, _):
+            visit(a)
+        }
+    }
+
+    func rendered() -> String {
+        switch self {
+        case .and(let nodes):
+            return nodes.map { node -> String in
+                if case .or = node { return "(\(node.rendered()))" }
+                return node.rendered()
+            }.joined(separator: " AND ")
+        case .or(let nodes):
+            return nodes.map { $0.rendered() }.joined(separator: " OR ")
+        case .not(let node):
+            return "NOT (\(node.rendered()))"
+        case .compare(let a, let op, let c):
+            return "\(a.name) \(op.rawValue) \(c.rendered)"
+        case .inList(let a, let negated, let list):
+            return "\(a.name) \(negated ? "NOT IN" : "IN") (\(list.map(\.rendered).joined(separator: ", ")))"
+        case .contain(let a, let negated, let c):
+            return "\(a.name) \(negated ? "NOT CONTAIN" : "CONTAIN") \(c.rendered)"
+        case .regexp(let a, let negated, let r):
+            let quoted = FilterConstant(text: r.pattern, isQuoted: true).rendered
+            return "\(a.name) \(negated ? "NOT REGEXP" : "REGEXP") \(quoted)"
+        case .isNull(let a, let negated):
+            return "\(a.name) \(negated ? "IS NOT NULL" : "IS NULL")"
+        case .between(let a, let negated, let low, let high):
+            return "\(a.name) \(negated ? "NOT BETWEEN" : "BETWEEN") (\(low.rendered), \(high.rendered))"
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import ExecEvents
+
+/// Recursive-descent parser of the filter language (`SingleEvtConstr`).
+///
+/// ```
+/// expression := term (OR term)*
+/// term       := factor (AND factor)*
+/// factor     := NOT factor | '(' expression ')' | condition
+/// condition  := attribute ( op value | [NOT] IN list | [NOT] CONTAIN value | [NOT] REGEXP pattern
+///                         | IS [NOT] NULL | [NOT] BETWEEN '(' value ',' value ')' )
+/// op         := = | != | < | <= | > | >=
+/// list       := '(' value (',' value)* ')'        pattern := string | '(' string ')'
+/// ```
+struct FilterParser {
+    private var tokens: [Token]
+    private var p = 0
+
+    init(_ text: String) throws(ExpressionError) {
+        tokens = try Lexer.tokenize(text)
+    }
+
+    private var current: Token { tokens[p] }
+
+    mutating func parseExpression() throws(ExpressionError) -> FilterNode {
+        if current.kind == .end {
+            throw ExpressionError(
+                offset: current.start,
+                message: "empty filter: expected a condition such as eventType = \"LINUX_PROCESS_EXEC\""
+            )
+        }
+        let node = try parseOr()
+        guard current.kind == .end else {
+            throw ExpressionError(
+                offset: current.start,
+                message: "expected AND, OR or the end of the filter, found \(current.quoted)"
+            )
+        }
+        return node
+    }
+
+    private mutating func parseOr() throws(ExpressionError) -> FilterNode {
+        var nodes = [try parseAnd()]
+        while current.isKeyword("OR") {
+            p += 1
+            nodes.append(try parseAnd())
+        }
+        return nodes.count == 1 ? nodes[0] : .or(nodes)
+    }
+
+    private mutating func parseAnd() throws(ExpressionError) -> FilterNode {
+        var nodes = [try parseFactor()]
+        while current.isKeyword("AND") {
+            p += 1
+            nodes.append(try parseFactor())
+        }
+        return nodes.count == 1 ? nodes[0] : .and(nodes)
+    }
+
+    private mutating func parseFactor() throws(ExpressionError) -> FilterNode {
+        if current.isKeyword("NOT") {
+            p += 1
+            return .not(try parseFactor())
+        }
+        if current.kind == .leftParen {
+            let open = current
+            p += 1
+            let node = try parseOr()
+            guard current.kind == .rightParen else {
+                throw ExpressionError(
+                    offset: current.start,
+                    message: "expected ')' to close the '(' at byte \(open.start), found \(current.quoted)"
+                )
+            }
+            p += 1
+            return node
+        }
+        return try parseCondition()
+    }
+
+    private mutating func parseCondition() throws(ExpressionError) -> FilterNode {
+        guard case .word(let name) = current.kind, !isReservedWord(current) else {
+            throw ExpressionError(
+                offset: current.start,
+                message: "expected an attribute name, NOT or '(', found \(current.quoted)"
+            )
+        }
+        let attribute = EventAttribute(name: name)
+        p += 1
+        let opToken = current
+        if case .comparison(let symbol) = opToken.kind {
+            guard let op = ComparisonOperator(rawValue: symbol) else {
+                throw unknownOperator(opToken)
+            }
+            p += 1
+            return .compare(attribute, op, try parseValue(after: "'\(symbol)'"))
+        }
+        var negated = false
+        if opToken.isKeyword("NOT") {
+            negated = true
+            p += 1
+        }
+        let keywordToken = current
+        switch keywordToken.keyword {
+        case "IN":
+            p += 1
+            return .inList(attribute, negated: negated, try parseList())
+        case "CONTAIN":
+            p += 1
+            return .contain(attribute, negated: negated, try parseValue(after: "CONTAIN"))
+        case "REGEXP":
+            p += 1
+            return .regexp(attribute, negated: negated, try parseRegex())
+        case "BETWEEN":
+            p += 1
+            try expect(.leftParen, "expected '(' after BETWEEN")
+            let low = try parseValue(after: "BETWEEN (")
+            try expect(.comma, "expected ',' between the two bounds of BETWEEN")
+            let high = try parseValue(after: "','")
+            try expect(.rightParen, "expected ')' to close BETWEEN")
+            return .between(attribute, negated: negated, low, high)
+        case "IS" where !negated:
+            p += 1
+            var isNot = false
+            if current.isKeyword("NOT") {
+                isNot = true
+                p += 1
+            }
+            guard current.isKeyword("NULL") else {
+                throw ExpressionError(
+                    offset: current.start,
+                    message: "expected NULL after IS\(isNot ? " NOT" : ""), found \(current.quoted)"
+                )
+            }
+            p += 1
+            return .isNull(attribute, negated: isNot)
+        default:
+            if negated {
+                throw ExpressionError(
+                    offset: keywordToken.start,
+                    message: "expected IN, CONTAIN, REGEXP or BETWEEN after NOT, found \(keywordToken.quoted)"
+                )
+            }
+            throw unknownOperator(opToken)
+        }
+    }
+
+    private func unknownOperator(_ token: Token) -> ExpressionError {
+        let expected =
+            "=, !=, <, <=, >, >=, IN, NOT IN, CONTAIN, NOT CONTAIN, REGEXP, NOT REGEXP, IS NULL, IS NOT NULL or BETWEEN"
+        switch token.kind {
+        case .end:
+            return ExpressionError(
+                offset: token.start,
+                message: "expected an operator (\(expected)), found the end of the filter"
+            )
+        case .word(let w), .comparison(let w), .bare(let w):
+            return ExpressionError(offset: token.start, message: "unknown operator '\(w)': expected \(expected)")
+        default:
+            return ExpressionError(
+                offset: token.start,
+                message: "expected an operator (\(expected)), found \(token.quoted)"
+            )
+        }
+    }
+
+    private mutating func parseValue(after what: String) throws(ExpressionError) -> FilterConstant {
+        switch current.kind {
+        case .string(let s):
+            p += 1
+            return FilterConstant(text: s, isQuoted: true)
+        case .bare(let b):
+            p += 1
+            return FilterConstant(text: b, isQuoted: false)
+        default:
+            throw ExpressionError(
+                offset: current.start,
+                message: "expected a quoted string or a number after \(what), found \(current.quoted)"
+            )
+        }
+    }
+
+    private mutating func parseList() throws(ExpressionError) -> [FilterConstant] {
+        try expect(.leftParen, "expected '(' to start the IN list")
+        var values = [try parseValue(after: "'('")]
+        while current.kind == .comma {
+            p += 1
+            values.append(try parseValue(after: "','"))
+        }
+        try expect(.rightParen, "expected ',' or ')' in the IN list")
+        return values
+    }
+
+    private mutating func parseRegex() throws(ExpressionError) -> CompiledRegex {
+        var parenthesized = false
+        if current.kind == .leftParen {
+            parenthesized = true
+            p += 1
+        }
+        let token = current
+        guard case .string(let pattern) = token.kind else {
+            throw ExpressionError(
+                offset: token.start,
+                message: "expected a quoted regular expression after REGEXP, found \(token.quoted)"
+            )
+        }
+        p += 1
+        if parenthesized { try expect(.rightParen, "expected ')' after the regular expression") }
+        do {
+            return try CompiledRegex(pattern: pattern)
+        } catch {
+            throw ExpressionError(offset: token.start, message: "invalid regular expression \"\(pattern)\": \(error)")
+        }
+    }
+
+    private mutating func expect(_ kind: Token.Kind, _ message: String) throws(ExpressionError) {
+        guard current.kind == kind else {
+            throw ExpressionError(offset: current.start, message: "\(message), found \(current.quoted)")
+        }
+        p += 1
+    }
+
+    private func isReservedWord(_ token: Token) -> Bool {
+        switch token.keyword {
+        case "AND", "OR", "NOT", "IN", "CONTAIN", "REGEXP", "IS", "NULL", "BETWEEN": true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Loads rule files from disk: the one I/O edge of the module.
+///
+/// Paths may be files or directories; a directory contributes its `*.xml` files (not recursively),
+/// sorted by name. Rules are returned in the order read. A rule id seen a second time is an error at
+/// the second definition; the first one wins.
+public enum RuleLoader {
+    public static func load(paths: [String]) -> RuleLoadResult {
+        var documents: [(file: String, bytes: [UInt8])] = []
+        var errors: [RuleError] = []
+        for path in paths {
+            switch listRuleFiles(path) {
+            case .success(let files):
+                for file in files {
+                    switch readFile(file) {
+                    case .success(let bytes): documents.append((file, bytes))
+                    case .failure(let error): errors.append(error)
+                    }
+                }
+            case .failure(let error):
+                errors.append(error)
+            }
+        }
+        var result = load(documents: documents)
+        result.errors.insert(contentsOf: errors, at: 0)
+        return result
+    }
+
+    /// Parses documents already in memory, in order, and drops duplicate ids (first wins).
+    public static func load(documents: [(file: String, bytes: [UInt8])]) -> RuleLoadResult {
+        var result = RuleLoadResult()
+        var seen: [String: RuleLocation] = [:]
+        for document in documents {
+            let parsed = RuleDocument.parse(document.bytes, file: document.file)
+            result.errors.append(contentsOf: parsed.errors)
+            for rule in parsed.rules {
+                if let first = seen[rule.id] {
+                    result.errors.append(
+                        RuleError(
+                            file: rule.location.file,
+                            line: rule.location.line,
+                            column: rule.location.column,
+                            message:
+                                "duplicate rule id \(rule.id): already defined at \(first); this definition is ignored",
+                            ruleId: rule.id
+                        )
+                    )
+                    continue
+                }
+                seen[rule.id] = rule.location
+                result.rules.append(rule)
+            }
+        }
+        return result
+    }
+
+    // MARK: - Files
+
+    static func listRuleFiles(_ path: String) -> Result<[String], RuleError> {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .failure(systemError(path, "cannot read")) }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { return .success([path]) }
+        guard let directory = opendir(path) else { return .failure(systemError(path, "cannot list directory")) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name.hasSuffix(".xml"), !name.hasPrefix(".") { names.append(name) }
+        }
+        names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let prefix = path.hasSuffix("/") ? path : path + "/"
+        return .success(names.map { prefix + $0 })
+    }
+
+    static func readFile(_ path: String) -> Result<[UInt8], RuleError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(systemError(path, "cannot open")) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(systemError(path, "cannot read"))
+            }
+            if n == 0 { return .success(bytes) }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    private static func systemError(_ path: String, _ what: String) -> RuleError {
+        let code = errno
+        let reason = strerror(code).map { String(cString: $0) } ?? "errno \(code)"
+        return RuleError(file: path, line: 0, column: 0, message: "\(what): \(reason)")
+    }
+}

@@ -1,0 +1,50 @@
+import ExecEvents
+import RuleEngine
+import Testing
+
+@Suite struct EngineIndexTests {
+    @Test func rulesThatCannotMatchAreNotEvaluated() throws {
+        var all: [String] = []
+        for k in 0..<50 {  // 50 rules each for one program name
+            all.append(
+                ruleXML(
+                    id: "P\(k)",
+                    filter: #"eventType = "LINUX_PROCESS_EXEC" AND procName IN ("prog\#(k)", "Alias\#(k)")"#
+                )
+            )
+        }
+        all.append(ruleXML(id: "OtherType", filter: #"eventType = "WIN_LOGON" AND user = "alice""#))
+        // No eventType/procName constraint: always evaluated.
+        all.append(ruleXML(id: "Any", filter: #"user = "alice""#))
+        var e = engine(rules(all.joined(separator: "\n")))
+
+        let updates = e.process(exec(at: 0, proc: "PROG7"))
+        #expect(e.counters.filterEvaluations == 2)  // P7 and Any
+        #expect(updates.map(\.incident.ruleId) == ["P7", "Any"])
+
+        _ = e.process(exec(at: 1, proc: "alias42"))
+        #expect(e.counters.filterEvaluations == 4)  // P42 and Any
+        _ = e.process(exec(at: 2, proc: "bash"))
+        #expect(e.counters.filterEvaluations == 5)  // Any only
+        _ = e.process(exec(at: 3, proc: nil))
+        #expect(e.counters.filterEvaluations == 6)
+
+        var windows = exec(at: 4, proc: "prog1")
+        windows.eventType = "win_logon"
+        _ = e.process(windows)
+        #expect(e.counters.filterEvaluations == 8)  // OtherType (case-insensitive) and Any
+    }
+
+    @Test func rulesWithoutIndexableConstraintsAreAlwaysCandidates() {
+        let parsed = rules(
+            ruleXML(id: "Or", filter: #"procName = "nc" OR procName = "ncat""#),
+            ruleXML(id: "Regex", filter: #"procName REGEXP "^nc""#),
+            ruleXML(id: "Nested", filter: #"(eventType = "LINUX_PROCESS_EXEC" AND procName = "nc") AND user = "alice""#)
+        )
+        var e = engine(parsed)
+        let updates = e.process(exec(at: 0, proc: "nc"))
+        #expect(updates.map(\.incident.ruleId) == ["Or", "Regex", "Nested"])
+        _ = e.process(exec(at: 1, proc: "bash"))
+        #expect(e.counters.filterEvaluations == 5)  // Or, Regex always; Nested only for nc
+    }
+}
