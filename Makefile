@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN_DEBUG = .build/debug
 
-.PHONY: all deps build release test test-swift test-cli bench fixture clean
+.PHONY: all deps build release test lint bench fixture clean
 
 all: build
 
@@ -16,10 +16,14 @@ release: deps
 	$(SWIFT) build -c release --product execwatch
 
 # The whole suite: unit and conformance tests, then the command line end to end.
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	Tests/cli/test-cli.sh $(BIN_DEBUG)/execwatch
+
+# Formatting as .swift-format says (swift-format ships with the toolchain).
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
 bench: deps
 	scripts/bench-replay.sh

@@ -162,7 +162,10 @@ extension ExecEvent {
                     } else if let seconds = Double(s) {
                         event.eventTime = EventTime(millisecondsSinceEpoch: Int64((seconds * 1000).rounded()))
                     } else {
-                        throw ExecEventJSONError(attribute: key, reason: "not an RFC 3339 time or epoch seconds: \"\(s)\"")
+                        throw ExecEventJSONError(
+                            attribute: key,
+                            reason: "not an RFC 3339 time or epoch seconds: \"\(s)\""
+                        )
                     }
                 case .integer(let i): event.eventTime = EventTime(seconds: i)
                 case .number(let d): event.eventTime = EventTime(millisecondsSinceEpoch: Int64((d * 1000).rounded()))

@@ -34,11 +34,25 @@ public struct ExecEvent: Sendable, Equatable {
     public var extra: [String: AttributeValue]
 
     public init(
-        eventType: String = ExecEvent.execEventType, eventTime: EventTime, hostName: String,
-        user: String? = nil, procName: String? = nil, swParam: String? = nil, procId: Int64? = nil,
-        parentProcId: Int64? = nil, parentProcName: String? = nil, exePath: String? = nil, cwd: String? = nil,
-        uid: Int64? = nil, euid: Int64? = nil, auid: Int64? = nil, loginUser: String? = nil, tty: String? = nil,
-        auditKey: String? = nil, args: [[UInt8]]? = nil, extra: [String: AttributeValue] = [:]
+        eventType: String = ExecEvent.execEventType,
+        eventTime: EventTime,
+        hostName: String,
+        user: String? = nil,
+        procName: String? = nil,
+        swParam: String? = nil,
+        procId: Int64? = nil,
+        parentProcId: Int64? = nil,
+        parentProcName: String? = nil,
+        exePath: String? = nil,
+        cwd: String? = nil,
+        uid: Int64? = nil,
+        euid: Int64? = nil,
+        auid: Int64? = nil,
+        loginUser: String? = nil,
+        tty: String? = nil,
+        auditKey: String? = nil,
+        args: [[UInt8]]? = nil,
+        extra: [String: AttributeValue] = [:]
     ) {
         self.eventType = eventType
         self.eventTime = eventTime

@@ -20,7 +20,9 @@ struct Detection {
         var paths = rulePaths
         if paths.isEmpty {
             guard let shipped = ShippedRules.directory() else {
-                StandardError.write("execwatch: no shipped rules found (looked in \(ShippedRules.installedDirectory)); use --rules PATH\n")
+                StandardError.write(
+                    "execwatch: no shipped rules found (looked in \(ShippedRules.installedDirectory)); use --rules PATH\n"
+                )
                 throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
             }
             paths = [shipped]
@@ -32,7 +34,9 @@ struct Detection {
             throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
         }
         if !result.errors.isEmpty {
-            StandardError.write("execwatch: \(result.errors.count) rule error(s); continuing with \(result.rules.count) rule(s)\n")
+            StandardError.write(
+                "execwatch: \(result.errors.count) rule error(s); continuing with \(result.rules.count) rule(s)\n"
+            )
         }
         return result.rules
     }

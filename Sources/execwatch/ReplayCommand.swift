@@ -22,7 +22,10 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "The audit log to read; - for standard input.")
     var file: String = "-"
 
-    @Option(name: .customLong("rules"), help: "A rule file or a directory of *.xml rules (repeatable; default: the shipped rules).")
+    @Option(
+        name: .customLong("rules"),
+        help: "A rule file or a directory of *.xml rules (repeatable; default: the shipped rules)."
+    )
     var rulePaths: [String] = []
 
     @Option(help: "What to print: incidents (final state, at the end), events (one per exec), or both.")
@@ -69,7 +72,9 @@ struct ReplayCommand: ParsableCommand {
             try reader.forEachLine { line, number in
                 guard let line else {
                     assembler.countMalformedLine()
-                    diagnostics.report("\(reader.path):\(number): line longer than \(LineReader.maximumLineLength) bytes, skipped")
+                    diagnostics.report(
+                        "\(reader.path):\(number): line longer than \(LineReader.maximumLineLength) bytes, skipped"
+                    )
                     return
                 }
                 if line.isEmpty { return }

@@ -1,7 +1,7 @@
 import ArgumentParser
+import AuditRecords
 import ExecEvents
 import RuleEngine
-import AuditRecords
 
 /// `execwatch rules`: check, list and test rules before deploying them.
 struct RulesCommand: ParsableCommand {
@@ -49,15 +49,28 @@ struct RulesCommand: ParsableCommand {
                 for rule in rules {
                     var writer = JSONWriter()
                     writer.beginObject()
-                    writer.key("ruleId"); writer.string(rule.id)
-                    writer.key("ruleName"); writer.string(rule.name)
-                    writer.key("active"); writer.bool(rule.isActive)
-                    writer.key("severity"); writer.integer(Int64(rule.severity))
-                    writer.key("category"); writer.string(rule.category)
-                    writer.key("tactics"); writer.beginArray(); rule.tactics.forEach { writer.string($0) }; writer.endArray()
-                    writer.key("techniques"); writer.beginArray(); rule.techniques.forEach { writer.string($0) }; writer.endArray()
-                    writer.key("window"); writer.integer(rule.windowSeconds)
-                    writer.key("file"); writer.string(rule.location.description)
+                    writer.key("ruleId")
+                    writer.string(rule.id)
+                    writer.key("ruleName")
+                    writer.string(rule.name)
+                    writer.key("active")
+                    writer.bool(rule.isActive)
+                    writer.key("severity")
+                    writer.integer(Int64(rule.severity))
+                    writer.key("category")
+                    writer.string(rule.category)
+                    writer.key("tactics")
+                    writer.beginArray()
+                    for tactic in rule.tactics { writer.string(tactic) }
+                    writer.endArray()
+                    writer.key("techniques")
+                    writer.beginArray()
+                    for technique in rule.techniques { writer.string(technique) }
+                    writer.endArray()
+                    writer.key("window")
+                    writer.integer(rule.windowSeconds)
+                    writer.key("file")
+                    writer.string(rule.location.description)
                     writer.endObject()
                     output.writeLine(writer.bytes)
                 }
@@ -65,7 +78,9 @@ struct RulesCommand: ParsableCommand {
             }
             output.writeLine("RULE ID\tSEVERITY\tWINDOW\tACTIVE\tNAME\tFILE")
             for rule in rules {
-                output.writeLine("\(rule.id)\t\(rule.severity)\t\(rule.windowSeconds)s\t\(rule.isActive ? "yes" : "no")\t\(rule.name)\t\(rule.location)")
+                output.writeLine(
+                    "\(rule.id)\t\(rule.severity)\t\(rule.windowSeconds)s\t\(rule.isActive ? "yes" : "no")\t\(rule.name)\t\(rule.location)"
+                )
             }
         }
     }

@@ -17,7 +17,9 @@ struct CapturedFixtureTests {
 
     static func expectations() throws -> [Expected] {
         let text = try String(
-            contentsOf: TestPaths.fixtures.appendingPathComponent("captured-debian12.expected.tsv"), encoding: .utf8)
+            contentsOf: TestPaths.fixtures.appendingPathComponent("captured-debian12.expected.tsv"),
+            encoding: .utf8
+        )
         return try text.split(separator: "\n").map { line in
             let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard columns.count == 3 else { throw ConformanceError.badEscape(String(line)) }
@@ -34,7 +36,9 @@ struct CapturedFixtureTests {
         let result = try replay(file: TestPaths.fixtures.appendingPathComponent("captured-debian12.log"))
         #expect(result.statistics.malformedRecords == 0)
         #expect(result.statistics.failedExecs > 0)  // the workload's PATH-search misses
-        let decoded = Set(result.events.map { Expected(procName: $0.procName ?? "", user: $0.user ?? "", argv: $0.args ?? []) })
+        let decoded = Set(
+            result.events.map { Expected(procName: $0.procName ?? "", user: $0.user ?? "", argv: $0.args ?? []) }
+        )
         for item in expected {
             let found = decoded.contains(item)
             #expect(found, "not decoded: \(item.procName) \(item.user) \(item.argv.prefix(3).map(\.text))")
@@ -43,7 +47,9 @@ struct CapturedFixtureTests {
 
     @Test func netcatRunsHaveTheAttributesTheRuleGroupsBy() throws {
         let result = try replay(file: TestPaths.fixtures.appendingPathComponent("captured-debian12.log"))
-        let netcats = result.events.filter { ["nc", "ncat", "netcat", "nc.openbsd", "nc.traditional"].contains($0.procName ?? "") }
+        let netcats = result.events.filter {
+            ["nc", "ncat", "netcat", "nc.openbsd", "nc.traditional"].contains($0.procName ?? "")
+        }
         #expect(netcats.count >= 8)
         let nc = try #require(netcats.first { $0.procName == "nc" && $0.swParam == "-h" })
         #expect(nc.exePath == "/usr/bin/nc.openbsd")

@@ -17,7 +17,8 @@ struct ExecveArgumentTests {
     @Test func longArgumentSplitIntoHexChunksIsJoined() throws {
         let argument = [UInt8](repeating: UInt8(ascii: "A"), count: 10_000) + [0xff, 0x20, 0x41]
         let hex = hexString(argument).uppercased()
-        let firstHalf = String(hex.prefix(7_500)), secondHalf = String(hex.dropFirst(7_500))
+        let firstHalf = String(hex.prefix(7_500))
+        let secondHalf = String(hex.dropFirst(7_500))
         let text = execWithExecve([
             "argc=3 a0=\"x\" a1_len=\(hex.count) a1[0]=\(firstHalf)",
             " a1[1]=\(secondHalf) a2=\"tail\"",

@@ -3,9 +3,16 @@ import Testing
 
 @testable import AuditRecords
 
-private func exec(syscallExtra: String = "", execve: String? = nil, path0: String? = nil,
-                  comm: String = "\"comm\"", exe: String = "\"/usr/bin/exe\"") -> String {
-    var lines = ["type=SYSCALL msg=audit(1700000000.000:5): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=100 auid=1000 uid=1001 euid=0 comm=\(comm) exe=\(exe) \(syscallExtra)"]
+private func exec(
+    syscallExtra: String = "",
+    execve: String? = nil,
+    path0: String? = nil,
+    comm: String = "\"comm\"",
+    exe: String = "\"/usr/bin/exe\""
+) -> String {
+    var lines = [
+        "type=SYSCALL msg=audit(1700000000.000:5): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=100 auid=1000 uid=1001 euid=0 comm=\(comm) exe=\(exe) \(syscallExtra)"
+    ]
     if let execve { lines.append("type=EXECVE msg=audit(1700000000.000:5): \(execve)") }
     if let path0 { lines.append("type=PATH msg=audit(1700000000.000:5): item=0 name=\(path0) inode=1") }
     lines.append("type=EOE msg=audit(1700000000.000:5):")
@@ -16,19 +23,39 @@ private func exec(syscallExtra: String = "", execve: String? = nil, path0: Strin
 struct NormalizationTests {
     @Test func procNameComesFromPathItemZeroThenA0ThenCommThenExe() {
         let users: [Int64: String] = [:]
-        #expect(replay(text: exec(execve: "argc=1 a0=\"a0name\"", path0: "\"/usr/bin/nc\""), users: users).events.first?.procName == "nc")
-        #expect(replay(text: exec(execve: "argc=1 a0=\"/opt/a0name\""), users: users).events.first?.procName == "a0name")
+        #expect(
+            replay(text: exec(execve: "argc=1 a0=\"a0name\"", path0: "\"/usr/bin/nc\""), users: users).events.first?
+                .procName == "nc"
+        )
+        #expect(
+            replay(text: exec(execve: "argc=1 a0=\"/opt/a0name\""), users: users).events.first?.procName == "a0name"
+        )
         #expect(replay(text: exec(), users: users).events.first?.procName == "comm")
         #expect(replay(text: exec(comm: "(null)"), users: users).events.first?.procName == "exe")
         // fexecve: PATH item 0 has an empty name; fall back to a0.
-        #expect(replay(text: exec(execve: "argc=1 a0=\"ncat\"", path0: "\"\""), users: users).events.first?.procName == "ncat")
+        #expect(
+            replay(text: exec(execve: "argc=1 a0=\"ncat\"", path0: "\"\""), users: users).events.first?.procName
+                == "ncat"
+        )
         // A relative path and a trailing slash still give the base name.
-        #expect(replay(text: exec(path0: "\"./tools/nc.traditional\""), users: users).events.first?.procName == "nc.traditional")
+        #expect(
+            replay(text: exec(path0: "\"./tools/nc.traditional\""), users: users).events.first?.procName
+                == "nc.traditional"
+        )
     }
 
     @Test func invokedNameIsKeptEvenThroughSymlinks() throws {
         // Debian's /usr/bin/nc → /etc/alternatives/nc → /bin/nc.openbsd.
-        let event = try #require(replay(text: exec(execve: "argc=3 a0=\"nc\" a1=\"-l\" a2=\"4444\"", path0: "\"/usr/bin/nc\"", comm: "\"nc\"", exe: "\"/usr/bin/nc.openbsd\"")).events.first)
+        let event = try #require(
+            replay(
+                text: exec(
+                    execve: "argc=3 a0=\"nc\" a1=\"-l\" a2=\"4444\"",
+                    path0: "\"/usr/bin/nc\"",
+                    comm: "\"nc\"",
+                    exe: "\"/usr/bin/nc.openbsd\""
+                )
+            ).events.first
+        )
         #expect(event.procName == "nc")
         #expect(event.exePath == "/usr/bin/nc.openbsd")
         #expect(event.swParam == "-l 4444")

@@ -33,9 +33,13 @@ struct ReassemblyTests {
             _ = Array(line.utf8).withUnsafeBytes { raw in assembler.ingest(line: raw) { completed.append($0.serial) } }
         }
         for line in first.split(separator: "\n") { feed(String(line)) }
-        feed("type=SYSCALL msg=audit(1700000000.999:2): arch=c000003e syscall=59 success=yes exit=0 pid=2 uid=0 comm=\"b\" exe=\"/bin/b\"")
+        feed(
+            "type=SYSCALL msg=audit(1700000000.999:2): arch=c000003e syscall=59 success=yes exit=0 pid=2 uid=0 comm=\"b\" exe=\"/bin/b\""
+        )
         #expect(completed.isEmpty)  // 999 ms later: still within the grace time
-        feed("type=SYSCALL msg=audit(1700000001.000:3): arch=c000003e syscall=59 success=yes exit=0 pid=3 uid=0 comm=\"c\" exe=\"/bin/c\"")
+        feed(
+            "type=SYSCALL msg=audit(1700000001.000:3): arch=c000003e syscall=59 success=yes exit=0 pid=3 uid=0 comm=\"c\" exe=\"/bin/c\""
+        )
         #expect(completed == [1])  // 1000 ms later: complete
         assembler.finish { completed.append($0.serial) }
         #expect(completed == [1, 2, 3])
@@ -75,7 +79,8 @@ struct ReassemblyTests {
         var assembler = AuditEventAssembler(graceMilliseconds: 1_000_000, maximumPending: 10)
         var completed = 0
         for serial in 1...50 {
-            let line = "type=SYSCALL msg=audit(1700000000.000:\(serial)): arch=c000003e syscall=59 success=yes exit=0 pid=1 uid=0 comm=\"a\" exe=\"/a\""
+            let line =
+                "type=SYSCALL msg=audit(1700000000.000:\(serial)): arch=c000003e syscall=59 success=yes exit=0 pid=1 uid=0 comm=\"a\" exe=\"/a\""
             _ = Array(line.utf8).withUnsafeBytes { raw in assembler.ingest(line: raw) { _ in completed += 1 } }
             #expect(assembler.openEvents <= 11)
         }
@@ -87,7 +92,9 @@ struct ReassemblyTests {
     @Test func reorderedTraceGivesTheSameEventsAsTheOrderedOne() throws {
         guard TestPaths.corporaPresent else { return }
         let ordered = try replay(file: TestPaths.corpora.appendingPathComponent("laurel/shell-proc-trace.txt"))
-        let reordered = try replay(file: TestPaths.corpora.appendingPathComponent("laurel/shell-proc-trace-reordered.txt"))
+        let reordered = try replay(
+            file: TestPaths.corpora.appendingPathComponent("laurel/shell-proc-trace-reordered.txt")
+        )
         #expect(ordered.events.count == 4)
         // parentProcName comes from the execs completed before: the reordered file ends its events
         // (EOE) in reverse order, so a child can complete before its parent. All else must match.

@@ -62,7 +62,10 @@ struct RecordParsingTests {
         var normalizer = ExecEventNormalizer(hostName: "h", users: StaticUserTable([0: "root"]))
         var events: [ExecEvent] = []
         let records: [(UInt16, String)] = [
-            (1300, "audit(1795931722.174:2): arch=c000003e syscall=59 success=yes exit=0 a0=1 items=2 ppid=1 pid=77 auid=4294967295 uid=0 euid=0 tty=(none) comm=\"ls\" exe=\"/usr/bin/ls\" key=(null)"),
+            (
+                1300,
+                "audit(1795931722.174:2): arch=c000003e syscall=59 success=yes exit=0 a0=1 items=2 ppid=1 pid=77 auid=4294967295 uid=0 euid=0 tty=(none) comm=\"ls\" exe=\"/usr/bin/ls\" key=(null)"
+            ),
             (1309, "audit(1795931722.174:2): argc=2 a0=\"ls\" a1=\"-l\""),
             (1307, "audit(1795931722.174:2): cwd=\"/\""),
             (1302, "audit(1795931722.174:2): item=0 name=\"/bin/ls\" inode=5"),
@@ -104,9 +107,12 @@ struct RecordParsingTests {
     @Test func malformedLinesAreCountedWithLineNumbersAndLoseNothingElse() {
         let lines = ncExec.split(separator: "\n").map(String.init)
         // Garbage before, between and after the records of the event.
-        let text = (["this is not audit", lines[0], "type=SYSCALL msg=audit(17959x.1:2): nope", lines[1],
-                     "type=EXECVE", lines[2], lines[3], "node=x", lines[4], lines[5], lines[6],
-                     "type=PATH msg=audit(1.2:3"]).joined(separator: "\n")
+        let text =
+            ([
+                "this is not audit", lines[0], "type=SYSCALL msg=audit(17959x.1:2): nope", lines[1],
+                "type=EXECVE", lines[2], lines[3], "node=x", lines[4], lines[5], lines[6],
+                "type=PATH msg=audit(1.2:3",
+            ]).joined(separator: "\n")
         let result = replay(text: text)
         #expect(result.events.count == 1)
         #expect(result.events.first?.swParam == "-e /bin/sh 10.0.0.1 4444")

@@ -27,7 +27,10 @@ struct ReplayResult {
 }
 
 func replay(
-    text: String, users: [Int64: String] = [:], host: String = "test-host", graceMilliseconds: Int64 = 2000
+    text: String,
+    users: [Int64: String] = [:],
+    host: String = "test-host",
+    graceMilliseconds: Int64 = 2000
 ) -> ReplayResult {
     var assembler = AuditEventAssembler(graceMilliseconds: graceMilliseconds)
     var normalizer = ExecEventNormalizer(hostName: host, users: StaticUserTable(users))

@@ -18,7 +18,9 @@ struct EventTimeTests {
 
     @Test func formatAgreesWithTheCalendarForEveryDayOfFourCenturies() {
         // Walk day by day and check the fields against a simple calendar count.
-        var year: Int64 = 1970, month: Int64 = 1, day: Int64 = 1
+        var year: Int64 = 1970
+        var month: Int64 = 1
+        var day: Int64 = 1
         let lengths: [Int64] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         for days in Int64(0)..<(146_097) {
             let (y, m, d) = EventTime.civilDate(daysSinceEpoch: days)

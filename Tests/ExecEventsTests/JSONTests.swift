@@ -24,7 +24,10 @@ struct JSONTests {
         json.endArray()
         json.endObject()
         let text = String(decoding: json.bytes, as: UTF8.self)
-        #expect(text == #"{"s":"quote \" backslash \\ newline \n tab \t bell \u0007 é ☕","n":-9223372036854775808,"z":0,"a":[1,"a�b",{},null,true]}"#)
+        #expect(
+            text
+                == #"{"s":"quote \" backslash \\ newline \n tab \t bell \u0007 é ☕","n":-9223372036854775808,"z":0,"a":[1,"a�b",{},null,true]}"#
+        )
         let parsed = try JSONValue.parse(text)
         #expect(parsed["s"] == .string("quote \" backslash \\ newline \n tab \t bell \u{07} é ☕"))
         #expect(parsed["n"] == .integer(Int64.min))
@@ -58,7 +61,9 @@ struct JSONTests {
 @Suite("Events as JSON lines")
 struct ExecEventJSONTests {
     @Test func readsAttributesTimesAndNumbersInTheirUsualForms() throws {
-        let json = try JSONValue.parse(#"{"eventTime": 1795860000.25, "user": "alice", "procName": "nc", "procId": "500", "swParam": "-l 4444", "custom": "x", "count": 3}"#)
+        let json = try JSONValue.parse(
+            #"{"eventTime": 1795860000.25, "user": "alice", "procName": "nc", "procId": "500", "swParam": "-l 4444", "custom": "x", "count": 3}"#
+        )
         let event = try ExecEvent(json: json, defaultHostName: "h1")
         #expect(event.eventType == "LINUX_PROCESS_EXEC")
         #expect(event.eventTime.millisecondsSinceEpoch == 1_795_860_000_250)
@@ -68,12 +73,18 @@ struct ExecEventJSONTests {
         #expect(event.value(of: EventAttribute(name: "count")) == .integer(3))
         #expect(event.value(of: .parentProcName) == nil)
 
-        let rfc = try ExecEvent(json: try JSONValue.parse(#"{"eventTime": "2026-11-28T10:00:00.000Z"}"#), defaultHostName: "h")
+        let rfc = try ExecEvent(
+            json: try JSONValue.parse(#"{"eventTime": "2026-11-28T10:00:00.000Z"}"#),
+            defaultHostName: "h"
+        )
         #expect(rfc.eventTime == EventTime(seconds: 1_795_860_000))
     }
 
     @Test func derivesSwParamAndProcNameFromArgs() throws {
-        let event = try ExecEvent(json: try JSONValue.parse(#"{"eventTime": 0, "args": ["/usr/bin/nc", "-e", "/bin/sh"]}"#), defaultHostName: "h")
+        let event = try ExecEvent(
+            json: try JSONValue.parse(#"{"eventTime": 0, "args": ["/usr/bin/nc", "-e", "/bin/sh"]}"#),
+            defaultHostName: "h"
+        )
         #expect(event.procName == "nc")
         #expect(event.swParam == "-e /bin/sh")
     }
@@ -97,7 +108,11 @@ struct ExecEventJSONTests {
     }
 
     @Test func argsHexRoundTripsBytesThatAreNotUTF8() throws {
-        let event = ExecEvent(eventTime: EventTime(seconds: 1), hostName: "h", args: [[0x6e, 0x63], [0xff, 0x00, 0x41]])
+        let event = ExecEvent(
+            eventTime: EventTime(seconds: 1),
+            hostName: "h",
+            args: [[0x6e, 0x63], [0xff, 0x00, 0x41]]
+        )
         let back = try ExecEvent(json: try JSONValue.parse(event.jsonLine), defaultHostName: "other")
         #expect(back.args == event.args)
     }

@@ -1,7 +1,8 @@
+import ExecEvents
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ExecEvents
 
 /// Turns a stream of audit records into complete exec events, one per (node, audit serial).
 ///
@@ -67,7 +68,9 @@ public struct AuditEventAssembler {
     /// Reads one record as the kernel delivers it over netlink: the message type and its payload
     /// (`audit(S.MS:SERIAL): fields…`).
     public mutating func ingest(
-        type: UInt16, payload: UnsafeRawBufferPointer, _ emit: (CompletedExec) -> Void
+        type: UInt16,
+        payload: UnsafeRawBufferPointer,
+        _ emit: (CompletedExec) -> Void
     ) -> String? {
         statistics.records += 1
         do {
@@ -158,8 +161,13 @@ public struct AuditEventAssembler {
             return
         }
         statistics.execs += 1
-        emit(CompletedExec(node: nodes.isEmpty || key.node < 0 ? nil : String(decoding: nodes[key.node], as: UTF8.self),
-                           serial: key.serial, exec: exec))
+        emit(
+            CompletedExec(
+                node: nodes.isEmpty || key.node < 0 ? nil : String(decoding: nodes[key.node], as: UTF8.self),
+                serial: key.serial,
+                exec: exec
+            )
+        )
     }
 
     private mutating func nodeIndex(_ node: UnsafeRawBufferPointer) -> Int {

@@ -1,7 +1,8 @@
+import ExecEvents
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ExecEvents
 
 /// The argv of one execution, collected from its EXECVE records: `argc=N a0="ls" a1=2D6C …`,
 /// long arguments split as `a1_len=40000 a1[0]=… a1[1]=…`, and one event's arguments spread over

@@ -1,7 +1,8 @@
+import ExecEvents
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ExecEvents
 
 /// The records of one audit event (one node and serial) gathered so far, reduced to what an exec
 /// event needs. Records are folded in as they arrive, in any order.

@@ -1,7 +1,8 @@
+import ExecEvents
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ExecEvents
 
 /// What every audit record starts with: which node wrote it, its type, and the event it belongs to
 /// (`msg=audit(SECONDS.MILLIS:SERIAL):`). The fields follow in ``body``.
@@ -55,14 +56,19 @@ extension AuditRecordHeader {
         while cursor < line.count, line[cursor] == 0x20 { cursor += 1 }
         guard hasPrefix(line, at: cursor, "msg=") else { throw .missingTimestamp }
         var header = try parse(
-            payload: UnsafeRawBufferPointer(rebasing: line[(cursor + 4)...]), type: type)
+            payload: UnsafeRawBufferPointer(rebasing: line[(cursor + 4)...]),
+            type: type
+        )
         header.node = node
         return header
     }
 
     /// Reads a record as the kernel delivers it over netlink: the type is the message type and
     /// the payload is `audit(S.MS:SERIAL): fields…`.
-    static func parse(payload: UnsafeRawBufferPointer, type: AuditRecordType) throws(AuditRecordError)
+    static func parse(
+        payload: UnsafeRawBufferPointer,
+        type: AuditRecordType
+    ) throws(AuditRecordError)
         -> AuditRecordHeader
     {
         guard hasPrefix(payload, at: 0, "audit(") else { throw .missingTimestamp }
@@ -98,9 +104,13 @@ extension AuditRecordHeader {
             for _ in 3..<fraction.digits { millis /= 10 }
         }
         return AuditRecordHeader(
-            node: UnsafeRawBufferPointer(start: payload.baseAddress, count: 0), type: type,
-            seconds: Int64(seconds.value), milliseconds: Int64(millis), serial: serial.value,
-            body: UnsafeRawBufferPointer(rebasing: payload[i...]))
+            node: UnsafeRawBufferPointer(start: payload.baseAddress, count: 0),
+            type: type,
+            seconds: Int64(seconds.value),
+            milliseconds: Int64(millis),
+            serial: serial.value,
+            body: UnsafeRawBufferPointer(rebasing: payload[i...])
+        )
     }
 }
 

@@ -1,7 +1,8 @@
+import ExecEvents
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ExecEvents
 
 /// The audit record types this project reads, by their kernel numbers (`linux/audit.h`).
 ///

@@ -1,7 +1,8 @@
+import ExecEvents
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ExecEvents
 
 /// Which (audit arch, syscall number) pairs are program executions: `execve` and `execveat`.
 ///
@@ -12,7 +13,8 @@ enum ExecSyscalls {
         switch arch {
         case 0xc000_003e: return syscall == 59 || syscall == 322  // x86_64
         case 0x4000_0003: return syscall == 11 || syscall == 358  // i386
-        case 0xc000_00b7, 0xc000_00f3, 0xc000_0102: return syscall == 221 || syscall == 281  // aarch64, riscv64, loongarch64
+        // aarch64, riscv64, loongarch64
+        case 0xc000_00b7, 0xc000_00f3, 0xc000_0102: return syscall == 221 || syscall == 281
         case 0x4000_0028: return syscall == 11 || syscall == 387  // arm (EABI)
         case 0x8000_0015, 0xc000_0015, 0x0000_0014: return syscall == 11 || syscall == 362  // ppc64, ppc64le, ppc
         case 0x8000_0016, 0x0000_0016: return syscall == 11 || syscall == 354  // s390x, s390
