@@ -5,10 +5,10 @@ let package = Package(
     name: "execwatch",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "execwatch", targets: ["execwatch"]),
+        .executable(name: "execwatch", targets: ["execwatch"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // Event model: LINUX_PROCESS_EXEC events, event time, JSON lines in and out. No I/O.
@@ -27,8 +27,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ExecEventsTests", dependencies: ["ExecEvents"]),
-        .testTarget(name: "AuditRecordsTests", dependencies: ["AuditRecords", "ExecEvents"],
-                    resources: []),
+        .testTarget(
+            name: "AuditRecordsTests",
+            dependencies: ["AuditRecords", "ExecEvents"],
+            resources: []
+        ),
         .testTarget(name: "RuleEngineTests", dependencies: ["RuleEngine", "ExecEvents"]),
     ],
     swiftLanguageModes: [.v6]
