@@ -41,6 +41,11 @@ struct Detection {
         return result.rules
     }
 
+    /// Whether a rule may match the event (see ``DetectionEngine/mayMatch(_:)``).
+    func mayMatch(_ event: ExecEvent) -> Bool {
+        engine.mayMatch(event)
+    }
+
     mutating func process(_ event: ExecEvent) {
         for update in engine.process(event) {
             if let index = indexByID[update.incident.incidentId] {

@@ -46,12 +46,6 @@ struct ReplayCommand: ParsableCommand {
         if emit != .events {
             detection = try Detection(rulePaths: rulePaths, agentId: agentId ?? hostName)
         }
-        var assembler = AuditEventAssembler(graceMilliseconds: graceMilliseconds)
-        var normalizer = ExecEventNormalizer(hostName: hostName)
-        var diagnostics = DiagnosticLimiter()
-        let output = StandardOutput.shared
-        let emitEvents = emit != .incidents
-
         let reader: LineReader
         do {
             reader = try LineReader(path: file)
@@ -59,7 +53,20 @@ struct ReplayCommand: ParsableCommand {
             StandardError.write("execwatch: cannot read \(error)\n")
             throw ExitWithStatus(status: ExitStatus.failure)
         }
+        // A mapped file's lines outlive the callback: EXECVE records need not be copied.
+        var assembler = AuditEventAssembler(
+            graceMilliseconds: graceMilliseconds,
+            borrowsRecordBytes: reader.linesStayValid
+        )
+        var normalizer = ExecEventNormalizer(hostName: hostName)
+        var diagnostics = DiagnosticLimiter()
+        let output = StandardOutput.shared
+        let emitEvents = emit != .incidents
         let handle: (AuditEventAssembler.CompletedExec) -> Void = { completed in
+            if !emitEvents, let detection {
+                // Most events match no rule: derive the whole event only for those that may.
+                guard detection.mayMatch(normalizer.indexProbe(from: completed)) else { return }
+            }
             let event = normalizer.event(from: completed)
             if emitEvents {
                 var json = JSONWriter()
@@ -86,7 +93,8 @@ struct ReplayCommand: ParsableCommand {
             StandardError.write("execwatch: \(error)\n")
             throw ExitWithStatus(status: ExitStatus.failure)
         }
-        assembler.finish(handle)
+        // The reader's mapping must outlive the events that still refer to it.
+        withExtendedLifetime(reader) { assembler.finish(handle) }
         diagnostics.finish()
 
         var incidentCount = 0
@@ -97,7 +105,9 @@ struct ReplayCommand: ParsableCommand {
         let s = assembler.statistics
         var summary = "replay: \(s.records) records, \(s.execs) events, \(s.failedExecs) failed execs, "
         summary += "\(s.malformedRecords) malformed lines"
-        if s.malformedFields > 0 { summary += ", \(s.malformedFields) malformed fields" }
+        if normalizer.malformedArgumentFields > 0 {
+            summary += ", \(normalizer.malformedArgumentFields) malformed EXECVE fields"
+        }
         if s.forcedCompletions > 0 { summary += ", \(s.forcedCompletions) events completed early (too many open)" }
         if detection != nil { summary += ", \(incidentCount) incidents" }
         StandardError.write(summary + "\n")

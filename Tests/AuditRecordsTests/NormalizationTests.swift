@@ -61,6 +61,33 @@ struct NormalizationTests {
         #expect(event.swParam == "-l 4444")
     }
 
+    @Test func argumentsAreDecodedOnlyWhenAskedFor() throws {
+        var assembler = AuditEventAssembler()
+        var completed: [AuditEventAssembler.CompletedExec] = []
+        for line in exec(execve: "argc=2 a0=\"nc\" a1=ZZ", path0: "\"/usr/bin/nc\"").split(separator: "\n") {
+            _ = Array(line.utf8).withUnsafeBytes { raw in assembler.ingest(line: raw) { completed.append($0) } }
+        }
+        let nc = try #require(completed.first)
+        var normalizer = ExecEventNormalizer(hostName: "h", users: StaticUserTable([:]))
+        var event = normalizer.event(from: nc, includingArguments: false)
+        #expect(event.procName == "nc")
+        #expect(event.args == nil && event.swParam == nil)
+        #expect(normalizer.malformedArgumentFields == 0)
+        normalizer.attachArguments(from: nc, to: &event)
+        #expect(event.args?.map(\.text) == ["nc", "ZZ"])
+        #expect(event.swParam == "ZZ")
+        #expect(normalizer.malformedArgumentFields == 1)
+        // Without PATH item 0, procName needs a0: the arguments are decoded anyway.
+        var noPath = AuditEventAssembler()
+        var pathless: [AuditEventAssembler.CompletedExec] = []
+        for line in exec(execve: "argc=2 a0=\"/bin/ncat\" a1=\"-l\"").split(separator: "\n") {
+            _ = Array(line.utf8).withUnsafeBytes { raw in noPath.ingest(line: raw) { pathless.append($0) } }
+        }
+        let fallback = normalizer.event(from: try #require(pathless.first), includingArguments: false)
+        #expect(fallback.procName == "ncat")
+        #expect(fallback.swParam == "-l")
+    }
+
     @Test func swParamIsEmptyForABareCommandAndAbsentWithoutExecve() {
         #expect(replay(text: exec(execve: "argc=1 a0=\"nc\"")).events.first?.swParam == "")
         #expect(replay(text: exec()).events.first?.swParam == nil)

@@ -22,6 +22,8 @@ struct ReplayResult {
     var serials: [UInt64] = []
     var nodes: [String?] = []
     var statistics = AuditStatistics()
+    /// EXECVE fields the normalizer could not decode.
+    var malformedFields = 0
     /// (line number, reason) of each malformed line.
     var malformed: [(Int, String)] = []
 }
@@ -48,6 +50,7 @@ func replay(
     }
     assembler.finish(emit)
     result.statistics = assembler.statistics
+    result.malformedFields = normalizer.malformedArgumentFields
     return result
 }
 
@@ -73,6 +76,7 @@ func replay(file: URL, users: [Int64: String] = [:], host: String = "test-host")
     }
     assembler.finish(emit)
     result.statistics = assembler.statistics
+    result.malformedFields = normalizer.malformedArgumentFields
     return result
 }
 

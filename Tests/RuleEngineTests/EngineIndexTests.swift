@@ -47,4 +47,20 @@ import Testing
         _ = e.process(exec(at: 1, proc: "bash"))
         #expect(e.counters.filterEvaluations == 5)  // Or, Regex always; Nested only for nc
     }
+
+    @Test func mayMatchAgreesWithTheIndex() {
+        let onlyNetcat = engine(
+            rules(ruleXML(id: "N", filter: #"eventType = "LINUX_PROCESS_EXEC" AND procName IN ("nc", "ncat")"#))
+        )
+        #expect(onlyNetcat.mayMatch(exec(at: 0, proc: "NC")))
+        #expect(onlyNetcat.mayMatch(exec(at: 0, proc: "ncat")))
+        #expect(!onlyNetcat.mayMatch(exec(at: 0, proc: "bash")))
+        #expect(!onlyNetcat.mayMatch(exec(at: 0, proc: nil)))
+        var other = exec(at: 0, proc: "nc")
+        other.eventType = "LINUX_FILE_OPEN"
+        #expect(!onlyNetcat.mayMatch(other))
+        // A rule the index cannot narrow makes every event a candidate.
+        let catchAll = engine(rules(ruleXML(id: "U", filter: #"user = "alice""#)))
+        #expect(catchAll.mayMatch(exec(at: 0, proc: "bash")))
+    }
 }

@@ -7,6 +7,12 @@ import Glibc
 ///
 /// Lines longer than ``maximumLineLength`` are reported as too long and skipped whole; a last
 /// line without a newline is still delivered.
+///
+/// A regular file is memory-mapped: lines are slices of the mapping, valid until the reader is
+/// released (``linesStayValid``), and nothing is copied. Pages already read are handed back to the
+/// kernel as the reading moves on, so resident memory stays small however large the file is.
+/// Pipes and other streams are read into one reused buffer; their lines are valid only during
+/// the callback.
 public final class LineReader {
     /// Why the input could not be read: the path and the system's errno.
     public struct ReadError: Error, CustomStringConvertible {
@@ -36,12 +42,33 @@ public final class LineReader {
     }
 
     deinit {
+        if let mapping { munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count) }
         if ownsDescriptor { close(fd) }
     }
+
+    /// The file's mapping, when it is a regular, non-empty file that could be mapped.
+    private lazy var mapping: UnsafeRawBufferPointer? = {
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return nil }
+        let size = Int(info.st_size)
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
+            return nil
+        }
+        _ = madvise(address, size, MADV_SEQUENTIAL)
+        return UnsafeRawBufferPointer(start: address, count: size)
+    }()
+
+    /// Whether the lines passed to ``forEachLine(_:)`` stay valid after the callback returns,
+    /// until this reader is released (true for memory-mapped regular files).
+    public var linesStayValid: Bool { mapping != nil }
 
     /// Calls `body` with each line (without its newline) and its 1-based line number, or with nil
     /// bytes for a line that was too long.
     public func forEachLine(_ body: (UnsafeRawBufferPointer?, Int) throws -> Void) throws {
+        if let mapping {
+            try forEachMappedLine(mapping, body)
+            return
+        }
         let chunkSize = 1 << 18
         var buffer = [UInt8](repeating: 0, count: chunkSize)
         var filled = 0  // bytes in buffer
@@ -101,6 +128,39 @@ public final class LineReader {
                     if rest > 0 { memmove(raw.baseAddress!, raw.baseAddress! + consumed, rest) }
                 }
                 filled -= consumed
+            }
+        }
+    }
+
+    private func forEachMappedLine(
+        _ file: UnsafeRawBufferPointer,
+        _ body: (UnsafeRawBufferPointer?, Int) throws -> Void
+    ) throws {
+        let base = file.baseAddress!
+        let releaseStep = 2 << 20  // hand back read pages in 2 MiB steps, keeping the last step
+        var released = 0
+        var start = 0
+        var lineNumber = 0
+        while start < file.count {
+            let end: Int
+            if let found = memchr(base + start, 0x0a, file.count - start) {
+                end = base.distance(to: UnsafeRawPointer(found))
+            } else {
+                end = file.count
+            }
+            lineNumber += 1
+            if end - start > Self.maximumLineLength {
+                try body(nil, lineNumber)
+            } else {
+                try body(UnsafeRawBufferPointer(rebasing: file[start..<end]), lineNumber)
+            }
+            start = end + 1
+            // Pages a pending event still refers to are simply read back from the page cache.
+            if start - released > 2 * releaseStep {
+                let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+                let upTo = (start - releaseStep) / page * page
+                _ = madvise(UnsafeMutableRawPointer(mutating: base + released), upTo - released, MADV_DONTNEED)
+                released = upTo
             }
         }
     }

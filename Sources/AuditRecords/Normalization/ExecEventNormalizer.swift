@@ -8,10 +8,16 @@ import ExecEvents
 /// - `swParam`: argv[1…] joined by single spaces (empty when argv has one entry).
 /// - `user`: the ENRICHED `UID` translation, else the user database, else the uid in decimal.
 /// - `parentProcName`: what this normalizer saw the parent pid execute last.
+///
+/// `args` and `swParam` are decoded from the EXECVE records only when asked for, with
+/// ``attachArguments(from:to:)`` or ``event(from:includingArguments:)``: most events match no rule
+/// and need neither.
 public struct ExecEventNormalizer {
     public var hostName: String
     private var users: any UserNameLookup
     private var processes = ProcessTable()
+    /// EXECVE fields that could not be decoded (bad hex, absurd indexes), in the events decoded.
+    public private(set) var malformedArgumentFields = 0
 
     /// The value audit uses for "no login uid".
     static let unsetID: Int64 = 4_294_967_295
@@ -21,34 +27,63 @@ public struct ExecEventNormalizer {
         self.users = users
     }
 
-    public mutating func event(from completed: AuditEventAssembler.CompletedExec) -> ExecEvent {
-        var exec = completed.exec
-        let args: [[UInt8]]? = exec.hasExecve ? exec.arguments.finish() : nil
-
-        var event = ExecEvent(eventTime: exec.time, hostName: hostName)
-        event.procName = Self.programName(invokedPath: exec.invokedPath, args: args, comm: exec.comm, exe: exec.exe)
-        if let args {
-            event.args = args
-            event.swParam = ExecEvent.joinedText(args.dropFirst())
+    /// The event of a completed exec; `args` and `swParam` only when `includingArguments` (or when
+    /// `a0` was needed for `procName`).
+    public mutating func event(
+        from completed: AuditEventAssembler.CompletedExec,
+        includingArguments: Bool = true
+    ) -> ExecEvent {
+        var event = indexProbe(from: completed)
+        if includingArguments { attachArguments(from: completed, to: &event) }
+        let exec = completed.exec
+        let identity = exec.identity
+        let context = exec.context
+        event.procId = identity.pid
+        event.parentProcId = context.ppid
+        if let ppid = context.ppid { event.parentProcName = processes.programName(ofPID: ppid) }
+        event.exePath = identity.exe.map { String(decoding: $0, as: UTF8.self) }
+        event.cwd = context.cwd.map { String(decoding: $0, as: UTF8.self) }
+        event.uid = context.uid
+        event.euid = context.euid
+        if let uid = context.uid {
+            event.user = context.uidName ?? users.name(forUID: uid) ?? String(uid)
         }
-        event.procId = exec.pid
-        event.parentProcId = exec.ppid
-        if let ppid = exec.ppid { event.parentProcName = processes.programName(ofPID: ppid) }
-        event.exePath = exec.exe.map { String(decoding: $0, as: UTF8.self) }
-        event.cwd = exec.cwd.map { String(decoding: $0, as: UTF8.self) }
-        event.uid = exec.uid
-        event.euid = exec.euid
-        if let uid = exec.uid {
-            event.user = exec.uidName ?? users.name(forUID: uid) ?? String(uid)
-        }
-        if let auid = exec.auid, auid != Self.unsetID, auid != -1 {
+        if let auid = context.auid, auid != Self.unsetID, auid != -1 {
             event.auid = auid
-            event.loginUser = exec.auidName ?? users.name(forUID: auid) ?? String(auid)
+            event.loginUser = context.auidName ?? users.name(forUID: auid) ?? String(auid)
         }
-        event.tty = exec.tty
-        event.auditKey = exec.key
-        if let pid = exec.pid, let name = event.procName { processes.record(pid: pid, programName: name) }
+        event.tty = context.tty
+        event.auditKey = context.key
         return event
+    }
+
+    /// Only what a rule index looks at — `eventType`, `eventTime`, `hostName`, `procName` — so a
+    /// caller can tell cheaply whether the full event is worth deriving. Records the process in
+    /// the process table (as ``event(from:includingArguments:)`` does, through this), so
+    /// `parentProcName` stays right for later events.
+    public mutating func indexProbe(from completed: AuditEventAssembler.CompletedExec) -> ExecEvent {
+        let exec = completed.exec
+        let identity = exec.identity
+        var event = ExecEvent(eventTime: exec.time, hostName: hostName)
+        if Self.baseName(identity.invokedPath ?? []) == nil {
+            attachArguments(from: completed, to: &event)  // procName needs a0
+        }
+        event.procName = Self.programName(
+            invokedPath: identity.invokedPath,
+            args: event.args,
+            comm: identity.comm,
+            exe: identity.exe
+        )
+        if let pid = identity.pid, let name = event.procName { processes.record(pid: pid, programName: name) }
+        return event
+    }
+
+    /// Decodes the argv into `args` and `swParam` (argv[1…] joined by single spaces).
+    public mutating func attachArguments(from completed: AuditEventAssembler.CompletedExec, to event: inout ExecEvent) {
+        guard event.args == nil, let (args, malformed) = completed.decodeArguments() else { return }
+        malformedArgumentFields += malformed
+        event.args = args
+        event.swParam = ExecEvent.joinedText(args.dropFirst())
     }
 
     static func programName(invokedPath: [UInt8]?, args: [[UInt8]]?, comm: [UInt8]?, exe: [UInt8]?) -> String? {

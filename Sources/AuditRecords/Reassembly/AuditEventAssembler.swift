@@ -23,9 +23,20 @@ public struct AuditEventAssembler {
         var node: String?
         var serial: UInt64
         var exec: PendingExec
+
+        /// The argv from the EXECVE records (nil when there were none), and how many fields could
+        /// not be decoded. Decoding is the costly part of an event, so it is done only on request.
+        public func decodeArguments() -> (arguments: [[UInt8]], malformedFields: Int)? {
+            guard exec.hasExecve else { return nil }
+            var arguments = ExecveArguments()
+            for record in exec.execveRecords { record.withBytes { arguments.ingest(body: $0) } }
+            let malformed = arguments.malformedFields
+            return (arguments.finish(), malformed)
+        }
     }
 
     public var graceTime: Int64
+    private let borrowsRecordBytes: Bool
     public var maximumPending: Int
     public private(set) var statistics = AuditStatistics()
 
@@ -35,8 +46,17 @@ public struct AuditEventAssembler {
     }
 
     private var pending: [Key: PendingExec] = [:]
-    /// Keys in the order their events were opened (may hold keys already completed).
-    private var openingOrder: [Key] = []
+    /// The event the previous record belonged to, while it is open.
+    private var lastKey: Key?
+    private var lastExec: PendingExec?
+    /// An event as it was opened: the grace time is judged from this without a table lookup.
+    private struct OpenedEvent {
+        var key: Key
+        var time: EventTime
+    }
+
+    /// Events in the order they were opened (may hold events already completed).
+    private var openingOrder: [OpenedEvent] = []
     private var openingHead = 0
     private var nodes: [[UInt8]] = []
     /// The time of the latest record read: the stream's clock for the grace time.
@@ -46,9 +66,13 @@ public struct AuditEventAssembler {
     ///   - graceMilliseconds: how much later (in event time) another record must be before an
     ///     event without EOE is taken as complete.
     ///   - maximumPending: how many events may be open at once.
-    public init(graceMilliseconds: Int64 = 2000, maximumPending: Int = 8192) {
+    ///   - borrowsRecordBytes: when true, the caller promises that the bytes of every record it
+    ///     passes stay valid and unchanged until ``finish(_:)`` returns (a memory-mapped file);
+    ///     EXECVE records are then referenced instead of copied.
+    public init(graceMilliseconds: Int64 = 2000, maximumPending: Int = 8192, borrowsRecordBytes: Bool = false) {
         self.graceTime = graceMilliseconds
         self.maximumPending = maximumPending
+        self.borrowsRecordBytes = borrowsRecordBytes
     }
 
     /// Reads one record as auditd writes it (log line or plugin string format, without the
@@ -112,34 +136,42 @@ public struct AuditEventAssembler {
         clock = time
         if header.type.isPartOfExec {
             let key = Key(node: nodeIndex(header.node), serial: header.serial)
-            if let open = pending[key], open.time != time {
+            // Records of one event mostly arrive together: the last event is found without hashing.
+            var exec = key == lastKey ? lastExec : pending[key]
+            if let open = exec, open.time != time {
                 complete(key, emit)  // same serial, another time: a new event (see above)
+                exec = nil
             }
-            if pending[key] == nil {
+            if exec == nil {
                 if header.type == .eoe {
                     // The end of an event none of whose records we kept.
                     completeExpired(emit)
                     return
                 }
-                pending[key] = PendingExec(time: time)
-                openingOrder.append(key)
+                let opened = PendingExec(time: time, borrowsRecordBytes: borrowsRecordBytes)
+                pending[key] = opened
+                openingOrder.append(OpenedEvent(key: key, time: time))
+                exec = opened
             }
-            let done = pending[key]!.ingest(header)
-            if done { complete(key, emit) }
+            lastKey = key
+            lastExec = exec
+            if exec!.ingest(header) { complete(key, emit) }
         }
         completeExpired(emit)
     }
 
     private mutating func completeExpired(_ emit: (CompletedExec) -> Void) {
         while openingHead < openingOrder.count {
-            let key = openingOrder[openingHead]
-            if let exec = pending[key] {
-                if pending.count > maximumPending {
+            let opened = openingOrder[openingHead]
+            if pending.count > maximumPending {
+                if pending[opened.key]?.time == opened.time {
                     statistics.forcedCompletions += 1
-                } else if abs(clock.millisecondsSinceEpoch - exec.time.millisecondsSinceEpoch) < graceTime {
-                    break
+                    complete(opened.key, emit)
                 }
-                complete(key, emit)
+            } else if abs(clock.millisecondsSinceEpoch - opened.time.millisecondsSinceEpoch) < graceTime {
+                break
+            } else if pending[opened.key]?.time == opened.time {
+                complete(opened.key, emit)
             }
             openingHead += 1
         }
@@ -151,7 +183,10 @@ public struct AuditEventAssembler {
 
     private mutating func complete(_ key: Key, _ emit: (CompletedExec) -> Void) {
         guard let exec = pending.removeValue(forKey: key) else { return }
-        statistics.malformedFields += exec.arguments.malformedFields
+        if key == lastKey {
+            lastKey = nil
+            lastExec = nil
+        }
         guard exec.hasSyscall, !exec.isOtherSyscall, exec.isExec else {
             if !exec.hasSyscall && !exec.isOtherSyscall { statistics.incompleteEvents += 1 }
             return
@@ -180,7 +215,7 @@ public struct AuditEventAssembler {
 
 extension PendingExec {
     /// Folds in one record; true when the record ends the event (EOE).
-    fileprivate mutating func ingest(_ header: AuditRecordHeader) -> Bool {
+    fileprivate func ingest(_ header: AuditRecordHeader) -> Bool {
         if isOtherSyscall && header.type != .eoe { return false }
         switch header.type {
         case .syscall: ingestSyscall(body: header.body)
@@ -188,7 +223,6 @@ extension PendingExec {
         case .cwd: ingestCwd(body: header.body)
         case .path: ingestPath(body: header.body)
         case .eoe:
-            sawEndOfEvent = true
             return true
         default: break
         }
@@ -202,8 +236,6 @@ public struct AuditStatistics: Sendable, Equatable {
     public var records = 0
     /// Records that could not be parsed (skipped; neighbours unaffected).
     public var malformedRecords = 0
-    /// Fields inside otherwise readable records that could not be decoded.
-    public var malformedFields = 0
     /// Successful program executions completed.
     public var execs = 0
     /// Execs that failed (`success=no`, e.g. PATH search misses): counted, not emitted.

@@ -4,42 +4,39 @@ import ExecEvents
 import Glibc
 #endif
 
-/// The records of one audit event (one node and serial) gathered so far, reduced to what an exec
-/// event needs. Records are folded in as they arrive, in any order.
-struct PendingExec {
+/// The records of one audit event (one node and serial) gathered so far. Records are kept as they
+/// came, in any order; only what decides whether the event is an exec (arch, syscall, success) is
+/// read when they arrive. The rest is read when asked for: most events match no rule, and for
+/// them only ``identity`` is ever needed.
+///
+/// A class: the assembler's table holds one reference per open event, so folding a record in
+/// never copies the event; once completed, only its lazily read parts change.
+final class PendingExec {
     /// The time stamped on every record of this event.
-    var time: EventTime
+    let time: EventTime
+    private let borrowsRecordBytes: Bool
 
-    var hasSyscall = false
-    var arch: UInt64?
-    var syscall: Int64?
-    /// auditd's translation `SYSCALL=execve`, when present.
-    var syscallNamedExec = false
-    var success: Bool?
-    var pid: Int64?
-    var ppid: Int64?
-    var uid: Int64?
-    var euid: Int64?
-    var auid: Int64?
-    var tty: String?
-    var comm: [UInt8]?
-    var exe: [UInt8]?
-    var key: String?
-    /// ENRICHED translations (`UID="alice"`, `AUID="bob"`).
-    var uidName: String?
-    var auidName: String?
-
-    var hasExecve = false
-    var arguments = ExecveArguments()
-    var cwd: [UInt8]?
-    /// PATH item 0 `name`: the path given to execve.
-    var invokedPath: [UInt8]?
-    var sawEndOfEvent = false
+    // Read on arrival: is this an exec, and did it succeed?
+    private(set) var hasSyscall = false
+    private(set) var arch: UInt64?
+    private(set) var syscall: Int64?
+    /// auditd's translation `SYSCALL=execve` (or `ausearch -i`'s `syscall=execve`).
+    private(set) var syscallNamedExec = false
+    private(set) var success: Bool?
     /// A SYSCALL record said this is some other syscall: the event is dropped when complete.
-    var isOtherSyscall = false
+    private(set) var isOtherSyscall = false
+    private(set) var hasExecve: Bool = false
 
-    init(time: EventTime) {
+    // Kept as they came.
+    private var syscallRecord: RecordBody?
+    private var cwdRecord: RecordBody?
+    /// PATH item 0: the path given to execve.
+    private var invokedPathRecord: RecordBody?
+    private(set) var execveRecords: [RecordBody] = []
+
+    init(time: EventTime, borrowsRecordBytes: Bool = false) {
         self.time = time
+        self.borrowsRecordBytes = borrowsRecordBytes
     }
 
     /// Whether this event is a program execution (successful or not).
@@ -49,99 +46,174 @@ struct PendingExec {
         return false
     }
 
-    mutating func ingestSyscall(body: UnsafeRawBufferPointer) {
+    // MARK: - Records arriving
+
+    func ingestSyscall(body: UnsafeRawBufferPointer) {
         hasSyscall = true
+        syscallRecord = RecordBody(body, borrow: borrowsRecordBytes)
         var scanner = AuditFieldScanner(body)
+        // arch, syscall and success lead the record; the translation is needed only when the
+        // number alone cannot tell (an arch this table does not know, or a named syscall).
         while let field = scanner.next() {
             let k = field.key
             if field.isTranslated {
-                if bytesEqual(k, "UID") {
-                    uidName = field.text()
-                } else if bytesEqual(k, "AUID") {
-                    auidName = field.text()
-                } else if bytesEqual(k, "SYSCALL") {
-                    syscallNamedExec = bytesEqual(field.value, "execve") || bytesEqual(field.value, "execveat")
-                }
+                if bytesEqual(k, "SYSCALL") { syscallNamedExec = Self.namesExec(field.value) }
                 continue
             }
-            switch k.count {
-            case 3:
-                if bytesEqual(k, "pid") {
-                    pid = field.signedNumber()
-                } else if bytesEqual(k, "uid") {
-                    uid = field.signedNumber()
-                } else if bytesEqual(k, "tty") {
-                    tty = field.text()
-                } else if bytesEqual(k, "exe") {
-                    exe = field.untrustedBytes()
-                } else if bytesEqual(k, "key") {
-                    key = field.untrustedText().map(Self.firstKey)
+            if bytesEqual(k, "arch") {
+                arch = parseHexNumber(field.value)
+            } else if bytesEqual(k, "syscall") {
+                if let number = field.signedNumber() {
+                    syscall = number
+                } else {
+                    syscallNamedExec = Self.namesExec(field.value)  // `ausearch -i` writes the name
                 }
-            case 4:
-                if bytesEqual(k, "arch") {
-                    arch = parseHexNumber(field.value)
-                } else if bytesEqual(k, "ppid") {
-                    ppid = field.signedNumber()
-                } else if bytesEqual(k, "euid") {
-                    euid = field.signedNumber()
-                } else if bytesEqual(k, "auid") {
-                    auid = field.signedNumber()
-                } else if bytesEqual(k, "comm") {
-                    comm = field.untrustedBytes()
-                }
-            case 7:
-                if bytesEqual(k, "syscall") {
-                    if let number = field.signedNumber() {
-                        syscall = number
-                    } else {
-                        // `ausearch -i` writes the name instead of the number.
-                        syscallNamedExec = bytesEqual(field.value, "execve") || bytesEqual(field.value, "execveat")
-                    }
-                } else if bytesEqual(k, "success") {
-                    success = bytesEqual(field.value, "yes")
-                }
-            default:
-                continue
+            } else if bytesEqual(k, "success") {
+                success = bytesEqual(field.value, "yes")
             }
+            if let arch, syscall != nil, success != nil, ExecSyscalls.knows(arch: arch) { break }
         }
         if let arch, let syscall, !ExecSyscalls.isExec(arch: arch, syscall: syscall), !syscallNamedExec {
             isOtherSyscall = true
         }
     }
 
-    /// Several keys are joined by 0x01 in one field; the first names the rule.
-    private static func firstKey(_ text: String) -> String {
-        guard let separator = text.firstIndex(of: "\u{01}") else { return text }
-        return String(text[..<separator])
+    private static func namesExec(_ value: UnsafeRawBufferPointer) -> Bool {
+        bytesEqual(value, "execve") || bytesEqual(value, "execveat")
     }
 
-    mutating func ingestExecve(body: UnsafeRawBufferPointer) {
+    func ingestExecve(body: UnsafeRawBufferPointer) {
         hasExecve = true
-        arguments.ingest(body: body)
+        execveRecords.append(RecordBody(body, borrow: borrowsRecordBytes))
     }
 
-    mutating func ingestCwd(body: UnsafeRawBufferPointer) {
+    func ingestCwd(body: UnsafeRawBufferPointer) {
+        cwdRecord = RecordBody(body, borrow: borrowsRecordBytes)
+    }
+
+    func ingestPath(body: UnsafeRawBufferPointer) {
+        // `item=N` leads the record; only item 0 is kept.
         var scanner = AuditFieldScanner(body)
         while let field = scanner.next(), !field.isTranslated {
-            if bytesEqual(field.key, "cwd") {
-                cwd = field.untrustedBytes()
+            if bytesEqual(field.key, "item") {
+                if bytesEqual(field.value, "0") { invokedPathRecord = RecordBody(body, borrow: borrowsRecordBytes) }
                 return
             }
         }
     }
 
-    mutating func ingestPath(body: UnsafeRawBufferPointer) {
-        var scanner = AuditFieldScanner(body)
-        var isItemZero = false
-        var name: [UInt8]?
-        while let field = scanner.next(), !field.isTranslated {
-            if bytesEqual(field.key, "item") {
-                isItemZero = bytesEqual(field.value, "0")
-                if !isItemZero { return }
-            } else if bytesEqual(field.key, "name") {
-                name = field.untrustedBytes()
+    // MARK: - Read when asked for
+
+    /// What names the program: enough for `procName` and the process table.
+    struct Identity {
+        var pid: Int64?
+        var comm: [UInt8]?
+        var exe: [UInt8]?
+        var invokedPath: [UInt8]?
+    }
+
+    /// Everything else an event carries.
+    struct Context {
+        var ppid: Int64?
+        var uid: Int64?
+        var euid: Int64?
+        var auid: Int64?
+        var tty: String?
+        var key: String?
+        /// ENRICHED translations (`UID="alice"`, `AUID="bob"`).
+        var uidName: String?
+        var auidName: String?
+        var cwd: [UInt8]?
+    }
+
+    private(set) lazy var identity: Identity = {
+        var identity = Identity()
+        syscallRecord?.withBytes { body in
+            var scanner = AuditFieldScanner(body)
+            while let field = scanner.next(), !field.isTranslated {
+                let k = field.key
+                if bytesEqual(k, "pid") {
+                    identity.pid = field.signedNumber()
+                } else if bytesEqual(k, "comm") {
+                    identity.comm = field.untrustedBytes()
+                } else if bytesEqual(k, "exe") {
+                    identity.exe = field.untrustedBytes()
+                }
             }
         }
-        if isItemZero, let name { invokedPath = name }
+        invokedPathRecord?.withBytes { body in
+            var scanner = AuditFieldScanner(body)
+            while let field = scanner.next(), !field.isTranslated {
+                if bytesEqual(field.key, "name") {
+                    identity.invokedPath = field.untrustedBytes()
+                    return
+                }
+            }
+        }
+        return identity
+    }()
+
+    private(set) lazy var context: Context = {
+        var context = Context()
+        syscallRecord?.withBytes { body in
+            var scanner = AuditFieldScanner(body)
+            while let field = scanner.next() {
+                let k = field.key
+                if field.isTranslated {
+                    if bytesEqual(k, "UID") {
+                        context.uidName = field.text()
+                    } else if bytesEqual(k, "AUID") {
+                        context.auidName = field.text()
+                    }
+                } else if bytesEqual(k, "ppid") {
+                    context.ppid = field.signedNumber()
+                } else if bytesEqual(k, "uid") {
+                    context.uid = field.signedNumber()
+                } else if bytesEqual(k, "euid") {
+                    context.euid = field.signedNumber()
+                } else if bytesEqual(k, "auid") {
+                    context.auid = field.signedNumber()
+                } else if bytesEqual(k, "tty") {
+                    context.tty = field.text()
+                } else if bytesEqual(k, "key") {
+                    context.key = Self.firstKey(field)
+                }
+            }
+        }
+        cwdRecord?.withBytes { body in
+            var scanner = AuditFieldScanner(body)
+            while let field = scanner.next(), !field.isTranslated {
+                if bytesEqual(field.key, "cwd") {
+                    context.cwd = field.untrustedBytes()
+                    return
+                }
+            }
+        }
+        return context
+    }()
+
+    /// Several keys are joined by 0x01 in one field; the first names the rule.
+    private static func firstKey(_ field: AuditFieldScanner.Field) -> String? {
+        guard var bytes = field.untrustedBytes() else { return nil }
+        if let separator = bytes.firstIndex(of: 0x01) { bytes.removeSubrange(separator...) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// A record's fields as they came: referenced when the caller keeps record bytes alive (see
+/// ``AuditEventAssembler/init(graceMilliseconds:maximumPending:borrowsRecordBytes:)``), else copied.
+enum RecordBody {
+    case borrowed(UnsafeRawBufferPointer)
+    case owned([UInt8])
+
+    init(_ bytes: UnsafeRawBufferPointer, borrow: Bool) {
+        self = borrow ? .borrowed(bytes) : .owned(Array(bytes))
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        switch self {
+        case .borrowed(let bytes): return body(bytes)
+        case .owned(let bytes): return bytes.withUnsafeBytes(body)
+        }
     }
 }

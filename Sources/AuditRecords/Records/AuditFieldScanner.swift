@@ -21,45 +21,63 @@ struct AuditFieldScanner {
 
     private let body: UnsafeRawBufferPointer
     private var i = 0
-    private var translated = false
+    /// Where the translated part starts (the 0x1d byte), or the end of the body.
+    private let translationStart: Int
 
     init(_ body: UnsafeRawBufferPointer) {
         self.body = body
+        if let base = body.baseAddress, let found = memchr(base, 0x1d, body.count) {
+            translationStart = base.distance(to: UnsafeRawPointer(found))
+        } else {
+            translationStart = body.count
+        }
     }
 
     mutating func next() -> Field? {
-        while i < body.count {
-            // Skip separators; the 0x1d byte switches to the translated part.
-            while i < body.count, body[i] == 0x20 || body[i] == 0x1d || body[i] == 0x0a || body[i] == 0x0d {
-                if body[i] == 0x1d { translated = true }
+        guard let base = body.baseAddress else { return nil }
+        let count = body.count
+        while i < count {
+            // Skip separators (spaces, the 0x1d byte, stray line ends).
+            while i < count {
+                let c = body[i]
+                guard c == 0x20 || c == 0x1d || c == 0x0a || c == 0x0d else { break }
                 i += 1
             }
-            guard i < body.count else { return nil }
+            guard i < count else { return nil }
+            let translated = i > translationStart
             let keyStart = i
-            while i < body.count, body[i] != UInt8(ascii: "="), body[i] != 0x20, body[i] != 0x1d { i += 1 }
-            guard i < body.count, body[i] == UInt8(ascii: "=") else {
+            while i < count {
+                let c = body[i]
+                if c == UInt8(ascii: "=") || c == 0x20 || c == 0x1d { break }
+                i += 1
+            }
+            guard i < count, body[i] == UInt8(ascii: "=") else {
                 continue  // a token without '=': not a field, skip it
             }
             let key = UnsafeRawBufferPointer(rebasing: body[keyStart..<i])
             i += 1
-            var isQuoted = false
-            let value: UnsafeRawBufferPointer
-            if i < body.count, body[i] == UInt8(ascii: "\"") || body[i] == UInt8(ascii: "'") {
-                let quote = body[i]
+            // A value ends at a space, or at the 0x1d byte that starts the translations.
+            let limit = i <= translationStart ? translationStart : count
+            if i < count, body[i] == UInt8(ascii: "\"") || body[i] == UInt8(ascii: "'") {
                 let start = i + 1
-                var end = start
-                while end < body.count, body[end] != quote { end += 1 }
-                value = UnsafeRawBufferPointer(rebasing: body[start..<end])
-                isQuoted = true
-                i = min(end + 1, body.count)
-            } else {
-                let start = i
-                while i < body.count, body[i] != 0x20, body[i] != 0x1d { i += 1 }
-                value = UnsafeRawBufferPointer(rebasing: body[start..<i])
+                let end = Self.find(body[i], in: base, from: start, to: count)
+                i = min(end + 1, count)
+                let value = UnsafeRawBufferPointer(rebasing: body[start..<end])
+                return Field(key: key, value: value, isQuoted: true, isTranslated: translated)
             }
-            return Field(key: key, value: value, isQuoted: isQuoted, isTranslated: translated)
+            let start = i
+            i = Self.find(0x20, in: base, from: start, to: max(start, limit))
+            let value = UnsafeRawBufferPointer(rebasing: body[start..<i])
+            return Field(key: key, value: value, isQuoted: false, isTranslated: translated)
         }
         return nil
+    }
+
+    /// The position of the first `byte` in `base[from..<to]`, or `to`.
+    @inline(__always)
+    private static func find(_ byte: UInt8, in base: UnsafeRawPointer, from: Int, to: Int) -> Int {
+        guard from < to, let found = memchr(base + from, Int32(byte), to - from) else { return to }
+        return base.distance(to: UnsafeRawPointer(found))
     }
 }
 
@@ -96,33 +114,33 @@ extension AuditFieldScanner.Field {
 /// Decodes an even-length run of hex digits; nil when the text is not that.
 func decodeHex(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
     guard text.count % 2 == 0 else { return nil }
-    var out = [UInt8](repeating: 0, count: text.count / 2)
-    var ok = true
-    out.withUnsafeMutableBufferPointer { dst in
-        var j = 0
-        var i = 0
-        while i < text.count {
-            guard let hi = hexValue(text[i]), let lo = hexValue(text[i + 1]) else {
-                ok = false
-                return
-            }
-            dst[j] = hi << 4 | lo
-            j += 1
-            i += 2
-        }
-    }
-    return ok ? out : nil
+    var out: [UInt8] = []
+    guard appendDecodedHex(text, to: &out) else { return nil }
+    return out
 }
 
 /// Appends decoded hex to a buffer; false (and nothing appended) when the text is not even-length hex.
 func appendDecodedHex(_ text: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
     guard text.count % 2 == 0 else { return false }
-    for i in stride(from: 0, to: text.count, by: 2) {
-        guard hexValue(text[i]) != nil, hexValue(text[i + 1]) != nil else { return false }
+    let pairs = text.count / 2
+    let before = out.count
+    var valid = true
+    out.append(contentsOf: repeatElement(0, count: pairs))
+    hexDigitTable.withUnsafeBufferPointer { table in
+        out.withUnsafeMutableBufferPointer { dst in
+            var bad: UInt8 = 0
+            for k in 0..<pairs {
+                let hi = table[Int(text[2 * k])]
+                let lo = table[Int(text[2 * k + 1])]
+                bad |= hi | lo
+                dst[before + k] = hi << 4 | (lo & 0x0f)
+            }
+            valid = bad & 0xf0 == 0
+        }
     }
-    out.reserveCapacity(out.count + text.count / 2)
-    for i in stride(from: 0, to: text.count, by: 2) {
-        out.append(hexValue(text[i])! << 4 | hexValue(text[i + 1])!)
-    }
-    return true
+    if !valid { out.removeLast(pairs) }
+    return valid
 }
+
+/// Hex digit values by byte; 0xff for bytes that are not hex digits.
+private let hexDigitTable: [UInt8] = (0...255).map { hexValue(UInt8($0)) ?? 0xff }

@@ -21,4 +21,14 @@ enum ExecSyscalls {
         default: return false
         }
     }
+
+    /// Whether this table has the arch's syscall numbers (else only auditd's translation tells).
+    static func knows(arch: UInt64) -> Bool {
+        switch arch {
+        case 0xc000_003e, 0x4000_0003, 0xc000_00b7, 0xc000_00f3, 0xc000_0102, 0x4000_0028, 0x8000_0015, 0xc000_0015,
+            0x0000_0014, 0x8000_0016, 0x0000_0016:
+            return true
+        default: return false
+        }
+    }
 }

@@ -50,6 +50,13 @@ public struct DetectionEngine: Sendable {
         return updates
     }
 
+    /// Whether some rule may match `event`, judged from its `eventType` and `procName` alone (the
+    /// rule index). When false, ``process(_:)`` would evaluate no filter, so a caller may skip
+    /// deriving costly attributes (arguments) for this event.
+    public func mayMatch(_ event: ExecEvent) -> Bool {
+        index.hasCandidates(for: event)
+    }
+
     /// All incidents remembered, ordered by first time seen, then id.
     public var incidents: [Incident] {
         incidentTable.values.sorted { ($0.firstSeen, $0.incidentId) < ($1.firstSeen, $1.incidentId) }

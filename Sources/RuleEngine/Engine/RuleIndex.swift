@@ -29,6 +29,13 @@ struct RuleIndex: Sendable {
         }
     }
 
+    /// Whether any rule may match the event (the same test as ``candidates(for:into:)``, without
+    /// collecting them).
+    func hasCandidates(for event: ExecEvent) -> Bool {
+        if let bucket = byEventType.lookup(event.eventType), bucket.hasCandidates(event.procName) { return true }
+        return anyEventType.hasCandidates(event.procName)
+    }
+
     /// Appends the positions of the rules that may match the event, in ascending order.
     func candidates(for event: ExecEvent, into buffer: inout [Int]) {
         buffer.removeAll(keepingCapacity: true)
@@ -47,6 +54,12 @@ extension RuleIndex.ProcNameBucket {
         for name in Set(procNames) {
             byProcName.update(name, default: []) { if $0.last != position { $0.append(position) } }
         }
+    }
+
+    func hasCandidates(_ procName: String?) -> Bool {
+        if !anyProcName.isEmpty { return true }
+        guard let procName else { return false }
+        return byProcName.lookup(procName) != nil
     }
 
     func candidates(_ procName: String?, into buffer: inout [Int]) {
