@@ -46,13 +46,7 @@ struct ReplayCommand: ParsableCommand {
         if emit != .events {
             detection = try Detection(rulePaths: rulePaths, agentId: agentId ?? hostName)
         }
-        let reader: LineReader
-        do {
-            reader = try LineReader(path: file)
-        } catch {
-            StandardError.write("execwatch: cannot read \(error)\n")
-            throw ExitWithStatus(status: ExitStatus.failure)
-        }
+        let reader = try openInput(file)
         // A mapped file's lines outlive the callback: EXECVE records need not be copied.
         var assembler = AuditEventAssembler(
             graceMilliseconds: graceMilliseconds,

@@ -107,13 +107,7 @@ struct RulesCommand: ParsableCommand {
         func run() throws {
             var detection = try Detection(rulePaths: rulePaths)
             let hostName = host ?? localHostName()
-            let reader: LineReader
-            do {
-                reader = try LineReader(path: events)
-            } catch {
-                StandardError.write("execwatch: cannot read \(error)\n")
-                throw ExitWithStatus(status: ExitStatus.failure)
-            }
+            let reader = try openInput(events)
             var count = 0
             var bad = 0
             try reader.forEachLine { line, number in

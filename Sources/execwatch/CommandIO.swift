@@ -1,3 +1,5 @@
+import AuditRecords
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,6 +64,17 @@ enum StandardError {
                 offset += written
             }
         }
+    }
+}
+
+/// Opens a file to read line by line (`-`: standard input); reports a failure and ends the run
+/// with status 1.
+func openInput(_ path: String) throws -> LineReader {
+    do {
+        return try LineReader(path: path)
+    } catch {
+        StandardError.write("execwatch: cannot read \(error)\n")
+        throw ExitWithStatus(status: ExitStatus.failure)
     }
 }
 
