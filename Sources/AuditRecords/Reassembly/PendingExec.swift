@@ -139,6 +139,7 @@ final class PendingExec {
                 } else if bytesEqual(k, "exe") {
                     identity.exe = field.untrustedBytes()
                 }
+                if identity.pid != nil, identity.comm != nil, identity.exe != nil { break }
             }
         }
         invokedPathRecord?.withBytes { body in

@@ -21,30 +21,28 @@ struct AuditFieldScanner {
 
     private let body: UnsafeRawBufferPointer
     private var i = 0
-    /// Where the translated part starts (the 0x1d byte), or the end of the body.
-    private let translationStart: Int
+    /// Whether the 0x1d byte that starts the translations has been passed.
+    private var translated = false
 
     init(_ body: UnsafeRawBufferPointer) {
         self.body = body
-        if let base = body.baseAddress, let found = memchr(base, 0x1d, body.count) {
-            translationStart = base.distance(to: UnsafeRawPointer(found))
-        } else {
-            translationStart = body.count
-        }
     }
 
     mutating func next() -> Field? {
         guard let base = body.baseAddress else { return nil }
         let count = body.count
         while i < count {
-            // Skip separators (spaces, the 0x1d byte, stray line ends).
+            // Skip separators (spaces, stray line ends); the 0x1d byte starts the translations.
             while i < count {
                 let c = body[i]
-                guard c == 0x20 || c == 0x1d || c == 0x0a || c == 0x0d else { break }
+                if c == 0x1d {
+                    translated = true
+                } else if c != 0x20 && c != 0x0a && c != 0x0d {
+                    break
+                }
                 i += 1
             }
             guard i < count else { return nil }
-            let translated = i > translationStart
             let keyStart = i
             while i < count {
                 let c = body[i]
@@ -56,8 +54,6 @@ struct AuditFieldScanner {
             }
             let key = UnsafeRawBufferPointer(rebasing: body[keyStart..<i])
             i += 1
-            // A value ends at a space, or at the 0x1d byte that starts the translations.
-            let limit = i <= translationStart ? translationStart : count
             if i < count, body[i] == UInt8(ascii: "\"") || body[i] == UInt8(ascii: "'") {
                 let start = i + 1
                 let end = Self.find(body[i], in: base, from: start, to: count)
@@ -65,8 +61,13 @@ struct AuditFieldScanner {
                 let value = UnsafeRawBufferPointer(rebasing: body[start..<end])
                 return Field(key: key, value: value, isQuoted: true, isTranslated: translated)
             }
+            // A bare value ends at a space, or at the 0x1d byte that starts the translations.
             let start = i
-            i = Self.find(0x20, in: base, from: start, to: max(start, limit))
+            while i < count {
+                let c = body[i]
+                if c == 0x20 || c == 0x1d { break }
+                i += 1
+            }
             let value = UnsafeRawBufferPointer(rebasing: body[start..<i])
             return Field(key: key, value: value, isQuoted: false, isTranslated: translated)
         }
