@@ -1,14 +1,17 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
     name: "execwatch",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "execwatch", targets: ["execwatch"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Event model: LINUX_PROCESS_EXEC events, event time, JSON lines in and out. No I/O.
@@ -18,11 +21,30 @@ let package = Package(
         .target(name: "AuditRecords", dependencies: ["ExecEvents"]),
         // FortiSIEM rule XML, the filter language, sliding windows and incidents. No I/O.
         .target(name: "RuleEngine", dependencies: ["ExecEvents"]),
+
+        // Live capture: what every source delivers to, and how it is stopped and counted.
+        .target(name: "Capture", dependencies: ["ExecEvents"]),
+        // libaudit, for the audit netlink link (pkg-config `audit`, Debian's libaudit-dev).
+        .systemLibrary(name: "CAudit", pkgConfig: "audit", providers: [.apt(["libaudit-dev"])]),
+        // Audit sources: netlink unicast (the agent is the audit daemon), multicast (read-only
+        // beside auditd), and auditd's plugin stream on stdin.
+        .target(name: "AuditCapture", dependencies: ["Capture", "CAudit", "ExecEvents"]),
+        // Sources without audit: the proc connector, and /proc polling.
+        .target(name: "ProcCapture", dependencies: ["Capture", "ExecEvents"]),
+        // The local journal of incidents and the forwarder's outbox (SQLite, WAL).
+        .target(
+            name: "Journal",
+            dependencies: [
+                "ExecEvents", "RuleEngine",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]
+        ),
+
         // The command line: replay, rules check/list/test.
         .executableTarget(
             name: "execwatch",
             dependencies: [
-                "AuditRecords", "ExecEvents", "RuleEngine",
+                "AuditRecords", "ExecEvents", "Journal", "RuleEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -33,6 +55,12 @@ let package = Package(
             resources: []
         ),
         .testTarget(name: "RuleEngineTests", dependencies: ["RuleEngine", "ExecEvents"]),
+        .testTarget(
+            name: "AuditCaptureTests",
+            dependencies: ["AuditCapture", "Capture", "AuditRecords", "ExecEvents"]
+        ),
+        .testTarget(name: "ProcCaptureTests", dependencies: ["ProcCapture", "Capture", "ExecEvents"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "RuleEngine", "ExecEvents"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh SET... — install the Debian packages a part of execwatch needs, if missing.
 #
-#   build    what `swift build` of execwatch needs beyond the Swift toolchain (nothing yet:
-#            the offline core is pure Swift; live capture will add libaudit-dev, libcap-dev)
+#   build    what `swift build` of execwatch needs beyond the Swift toolchain: libaudit and
+#            libcap headers for live capture (the CAudit and CLibcap shims), pkg-config
 #   test     what `make test` needs
 #   fixture  what scripts/capture-audit-fixture.sh needs (auditd, real netcat binaries)
 #   bench    what scripts/bench-replay.sh needs (auditd's ausearch, laurel, GNU time)
@@ -14,8 +14,8 @@ set -euo pipefail
 packages=()
 for set in "$@"; do
     case "$set" in
-        build) ;;
-        test) packages+=(ca-certificates) ;;
+        build) packages+=(libaudit-dev libcap-dev pkg-config) ;;
+        test) packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat) ;;
         fixture) packages+=(auditd python3 netcat-openbsd netcat-traditional ncat) ;;
         bench) packages+=(auditd laurel time python3) ;;
         *) echo "install-deps.sh: unknown set '$set' (build, test, fixture, bench)" >&2; exit 2 ;;

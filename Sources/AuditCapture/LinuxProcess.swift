@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What /proc tells about a process, for naming the owner of audit and checking capabilities.
+public enum LinuxProcess {
+    /// Whether a process with this pid exists (it may belong to another user).
+    public static func isAlive(_ pid: Int32) -> Bool {
+        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+    }
+
+    /// The process's command name (`/proc/PID/comm`, at most 15 bytes); nil when it is gone.
+    public static func commandName(of pid: Int32) -> String? {
+        guard let text = readSmallFile("/proc/\(pid)/comm") else { return nil }
+        return text.hasSuffix("\n") ? String(text.dropLast()) : text
+    }
+
+    /// This process's effective capability set (`CapEff` of /proc/self/status); nil when unreadable.
+    public static func effectiveCapabilities() -> UInt64? {
+        guard let status = readSmallFile("/proc/self/status") else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("CapEff:") {
+            return UInt64(line.dropFirst("CapEff:".count).trimmingPrefix { $0 == " " || $0 == "\t" }, radix: 16)
+        }
+        return nil
+    }
+
+    static func readSmallFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 8192)
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            filled += count
+        }
+        return String(decoding: bytes[0..<filled], as: UTF8.self)
+    }
+}

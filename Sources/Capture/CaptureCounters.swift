@@ -1,0 +1,40 @@
+import Synchronization
+
+/// What a capture source counts, readable from any thread while the capture thread writes it.
+/// Loss is never silent: everything a source could not deliver has a counter here.
+public final class CaptureCounters: Sendable {
+    /// Records (audit) or executions (/proc) delivered to the sink.
+    public let delivered = Atomic<Int>(0)
+    /// Messages the socket dropped before the agent could read them (ENOBUFS).
+    public let socketOverruns = Atomic<Int>(0)
+    /// Gaps in audit serial numbers seen on the link.
+    public let sequenceGaps = Atomic<Int>(0)
+    /// The kernel's own `lost` counter at the last status read.
+    public let kernelLost = Atomic<Int>(0)
+    /// The kernel's audit backlog at the last status read.
+    public let kernelBacklog = Atomic<Int>(0)
+    /// Processes that exited before /proc could be read.
+    public let processesGone = Atomic<Int>(0)
+    /// Messages that could not be understood (skipped).
+    public let malformed = Atomic<Int>(0)
+
+    public init() {}
+}
+
+extension Atomic where Value == Int {
+    /// Adds to a counter (relaxed: counters order nothing else).
+    @inlinable
+    public func count(_ amount: Int = 1) {
+        wrappingAdd(amount, ordering: .relaxed)
+    }
+
+    /// The counter's current value.
+    @inlinable
+    public var current: Int { load(ordering: .relaxed) }
+
+    /// Sets a gauge-like counter (kernel figures read from audit status).
+    @inlinable
+    public func set(_ value: Int) {
+        store(value, ordering: .relaxed)
+    }
+}

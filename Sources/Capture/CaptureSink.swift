@@ -1,0 +1,35 @@
+import ExecEvents
+
+/// Where a capture source delivers what it reads.
+///
+/// Every method is called on the source's own capture thread, one call at a time; the bytes passed
+/// are valid only during the call. The sink does the synchronous part of the pipeline (parse,
+/// reassemble, normalize, evaluate) and hands incidents on.
+public protocol CaptureSink: AnyObject {
+    /// One audit record as the kernel delivers it over netlink: its type and its payload
+    /// (`audit(S.MS:SERIAL): fields…`).
+    func auditRecord(type: UInt16, payload: UnsafeRawBufferPointer)
+
+    /// One audit record as auditd writes it to its plugins (the log line format), without the
+    /// newline.
+    func auditLine(_ line: UnsafeRawBufferPointer)
+
+    /// One execution seen without audit (from /proc), already an event.
+    func exec(_ event: ExecEvent)
+
+    /// The source saw nothing for a while: events waiting for their grace time may complete.
+    func idle(now: EventTime)
+}
+
+/// A source of executions. ``run(into:until:)`` blocks the calling thread (the capture thread)
+/// until `stop` is signalled or the source fails, then undoes what it changed on the host (audit
+/// rules, audit pid) before returning.
+public protocol CaptureSource: AnyObject, Sendable {
+    /// The source's name as `--source` spells it (`audit-unicast`, `proc-connector`, …).
+    var name: String { get }
+
+    /// What the source counts as it runs (read from other threads).
+    var counters: CaptureCounters { get }
+
+    func run(into sink: any CaptureSink, until stop: StopSignal) throws
+}

@@ -1,0 +1,77 @@
+import ExecEvents
+import RuleEngine
+import SQLiteNIO
+
+extension IncidentJournal {
+    /// Incidents newest first (by `lastSeen`, then id), optionally only those seen at or after
+    /// `since`, only those of one rule, and at most `limit` of them.
+    public func incidents(
+        since: EventTime? = nil,
+        ruleId: String? = nil,
+        limit: Int? = nil
+    ) async throws -> [StoredIncident] {
+        var conditions: [String] = []
+        var binds: [SQLiteData] = []
+        if let since {
+            binds.append(.integer(Int(since.millisecondsSinceEpoch)))
+            conditions.append("lastSeen >= ?\(binds.count)")
+        }
+        if let ruleId {
+            binds.append(.text(ruleId))
+            conditions.append("ruleId = ?\(binds.count)")
+        }
+        // SQLite: a negative LIMIT means no limit.
+        binds.append(.integer(limit.map { max(0, $0) } ?? -1))
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = """
+            SELECT incidentId, ruleId, hostName, firstSeen, lastSeen, count, version, json FROM incidents
+            \(filter) ORDER BY lastSeen DESC, incidentId LIMIT ?\(binds.count)
+            """
+        return try await exclusively { [binds] database in
+            try await database.rows(sql, binds, doing: "read incidents").map { row in
+                try database.storedIncident(row)
+            }
+        }
+    }
+
+    /// The most recently seen incidents (at most `limit`), **oldest first**, whole: what
+    /// ``RuleEngine/DetectionEngine/restore(_:)`` takes back after a restart, in the order to
+    /// hand them over (so the engine's least-recently-changed order is rebuilt).
+    public func restorableIncidents(limit: Int) async throws -> [Incident] {
+        let newestFirst = try await incidents(limit: limit)
+        var restored: [Incident] = []
+        restored.reserveCapacity(newestFirst.count)
+        for stored in newestFirst.reversed() {
+            do {
+                restored.append(try stored.incident())
+            } catch {
+                throw JournalError.unreadableRow(path: path, reason: "incident \(stored.incidentId): \(error)")
+            }
+        }
+        return restored
+    }
+
+    /// Every incident kept, oldest first (see ``restorableIncidents(limit:)``).
+    public func restorableIncidents() async throws -> [Incident] {
+        try await restorableIncidents(limit: Int.max)
+    }
+}
+
+extension JournalConnection {
+    fileprivate func storedIncident(_ row: SQLiteRow) throws -> StoredIncident {
+        let idText = try text(row, "incidentId")
+        guard let id = IncidentID(hex: idText) else {
+            throw JournalError.unreadableRow(path: path, reason: "incidentId \"\(idText)\" is not 32 hex digits")
+        }
+        return StoredIncident(
+            incidentId: id,
+            ruleId: try text(row, "ruleId"),
+            hostName: try text(row, "hostName"),
+            firstSeen: EventTime(millisecondsSinceEpoch: try integer(row, "firstSeen")),
+            lastSeen: EventTime(millisecondsSinceEpoch: try integer(row, "lastSeen")),
+            count: try integer(row, "count"),
+            version: try integer(row, "version"),
+            json: try text(row, "json")
+        )
+    }
+}

@@ -1,0 +1,107 @@
+import ExecEvents
+import RuleEngine
+import SQLiteNIO
+
+extension IncidentJournal {
+    /// How many changes wait in the outbox.
+    public func outboxDepth() async throws -> Int {
+        try await exclusively { database in
+            try await database.value("SELECT count(*) FROM outbox", doing: "count the outbox")?.integer ?? 0
+        }
+    }
+
+    /// The oldest changes waiting in the outbox, in the order they were stored (by `seq`), at most
+    /// `limit`, only those after `seq` (to read ahead while earlier ones are still being sent).
+    public func pendingOutbox(after seq: Int64 = 0, limit: Int) async throws -> [OutboxEntry] {
+        try await exclusively { database in
+            try await database.rows(
+                """
+                SELECT seq, incidentId, version, kind, json, enqueuedAt FROM outbox
+                WHERE seq > ?1 ORDER BY seq LIMIT ?2
+                """,
+                [.integer(Int(seq)), .integer(max(0, limit))],
+                doing: "read the outbox"
+            ).map { row in try database.outboxEntry(row) }
+        }
+    }
+
+    /// Removes every change with `seq` up to and including `seq` (the collector has them);
+    /// returns how many were removed.
+    @discardableResult
+    public func acknowledge(upTo seq: Int64) async throws -> Int {
+        try requireWritable()
+        return try await exclusively { database in
+            try await database.rows(
+                "DELETE FROM outbox WHERE seq <= ?1 RETURNING seq",
+                [.integer(Int(seq))],
+                doing: "acknowledge the outbox up to \(seq)"
+            ).count
+        }
+    }
+
+    /// Removes exactly the changes with these `seq`s; returns how many were removed (a `seq` not in
+    /// the outbox is ignored).
+    @discardableResult
+    public func acknowledge(seqs: [Int64]) async throws -> Int {
+        try requireWritable()
+        guard !seqs.isEmpty else { return 0 }
+        let list = "[" + seqs.map(String.init).joined(separator: ",") + "]"
+        return try await exclusively { database in
+            try await database.rows(
+                "DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?1)) RETURNING seq",
+                [.text(list)],
+                doing: "acknowledge \(seqs.count) outbox rows"
+            ).count
+        }
+    }
+
+    /// Brings the outbox down to at most `maximumDepth` rows: drops the oldest updates first, and
+    /// first occurrences (`created`) only when no update is left. Returns what was dropped, for the
+    /// forwarder to count.
+    @discardableResult
+    public func trimOutbox(toAtMost maximumDepth: Int) async throws -> OutboxTrim {
+        try requireWritable()
+        return try await exclusively { database in
+            let dropped = try await database.rows(
+                """
+                DELETE FROM outbox WHERE seq IN (
+                    SELECT seq FROM outbox ORDER BY kind = 'created', seq
+                    LIMIT max(0, (SELECT count(*) FROM outbox) - ?1)
+                ) RETURNING kind
+                """,
+                [.integer(max(0, maximumDepth))],
+                doing: "trim the outbox"
+            )
+            var trim = OutboxTrim()
+            for row in dropped {
+                if case .text("created") = row.column("kind") {
+                    trim.droppedCreations += 1
+                } else {
+                    trim.droppedUpdates += 1
+                }
+            }
+            return trim
+        }
+    }
+}
+
+extension JournalConnection {
+    fileprivate func outboxEntry(_ row: SQLiteRow) throws -> OutboxEntry {
+        let idText = try text(row, "incidentId")
+        guard let id = IncidentID(hex: idText) else {
+            throw JournalError.unreadableRow(path: path, reason: "outbox incidentId \"\(idText)\" is not 32 hex digits")
+        }
+        let kindText = try text(row, "kind")
+        guard let kind = IncidentUpdate.Kind(outboxName: kindText) else {
+            throw JournalError.unreadableRow(path: path, reason: "outbox kind \"\(kindText)\"")
+        }
+        return OutboxEntry(
+            seq: try integer(row, "seq"),
+            incidentId: id,
+            version: try integer(row, "version"),
+            kind: kind,
+            json: try text(row, "json"),
+            enqueuedAt: EventTime(millisecondsSinceEpoch: try integer(row, "enqueuedAt"))
+        )
+    }
+}

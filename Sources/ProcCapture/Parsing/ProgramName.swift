@@ -1,0 +1,31 @@
+/// The base name of a program as invoked (`procName`), from what /proc shows.
+///
+/// The kernel keeps only the first 15 bytes of that name in `comm`. When `comm` is shorter it is the
+/// whole name; otherwise the full name is the base name of `argv[0]` (as invoked), else of `exe`,
+/// else — for a script, whose argv[0] is its interpreter — of `argv[1]`, whichever starts with
+/// `comm`; failing all, `comm` itself.
+enum ProgramName {
+    /// Bytes of `comm` the kernel keeps (TASK_COMM_LEN - 1).
+    static let commLimit = 15
+
+    static func resolve(comm: [UInt8], arguments: [[UInt8]], exe: [UInt8]?) -> [UInt8] {
+        guard comm.count >= commLimit else { return comm }
+        var candidates: [ArraySlice<UInt8>] = []
+        if let first = arguments.first { candidates.append(baseName(first[...])) }
+        if let exe { candidates.append(baseName(exe[...])) }
+        if arguments.count > 1 { candidates.append(baseName(arguments[1][...])) }
+        for candidate in candidates where candidate.starts(with: comm) {
+            return Array(candidate)
+        }
+        return comm
+    }
+
+    /// The last path component (`/usr/bin/nc` → `nc`, `dir/` → `dir`); empty for `/` or empty input.
+    static func baseName(_ path: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var end = path.endIndex
+        while end > path.startIndex, path[end - 1] == UInt8(ascii: "/") { end -= 1 }
+        var start = end
+        while start > path.startIndex, path[start - 1] != UInt8(ascii: "/") { start -= 1 }
+        return path[start..<end]
+    }
+}

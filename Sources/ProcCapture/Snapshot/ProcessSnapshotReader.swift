@@ -1,0 +1,124 @@
+import ExecEvents
+
+/// Reads what /proc knows of a process into an ``ExecEvent``, as DESIGN.md's "/proc" column says.
+///
+/// One reader belongs to one thread (a source's capture thread): it reuses its buffers and caches
+/// user names and the names of the processes it has read.
+public struct ProcessSnapshotReader {
+    /// What every event gets, and how names are found.
+    public struct Configuration: Sendable {
+        /// `hostName` of every event.
+        public var hostName: String
+        /// The name of a uid, nil when unknown (such a uid is then named by its number).
+        public var userName: @Sendable (UInt32) -> String?
+        /// At most this many uid names are cached.
+        public var userCacheCapacity: Int
+        /// At most this many process names are kept for `parentProcName`.
+        public var processNameCapacity: Int
+
+        /// `hostName` nil means this host's name (`gethostname`); `userName` defaults to the
+        /// host's user database (`getpwuid_r`).
+        public init(
+            hostName: String? = nil,
+            userName: @escaping @Sendable (UInt32) -> String? = Configuration.userDatabase,
+            userCacheCapacity: Int = 1024,
+            processNameCapacity: Int = 4096
+        ) {
+            self.hostName = hostName ?? LocalHost.name
+            self.userName = userName
+            self.userCacheCapacity = userCacheCapacity
+            self.processNameCapacity = processNameCapacity
+        }
+
+        /// The host's user database, through `getpwuid_r`.
+        public static let userDatabase: @Sendable (UInt32) -> String? = lookUpUserName
+    }
+
+    /// The login uid of a process that has none.
+    static let unsetLoginUID: UInt64 = 4_294_967_295
+
+    private let hostName: String
+    private var users: UserNameCache
+    private var processNames: ProcessNames
+    private let files = ProcFiles()
+
+    public init(configuration: Configuration = Configuration()) {
+        hostName = configuration.hostName
+        users = UserNameCache(capacity: configuration.userCacheCapacity, lookup: configuration.userName)
+        processNames = ProcessNames(capacity: configuration.processNameCapacity)
+    }
+
+    /// Reads process `pid` (a thread group id) at once. `time` is when it executed, if known;
+    /// otherwise the event is stamped now.
+    ///
+    /// The program (`cmdline`) and `stat` are essential: without them the process is `gone`. What
+    /// is read after them (`exe`, `cwd`, status, parent) is left nil if the process exits meanwhile.
+    public mutating func snapshot(of pid: Int32, time: EventTime? = nil) -> ProcessSnapshotOutcome {
+        let eventTime = time ?? EventTime.now
+        guard let arguments = try? files.read("cmdline", of: pid, ProcessArguments.split) else { return .gone }
+        var comm: [UInt8] = []
+        let parsedStat = try? files.read("stat", of: pid) { bytes -> ProcStat? in
+            guard let stat = ProcStat.parse(bytes) else { return nil }
+            comm = Array(bytes[stat.commRange])
+            return stat
+        }
+        guard let stat = parsedStat else { return .gone }
+        guard !arguments.isEmpty else {
+            if stat.isKernelThread { return .kernelThread }
+            return stat.state == UInt8(ascii: "Z") || stat.state == UInt8(ascii: "X") ? .gone : .notYetReadable
+        }
+
+        let ids = try? files.read("status", of: pid, ProcStatusIDs.parse)
+        let exe = try? files.readLink("exe", of: pid) { Self.withoutDeletedSuffix(Array($0)) }
+        let cwd = try? files.readLink("cwd", of: pid) { String(decoding: $0, as: UTF8.self) }
+        let loginUID = try? files.read("loginuid", of: pid) { decimal(Self.trimmed($0)) }
+
+        let procName = String(decoding: ProgramName.resolve(comm: comm, arguments: arguments, exe: exe), as: UTF8.self)
+        processNames.record(pid: pid, startTime: stat.startTime, name: procName)
+
+        var event = ExecEvent(eventTime: eventTime, hostName: hostName)
+        event.procName = procName
+        event.args = arguments
+        event.swParam = ExecEvent.joinedText(arguments.dropFirst())
+        event.procId = Int64(pid)
+        event.parentProcId = Int64(stat.parentPID)
+        event.parentProcName = parentName(of: stat.parentPID)
+        event.exePath = exe.map { String(decoding: $0, as: UTF8.self) }
+        event.cwd = cwd
+        if let ids {
+            event.uid = Int64(ids.realUID)
+            event.euid = Int64(ids.effectiveUID)
+            event.user = users.name(of: ids.realUID)
+        }
+        if let loginUID, loginUID != Self.unsetLoginUID, loginUID <= UInt64(UInt32.max) {
+            event.auid = Int64(loginUID)
+            event.loginUser = users.name(of: UInt32(loginUID))
+        }
+        event.tty = TerminalName.name(terminalNumber: stat.terminalNumber)
+        return .taken(ProcessSnapshot(event: event, startTime: stat.startTime))
+    }
+
+    /// The parent's `procName` when this reader read it, else its `comm`.
+    private mutating func parentName(of parentPID: Int32) -> String? {
+        guard parentPID > 0 else { return nil }
+        let parsed = try? files.read("stat", of: parentPID) { bytes -> (UInt64, String)? in
+            guard let stat = ProcStat.parse(bytes) else { return nil }
+            return (stat.startTime, String(decoding: bytes[stat.commRange], as: UTF8.self))
+        }
+        guard let (startTime, comm) = parsed else { return nil }
+        return processNames.name(of: parentPID, startTime: startTime) ?? comm
+    }
+
+    /// The link target without the ` (deleted)` the kernel appends once the file is unlinked.
+    static func withoutDeletedSuffix(_ target: [UInt8]) -> [UInt8] {
+        let suffix = Array(" (deleted)".utf8)
+        guard target.count > suffix.count, target.suffix(suffix.count).elementsEqual(suffix) else { return target }
+        return Array(target.dropLast(suffix.count))
+    }
+
+    /// The bytes without a final newline.
+    static func trimmed(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard bytes.last == UInt8(ascii: "\n") else { return bytes }
+        return UnsafeRawBufferPointer(rebasing: bytes.dropLast())
+    }
+}

@@ -1,0 +1,128 @@
+import ExecEvents
+import RuleEngine
+import Testing
+
+@testable import Journal
+
+@Suite("Storing incidents and the outbox")
+struct IncidentStoreTests {
+    @Test func keepsTheHighestVersionAndEnqueuesEachNewOne() async throws {
+        let directory = try TemporaryDirectory()
+        try await IncidentJournal.with(directory.path) { journal in
+            for version in Int64(1)...3 { try await journal.store(Sample.update(version: version)) }
+            // Older and equal versions arrive late: they change nothing and enqueue nothing.
+            try await journal.store(Sample.update(version: 2))
+            try await journal.store(Sample.update(version: 3))
+
+            let stored = try await journal.incidents()
+            #expect(stored.count == 1)
+            #expect(stored.first?.version == 3)
+            #expect(stored.first?.count == 3)
+            #expect(stored.first?.json == Sample.update(version: 3).incident.jsonLine)
+
+            let outbox = try await journal.pendingOutbox(limit: 100)
+            #expect(outbox.map(\.version) == [1, 2, 3])
+            #expect(outbox.map(\.kind) == [.created, .updated, .updated])
+            #expect(outbox.map(\.seq) == outbox.map(\.seq).sorted())
+            #expect(outbox.map(\.json) == (1...3).map { Sample.update(version: $0).incident.jsonLine })
+            #expect(outbox.allSatisfy { $0.incidentId == Sample.incident().incidentId })
+            #expect(try await journal.outboxDepth() == 3)
+        }
+    }
+
+    @Test func aBatchIsStoredInOrder() async throws {
+        let directory = try TemporaryDirectory()
+        try await IncidentJournal.with(directory.path) { journal in
+            try await journal.store([
+                Sample.update(group: "alice", version: 1),
+                Sample.update(group: "bob", version: 1),
+                Sample.update(group: "alice", version: 2),
+            ])
+            let outbox = try await journal.pendingOutbox(limit: 10)
+            #expect(
+                outbox.map(\.incidentId) == ["alice", "bob", "alice"].map { Sample.incident(group: $0).incidentId }
+            )
+            #expect(outbox.map(\.kind) == [.created, .created, .updated])
+            let versions = try await journal.incidents().map { ($0.incidentId, $0.version) }
+            #expect(versions.count == 2)
+            #expect(versions.contains { $0 == (Sample.incident(group: "alice").incidentId, 2) })
+            #expect(versions.contains { $0 == (Sample.incident(group: "bob").incidentId, 1) })
+        }
+    }
+
+    @Test func acknowledgingRemovesExactlyWhatWasAcknowledged() async throws {
+        let directory = try TemporaryDirectory()
+        try await IncidentJournal.with(directory.path) { journal in
+            for version in Int64(1)...5 { try await journal.store(Sample.update(version: version)) }
+            let seqs = try await journal.pendingOutbox(limit: 10).map(\.seq)
+            #expect(seqs.count == 5)
+
+            #expect(try await journal.acknowledge(seqs: [seqs[1], seqs[3], 999_999]) == 2)
+            #expect(try await journal.pendingOutbox(limit: 10).map(\.seq) == [seqs[0], seqs[2], seqs[4]])
+            #expect(try await journal.outboxDepth() == 3)
+
+            #expect(try await journal.acknowledge(upTo: seqs[2]) == 2)
+            #expect(try await journal.pendingOutbox(limit: 10).map(\.seq) == [seqs[4]])
+            #expect(try await journal.acknowledge(upTo: seqs[2]) == 0)
+
+            // Reading ahead, and a limit.
+            #expect(try await journal.pendingOutbox(after: seqs[4], limit: 10).isEmpty)
+            #expect(try await journal.pendingOutbox(limit: 0).isEmpty)
+
+            // Sequence numbers are never reused, even once the outbox was empty.
+            #expect(try await journal.acknowledge(upTo: seqs[4]) == 1)
+            #expect(try await journal.outboxDepth() == 0)
+            try await journal.store(Sample.update(version: 6))
+            let next = try await journal.pendingOutbox(limit: 10)
+            #expect(next.count == 1)
+            #expect(next.first.map { $0.seq > seqs[4] } == true)
+            // The incidents themselves stay.
+            #expect(try await journal.incidents().first?.version == 6)
+        }
+    }
+
+    @Test func trimmingDropsTheOldestUpdatesBeforeAnyFirstOccurrence() async throws {
+        let directory = try TemporaryDirectory()
+        try await IncidentJournal.with(directory.path) { journal in
+            try await journal.store([
+                Sample.update(group: "a", version: 1),
+                Sample.update(group: "a", version: 2),
+                Sample.update(group: "b", version: 1),
+                Sample.update(group: "a", version: 3),
+                Sample.update(group: "b", version: 2),
+            ])
+            #expect(try await journal.trimOutbox(toAtMost: 5) == OutboxTrim())
+            #expect(try await journal.trimOutbox(toAtMost: 3) == OutboxTrim(droppedUpdates: 2))
+            let left = try await journal.pendingOutbox(limit: 10)
+            #expect(left.map(\.kind) == [.created, .created, .updated])
+            #expect(left.last?.version == 2)
+            #expect(try await journal.trimOutbox(toAtMost: 1) == OutboxTrim(droppedUpdates: 1, droppedCreations: 1))
+            let last = try await journal.pendingOutbox(limit: 10)
+            #expect(last.map(\.kind) == [.created])
+            #expect(last.first?.incidentId == Sample.incident(group: "b").incidentId)
+        }
+    }
+
+    @Test func concurrentStoresAreAllKeptOnce() async throws {
+        let directory = try TemporaryDirectory()
+        try await IncidentJournal.with(directory.path) { journal in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<20 {
+                    group.addTask { try await journal.store(Sample.update(group: "user\(index)", version: 1)) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await journal.incidents().count == 20)
+            #expect(try await journal.outboxDepth() == 20)
+        }
+    }
+
+    @Test func aClosedJournalRefusesWork() async throws {
+        let directory = try TemporaryDirectory()
+        let journal = try await IncidentJournal.open(stateDirectory: directory.path)
+        try await journal.close()
+        try await journal.close()
+        await #expect(throws: JournalError.self) { try await journal.store(Sample.update(version: 1)) }
+        await #expect(throws: JournalError.self) { try await journal.outboxDepth() }
+    }
+}
