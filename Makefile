@@ -15,11 +15,13 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product execwatch
 
-# The whole suite: unit and conformance tests, then the command line end to end.
+# The whole suite: unit, conformance and live-kernel tests, the command line end to end, then
+# the agent in every source mode (root: real audit, real auditd, real netcat).
 test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	Tests/cli/test-cli.sh $(BIN_DEBUG)/execwatch
+	Tests/live/test-live.sh $(BIN_DEBUG)/execwatch
 
 # Formatting as .swift-format says (swift-format ships with the toolchain).
 lint:

@@ -40,11 +40,23 @@ let package = Package(
             ]
         ),
 
+        // The agent daemon: configuration, source selection, the capture thread's pipeline
+        // (records -> events -> rules -> incidents), the journal writer, status and signals.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "AuditCapture", "AuditRecords", "Capture", "ExecEvents", "Journal", "ProcCapture", "RuleEngine",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The command line: replay, rules check/list/test.
         .executableTarget(
             name: "execwatch",
             dependencies: [
-                "AuditRecords", "ExecEvents", "Journal", "RuleEngine",
+                "Agent", "AuditRecords", "ExecEvents", "Journal", "RuleEngine",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,6 +73,7 @@ let package = Package(
         ),
         .testTarget(name: "ProcCaptureTests", dependencies: ["ProcCapture", "Capture", "ExecEvents"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "RuleEngine", "ExecEvents"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Capture", "ExecEvents", "RuleEngine"]),
     ],
     swiftLanguageModes: [.v6]
 )

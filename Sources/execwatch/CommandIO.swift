@@ -77,10 +77,3 @@ func openInput(_ path: String) throws -> LineReader {
         throw ExitWithStatus(status: ExitStatus.failure)
     }
 }
-
-/// This host's name, from gethostname(2).
-func localHostName() -> String {
-    var name = [CChar](repeating: 0, count: 256)
-    guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
-    return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}

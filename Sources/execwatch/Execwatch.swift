@@ -10,7 +10,9 @@ struct Execwatch: ParsableCommand {
         commandName: "execwatch",
         abstract: "Watch program executions and detect on the host with FortiSIEM rules.",
         version: "0.1.0",
-        subcommands: [ReplayCommand.self, RulesCommand.self]
+        subcommands: [
+            RunCommand.self, StatusCommand.self, ReplayCommand.self, RulesCommand.self, IncidentsCommand.self,
+        ]
     )
 }
 
@@ -28,10 +30,14 @@ struct ExitWithStatus: Error {
 
 @main
 enum Main {
-    static func main() {
+    static func main() async {
         do {
             var command = try Execwatch.parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
             StandardOutput.shared.flush()
             exit(ExitStatus.success)
         } catch let failure as ExitWithStatus {

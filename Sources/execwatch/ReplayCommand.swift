@@ -41,7 +41,7 @@ struct ReplayCommand: ParsableCommand {
     var graceMilliseconds: Int64 = 2000
 
     func run() throws {
-        let hostName = host ?? localHostName()
+        let hostName = host ?? LocalHost.name
         var detection: Detection?
         if emit != .events {
             detection = try Detection(rulePaths: rulePaths, agentId: agentId ?? hostName)

@@ -106,7 +106,7 @@ struct RulesCommand: ParsableCommand {
 
         func run() throws {
             var detection = try Detection(rulePaths: rulePaths)
-            let hostName = host ?? localHostName()
+            let hostName = host ?? LocalHost.name
             let reader = try openInput(events)
             var count = 0
             var bad = 0

@@ -1,0 +1,47 @@
+/// Everything `execwatch run` can be told, with the defaults an empty configuration file gets.
+///
+/// Read from YAML (``AgentConfigurationLoader``), then overridden by `EXECWATCH_…` environment
+/// variables, then by command-line options.
+public struct AgentConfiguration: Sendable, Equatable {
+    /// Where executions come from.
+    public enum SourceChoice: String, Sendable, CaseIterable {
+        case auto
+        case auditUnicast = "audit-unicast"
+        case auditMulticast = "audit-multicast"
+        case audisp
+        case procConnector = "proc-connector"
+        case procPoll = "proc-poll"
+    }
+
+    /// `hostName` of every event; nil: this host's name.
+    public var hostName: String?
+    /// `agentId` of every incident; nil: generated once and kept in the state directory.
+    public var agentId: String?
+    public var source: SourceChoice = .auto
+    /// The journal and the agent id live here.
+    public var stateDirectory = "/var/lib/execwatch"
+    /// Rule files or directories; empty: the shipped rules and `/etc/execwatch/rules.d`.
+    public var rulePaths: [String] = []
+    /// After the capture sockets are open, switch to this user (nil: stay).
+    public var user: String?
+
+    /// The key tagging the agent's own audit rules.
+    public var auditKey = "execwatch"
+    /// The kernel's audit backlog limit while the agent owns audit.
+    public var auditBacklogLimit = 8192
+    /// How long (in jiffies) audited programs may wait when the backlog is full; 0: never.
+    public var auditBacklogWaitTime = 0
+
+    public var procPollIntervalMilliseconds = 1000
+    /// Event-time grace before an audit event without EOE is taken as complete.
+    public var graceMilliseconds = 2000
+    public var maxLiveGroups = 100_000
+    public var maxIncidents = 10_000
+
+    /// The Unix socket `execwatch status` asks.
+    public var statusSocket = "/run/execwatch/agent.sock"
+    /// `host:port` of the Prometheus endpoint; nil: off.
+    public var metricsListen: String? = "127.0.0.1:9466"
+
+    public init() {}
+}

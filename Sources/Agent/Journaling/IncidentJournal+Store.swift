@@ -1,0 +1,11 @@
+import Journal
+
+/// The journal is the agent's incident store.
+extension IncidentJournal: IncidentStore, ClosableStore {}
+
+/// Opens the agent's journal in its state directory.
+public enum AgentJournal {
+    public static let open: AgentRuntime.StoreOpener = { stateDirectory in
+        try await IncidentJournal.open(stateDirectory: stateDirectory)
+    }
+}

@@ -1,0 +1,123 @@
+import AuditRecords
+import Capture
+import ExecEvents
+import RuleEngine
+import Synchronization
+
+/// The synchronous part of the agent, run on the capture thread: audit records (or /proc
+/// executions) in, reassembled and normalized events through the rules, incident changes out to
+/// `deliver` (which must not block: it hands them to the journal writer).
+///
+/// `@unchecked Sendable`: a capture source owns the pipeline and calls it from its one capture
+/// thread only (the ``CaptureSink`` contract); the state touched from other threads is the
+/// counters (atomics) and the rules waiting to be applied (a mutex).
+public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
+    public let counters = PipelineCounters()
+
+    private var assembler: AuditEventAssembler
+    private var normalizer: ExecEventNormalizer
+    private var engine: DetectionEngine
+    private let deliver: (IncidentUpdate) -> Void
+    private let waitingRules = Mutex<[Rule]?>(nil)
+    private let hasWaitingRules = Atomic<Bool>(false)
+
+    public init(
+        engine: DetectionEngine,
+        hostName: String,
+        graceMilliseconds: Int64,
+        deliver: @escaping (IncidentUpdate) -> Void
+    ) {
+        self.engine = engine
+        self.assembler = AuditEventAssembler(graceMilliseconds: graceMilliseconds)
+        self.normalizer = ExecEventNormalizer(hostName: hostName)
+        self.deliver = deliver
+    }
+
+    /// Asks the capture thread to use these rules from its next input on (SIGHUP). Windows of
+    /// rules that did not change are kept.
+    public func replaceRules(_ rules: [Rule]) {
+        waitingRules.withLock { $0 = rules }
+        hasWaitingRules.store(true, ordering: .releasing)
+    }
+
+    // MARK: CaptureSink
+
+    public func auditRecord(type: UInt16, payload: UnsafeRawBufferPointer) {
+        takeWaitingRules()
+        counters.inputs.count()
+        if assembler.ingest(type: type, payload: payload, complete) != nil { counters.malformedRecords.count() }
+        takeAssemblerCounts()
+    }
+
+    public func auditLine(_ line: UnsafeRawBufferPointer) {
+        takeWaitingRules()
+        counters.inputs.count()
+        if assembler.ingest(line: line, complete) != nil { counters.malformedRecords.count() }
+        takeAssemblerCounts()
+    }
+
+    public func exec(_ event: ExecEvent) {
+        takeWaitingRules()
+        counters.inputs.count()
+        evaluate(event)
+    }
+
+    public func idle(now: EventTime) {
+        takeWaitingRules()
+        assembler.expire(now: now, complete)
+        takeAssemblerCounts()
+    }
+
+    /// Completes whatever is still open (the source stopped).
+    public func finish() {
+        assembler.finish(complete)
+        takeAssemblerCounts()
+    }
+
+    // MARK: The work
+
+    private func complete(_ completed: AuditEventAssembler.CompletedExec) {
+        // Most events match no rule: derive the whole event only for those that may.
+        guard engine.mayMatch(normalizer.indexProbe(from: completed)) else {
+            counters.events.count()
+            return
+        }
+        evaluate(normalizer.event(from: completed))
+    }
+
+    private func evaluate(_ event: ExecEvent) {
+        counters.events.count()
+        let evictedBefore = engine.counters.groupsEvicted
+        for update in engine.process(event) {
+            switch update.kind {
+            case .created: counters.incidentsCreated.count()
+            case .updated: counters.incidentsUpdated.count()
+            }
+            deliver(update)
+        }
+        let evicted = engine.counters.groupsEvicted - evictedBefore
+        if evicted > 0 { counters.groupsEvicted.count(Int(evicted)) }
+    }
+
+    private var lastFailedExecs = 0
+
+    private func takeAssemblerCounts() {
+        let failed = assembler.statistics.failedExecs
+        if failed != lastFailedExecs {
+            counters.failedExecs.count(failed - lastFailedExecs)
+            lastFailedExecs = failed
+        }
+    }
+
+    private func takeWaitingRules() {
+        guard hasWaitingRules.load(ordering: .acquiring) else { return }
+        hasWaitingRules.store(false, ordering: .relaxed)
+        guard
+            let rules = waitingRules.withLock({ rules -> [Rule]? in
+                defer { rules = nil }
+                return rules
+            })
+        else { return }
+        _ = engine.replaceRules(rules)
+    }
+}

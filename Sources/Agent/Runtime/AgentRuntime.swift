@@ -1,0 +1,204 @@
+import Capture
+import Dispatch
+import ExecEvents
+import Foundation
+import Logging
+import RuleEngine
+import Synchronization
+
+/// `execwatch run`: puts the parts together and runs them until SIGTERM or SIGINT.
+///
+/// The capture source runs on a thread of its own and feeds the ``DetectionPipeline``
+/// synchronously; incident changes cross to the ``JournalWriter`` task; the ``StatusServer``
+/// answers on its thread. SIGHUP reloads the rules (windows of unchanged rules are kept).
+/// On stop the source undoes what it changed on the host, open events are completed, and every
+/// queued incident change is stored before the journal is closed.
+public final class AgentRuntime: Sendable {
+    public let configuration: AgentConfiguration
+    private let logger: Logger
+
+    public init(configuration: AgentConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Opens the journal for the state directory (the real one, or a test double).
+    public typealias StoreOpener =
+        @Sendable (_ stateDirectory: String) async throws -> any IncidentStore & ClosableStore
+
+    /// Runs until stopped; returns the exit status.
+    public func run(openStore: StoreOpener, selectSource: SourceSelector) async throws -> Int32 {
+        let state = try AgentStateDirectory(path: configuration.stateDirectory)
+        let lock = try state.lock()
+        defer { close(lock) }
+        let hostName = configuration.hostName ?? LocalHost.name
+        let agentId = try configuration.agentId ?? state.agentId()
+
+        let rules = try RuleSources.load(configuration.rulePaths, logger: logger)
+        var engine = DetectionEngine(
+            rules: rules,
+            configuration: EngineConfiguration(
+                agentId: agentId,
+                maxLiveGroups: configuration.maxLiveGroups,
+                maxIncidents: configuration.maxIncidents
+            )
+        )
+        let store = try await openStore(configuration.stateDirectory)
+        let restored = try await store.restorableIncidents()
+        for incident in restored { engine.restore(incident) }
+        logger.info(
+            "journal open",
+            metadata: ["path": "\(configuration.stateDirectory)", "incidents": "\(restored.count)"]
+        )
+
+        let chosen = try selectSource(configuration, logger)
+        logger.notice(
+            "capturing executions",
+            metadata: ["source": "\(chosen.source.name)", "why": "\(chosen.reason)"]
+        )
+        if let limitations = chosen.limitations { logger.warning("source limitation: \(limitations)") }
+
+        let pipelineCounters = Mutex<PipelineCounters?>(nil)
+        let writer = JournalWriter(dropped: { pipelineCounters.withLock { $0?.incidentsDropped.count() } })
+        let pipeline = DetectionPipeline(
+            engine: engine,
+            hostName: hostName,
+            graceMilliseconds: Int64(configuration.graceMilliseconds),
+            deliver: { writer.offer($0) }
+        )
+        pipelineCounters.withLock { $0 = pipeline.counters }
+
+        let stop = try StopSignal()
+        let startedAt = EventTime.now
+        let sampler = RateSampler()
+        let ruleCount = Atomic<Int>(rules.count)
+        let snapshot: @Sendable () -> AgentStatus = {
+            let capture = chosen.source.counters
+            let counters = pipeline.counters
+            let now = EventTime.now
+            return AgentStatus(
+                source: chosen.source.name,
+                sourceReason: chosen.reason,
+                sourceLimitations: chosen.limitations,
+                hostName: hostName,
+                agentId: agentId,
+                startedAt: startedAt,
+                uptimeSeconds: (now.millisecondsSinceEpoch - startedAt.millisecondsSinceEpoch) / 1000,
+                inputs: counters.inputs.current,
+                events: counters.events.current,
+                eventsPerSecond: sampler.rate(events: counters.events.current, at: now),
+                failedExecs: counters.failedExecs.current,
+                malformedRecords: counters.malformedRecords.current + capture.malformed.current,
+                kernelLost: capture.kernelLost.current,
+                kernelBacklog: capture.kernelBacklog.current,
+                agentDrops: capture.socketOverruns.current + capture.processesGone.current
+                    + counters.incidentsDropped.current,
+                sequenceGaps: capture.sequenceGaps.current,
+                incidentsCreated: counters.incidentsCreated.current,
+                incidentsUpdated: counters.incidentsUpdated.current,
+                incidentsStored: writer.stored.current,
+                outboxDepth: writer.outboxDepth.current,
+                rules: ruleCount.load(ordering: .relaxed),
+                capabilities: ProcessFacts.effectiveCapabilities(),
+                residentBytes: ProcessFacts.residentBytes()
+            )
+        }
+        let statusServer = try StatusServer(path: configuration.statusSocket, snapshot: snapshot)
+        Thread.detachNewThread { statusServer.serve(until: stop) }
+        if let listen = configuration.metricsListen {
+            // Detection goes on without metrics: a busy port is logged, not fatal.
+            do {
+                let metrics = try MetricsServer(listen: listen, snapshot: snapshot)
+                Thread.detachNewThread { metrics.serve(until: stop) }
+                logger.info("metrics served", metadata: ["url": "http://\(listen)/metrics"])
+            } catch {
+                logger.error("metrics not served: \(error)")
+            }
+        }
+
+        // Signals: handled on a dispatch queue, never in async-signal context.
+        let signalQueue = DispatchQueue(label: "execwatch.signals")
+        var signalSources: [DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT, SIGHUP] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
+            let logger = self.logger
+            let rulePaths = configuration.rulePaths
+            source.setEventHandler {
+                if number == SIGHUP {
+                    do {
+                        let reloaded = try RuleSources.load(rulePaths, logger: logger)
+                        pipeline.replaceRules(reloaded)
+                        ruleCount.store(reloaded.count, ordering: .relaxed)
+                        logger.notice("rules reloaded", metadata: ["rules": "\(reloaded.count)"])
+                    } catch {
+                        logger.error("rules not reloaded, keeping the current ones: \(error)")
+                    }
+                } else {
+                    logger.notice("stopping", metadata: ["signal": "\(number == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                    stop.signal()
+                }
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+        defer { for source in signalSources { source.cancel() } }
+
+        let writerTask = Task { await writer.run(store: store, logger: logger) }
+        let captureResult: Result<Void, any Error> = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let result = Result { try chosen.source.run(into: pipeline, until: stop) }
+                pipeline.finish()
+                continuation.resume(returning: result)
+            }
+        }
+        stop.signal()  // the status server too, whether the source stopped by signal or failed
+        writer.finish()
+        await writerTask.value
+        try await store.close()
+        switch captureResult {
+        case .success:
+            logger.notice("stopped", metadata: ["incidentsStored": "\(writer.stored.current)"])
+            return 0
+        case .failure(let error):
+            logger.critical("capture failed: \(error)")
+            return 1
+        }
+    }
+}
+
+/// A store that must be closed when the agent stops.
+public protocol ClosableStore: Sendable {
+    func close() async throws
+}
+
+/// The chosen source and why: `status` shows both.
+public struct ChosenSource: Sendable {
+    public var source: any CaptureSource
+    public var reason: String
+    public var limitations: String?
+
+    public init(source: any CaptureSource, reason: String, limitations: String? = nil) {
+        self.source = source
+        self.reason = reason
+        self.limitations = limitations
+    }
+}
+
+/// Picks the capture source for a configuration (see ``AgentSources``).
+public typealias SourceSelector = @Sendable (AgentConfiguration, Logger) throws -> ChosenSource
+
+/// Events per second over the last few seconds, from the events counter sampled when asked.
+final class RateSampler: Sendable {
+    private let samples = Mutex<[(time: Int64, events: Int)]>([])
+
+    func rate(events: Int, at now: EventTime) -> Double {
+        samples.withLock { samples in
+            let t = now.millisecondsSinceEpoch
+            samples.append((t, events))
+            samples.removeAll { t - $0.time > 10_000 }
+            guard let first = samples.first, t > first.time else { return 0 }
+            return Double(events - first.events) * 1000 / Double(t - first.time)
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import ExecEvents
+
+/// A snapshot of what the running agent is doing, as `execwatch status` shows it.
+public struct AgentStatus: Sendable, Equatable {
+    public var source: String
+    /// Why this source was chosen (or that it was asked for).
+    public var sourceReason: String
+    /// What the source cannot see (e.g. polling misses short-lived processes); nil when none.
+    public var sourceLimitations: String?
+    public var hostName: String
+    public var agentId: String
+    public var startedAt: EventTime
+    public var uptimeSeconds: Int64
+    public var inputs: Int
+    public var events: Int
+    /// Over the last few seconds.
+    public var eventsPerSecond: Double
+    public var failedExecs: Int
+    public var malformedRecords: Int
+    /// The kernel's audit `lost` counter (audit sources).
+    public var kernelLost: Int
+    public var kernelBacklog: Int
+    /// Everything the agent itself could not deliver: socket overruns, processes gone before
+    /// /proc could be read, incident changes the journal queue could not take.
+    public var agentDrops: Int
+    public var sequenceGaps: Int
+    public var incidentsCreated: Int
+    public var incidentsUpdated: Int
+    public var incidentsStored: Int
+    public var outboxDepth: Int
+    public var rules: Int
+    public var capabilities: [String]
+    public var residentBytes: Int
+
+    public init(
+        source: String,
+        sourceReason: String,
+        sourceLimitations: String?,
+        hostName: String,
+        agentId: String,
+        startedAt: EventTime,
+        uptimeSeconds: Int64,
+        inputs: Int,
+        events: Int,
+        eventsPerSecond: Double,
+        failedExecs: Int,
+        malformedRecords: Int,
+        kernelLost: Int,
+        kernelBacklog: Int,
+        agentDrops: Int,
+        sequenceGaps: Int,
+        incidentsCreated: Int,
+        incidentsUpdated: Int,
+        incidentsStored: Int,
+        outboxDepth: Int,
+        rules: Int,
+        capabilities: [String],
+        residentBytes: Int
+    ) {
+        self.source = source
+        self.sourceReason = sourceReason
+        self.sourceLimitations = sourceLimitations
+        self.hostName = hostName
+        self.agentId = agentId
+        self.startedAt = startedAt
+        self.uptimeSeconds = uptimeSeconds
+        self.inputs = inputs
+        self.events = events
+        self.eventsPerSecond = eventsPerSecond
+        self.failedExecs = failedExecs
+        self.malformedRecords = malformedRecords
+        self.kernelLost = kernelLost
+        self.kernelBacklog = kernelBacklog
+        self.agentDrops = agentDrops
+        self.sequenceGaps = sequenceGaps
+        self.incidentsCreated = incidentsCreated
+        self.incidentsUpdated = incidentsUpdated
+        self.incidentsStored = incidentsStored
+        self.outboxDepth = outboxDepth
+        self.rules = rules
+        self.capabilities = capabilities
+        self.residentBytes = residentBytes
+    }
+}
+
+extension AgentStatus {
+    /// One JSON object (the wire form of the status socket and `status --json`).
+    public var json: [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("source")
+        w.string(source)
+        w.key("sourceReason")
+        w.string(sourceReason)
+        if let sourceLimitations {
+            w.key("sourceLimitations")
+            w.string(sourceLimitations)
+        }
+        w.key("hostName")
+        w.string(hostName)
+        w.key("agentId")
+        w.string(agentId)
+        w.key("startedAt")
+        w.string(startedAt.rfc3339)
+        w.key("uptimeSeconds")
+        w.integer(uptimeSeconds)
+        w.key("inputs")
+        w.integer(Int64(inputs))
+        w.key("events")
+        w.integer(Int64(events))
+        w.key("eventsPerSecond")
+        w.raw(Array(String(Double(Int(eventsPerSecond * 10)) / 10).utf8))
+        w.key("failedExecs")
+        w.integer(Int64(failedExecs))
+        w.key("malformedRecords")
+        w.integer(Int64(malformedRecords))
+        w.key("kernelLost")
+        w.integer(Int64(kernelLost))
+        w.key("kernelBacklog")
+        w.integer(Int64(kernelBacklog))
+        w.key("agentDrops")
+        w.integer(Int64(agentDrops))
+        w.key("sequenceGaps")
+        w.integer(Int64(sequenceGaps))
+        w.key("incidentsCreated")
+        w.integer(Int64(incidentsCreated))
+        w.key("incidentsUpdated")
+        w.integer(Int64(incidentsUpdated))
+        w.key("incidentsStored")
+        w.integer(Int64(incidentsStored))
+        w.key("outboxDepth")
+        w.integer(Int64(outboxDepth))
+        w.key("rules")
+        w.integer(Int64(rules))
+        w.key("capabilities")
+        w.beginArray()
+        for capability in capabilities { w.string(capability) }
+        w.endArray()
+        w.key("residentBytes")
+        w.integer(Int64(residentBytes))
+        w.endObject()
+        return w.bytes
+    }
+
+    /// The status for people: one `name: value` line per fact, from the JSON form.
+    public static func render(json: JSONValue) -> String {
+        guard case .object(let members) = json else { return "" }
+        let width = members.map(\.0.count).max() ?? 0
+        var lines: [String] = []
+        for (key, value) in members {
+            let text: String
+            switch value {
+            case .string(let s): text = s
+            case .integer(let i): text = key == "residentBytes" ? "\(i / 1024 / 1024) MiB (\(i) bytes)" : String(i)
+            case .number(let d): text = String(d)
+            case .bool(let b): text = String(b)
+            case .array(let items):
+                text = items.map { if case .string(let s) = $0 { s } else { "?" } }.joined(separator: ", ")
+            case .null, .object: text = ""
+            }
+            lines.append(
+                key + ":" + String(repeating: " ", count: width - key.count + 1) + (text.isEmpty ? "none" : text)
+            )
+        }
+        return lines.joined(separator: "\n")
+    }
+}

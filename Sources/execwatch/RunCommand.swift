@@ -1,0 +1,150 @@
+import Agent
+import ArgumentParser
+import ExecEvents
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `execwatch run`: the agent daemon.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Watch this host's program executions and keep a journal of incidents.",
+        discussion: """
+            Configuration comes from FILE (YAML; every key has a default, so an empty or missing \
+            default file works), then EXECWATCH_* environment variables, then these options. \
+            SIGHUP reloads the rules; SIGTERM or SIGINT stops, undoing the agent's changes to audit.
+            """
+    )
+
+    static let defaultConfigFile = "/etc/execwatch/agent.yaml"
+
+    @Option(help: "The configuration file (default: \(RunCommand.defaultConfigFile) when it exists).")
+    var config: String?
+
+    @Option(help: "auto, audit-unicast, audit-multicast, audisp, proc-connector or proc-poll.")
+    var source: String?
+
+    @Option(help: "The journal's directory (default /var/lib/execwatch).")
+    var stateDir: String?
+
+    @Option(help: "The hostName of events (default: this host's name).")
+    var host: String?
+
+    @Option(name: .customLong("rules"), help: "A rule file or directory (repeatable).")
+    var rulePaths: [String] = []
+
+    @Option(help: "The status socket (default /run/execwatch/agent.sock).")
+    var statusSocket: String?
+
+    func run() async throws {
+        LoggingSystem.bootstrap { JournaldLogHandler(label: $0) }
+        let logger = Logger(label: "execwatch")
+        let configuration: AgentConfiguration
+        do {
+            configuration = try loadConfiguration()
+        } catch {
+            StandardError.write("execwatch: \(error)\n")
+            throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
+        }
+        let runtime = AgentRuntime(configuration: configuration, logger: logger)
+        do {
+            let status = try await runtime.run(openStore: AgentJournal.open, selectSource: AgentSources.select)
+            if status != 0 { throw ExitWithStatus(status: status) }
+        } catch let error as ConfigurationError {
+            logger.critical("\(error)")
+            throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
+        } catch let exit as ExitWithStatus {
+            throw exit
+        } catch {
+            logger.critical("\(error)")
+            throw ExitWithStatus(status: ExitStatus.failure)
+        }
+    }
+
+    func loadConfiguration() throws -> AgentConfiguration {
+        var configuration = AgentConfiguration()
+        let path = config ?? Self.defaultConfigFile
+        if let text = try readConfigFile(path, required: config != nil) {
+            configuration = try AgentConfigurationLoader.load(yaml: text, file: path)
+        }
+        var environment: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let pair = String(cString: pointer)
+            if let equals = pair.firstIndex(of: "="), pair.hasPrefix("EXECWATCH_") {
+                environment[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            entry += 1
+        }
+        try AgentConfigurationLoader.applyEnvironment(environment, to: &configuration)
+        if let source {
+            guard let choice = AgentConfiguration.SourceChoice(rawValue: source) else {
+                throw ConfigurationError(location: "--source", message: "unknown source \"\(source)\"")
+            }
+            configuration.source = choice
+        }
+        if let stateDir { configuration.stateDirectory = stateDir }
+        if let host { configuration.hostName = host }
+        if !rulePaths.isEmpty { configuration.rulePaths = rulePaths }
+        if let statusSocket { configuration.statusSocket = statusSocket }
+        return configuration
+    }
+
+    /// The file's text; nil when it is missing and was not asked for explicitly.
+    func readConfigFile(_ path: String, required: Bool) throws -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if !required && errno == ENOENT { return nil }
+            throw ConfigurationError(location: path, message: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ConfigurationError(location: path, message: String(cString: strerror(errno)))
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: buffer[0..<count])
+            if bytes.count > 1 << 20 { throw ConfigurationError(location: path, message: "larger than 1 MiB") }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// `execwatch status`: asks the running agent.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show what the running agent is doing (source, counters, loss, outbox, capabilities)."
+    )
+
+    @Flag(help: "Print the status as one JSON object.")
+    var json = false
+
+    @Option(help: "The agent's status socket.")
+    var socket = "/run/execwatch/agent.sock"
+
+    func run() throws {
+        switch StatusServer.request(path: socket) {
+        case .failure(let error):
+            StandardError.write("execwatch: cannot get status: \(error)\n")
+            throw ExitWithStatus(status: ExitStatus.failure)
+        case .success(let reply):
+            if json {
+                StandardOutput.shared.write(reply)
+                return
+            }
+            guard let value = try? JSONValue.parse(bytes: Array(reply.prefix { $0 != 0x0a })) else {
+                StandardError.write("execwatch: the agent's reply is not JSON\n")
+                throw ExitWithStatus(status: ExitStatus.failure)
+            }
+            StandardOutput.shared.writeLine(AgentStatus.render(json: value))
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Capture
+import ExecEvents
+import Foundation
+import Logging
+import RuleEngine
+import Synchronization
+import Testing
+
+@testable import Agent
+
+private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+private func shippedRules() throws -> [Rule] {
+    let result = RuleLoader.load(paths: [repositoryRoot.appendingPathComponent("rules").path])
+    #expect(result.errors.isEmpty)
+    return result.rules
+}
+
+private func pipeline(_ rules: [Rule], collect: @escaping (IncidentUpdate) -> Void) -> DetectionPipeline {
+    DetectionPipeline(
+        engine: DetectionEngine(rules: rules, configuration: EngineConfiguration(agentId: "test")),
+        hostName: "h",
+        graceMilliseconds: 2000,
+        deliver: collect
+    )
+}
+
+@Suite("The capture thread's pipeline")
+struct PipelineTests {
+    @Test func auditLinesBecomeIncidentsAsReplayWouldMakeThem() throws {
+        var updates: [IncidentUpdate] = []
+        let p = pipeline(try shippedRules()) { updates.append($0) }
+        let log = try String(
+            contentsOf: repositoryRoot.appendingPathComponent("Tests/Fixtures/audit/captured-debian12.log"),
+            encoding: .utf8
+        )
+        for line in log.split(separator: "\n") {
+            Array(line.utf8).withUnsafeBytes { p.auditLine($0) }
+        }
+        p.finish()
+        #expect(p.counters.inputs.current == log.split(separator: "\n").count)
+        #expect(p.counters.events.current == 99)
+        #expect(p.counters.failedExecs.current == 15)
+        #expect(p.counters.malformedRecords.current == 0)
+        let final = Dictionary(updates.map { ($0.incident.incidentId, $0.incident) }, uniquingKeysWith: { $1 })
+        #expect(final.count == 7)
+        #expect(p.counters.incidentsCreated.current == 7)
+        #expect(p.counters.incidentsCreated.current + p.counters.incidentsUpdated.current == updates.count)
+        #expect(final.values.allSatisfy { $0.ruleId == "PH_Rule_TH_Linux_23" && $0.hostName == "h" })
+    }
+
+    @Test func procExecutionsAreEvaluatedDirectly() throws {
+        var updates: [IncidentUpdate] = []
+        let p = pipeline(try shippedRules()) { updates.append($0) }
+        p.exec(
+            ExecEvent(
+                eventTime: EventTime(seconds: 100),
+                hostName: "h",
+                user: "alice",
+                procName: "ncat",
+                swParam: "-l 1"
+            )
+        )
+        p.exec(
+            ExecEvent(eventTime: EventTime(seconds: 101), hostName: "h", user: "alice", procName: "true", swParam: "")
+        )
+        #expect(updates.map(\.kind) == [.created])
+        #expect(updates.first?.incident.attribute("procName") == .string("ncat"))
+        #expect(p.counters.events.current == 2)
+    }
+
+    @Test func replacedRulesApplyFromTheNextInput() throws {
+        var updates: [IncidentUpdate] = []
+        let p = pipeline(try shippedRules()) { updates.append($0) }
+        let onlyTrue = RuleDocument.parse(
+            """
+            <Rule id="T1"><Name>true</Name><IncidentDef eventType="T1" severity="3"/>
+            <PatternClause window="60"><SubPattern name="F">
+            <SingleEvtConstr>procName = "true"</SingleEvtConstr><GroupByAttr>hostName</GroupByAttr>
+            <GroupEvtConstr>COUNT(*) &gt;= 1</GroupEvtConstr></SubPattern></PatternClause></Rule>
+            """,
+            file: "t.xml"
+        )
+        #expect(onlyTrue.errors.isEmpty)
+        p.replaceRules(onlyTrue.rules)
+        p.exec(ExecEvent(eventTime: EventTime(seconds: 100), hostName: "h", user: "a", procName: "nc", swParam: ""))
+        p.exec(ExecEvent(eventTime: EventTime(seconds: 101), hostName: "h", user: "a", procName: "true", swParam: ""))
+        #expect(updates.map(\.incident.ruleId) == ["T1"])
+    }
+}
+
+/// An in-memory store that can be told to fail.
+final class MemoryStore: IncidentStore, ClosableStore, @unchecked Sendable {
+    // Guarded by `lock`; the tests read it after the writer finished.
+    private let lock = NSLock()
+    private var _stored: [IncidentUpdate] = []
+    private var failuresLeft: Int
+
+    init(failFirst: Int = 0) { failuresLeft = failFirst }
+
+    var stored: [IncidentUpdate] { lock.withLock { _stored } }
+
+    func store(_ update: IncidentUpdate) async throws {
+        try lock.withLock {
+            if failuresLeft > 0 {
+                failuresLeft -= 1
+                throw CaptureError(operation: "store", errno: 28)  // ENOSPC
+            }
+            _stored.append(update)
+        }
+    }
+
+    func outboxDepth() async throws -> Int { lock.withLock { _stored.count } }
+    func restorableIncidents() async throws -> [Incident] { [] }
+    func close() async throws {}
+}
+
+@Suite("Journal writer")
+struct JournalWriterTests {
+    private func update(_ n: Int) -> IncidentUpdate {
+        IncidentUpdate(
+            kind: .created,
+            incident: Incident(
+                incidentId: IncidentID(ruleId: "R", hostName: "h", groupValues: [("n", .integer(Int64(n)))]),
+                ruleId: "R",
+                ruleName: "r",
+                incidentType: "R",
+                severity: 1,
+                category: "c",
+                tactics: [],
+                techniques: [],
+                hostName: "h",
+                attributes: [],
+                count: 1,
+                firstSeen: EventTime(seconds: 1),
+                lastSeen: EventTime(seconds: 1),
+                version: 1,
+                agentId: "a",
+                triggerEvents: []
+            )
+        )
+    }
+
+    @Test func storesEveryChangeInOrderAndRetriesFailures() async {
+        let store = MemoryStore(failFirst: 2)
+        let writer = JournalWriter(capacity: 100, dropped: {})
+        for n in 0..<10 { writer.offer(update(n)) }
+        writer.finish()
+        await writer.run(store: store, logger: Logger(label: "test"))
+        #expect(store.stored.map(\.incident.incidentId) == (0..<10).map { update($0).incident.incidentId })
+        #expect(writer.stored.current == 10)
+        #expect(writer.storeFailures.current == 2)
+        #expect(writer.outboxDepth.current == 10)
+    }
+
+    @Test func aFullQueueDropsAndCounts() async {
+        let drops = Atomic<Int>(0)
+        let writer = JournalWriter(capacity: 3, dropped: { drops.count() })
+        for n in 0..<5 { writer.offer(update(n)) }
+        writer.finish()
+        let store = MemoryStore()
+        await writer.run(store: store, logger: Logger(label: "test"))
+        #expect(drops.current == 2)
+        #expect(store.stored.count == 3)
+    }
+}

@@ -1,0 +1,472 @@
+"""Live tests of `execwatch run` in each source mode, as root, against the real kernel.
+
+For each mode the agent is started as a user would start it, real netcat binaries are run (the
+Debian `nc` alternative, `nc.openbsd`, `nc.traditional`, `ncat`, `netcat`), with and without
+arguments, also as another user, and `/bin/true`; then `execwatch incidents --json` must show
+exactly the incidents the rule defines. After each audit mode the host's audit state (rules,
+enabled flag, audit pid) must be as before. Tests that touch audit hold the same lock file as the
+Swift audit tests, so nothing fights over audit ownership. Prints `N passed, N failed` last.
+"""
+import atexit
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+BUILT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/execwatch")
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+RULES = os.path.join(ROOT, "rules")
+LOCK_PATH = "/run/lock/execwatch-audit-tests.lock"
+NETCATS = {"nc", "ncat", "netcat", "netcat.openbsd", "netcat.traditional"}  # the rule's IN list
+OTHER_USER = "nobody"
+
+WORK = tempfile.mkdtemp(prefix="execwatch-live-")
+atexit.register(shutil.rmtree, WORK, True)
+BIN = os.path.join(WORK, "execwatch")
+shutil.copy2(BUILT, BIN)
+
+
+def sh(*args, check=True, **kw):
+    return subprocess.run(args, capture_output=True, text=True, check=check, **kw)
+
+
+def audit_state():
+    status = sh("auditctl", "-s").stdout
+    fields = dict(line.split(" ", 1) for line in status.splitlines() if " " in line)
+    return {"enabled": fields.get("enabled"), "pid": fields.get("pid"), "rules": sh("auditctl", "-l").stdout}
+
+
+class AuditLock:
+    def __enter__(self):
+        os.makedirs(os.path.dirname(LOCK_PATH), exist_ok=True)
+        self.fd = os.open(LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+class Agent:
+    """`execwatch run` in a state directory of its own."""
+
+    def __init__(self, name, source, extra_env=None, args=()):
+        self.dir = os.path.join(WORK, name)
+        os.makedirs(self.dir)
+        self.socket = os.path.join(self.dir, "agent.sock")
+        env = dict(os.environ, EXECWATCH_METRICS_LISTEN="off")
+        env.update(extra_env or {})
+        self.log = open(os.path.join(self.dir, "agent.log"), "w")
+        self.proc = subprocess.Popen(
+            [BIN, "run", "--source", source, "--state-dir", self.dir, "--status-socket", self.socket,
+             "--rules", RULES, "--host", "live-test", *args],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"agent exited {self.proc.returncode}:\n{self.log_text()}")
+            if self.status() is not None:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"agent did not answer status:\n{self.log_text()}")
+
+    def status(self):
+        proc = subprocess.run([BIN, "status", "--json", "--socket", self.socket], capture_output=True, text=True)
+        return json.loads(proc.stdout) if proc.returncode == 0 else None
+
+    def settle(self, seconds=1.5):
+        """Lets in-flight events complete and incidents reach the journal."""
+        time.sleep(seconds)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            status = self.status()
+            if status and status["incidentsStored"] == status["incidentsCreated"] + status["incidentsUpdated"]:
+                return status
+            time.sleep(0.1)
+        raise AssertionError(f"incidents not all stored: {self.status()}")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=20)
+        assert code == 0, f"agent exit status {code}\n{self.log_text()}"
+
+    def incidents(self):
+        proc = sh(BIN, "incidents", "--json", "--state-dir", self.dir)
+        return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+    def log_text(self):
+        self.log.flush()
+        with open(os.path.join(self.dir, "agent.log")) as f:
+            return f.read()[-4000:]
+
+
+def quick_runs():
+    """Short netcat runs (audit modes see every exec): (argv, user)."""
+    return [
+        (["/usr/bin/nc", "-h"], "root"),
+        (["/usr/bin/nc", "-h"], "root"),
+        (["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "9"], "root"),
+        (["/usr/bin/nc"], "root"),
+        (["nc.openbsd", "-h"], "root"),
+        (["nc.traditional", "-h"], "root"),
+        (["ncat", "--version"], "root"),
+        (["netcat", "-h"], "root"),
+        (["/usr/bin/nc", "-h"], OTHER_USER),
+        (["ncat", "--version"], OTHER_USER),
+        (["/bin/true"], "root"),
+    ]
+
+
+def run_as(argv, user, hold=0.0):
+    cmd = argv if user == "root" else ["runuser", "-u", user, "--", *argv]
+    if hold:
+        # Long enough for /proc sources to read it, then ended.
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        time.sleep(hold)
+        proc.kill()
+        proc.wait()
+    else:
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=10)
+
+
+def expected_incidents(runs):
+    """What the rule defines: one incident per (user, procName, swParam) of a netcat name it lists."""
+    groups = {}
+    for argv, user in runs:
+        proc_name = os.path.basename(argv[0])
+        if proc_name.lower() in NETCATS:
+            key = (user, proc_name, " ".join(argv[1:]))
+            groups[key] = groups.get(key, 0) + 1
+    return groups
+
+
+def check_incidents(agent, runs):
+    got = {}
+    for incident in agent.incidents():
+        a = incident["attributes"]
+        key = (a["user"], a["procName"], a["swParam"])
+        assert key not in got, f"two incidents for {key}"
+        got[key] = incident
+        assert incident["ruleId"] == "PH_Rule_TH_Linux_23" and incident["hostName"] == "live-test"
+    expected = expected_incidents(runs)
+    assert set(got) == set(expected), f"incidents differ: missing {set(expected) - set(got)}, extra {set(got) - set(expected)}"
+    for key, count in expected.items():
+        assert got[key]["count"] == count, f"{key}: count {got[key]['count']}, expected {count}"
+    assert not any(k[1] == "true" for k in got)
+
+
+def audit_mode_test(source, agent_args=(), setup=None, teardown=None):
+    with AuditLock():
+        before = audit_state()
+        context = setup() if setup else None
+        try:
+            during_before = audit_state()
+            agent = Agent(source.replace("-", "_"), source, args=agent_args)
+            try:
+                status = agent.status()
+                assert status["source"] == source, status
+                runs = quick_runs()
+                for argv, user in runs:
+                    run_as(argv, user)
+                agent.settle()
+                check_incidents(agent, runs)
+                status = agent.status()
+                assert status["kernelLost"] == 0 and status["agentDrops"] == 0, status
+            finally:
+                agent.stop()
+            after_agent = audit_state()
+            assert after_agent == during_before, f"audit state changed:\nbefore {during_before}\nafter {after_agent}"
+        finally:
+            if teardown:
+                teardown(context)
+        assert audit_state() == before
+
+
+def start_auditd(plugin_conf=None):
+    conf_dir = tempfile.mkdtemp(prefix="auditd-", dir=WORK)
+    plugins = os.path.join(conf_dir, "plugins.d")
+    os.makedirs(plugins)
+    if plugin_conf:
+        with open(os.path.join(plugins, "execwatch.conf"), "w") as f:
+            f.write(plugin_conf)
+    with open(os.path.join(conf_dir, "auditd.conf"), "w") as f:
+        f.write(f"""local_events = yes
+write_logs = yes
+log_file = {conf_dir}/audit.log
+log_group = root
+log_format = ENRICHED
+flush = INCREMENTAL_ASYNC
+freq = 50
+max_log_file = 50
+num_logs = 2
+max_log_file_action = ROTATE
+priority_boost = 4
+name_format = NONE
+space_left = 2
+space_left_action = IGNORE
+admin_space_left = 1
+admin_space_left_action = IGNORE
+disk_full_action = IGNORE
+disk_error_action = SYSLOG
+verify_email = no
+action_mail_acct = root
+use_libwrap = no
+distribute_network = no
+q_depth = 2000
+overflow_action = SYSLOG
+max_restarts = 0
+plugin_dir = {plugins}
+end_of_event_timeout = 2
+""")
+    os.chmod(os.path.join(conf_dir, "auditd.conf"), 0o640)
+    enabled = audit_state()["enabled"]
+    proc = subprocess.Popen(["auditd", "-n", "-s", "enable", "-c", conf_dir],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc.enabled_before = enabled
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if audit_state()["pid"] == str(proc.pid):
+            return proc
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("auditd did not register")
+
+
+def stop_auditd(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    sh("auditctl", "-e", proc.enabled_before)  # auditd -s enable changed it; hand it back
+
+
+def test_audit_unicast():
+    audit_mode_test("audit-unicast")
+
+
+def test_second_agent_refuses_to_steal_audit():
+    with AuditLock():
+        before = audit_state()
+        first = Agent("first", "audit-unicast")
+        try:
+            second_dir = os.path.join(WORK, "second")
+            os.makedirs(second_dir)
+            proc = subprocess.run([BIN, "run", "--source", "audit-unicast", "--state-dir", second_dir,
+                                   "--status-socket", os.path.join(second_dir, "s"), "--rules", RULES],
+                                  capture_output=True, text=True, timeout=30)
+            assert proc.returncode != 0, proc
+            assert f"pid {first.proc.pid}" in proc.stderr, proc.stderr
+            # The same state directory: refused by the agent lock.
+            proc = subprocess.run([BIN, "run", "--source", "proc-poll", "--state-dir", first.dir,
+                                   "--status-socket", os.path.join(second_dir, "t"), "--rules", RULES],
+                                  capture_output=True, text=True, timeout=30)
+            assert proc.returncode != 0 and "another execwatch agent" in proc.stderr, proc.stderr
+            assert first.status()["source"] == "audit-unicast"
+        finally:
+            first.stop()
+        assert audit_state() == before
+
+
+def test_audit_multicast_beside_auditd():
+    audit_mode_test("audit-multicast", setup=start_auditd, teardown=stop_auditd)
+
+
+def test_audisp_plugin_under_auditd():
+    with AuditLock():
+        before = audit_state()
+        state = os.path.join(WORK, "audisp")
+        os.makedirs(state)
+        sock = os.path.join(state, "agent.sock")
+        # auditd passes at most two arguments to a plugin: the rest comes from a config file.
+        config = os.path.join(state, "agent.yaml")
+        with open(config, "w") as f:
+            f.write(f"source: audisp\nstateDir: {state}\nstatus:\n  socket: {sock}\nrules: [{RULES}]\n"
+                    "hostName: live-test\n")
+        plugin = (f"active = yes\ndirection = out\npath = {BIN}\ntype = always\n"
+                  f"args = run --config={config}\nformat = string\n")
+        # The plugin reads what auditd receives: auditd needs an exec rule of its own.
+        auditd = start_auditd(plugin)
+        try:
+            sh("auditctl", "-a", "always,exit", "-F", "arch=b64", "-S", "execve,execveat", "-k", "execwatch-live-audisp")
+            try:
+                deadline = time.time() + 20
+                while time.time() < deadline and subprocess.run([BIN, "status", "--socket", sock], capture_output=True).returncode != 0:
+                    time.sleep(0.2)
+                status = json.loads(sh(BIN, "status", "--json", "--socket", sock).stdout)
+                assert status["source"] == "audisp", status
+                runs = quick_runs()
+                for argv, user in runs:
+                    run_as(argv, user)
+                time.sleep(4)  # auditd writes EOE-less events; the grace time completes them
+                incidents = [json.loads(l) for l in sh(BIN, "incidents", "--json", "--state-dir", state).stdout.splitlines() if l]
+                got = {(i["attributes"]["user"], i["attributes"]["procName"], i["attributes"]["swParam"]): i["count"] for i in incidents}
+                assert got == expected_incidents(runs), (got, expected_incidents(runs))
+            finally:
+                sh("auditctl", "-d", "always,exit", "-F", "arch=b64", "-S", "execve,execveat", "-k", "execwatch-live-audisp")
+        finally:
+            stop_auditd(auditd)
+        assert audit_state() == before
+
+
+def proc_mode_test(source, env=None):
+    agent = Agent(source.replace("-", "_"), source, extra_env=env)
+    try:
+        runs = [
+            (["/usr/bin/nc", "-l", "127.0.0.1", "47001"], "root"),
+            (["nc.traditional", "-l", "-p", "47002", "-s", "127.0.0.1"], "root"),
+            (["ncat", "-l", "127.0.0.1", "47003"], "root"),
+            (["/usr/bin/nc", "-l", "127.0.0.1", "47004"], OTHER_USER),
+            (["/bin/sleep", "0.6"], "root"),
+        ]
+        for argv, user in runs:
+            run_as(argv, user, hold=0.6)
+        agent.settle()
+        check_incidents(agent, runs)
+    finally:
+        agent.stop()
+
+
+def test_proc_connector():
+    proc_mode_test("proc-connector")
+
+
+def test_proc_poll():
+    proc_mode_test("proc-poll", env={"EXECWATCH_PROC_POLL_INTERVAL_MILLISECONDS": "100"})
+
+
+def test_sighup_reloads_rules_and_keeps_windows_of_unchanged_ones():
+    rules_dir = os.path.join(WORK, "reload-rules")
+    os.makedirs(rules_dir)
+    shutil.copy(os.path.join(RULES, "PH_Rule_TH_Linux_23.xml"), rules_dir)
+    with AuditLock():
+        before = audit_state()
+        agent = Agent("reload", "audit-unicast", args=("--rules", rules_dir))
+        try:
+            run_as(["/usr/bin/nc", "-h"], "root")
+            agent.settle()
+            first = {i["ruleId"]: i for i in agent.incidents()}
+            assert set(first) == {"PH_Rule_TH_Linux_23"} and first["PH_Rule_TH_Linux_23"]["count"] == 1
+            with open(os.path.join(rules_dir, "true.xml"), "w") as f:
+                f.write('<Rule id="LOCAL_TRUE"><Name>true ran</Name><IncidentDef eventType="LOCAL_TRUE" severity="2"/>'
+                        '<PatternClause window="60"><SubPattern name="F"><SingleEvtConstr>procName = "true"'
+                        '</SingleEvtConstr><GroupByAttr>hostName, user</GroupByAttr><GroupEvtConstr>COUNT(*) &gt;= 1'
+                        '</GroupEvtConstr></SubPattern></PatternClause></Rule>')
+            agent.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 10
+            while time.time() < deadline and agent.status()["rules"] != 2:
+                time.sleep(0.1)
+            assert agent.status()["rules"] == 2, agent.log_text()
+            run_as(["/bin/true"], "root")
+            run_as(["/usr/bin/nc", "-h"], "root")
+            agent.settle()
+            second = {i["ruleId"]: i for i in agent.incidents()}
+            assert set(second) == {"PH_Rule_TH_Linux_23", "LOCAL_TRUE"}, second.keys()
+            netcat = second["PH_Rule_TH_Linux_23"]
+            assert netcat["incidentId"] == first["PH_Rule_TH_Linux_23"]["incidentId"]
+            assert netcat["count"] == 2 and netcat["version"] == 2, netcat
+            assert "rules reloaded" in agent.log_text()
+        finally:
+            agent.stop()
+        assert audit_state() == before
+
+
+def test_sigkill_loses_no_stored_incident():
+    key = "execwatch-live-kill"
+    with AuditLock():
+        before = audit_state()
+        try:
+            agent = Agent("kill", "audit-unicast", extra_env={"EXECWATCH_AUDIT_KEY": key})
+            for n in range(20):
+                run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", str(40000 + n)], "root")
+            status = agent.settle()
+            stored = status["incidentsStored"]
+            assert stored == 20, status
+            agent.proc.send_signal(signal.SIGKILL)
+            agent.proc.wait(timeout=10)
+            # Killed, the agent could not clean up: its rules stay until someone removes them.
+            got = {i["attributes"]["swParam"] for i in agent.incidents()}
+            assert got == {f"-z -w 1 127.0.0.1 {40000 + n}" for n in range(20)}, got
+            # A restart on the same state directory continues the same incidents.
+            agent.log.close()
+            restarted = Agent.__new__(Agent)
+            restarted.dir = agent.dir
+            restarted.socket = agent.socket
+            restarted.log = open(os.path.join(agent.dir, "agent.log"), "a")
+            env = dict(os.environ, EXECWATCH_METRICS_LISTEN="off", EXECWATCH_AUDIT_KEY=key)
+            restarted.proc = subprocess.Popen(
+                [BIN, "run", "--source", "audit-unicast", "--state-dir", agent.dir, "--status-socket", agent.socket,
+                 "--rules", RULES, "--host", "live-test"], stdout=restarted.log, stderr=subprocess.STDOUT, env=env)
+            deadline = time.time() + 20
+            while time.time() < deadline and restarted.status() is None:
+                assert restarted.proc.poll() is None, restarted.log_text()
+                time.sleep(0.1)
+            try:
+                run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "40000"], "root")
+                restarted.settle()
+                again = {i["attributes"]["swParam"]: i for i in restarted.incidents()}
+                assert len(again) == 20
+                assert again["-z -w 1 127.0.0.1 40000"]["count"] == 2 and again["-z -w 1 127.0.0.1 40000"]["version"] == 2
+            finally:
+                restarted.stop()
+        finally:
+            subprocess.run(["auditctl", "-D", "-k", key], capture_output=True)
+            subprocess.run(["auditctl", "-e", before["enabled"]], capture_output=True)
+        assert audit_state() == before
+
+
+def test_status_reports_loss_counters_and_capabilities():
+    agent = Agent("status", "proc-poll", extra_env={"EXECWATCH_METRICS_LISTEN": "127.0.0.1:19466"})
+    try:
+        import urllib.request
+        with urllib.request.urlopen("http://127.0.0.1:19466/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        assert 'execwatch_source_info{source="proc-poll"} 1' in metrics, metrics
+        for name in ["events_total", "failed_execs_total", "kernel_lost", "agent_drops_total", "outbox_depth",
+                     "incidents_stored_total", "resident_memory_bytes"]:
+            assert f"# TYPE execwatch_{name} " in metrics, name
+        try:
+            urllib.request.urlopen("http://127.0.0.1:19466/other", timeout=5)
+            raise AssertionError("/other answered")
+        except urllib.error.HTTPError as error:
+            assert error.code == 404
+        status = agent.status()
+        for key in ["source", "sourceReason", "uptimeSeconds", "events", "eventsPerSecond", "failedExecs",
+                    "malformedRecords", "kernelLost", "agentDrops", "incidentsCreated", "outboxDepth",
+                    "capabilities", "residentBytes"]:
+            assert key in status, key
+        assert "polling" in status["sourceLimitations"]
+        assert status["residentBytes"] > 0
+    finally:
+        agent.stop()
+
+
+def main():
+    if os.geteuid() != 0:
+        print("test_live.py: needs root (real kernel audit)")
+        print("0 passed, 1 failed")
+        sys.exit(1)
+    only = sys.argv[2:] if len(sys.argv) > 2 else None
+    tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f) and (not only or n in only)]
+    passed = failed = 0
+    for name, fn in tests:
+        start = time.time()
+        try:
+            fn()
+            passed += 1
+            print(f"ok   {name} ({time.time() - start:.1f}s)", flush=True)
+        except Exception:
+            failed += 1
+            print(f"FAIL {name}", flush=True)
+            traceback.print_exc()
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
