@@ -40,7 +40,7 @@ public struct AuditAvailability: Sendable {
     public var owner: Owner?
     /// Whether the agent's exec rules (for the key probed) are all loaded already.
     public var agentRulesLoaded: Bool
-    /// CAP_AUDIT_CONTROL (29) is effective: status, rules, registering as the daemon.
+    /// CAP_AUDIT_CONTROL (30) is effective: status, rules, registering as the daemon.
     public var hasAuditControl: Bool
     /// CAP_AUDIT_READ (37) is effective: the read-only multicast group.
     public var hasAuditRead: Bool
@@ -53,7 +53,7 @@ public struct AuditAvailability: Sendable {
         let capabilities = LinuxProcess.effectiveCapabilities() ?? 0
         var availability = AuditAvailability(
             agentRulesLoaded: false,
-            hasAuditControl: capabilities & (1 << 29) != 0,
+            hasAuditControl: capabilities & (1 << 30) != 0,
             hasAuditRead: capabilities & (1 << 37) != 0,
             auditdParent: pluginParent()
         )
