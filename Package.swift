@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "Capture", dependencies: ["ExecEvents"]),
         // libaudit, for the audit netlink link (pkg-config `audit`, Debian's libaudit-dev).
         .systemLibrary(name: "CAudit", pkgConfig: "audit", providers: [.apt(["libaudit-dev"])]),
+        // libcap, for dropping the capabilities a source does not need (pkg-config `libcap`).
+        .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
         // Audit sources: netlink unicast (the agent is the audit daemon), multicast (read-only
         // beside auditd), and auditd's plugin stream on stdin.
         .target(name: "AuditCapture", dependencies: ["Capture", "CAudit", "ExecEvents"]),
@@ -45,7 +47,8 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "AuditCapture", "AuditRecords", "Capture", "ExecEvents", "Journal", "ProcCapture", "RuleEngine",
+                "AuditCapture", "AuditRecords", "Capture", "CLibcap", "ExecEvents", "Journal", "ProcCapture",
+                "RuleEngine",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]

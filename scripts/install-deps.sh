@@ -15,7 +15,7 @@ packages=()
 for set in "$@"; do
     case "$set" in
         build) packages+=(libaudit-dev libcap-dev pkg-config) ;;
-        test) packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat) ;;
+        test) packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat libcap2-bin python3) ;;
         fixture) packages+=(auditd python3 netcat-openbsd netcat-traditional ncat) ;;
         bench) packages+=(auditd laurel time python3) ;;
         *) echo "install-deps.sh: unknown set '$set' (build, test, fixture, bench)" >&2; exit 2 ;;

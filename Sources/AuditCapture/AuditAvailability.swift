@@ -93,6 +93,9 @@ public struct AuditAvailability: Sendable {
             return use(.audisp, "started by auditd (pid \(auditdParent)) with its plugin stream on standard input")
         }
         if let openError { return use(nil, "the audit netlink socket cannot be opened: \(openError)") }
+        if status == nil, statusError?.errno == EPERM, !hasAuditControl {
+            return use(nil, "CAP_AUDIT_CONTROL is missing: the audit status cannot be read")
+        }
         guard let status else {
             return use(nil, "the audit status cannot be read: \(statusError.map(\.description) ?? "unknown error")")
         }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Dispatch
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -30,11 +32,11 @@ struct ExitWithStatus: Error {
 
 @main
 enum Main {
-    static func main() async {
+    static func main() {
         do {
             var command = try Execwatch.parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
+            if let asyncCommand = command as? any AsyncParsableCommand {
+                try runBlocking(asyncCommand)
             } else {
                 try command.run()
             }
@@ -54,6 +56,41 @@ enum Main {
             if !message.isEmpty { StandardError.write(message + "\n") }
             // Usage errors (ArgumentParser's 64) are 2 here, as the README says.
             exit(code == .validationFailure ? ExitStatus.usageOrRuleError : ExitStatus.failure)
+        }
+    }
+}
+
+/// Runs an async command to completion while the main thread waits on a semaphore. (An async
+/// `main` would park the main thread in `dispatch_main()`, where glibc no longer counts it as a
+/// thread: a later switch to an unprivileged user would leave it with root's credentials.)
+private func runBlocking(_ command: any AsyncParsableCommand) throws {
+    let done = DispatchSemaphore(value: 0)
+    let box = AsyncCommandBox(command)
+    Task {
+        await box.run()
+        done.signal()
+    }
+    done.wait()
+    try box.outcome.withLock { $0 }.get()
+}
+
+/// Carries the command into the task that runs it and the outcome back.
+///
+/// `@unchecked Sendable`: `command` is touched only by that one task; the main thread reads
+/// `outcome` (behind a mutex) after the task signalled that it finished.
+private final class AsyncCommandBox: @unchecked Sendable {
+    private var command: any AsyncParsableCommand
+    let outcome = Mutex<Result<Void, any Error>>(.success(()))
+
+    init(_ command: any AsyncParsableCommand) {
+        self.command = command
+    }
+
+    func run() async {
+        do {
+            try await command.run()
+        } catch {
+            outcome.withLock { $0 = .failure(error) }
         }
     }
 }

@@ -420,6 +420,70 @@ def test_sigkill_loses_no_stored_incident():
         assert audit_state() == before
 
 
+def test_capture_thread_keeps_only_what_its_source_needs():
+    with AuditLock():
+        before = audit_state()
+        agent = Agent("caps_root", "audit-unicast")
+        try:
+            assert agent.status()["capabilities"] == ["cap_audit_control"], agent.status()
+            assert agent.status()["user"] == "root"
+        finally:
+            agent.stop()
+        assert audit_state() == before
+
+
+def test_switches_user_and_still_detects_and_hands_audit_back():
+    os.chmod(WORK, 0o755)  # the agent's user must reach its state directory
+    with AuditLock():
+        before = audit_state()
+        agent = Agent("as_nobody", "audit-unicast", extra_env={"EXECWATCH_USER": OTHER_USER})
+        try:
+            deadline = time.time() + 10
+            while time.time() < deadline and agent.status()["user"] != OTHER_USER:
+                time.sleep(0.1)
+            status = agent.status()
+            assert status["user"] == OTHER_USER and status["capabilities"] == ["cap_audit_control"], status
+            # Every live thread runs as the user; only one (the capture thread) keeps a capability:
+            # CAP_AUDIT_CONTROL (bit 30).
+            capability_sets = []
+            for task in os.listdir(f"/proc/{agent.proc.pid}/task"):
+                with open(f"/proc/{agent.proc.pid}/task/{task}/status") as f:
+                    fields = dict(line.split(":", 1) for line in f.read().splitlines())
+                assert fields["Uid"].split() == ["65534"] * 4, (task, fields["Uid"])
+                capability_sets.append(int(fields["CapEff"].strip(), 16))
+            assert sorted(capability_sets)[-1] == 1 << 30 and sorted(capability_sets)[:-1] == [0] * (len(capability_sets) - 1), capability_sets
+            run_as(["/usr/bin/nc", "-h"], "root")
+            agent.settle()
+            assert [i["attributes"]["procName"] for i in agent.incidents()] == ["nc"]
+            assert os.stat(os.path.join(agent.dir, "agent.db")).st_uid == 65534
+        finally:
+            agent.stop()
+        assert audit_state() == before
+
+
+def test_auto_without_audit_capabilities_picks_the_proc_connector():
+    state = os.path.join(WORK, "nocaps")
+    os.makedirs(state)
+    sock = os.path.join(state, "agent.sock")
+    env = dict(os.environ, EXECWATCH_METRICS_LISTEN="off")
+    command = f"exec {BIN} run --source auto --state-dir {state} --status-socket {sock} --rules {RULES}"
+    proc = subprocess.Popen(["capsh", "--drop=cap_audit_control,cap_audit_read", "--", "-c", command],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.time() + 20
+        status = None
+        while time.time() < deadline and status is None:
+            result = subprocess.run([BIN, "status", "--json", "--socket", sock], capture_output=True, text=True)
+            status = json.loads(result.stdout) if result.returncode == 0 else None
+            time.sleep(0.1)
+        assert status is not None, "agent did not start"
+        assert status["source"] == "proc-connector", status
+        assert "CAP_AUDIT_CONTROL is missing" in status["sourceReason"], status["sourceReason"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+
+
 def test_status_reports_loss_counters_and_capabilities():
     agent = Agent("status", "proc-poll", extra_env={"EXECWATCH_METRICS_LISTEN": "127.0.0.1:19466"})
     try:

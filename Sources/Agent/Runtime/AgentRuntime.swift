@@ -1,3 +1,4 @@
+import CLibcap
 import Capture
 import Dispatch
 import ExecEvents
@@ -51,7 +52,36 @@ public final class AgentRuntime: Sendable {
             metadata: ["path": "\(configuration.stateDirectory)", "incidents": "\(restored.count)"]
         )
 
-        let chosen = try selectSource(configuration, logger)
+        // Privileges: dropped on the capture thread once the source is set up (see PrivilegeDrop).
+        let user = try configuration.user.map { name throws(CaptureError) in try PrivilegeDrop.User(named: name) }
+        if let user { try state.handOver(to: user) }
+        let stopForFailure = Mutex<StopSignal?>(nil)
+        let dropped = Mutex<Bool>(false)
+        let captureThread = Atomic<Int32>(0)
+        let sourceName = Mutex<String>("")
+        let logger = self.logger
+        let dropPrivileges: @Sendable () -> Void = {
+            guard
+                dropped.withLock({ done in
+                    defer { done = true }
+                    return !done
+                })
+            else { return }
+            captureThread.store(gettid(), ordering: .relaxed)
+            let keep = PrivilegeDrop.capabilities(forSource: sourceName.withLock { $0 })
+            do {
+                try PrivilegeDrop.apply(keep: keep, user: user)
+                logger.info(
+                    "privileges dropped",
+                    metadata: ["kept": "\(keep.map(\.name))", "user": "\(user?.name ?? "root (unchanged)")"]
+                )
+            } catch {
+                logger.critical("cannot drop privileges, stopping: \(error)")
+                stopForFailure.withLock { $0?.signal() }
+            }
+        }
+        let chosen = try selectSource(configuration, logger, dropPrivileges)
+        sourceName.withLock { $0 = chosen.source.name }
         logger.notice(
             "capturing executions",
             metadata: ["source": "\(chosen.source.name)", "why": "\(chosen.reason)"]
@@ -69,6 +99,7 @@ public final class AgentRuntime: Sendable {
         pipelineCounters.withLock { $0 = pipeline.counters }
 
         let stop = try StopSignal()
+        stopForFailure.withLock { $0 = stop }
         let startedAt = EventTime.now
         let sampler = RateSampler()
         let ruleCount = Atomic<Int>(rules.count)
@@ -99,7 +130,8 @@ public final class AgentRuntime: Sendable {
                 incidentsStored: writer.stored.current,
                 outboxDepth: writer.outboxDepth.current,
                 rules: ruleCount.load(ordering: .relaxed),
-                capabilities: ProcessFacts.effectiveCapabilities(),
+                capabilities: ProcessFacts.effectiveCapabilities(thread: captureThread.load(ordering: .relaxed)),
+                user: ProcessFacts.userName(),
                 residentBytes: ProcessFacts.residentBytes()
             )
         }
@@ -147,6 +179,7 @@ public final class AgentRuntime: Sendable {
         let writerTask = Task { await writer.run(store: store, logger: logger) }
         let captureResult: Result<Void, any Error> = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
+                if !chosen.callsWhenSetUp { dropPrivileges() }
                 let result = Result { try chosen.source.run(into: pipeline, until: stop) }
                 pipeline.finish()
                 continuation.resume(returning: result)
@@ -177,16 +210,22 @@ public struct ChosenSource: Sendable {
     public var source: any CaptureSource
     public var reason: String
     public var limitations: String?
+    /// The source calls `whenSetUp` itself (after opening its sockets); else the runtime calls it
+    /// on the capture thread before running the source.
+    public var callsWhenSetUp: Bool
 
-    public init(source: any CaptureSource, reason: String, limitations: String? = nil) {
+    public init(source: any CaptureSource, reason: String, limitations: String? = nil, callsWhenSetUp: Bool = false) {
         self.source = source
         self.reason = reason
         self.limitations = limitations
+        self.callsWhenSetUp = callsWhenSetUp
     }
 }
 
-/// Picks the capture source for a configuration (see ``AgentSources``).
-public typealias SourceSelector = @Sendable (AgentConfiguration, Logger) throws -> ChosenSource
+/// Picks the capture source for a configuration (see ``AgentSources``); audit sources call
+/// `whenSetUp` on their capture thread once set up.
+public typealias SourceSelector =
+    @Sendable (AgentConfiguration, Logger, _ whenSetUp: @escaping @Sendable () -> Void) throws -> ChosenSource
 
 /// Events per second over the last few seconds, from the events counter sampled when asked.
 final class RateSampler: Sendable {

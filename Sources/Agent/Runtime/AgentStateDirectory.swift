@@ -1,3 +1,5 @@
+import Capture
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,6 +44,17 @@ public struct AgentStateDirectory: Sendable {
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         return fd  // kept open: the lock lasts as long as the process
+    }
+
+    /// Gives the directory and the agent's files in it to the user the agent will run as, so the
+    /// journal can still be written after the switch.
+    public func handOver(to user: PrivilegeDrop.User) throws(CaptureError) {
+        for name in ["", "/agent.db", "/agent.db-wal", "/agent.db-shm", "/agent-id", "/agent.lock"] {
+            let file = path + name
+            if chown(file, user.uid, user.gid) != 0 && errno != ENOENT {
+                throw CaptureError(operation: "chown \(file) to \(user.name)", errno: errno)
+            }
+        }
     }
 
     /// The id written into incidents: `agent-id` in the directory, created once (128 random bits).

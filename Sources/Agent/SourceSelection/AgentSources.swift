@@ -12,13 +12,20 @@ import Glibc
 /// order DESIGN.md gives (audisp plugin, audit multicast, audit unicast, proc connector, /proc
 /// polling), with the reason in words.
 public enum AgentSources {
-    public static func select(_ configuration: AgentConfiguration, logger: Logger) throws -> ChosenSource {
+    /// - Parameter whenSetUp: run on the capture thread once the source's sockets are open and its
+    ///   audit changes made (the audit sources call it; for the others the runtime calls it first).
+    public static func select(
+        _ configuration: AgentConfiguration,
+        logger: Logger,
+        whenSetUp: @escaping @Sendable () -> Void
+    ) throws -> ChosenSource {
         let hostName = configuration.hostName ?? LocalHost.name
         let snapshots = ProcessSnapshotReader.Configuration(hostName: hostName)
         func audit(_ mode: AuditNetlinkSource.Mode) -> AuditNetlinkSource {
             var settings = AuditNetlinkSource.Configuration(mode: mode, ruleKey: configuration.auditKey)
             settings.backlogLimit = UInt32(configuration.auditBacklogLimit)
             settings.backlogWaitTime = UInt32(configuration.auditBacklogWaitTime)
+            settings.whenSetUp = whenSetUp
             return AuditNetlinkSource(configuration: settings)
         }
         let poll = ProcPollSource(
@@ -26,9 +33,18 @@ public enum AgentSources {
             snapshotConfiguration: snapshots
         )
         switch configuration.source {
-        case .auditUnicast: return ChosenSource(source: audit(.unicast), reason: "asked for (--source audit-unicast)")
+        case .auditUnicast:
+            return ChosenSource(
+                source: audit(.unicast),
+                reason: "asked for (--source audit-unicast)",
+                callsWhenSetUp: true
+            )
         case .auditMulticast:
-            return ChosenSource(source: audit(.multicast), reason: "asked for (--source audit-multicast)")
+            return ChosenSource(
+                source: audit(.multicast),
+                reason: "asked for (--source audit-multicast)",
+                callsWhenSetUp: true
+            )
         case .audisp: return ChosenSource(source: AudispSource(), reason: "asked for (--source audisp)")
         case .procConnector:
             let connector = ProcConnectorSource(snapshotConfiguration: snapshots)
@@ -45,8 +61,10 @@ public enum AgentSources {
             let why = recommendation.reason
             switch recommendation.source {
             case .audisp: return ChosenSource(source: AudispSource(), reason: "auto: \(why)")
-            case .auditMulticast: return ChosenSource(source: audit(.multicast), reason: "auto: \(why)")
-            case .auditUnicast: return ChosenSource(source: audit(.unicast), reason: "auto: \(why)")
+            case .auditMulticast:
+                return ChosenSource(source: audit(.multicast), reason: "auto: \(why)", callsWhenSetUp: true)
+            case .auditUnicast:
+                return ChosenSource(source: audit(.unicast), reason: "auto: \(why)", callsWhenSetUp: true)
             case nil:
                 if procConnectorAvailable() {
                     let connector = ProcConnectorSource(snapshotConfiguration: snapshots)

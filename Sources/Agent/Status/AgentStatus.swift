@@ -29,7 +29,10 @@ public struct AgentStatus: Sendable, Equatable {
     public var incidentsStored: Int
     public var outboxDepth: Int
     public var rules: Int
+    /// The effective capabilities of the capture thread (the one that needs any).
     public var capabilities: [String]
+    /// The user the agent runs as.
+    public var user: String
     public var residentBytes: Int
 
     public init(
@@ -55,6 +58,7 @@ public struct AgentStatus: Sendable, Equatable {
         outboxDepth: Int,
         rules: Int,
         capabilities: [String],
+        user: String,
         residentBytes: Int
     ) {
         self.source = source
@@ -79,6 +83,7 @@ public struct AgentStatus: Sendable, Equatable {
         self.outboxDepth = outboxDepth
         self.rules = rules
         self.capabilities = capabilities
+        self.user = user
         self.residentBytes = residentBytes
     }
 }
@@ -136,6 +141,8 @@ extension AgentStatus {
         w.beginArray()
         for capability in capabilities { w.string(capability) }
         w.endArray()
+        w.key("user")
+        w.string(user)
         w.key("residentBytes")
         w.integer(Int64(residentBytes))
         w.endObject()

@@ -12,13 +12,22 @@ public enum ProcessFacts {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    /// Names of the effective capabilities (`CapEff` in `/proc/self/status`).
-    public static func effectiveCapabilities() -> [String] {
-        guard let text = readSmallFile("/proc/self/status"),
+    /// Names of the effective capabilities (`CapEff`) of one thread of this process (0: the main
+    /// thread). Capabilities belong to threads: the capture thread keeps what its source needs.
+    public static func effectiveCapabilities(thread: Int32 = 0) -> [String] {
+        let file = thread == 0 ? "/proc/self/status" : "/proc/self/task/\(thread)/status"
+        guard let text = readSmallFile(file),
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
             let mask = UInt64(line.dropFirst(7).trimmingPrefix(while: { $0 == " " || $0 == "\t" }), radix: 16)
         else { return [] }
         return capabilityNames.enumerated().compactMap { bit, name in mask & (1 << UInt64(bit)) != 0 ? name : nil }
+    }
+
+    /// The name of the user the process runs as.
+    public static func userName() -> String {
+        let uid = getuid()
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return String(uid) }
+        return String(cString: name)
     }
 
     /// Capability names by bit number (linux/capability.h).
