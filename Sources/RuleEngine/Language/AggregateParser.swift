@@ -7,53 +7,21 @@ import ExecEvents
 /// factor     := '(' expression ')' | function op number
 /// function   := COUNT '(' '*' ')' | COUNT '(' DISTINCT attribute ')' | (SUM|AVG|MIN|MAX) '(' attribute ')'
 /// ```
-struct AggregateParser {
-    private var tokens: [Token]
-    private var p = 0
+struct AggregateParser: BooleanExpressionParser {
+    let tokens: [Token]
+    var p = 0
     private(set) var terms: [AggregateTerm] = []
 
     init(_ text: String) throws(ExpressionError) {
         tokens = try Lexer.tokenize(text)
     }
 
-    private var current: Token { tokens[p] }
+    static let expressionName = "aggregate constraint"
+    static let example = "e.g. COUNT(*) >= 1"
+    static func and(_ nodes: [AggregateNode]) -> AggregateNode { .and(nodes) }
+    static func or(_ nodes: [AggregateNode]) -> AggregateNode { .or(nodes) }
 
-    mutating func parseExpression() throws(ExpressionError) -> AggregateNode {
-        if current.kind == .end {
-            throw ExpressionError(
-                offset: current.start,
-                message: "empty aggregate constraint: expected e.g. COUNT(*) >= 1"
-            )
-        }
-        let node = try parseOr()
-        guard current.kind == .end else {
-            throw ExpressionError(
-                offset: current.start,
-                message: "expected AND, OR or the end of the aggregate constraint, found \(current.quoted)"
-            )
-        }
-        return node
-    }
-
-    private mutating func parseOr() throws(ExpressionError) -> AggregateNode {
-        var nodes = [try parseAnd()]
-        while current.isKeyword("OR") {
-            p += 1
-            nodes.append(try parseAnd())
-        }
-        return nodes.count == 1 ? nodes[0] : .or(nodes)
-    }
-
-    private mutating func parseAnd() throws(ExpressionError) -> AggregateNode {
-        var nodes = [try parseFactor()]
-        while current.isKeyword("AND") {
-            p += 1
-            nodes.append(try parseFactor())
-        }
-        return nodes.count == 1 ? nodes[0] : .and(nodes)
-    }
-
-    private mutating func parseFactor() throws(ExpressionError) -> AggregateNode {
+    mutating func parseFactor() throws(ExpressionError) -> AggregateNode {
         if current.kind == .leftParen {
             let open = current
             p += 1

@@ -11,52 +11,20 @@ import ExecEvents
 /// op         := = | != | < | <= | > | >=
 /// list       := '(' value (',' value)* ')'        pattern := string | '(' string ')'
 /// ```
-struct FilterParser {
-    private var tokens: [Token]
-    private var p = 0
+struct FilterParser: BooleanExpressionParser {
+    let tokens: [Token]
+    var p = 0
 
     init(_ text: String) throws(ExpressionError) {
         tokens = try Lexer.tokenize(text)
     }
 
-    private var current: Token { tokens[p] }
+    static let expressionName = "filter"
+    static let example = "a condition such as eventType = \"LINUX_PROCESS_EXEC\""
+    static func and(_ nodes: [FilterNode]) -> FilterNode { .and(nodes) }
+    static func or(_ nodes: [FilterNode]) -> FilterNode { .or(nodes) }
 
-    mutating func parseExpression() throws(ExpressionError) -> FilterNode {
-        if current.kind == .end {
-            throw ExpressionError(
-                offset: current.start,
-                message: "empty filter: expected a condition such as eventType = \"LINUX_PROCESS_EXEC\""
-            )
-        }
-        let node = try parseOr()
-        guard current.kind == .end else {
-            throw ExpressionError(
-                offset: current.start,
-                message: "expected AND, OR or the end of the filter, found \(current.quoted)"
-            )
-        }
-        return node
-    }
-
-    private mutating func parseOr() throws(ExpressionError) -> FilterNode {
-        var nodes = [try parseAnd()]
-        while current.isKeyword("OR") {
-            p += 1
-            nodes.append(try parseAnd())
-        }
-        return nodes.count == 1 ? nodes[0] : .or(nodes)
-    }
-
-    private mutating func parseAnd() throws(ExpressionError) -> FilterNode {
-        var nodes = [try parseFactor()]
-        while current.isKeyword("AND") {
-            p += 1
-            nodes.append(try parseFactor())
-        }
-        return nodes.count == 1 ? nodes[0] : .and(nodes)
-    }
-
-    private mutating func parseFactor() throws(ExpressionError) -> FilterNode {
+    mutating func parseFactor() throws(ExpressionError) -> FilterNode {
         if current.isKeyword("NOT") {
             p += 1
             return .not(try parseFactor())

@@ -1,0 +1,54 @@
+/// What the filter and aggregate languages share: factors combined by `AND`, then `OR`
+/// (`AND` binds tighter), over a stream of tokens ending in `.end`.
+protocol BooleanExpressionParser {
+    associatedtype Node
+    var tokens: [Token] { get }
+    var p: Int { get set }
+    /// What the expression is called in errors ("filter", "aggregate constraint").
+    static var expressionName: String { get }
+    /// An example of a condition, for the error on an empty expression.
+    static var example: String { get }
+    mutating func parseFactor() throws(ExpressionError) -> Node
+    static func and(_ nodes: [Node]) -> Node
+    static func or(_ nodes: [Node]) -> Node
+}
+
+extension BooleanExpressionParser {
+    var current: Token { tokens[p] }
+
+    /// The whole expression: it must use up every token.
+    mutating func parseExpression() throws(ExpressionError) -> Node {
+        if current.kind == .end {
+            throw ExpressionError(
+                offset: current.start,
+                message: "empty \(Self.expressionName): expected \(Self.example)"
+            )
+        }
+        let node = try parseOr()
+        guard current.kind == .end else {
+            throw ExpressionError(
+                offset: current.start,
+                message: "expected AND, OR or the end of the \(Self.expressionName), found \(current.quoted)"
+            )
+        }
+        return node
+    }
+
+    mutating func parseOr() throws(ExpressionError) -> Node {
+        var nodes = [try parseAnd()]
+        while current.isKeyword("OR") {
+            p += 1
+            nodes.append(try parseAnd())
+        }
+        return nodes.count == 1 ? nodes[0] : Self.or(nodes)
+    }
+
+    mutating func parseAnd() throws(ExpressionError) -> Node {
+        var nodes = [try parseFactor()]
+        while current.isKeyword("AND") {
+            p += 1
+            nodes.append(try parseFactor())
+        }
+        return nodes.count == 1 ? nodes[0] : Self.and(nodes)
+    }
+}
