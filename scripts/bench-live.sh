@@ -1,0 +1,666 @@
+#!/usr/bin/env bash
+# bench-live.sh — live cost benchmark: CPU and memory of execwatch (audit unicast) vs auditd alone
+# vs auditd with laurel, while a load generator execs /bin/true at fixed rates on this host.
+#
+# What it does:
+#   1. Compiles a tiny C load generator (gcc, into a temp dir): `loadgen RATE SECONDS` fork+execs
+#      /bin/true (execve with an empty environment) RATE times per second for SECONDS seconds,
+#      on absolute CLOCK_MONOTONIC deadlines (clock_nanosleep TIMER_ABSTIME, start + i/RATE: a late
+#      launch does not shift later ones), reaps its children as it goes and prints how many it
+#      launched (and how many launches were more than one period late).
+#   2. Builds execwatch in release mode (`swift build -c release --product execwatch`) unless
+#      BENCH_SKIP_BUILD=1, and copies the binary to the temp dir (a concurrent rebuild cannot swap
+#      it mid-run).
+#   3. Takes the audit lock (flock /run/lock/execwatch-audit-tests.lock, held until exit: the
+#      project's live tests use kernel audit too), refuses if an audit daemon is registered or
+#      rules with the bench key are loaded, and records `auditctl -s` (enabled, pid, backlog_limit,
+#      backlog_wait_time) and `auditctl -l`.
+#   4. For each rate (BENCH_RATES, default "200 500 1000") and each tool, starts the tool fresh,
+#      lets it go idle, runs `loadgen RATE BENCH_SECONDS` (default 20 s), waits until the tool is
+#      idle again (its backlog processed: < 2 ticks of CPU per 0.5 s, at most 20 s), then stops it:
+#        (a) execwatch run --source audit-unicast (EXECWATCH_METRICS_LISTEN=off,
+#            EXECWATCH_AUDIT_KEY=BENCH_KEY): the agent registers as audit daemon, sets backlog_limit
+#            8192 / backlog_wait_time 0 and installs its own b64+b32 execve,execveat rules;
+#        (b) auditd alone: `auditd -n -s enable -c TMPDIR` with a full temporary auditd.conf
+#            (Debian's values: log_format = ENRICHED, flush = INCREMENTAL_ASYNC, freq = 50,
+#            q_depth = 2000; log to a temp file; empty plugin dir), plus the rules execwatch
+#            installs: -a always,exit -F arch=b64|b32 -S execve,execveat -k BENCH_KEY, and the
+#            backlog settings execwatch uses (-b 8192 --backlog_wait_time 0);
+#        (c) the same auditd with laurel as its only plugin (path /usr/sbin/laurel, format
+#            string, like Debian's /etc/audit/plugins.d/laurel.conf) and a temp copy of the
+#            installed /etc/laurel/config.toml with only `directory` (a temp dir) changed, and the
+#            log rotation size raised to 1 GB so no output is rotated away before it is counted;
+#            laurel drops privileges to _laurel as shipped (when that user exists; otherwise the
+#            `user` line is removed and laurel stays root).
+#      CPU: utime+stime (all threads) from /proc/PID/stat, delta from just before the load to the
+#      end of the idle wait, divided by the load's duration = "% of one core" while the load
+#      ran (the tail of queued work is included). Peak RSS: VmHWM from /proc/PID/status at the
+#      end (peak since the daemon started; each run starts a fresh daemon). For (c) CPU is auditd
+#      + laurel, RSS is shown per process and summed.
+#      Events seen / lost:
+#        execwatch: delta of `status --json` `events` (ALL execs on the host, so it includes other
+#          processes' execs — "other" = events − launched, must be >= 0); lost = kernel `lost`
+#          delta (auditctl -s) + agent's kernelLost, agentDrops and sequenceGaps deltas (status is
+#          read > 5 s after the load so the agent's periodic kernel status read is fresh).
+#        auditd / laurel: /usr/bin/true exec events in the temp audit.log (SYSCALL records with
+#          the bench key and exe="/usr/bin/true") / in laurel's JSON log (lines with an EXECVE
+#          part and "exe":"/usr/bin/true"); missing = launched − seen; plus the kernel lost delta.
+#   5. Prints one table per rate, execwatch's CPU as a fraction of auditd alone and of
+#      auditd+laurel, and the goals: execwatch CPU <= 0.2x auditd alone (at every rate), peak RSS
+#      <= 30 MB (MB = 10^6 bytes), no event lost at 1000/s (at the highest rate when 1000 is not
+#      among BENCH_RATES).
+#
+# Host hygiene: on exit (trap EXIT, also on error or Ctrl-C) it stops what it started (by pid),
+# deletes only rules with BENCH_KEY (`auditctl -D -k BENCH_KEY`), puts back enabled,
+# backlog_limit and backlog_wait_time as found, then compares `auditctl -s` (enabled, pid,
+# backlog_limit, backlog_wait_time) and `auditctl -l` with the recorded state and fails loudly if
+# they differ. After every run it also checks (and reports) that the tool itself left the state
+# as found before the cleanup touches anything.
+#
+# Noise: other processes on the host (2 shared cores) exec too; every tool sees and processes
+# those execs as well. The "other" column shows how many execwatch saw during its window.
+#
+# Exit status: 0 when every tool ran and the host audit state is as found (even if a goal is
+# missed — it reports); 1 if a tool failed to start or run, the build failed, or the audit state
+# could not be restored.
+#
+# Environment: BENCH_RATES ("200 500 1000"), BENCH_SECONDS (20), BENCH_SKIP_BUILD (unset),
+#              BENCH_KEY (execwatch-bench), BENCH_TOOLS ("execwatch auditd laurel"),
+#              BENCH_KEEP_WORK=1 (keep the temp dir with logs for debugging).
+# Needs root (kernel audit). Installs missing packages (gcc, auditd, laurel, jq) with apt-get.
+set -euo pipefail
+
+SCRIPT_START=$EPOCHREALTIME
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RATES=${BENCH_RATES:-200 500 1000}
+SECONDS_PER_RATE=${BENCH_SECONDS:-20}
+KEY=${BENCH_KEY:-execwatch-bench}
+TOOLS=${BENCH_TOOLS:-execwatch auditd laurel}
+LOCK_PATH=/run/lock/execwatch-audit-tests.lock
+HOST_NAME=bench
+
+log() { printf '[bench-live] %s\n' "$*" >&2; }
+die() { printf '[bench-live] ERROR: %s\n' "$*" >&2; exit 1; }
+cmd() { printf '[bench-live] $ %s\n' "$*" >&2; }
+
+[[ $(id -u) -eq 0 ]] || die "needs root (kernel audit)"
+for r in $RATES; do [[ $r =~ ^[0-9]+$ && $r -gt 0 ]] || die "BENCH_RATES must be positive integers, got '$RATES'"; done
+[[ $SECONDS_PER_RATE =~ ^[0-9]+$ && $SECONDS_PER_RATE -gt 0 ]] || die "BENCH_SECONDS must be a positive integer"
+[[ $KEY =~ ^[A-Za-z0-9_.-]+$ ]] || die "BENCH_KEY must be [A-Za-z0-9_.-]+"
+for t in $TOOLS; do [[ $t == execwatch || $t == auditd || $t == laurel ]] || die "unknown tool '$t' in BENCH_TOOLS"; done
+
+# ---------------------------------------------------------------------------------------------
+# Tools
+# ---------------------------------------------------------------------------------------------
+missing=()
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v auditctl >/dev/null 2>&1 || missing+=(auditd)
+[[ -x /usr/sbin/laurel ]] || missing+=(laurel)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+if ((${#missing[@]})); then
+    log "installing missing packages: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get -y -qq install "${missing[@]}" >/dev/null \
+        || die "apt-get install ${missing[*]} failed"
+fi
+LAUREL=/usr/sbin/laurel
+AUDITD=$(command -v auditd)
+CLK_TCK=$(getconf CLK_TCK)
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/execwatch-bench-live.XXXXXX")
+chmod 755 "$WORK"   # laurel (as _laurel) must reach its directory below it
+
+# ---------------------------------------------------------------------------------------------
+# 1. Load generator
+# ---------------------------------------------------------------------------------------------
+cat >"$WORK/loadgen.c" <<'EOF'
+/* loadgen RATE SECONDS [PROGRAM]: fork+exec PROGRAM (default /bin/true) RATE times per second for
+ * SECONDS seconds on absolute CLOCK_MONOTONIC deadlines (start + i/RATE); reaps children as it
+ * goes. Prints: launched=N failed_forks=N bad_exits=N late=N max_late_us=N elapsed_s=X */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long ns(const struct timespec *t) { return (long long)t->tv_sec * 1000000000LL + t->tv_nsec; }
+static long bad_exits, running;
+
+static void reap(int block) {
+    int status;
+    while (running > 0 && waitpid(-1, &status, block ? 0 : WNOHANG) > 0) {
+        running--;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) bad_exits++;
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) { fprintf(stderr, "usage: loadgen RATE SECONDS [PROGRAM]\n"); return 2; }
+    long rate = atol(argv[1]);
+    double seconds = atof(argv[2]);
+    const char *prog = argc > 3 ? argv[3] : "/bin/true";
+    if (rate <= 0 || seconds <= 0) { fprintf(stderr, "loadgen: bad RATE or SECONDS\n"); return 2; }
+    long total = (long)(rate * seconds + 0.5);
+    long long period = 1000000000LL / rate;
+    char *child_argv[] = { (char *)prog, NULL };
+    char *child_env[] = { NULL };
+    long launched = 0, failed_forks = 0, late = 0;
+    long long max_late = 0;
+    struct timespec start, now, deadline;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (long i = 0; i < total; i++) {
+        long long d = ns(&start) + i * period;
+        deadline.tv_sec = d / 1000000000LL;
+        deadline.tv_nsec = d % 1000000000LL;
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR) {}
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long lateness = ns(&now) - d;
+        if (lateness > period) late++;
+        if (lateness > max_late) max_late = lateness;
+        pid_t pid = fork();
+        if (pid == 0) {
+            execve(prog, child_argv, child_env);
+            _exit(127);
+        }
+        if (pid < 0) { failed_forks++; reap(1); continue; }
+        launched++;
+        running++;
+        reap(0);
+    }
+    reap(1);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    printf("launched=%ld failed_forks=%ld bad_exits=%ld late=%ld max_late_us=%lld elapsed_s=%.3f\n",
+           launched, failed_forks, bad_exits, late, max_late / 1000, (ns(&now) - ns(&start)) / 1e9);
+    return failed_forks || bad_exits ? 1 : 0;
+}
+EOF
+cmd "gcc -O2 -Wall -o $WORK/loadgen $WORK/loadgen.c"
+gcc -O2 -Wall -o "$WORK/loadgen" "$WORK/loadgen.c" || die "gcc failed"
+LOADGEN=$WORK/loadgen
+
+# ---------------------------------------------------------------------------------------------
+# 2. execwatch
+# ---------------------------------------------------------------------------------------------
+if [[ $TOOLS == *execwatch* ]]; then
+    if [[ ${BENCH_SKIP_BUILD:-} != 1 ]]; then
+        cmd "(cd $REPO && swift build -c release --product execwatch)"
+        (cd "$REPO" && swift build -c release --product execwatch) >"$WORK/build.log" 2>&1 || {
+            tail -n 40 "$WORK/build.log" >&2
+            die "swift build failed"
+        }
+    fi
+    BIN_DIR=$(cd "$REPO" && swift build -c release --show-bin-path)
+    [[ -x $BIN_DIR/execwatch ]] || die "no execwatch binary at $BIN_DIR/execwatch (build it, or unset BENCH_SKIP_BUILD)"
+    cp "$BIN_DIR/execwatch" "$WORK/execwatch"
+    EXECWATCH=$WORK/execwatch
+    log "execwatch: $BIN_DIR/execwatch (copied to $EXECWATCH), built $(date -r "$BIN_DIR/execwatch" '+%F %T')"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 3. Audit lock, recorded state, cleanup
+# ---------------------------------------------------------------------------------------------
+# audit_state — enabled, pid, backlog_limit, backlog_wait_time (one per line) and the rule list.
+audit_state() {
+    auditctl -s | awk '$1 == "enabled" || $1 == "pid" || $1 == "backlog_limit" || $1 == "backlog_wait_time"'
+    echo "-- rules:"
+    auditctl -l
+}
+audit_field() { auditctl -s | awk -v k="$1" '$1 == k {print $2}'; }
+
+STARTED_PIDS=()
+STATE_RECORDED=0
+CLEANUP_FAILED=0
+
+stop_pid() { # stop_pid PID — SIGTERM, wait up to 20 s, then SIGKILL; returns the exit status
+    local pid=$1 i rc=0
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || rc=$?; return "$rc"; }
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        # a zombie child of ours still answers kill -0: check its state
+        [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == Z ]] && break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; then
+        log "pid $pid did not stop within 20 s: SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || rc=$?
+    return "$rc"
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    for pid in "${STARTED_PIDS[@]}"; do
+        kill -0 "$pid" 2>/dev/null && { log "cleanup: stopping pid $pid"; stop_pid "$pid"; }
+    done
+    if ((STATE_RECORDED)); then
+        if auditctl -l | grep -q -- "key=$KEY\$"; then
+            log "cleanup: deleting rules with key $KEY"
+            auditctl -D -k "$KEY" >/dev/null
+        fi
+        [[ $(audit_field enabled) == "$BEFORE_ENABLED" ]] || { log "cleanup: auditctl -e $BEFORE_ENABLED"; auditctl -e "$BEFORE_ENABLED" >/dev/null; }
+        [[ $(audit_field backlog_wait_time) == "$BEFORE_WAIT" ]] || { log "cleanup: auditctl --backlog_wait_time $BEFORE_WAIT"; auditctl --backlog_wait_time "$BEFORE_WAIT" >/dev/null; }
+        [[ $(audit_field backlog_limit) == "$BEFORE_BACKLOG" ]] || { log "cleanup: auditctl -b $BEFORE_BACKLOG"; auditctl -b "$BEFORE_BACKLOG" >/dev/null; }
+        local after
+        after=$(audit_state)
+        if [[ $after == "$BEFORE_STATE" ]]; then
+            echo "host audit state after the benchmark: identical to before (enabled $BEFORE_ENABLED, pid $BEFORE_PID," \
+                 "backlog_limit $BEFORE_BACKLOG, backlog_wait_time $BEFORE_WAIT, rules: $(auditctl -l | tr '\n' ' '))"
+        else
+            log "HOST AUDIT STATE DIFFERS FROM BEFORE:"
+            diff <(echo "$BEFORE_STATE") <(echo "$after") >&2
+            CLEANUP_FAILED=1
+        fi
+    fi
+    if [[ ${BENCH_KEEP_WORK:-} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+    ((CLEANUP_FAILED)) && rc=1
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "waiting for the audit lock $LOCK_PATH"
+mkdir -p "$(dirname "$LOCK_PATH")"
+exec 9>"$LOCK_PATH"
+flock 9
+log "holding the audit lock"
+
+BEFORE_STATE=$(audit_state)
+BEFORE_ENABLED=$(audit_field enabled)
+BEFORE_PID=$(audit_field pid)
+BEFORE_BACKLOG=$(audit_field backlog_limit)
+BEFORE_WAIT=$(audit_field backlog_wait_time)
+STATE_RECORDED=1
+log "audit state before: enabled $BEFORE_ENABLED, pid $BEFORE_PID, backlog_limit $BEFORE_BACKLOG, backlog_wait_time $BEFORE_WAIT, rules: $(auditctl -l | tr '\n' ' ')"
+if [[ $BEFORE_PID != 0 ]] && kill -0 "$BEFORE_PID" 2>/dev/null; then
+    STATE_RECORDED=0
+    die "an audit daemon is registered (pid $BEFORE_PID, $(cat /proc/"$BEFORE_PID"/comm 2>/dev/null)); not benchmarking beside it"
+fi
+if auditctl -l | grep -q -- "key=$KEY\$"; then
+    STATE_RECORDED=0
+    die "rules with key $KEY are already loaded (left by a crashed run?): remove them with auditctl -D -k $KEY"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Measurement helpers (no process is started inside a measured window except the load itself)
+# ---------------------------------------------------------------------------------------------
+TICKS=0
+read_ticks() { # read_ticks PID... — sets TICKS = sum of utime+stime (clock ticks)
+    local pid line rest f
+    TICKS=0
+    for pid in "$@"; do
+        read -r line <"/proc/$pid/stat"
+        rest=${line##*) }
+        read -r -a f <<<"$rest"
+        TICKS=$((TICKS + f[11] + f[12]))   # fields 14 and 15 of stat
+    done
+}
+hwm_kb() { # hwm_kb PID — VmHWM in kB
+    local k v _
+    while read -r k v _; do [[ $k == VmHWM: ]] && { echo "$v"; return; }; done <"/proc/$1/status"
+    echo 0
+}
+# wait_idle PID... — waits until the processes use < 2 ticks in 0.5 s (min 1 s, max 20 s);
+# sets IDLE_WAIT_S.
+wait_idle() {
+    local start=$EPOCHREALTIME prev now waited
+    read_ticks "$@"; prev=$TICKS
+    while true; do
+        sleep 0.5
+        read_ticks "$@"; now=$TICKS
+        waited=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
+        if ((now - prev < 2)) && awk -v w="$waited" 'BEGIN{exit !(w >= 1)}'; then break; fi
+        if awk -v w="$waited" 'BEGIN{exit !(w >= 20)}'; then log "still busy after 20 s, measuring anyway"; break; fi
+        prev=$now
+    done
+    IDLE_WAIT_S=$waited
+}
+wait_registered() { # wait_registered PID — until the kernel's audit pid is PID (20 s)
+    local i
+    for ((i = 0; i < 200; i++)); do
+        [[ $(audit_field pid) == "$1" ]] && return 0
+        kill -0 "$1" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+kernel_lost() { audit_field lost; }
+# check_state_restored TOOL — after a tool stopped: is the audit state as recorded?
+STATE_NOTES=()
+check_state_restored() {
+    local now
+    now=$(audit_state)
+    if [[ $now == "$BEFORE_STATE" ]]; then
+        STATE_NOTES+=("$1: audit state as found after it stopped")
+    else
+        STATE_NOTES+=("$1: audit state NOT as found after it stopped: $(diff <(echo "$BEFORE_STATE") <(echo "$now") | grep '^[<>]' | tr '\n' ' ')")
+    fi
+}
+
+# run_load RATE — runs the load generator, sets LOAD_* from its summary line
+run_load() {
+    local out rc=0
+    out=$("$LOADGEN" "$1" "$SECONDS_PER_RATE") || rc=$?
+    ((rc == 0)) || { log "loadgen exited $rc: $out"; return 1; }
+    LOAD_LINE=$out
+    LOAD_LAUNCHED=$(sed -nE 's/.*launched=([0-9]+).*/\1/p' <<<"$out")
+    LOAD_ELAPSED=$(sed -nE 's/.*elapsed_s=([0-9.]+).*/\1/p' <<<"$out")
+    LOAD_LATE=$(sed -nE 's/.* late=([0-9]+).*/\1/p' <<<"$out")
+}
+
+# Results, one row per (rate, tool): R_<field>[rate:tool]
+declare -A R_CPU R_PCT R_RSS R_SEEN R_LOST R_NOTE R_LAUNCHED R_ELAPSED R_TAIL R_LATE R_LOSTN R_RSS_PARTS R_CPU_PARTS
+FAILED=0
+COMMANDS=()
+
+# ---------------------------------------------------------------------------------------------
+# (a) execwatch
+# ---------------------------------------------------------------------------------------------
+ew_status() { "$EXECWATCH" status --json --socket "$1" 2>/dev/null; }
+ew_fields() { # events failedExecs kernelLost agentDrops sequenceGaps malformedRecords residentBytes
+    jq -r '[.events, .failedExecs, .kernelLost, .agentDrops, .sequenceGaps, .malformedRecords, .residentBytes] | @tsv'
+}
+
+bench_execwatch() {
+    local rate=$1 dir=$WORK/execwatch-$1 pid i s0 s1 k0 k1 t0 t1 load_end
+    mkdir -p "$dir"
+    local c="EXECWATCH_METRICS_LISTEN=off EXECWATCH_AUDIT_KEY=$KEY $EXECWATCH run --source audit-unicast --state-dir $dir --status-socket $dir/agent.sock --rules $REPO/rules --host $HOST_NAME"
+    cmd "$c"
+    COMMANDS+=("(a) $c")
+    EXECWATCH_METRICS_LISTEN=off EXECWATCH_AUDIT_KEY=$KEY "$EXECWATCH" run --source audit-unicast \
+        --state-dir "$dir" --status-socket "$dir/agent.sock" --rules "$REPO/rules" --host "$HOST_NAME" \
+        >"$dir/agent.log" 2>&1 &
+    pid=$!
+    STARTED_PIDS+=("$pid")
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        ew_status "$dir/agent.sock" >/dev/null && break
+        sleep 0.1
+    done
+    if ! ew_status "$dir/agent.sock" >/dev/null || [[ $(audit_field pid) != "$pid" ]]; then
+        log "execwatch did not start (or did not register as audit daemon):"; tail -n 20 "$dir/agent.log" >&2
+        stop_pid "$pid" || true
+        return 1
+    fi
+    wait_idle "$pid"
+    s0=$(ew_status "$dir/agent.sock" | ew_fields)
+    k0=$(kernel_lost)
+    read_ticks "$pid"; t0=$TICKS
+    cmd "$LOADGEN $rate $SECONDS_PER_RATE"
+    run_load "$rate" || { stop_pid "$pid" || true; return 1; }
+    load_end=$EPOCHREALTIME
+    wait_idle "$pid"
+    read_ticks "$pid"; t1=$TICKS
+    local hwm
+    hwm=$(hwm_kb "$pid")
+    # the agent reads the kernel's status every 5 s: make sure one read happened after the load
+    sleep "$(awk -v a="$load_end" -v b="$EPOCHREALTIME" 'BEGIN{d = 5.5 - (b - a); print (d > 0 ? d : 0)}')"
+    s1=$(ew_status "$dir/agent.sock" | ew_fields)
+    k1=$(kernel_lost)
+    local rc=0
+    stop_pid "$pid" || rc=$?
+    ((rc == 0)) || { log "execwatch exited $rc:"; tail -n 20 "$dir/agent.log" >&2; FAILED=1; }
+    check_state_restored "execwatch ($rate/s)"
+
+    local e0 f0 kl0 d0 g0 m0 e1 f1 kl1 d1 g1 m1 rb1
+    read -r e0 f0 kl0 d0 g0 m0 _ <<<"$s0"
+    read -r e1 f1 kl1 d1 g1 m1 rb1 <<<"$s1"
+    local key="$rate:execwatch" seen=$((e1 - e0)) other lost
+    other=$((seen - LOAD_LAUNCHED))
+    lost=$(((k1 - k0) + (kl1 - kl0) + (d1 - d0) + (g1 - g0)))
+    ((other >= 0)) || lost=$((lost - other))
+    R_CPU[$key]=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", t/hz}')
+    R_PCT[$key]=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v e="$LOAD_ELAPSED" 'BEGIN{printf "%.1f", 100*t/hz/e}')
+    R_RSS[$key]=$hwm
+    R_SEEN[$key]=$seen
+    R_LOSTN[$key]=$lost
+    R_LOST[$key]="$lost (kernel lost +$((k1 - k0)), agent kernelLost +$((kl1 - kl0)), agentDrops +$((d1 - d0)), sequenceGaps +$((g1 - g0)))"
+    R_NOTE[$key]="events $seen = launched $LOAD_LAUNCHED + other $other; failedExecs +$((f1 - f0)), malformedRecords +$((m1 - m0)); status residentBytes $(awk -v b="$rb1" 'BEGIN{printf "%.1f MB", b/1e6}')"
+    R_LAUNCHED[$key]=$LOAD_LAUNCHED R_ELAPSED[$key]=$LOAD_ELAPSED R_TAIL[$key]=$IDLE_WAIT_S R_LATE[$key]=$LOAD_LATE
+}
+
+# ---------------------------------------------------------------------------------------------
+# (b)/(c) auditd, optionally with laurel
+# ---------------------------------------------------------------------------------------------
+write_auditd_conf() { # write_auditd_conf DIR
+    mkdir -p "$1/plugins.d"
+    cat >"$1/auditd.conf" <<EOF
+local_events = yes
+write_logs = yes
+log_file = $1/audit.log
+log_group = root
+log_format = ENRICHED
+flush = INCREMENTAL_ASYNC
+freq = 50
+max_log_file = 1000
+num_logs = 2
+max_log_file_action = ROTATE
+priority_boost = 4
+name_format = NONE
+space_left = 2
+space_left_action = IGNORE
+admin_space_left = 1
+admin_space_left_action = IGNORE
+disk_full_action = IGNORE
+disk_error_action = SYSLOG
+verify_email = no
+action_mail_acct = root
+use_libwrap = no
+distribute_network = no
+q_depth = 2000
+overflow_action = SYSLOG
+max_restarts = 0
+plugin_dir = $1/plugins.d
+end_of_event_timeout = 2
+EOF
+    chmod 640 "$1/auditd.conf"
+}
+
+write_laurel_conf() { # write_laurel_conf CONFDIR LAURELDIR
+    local conf=$1/laurel.toml user_line
+    if id _laurel >/dev/null 2>&1; then user_line='user = "_laurel"'; else user_line=''; fi
+    if [[ -r /etc/laurel/config.toml ]]; then
+        # the installed config, with directory, user and rotation size replaced
+        sed -E -e "s|^directory[[:space:]]*=.*|directory = \"$2\"|" \
+               -e "s|^user[[:space:]]*=.*|$user_line|" \
+               -e 's|^size[[:space:]]*=.*|size = 1000000000|' /etc/laurel/config.toml >"$conf"
+    else
+        printf 'directory = "%s"\n%s\nstatusreport-period = 0\n[auditlog]\nfile = "audit.log"\nsize = 1000000000\ngenerations = 2\n' \
+            "$2" "$user_line" >"$conf"
+    fi
+    cat >"$1/plugins.d/laurel.conf" <<EOF
+active = yes
+direction = out
+type = always
+format = string
+path = $LAUREL
+args = --config $conf
+EOF
+    chmod 640 "$1/plugins.d/laurel.conf"
+}
+
+bench_auditd() { # bench_auditd RATE with_laurel(0|1)
+    local rate=$1 with_laurel=$2 name=auditd
+    ((with_laurel)) && name=laurel
+    local dir=$WORK/$name-$rate pid lpid="" i t0 t1 k0 k1
+    write_auditd_conf "$dir"
+    ((with_laurel)) && write_laurel_conf "$dir" "$dir/laurel"
+    local c="auditd -n -s enable -c $dir"
+    ((with_laurel)) && c+="   (plugins.d/laurel.conf: path $LAUREL, args --config $dir/laurel.toml)"
+    cmd "$c"
+    COMMANDS+=("($([[ $name == auditd ]] && echo b || echo c)) $c")
+    "$AUDITD" -n -s enable -c "$dir" >"$dir/auditd.out" 2>&1 &
+    pid=$!
+    STARTED_PIDS+=("$pid")
+    wait_registered "$pid" || {
+        log "auditd did not register:"; tail -n 20 "$dir/auditd.out" >&2; stop_pid "$pid" || true; return 1; }
+    local r
+    for r in "-a always,exit -F arch=b64 -S execve,execveat -k $KEY" \
+             "-a always,exit -F arch=b32 -S execve,execveat -k $KEY" \
+             "-b 8192 --backlog_wait_time 0"; do
+        cmd "auditctl $r"
+        # shellcheck disable=SC2086
+        auditctl $r >/dev/null || { log "auditctl $r failed"; stop_pid "$pid" || true; return 1; }
+    done
+    if ((with_laurel)); then
+        for ((i = 0; i < 100; i++)); do
+            lpid=$(pgrep -P "$pid" -x laurel || true)
+            [[ -n $lpid ]] && break
+            sleep 0.1
+        done
+        [[ -n $lpid ]] || { log "laurel did not start under auditd:"; tail -n 20 "$dir/auditd.out" >&2
+                           stop_pid "$pid" || true; return 1; }
+    fi
+    local pids=("$pid")
+    [[ -n $lpid ]] && pids+=("$lpid")
+    wait_idle "${pids[@]}"
+    k0=$(kernel_lost)
+    read_ticks "$pid"; local a0=$TICKS l0=0
+    [[ -n $lpid ]] && { read_ticks "$lpid"; l0=$TICKS; }
+    cmd "$LOADGEN $rate $SECONDS_PER_RATE"
+    run_load "$rate" || { stop_pid "$pid" || true; return 1; }
+    wait_idle "${pids[@]}"
+    read_ticks "$pid"; local a1=$TICKS l1=0
+    [[ -n $lpid ]] && { read_ticks "$lpid"; l1=$TICKS; }
+    local ahwm lhwm=0
+    ahwm=$(hwm_kb "$pid")
+    [[ -n $lpid ]] && lhwm=$(hwm_kb "$lpid")
+    k1=$(kernel_lost)
+    auditctl -D -k "$KEY" >/dev/null
+    auditctl -b "$BEFORE_BACKLOG" --backlog_wait_time "$BEFORE_WAIT" >/dev/null
+    local rc=0
+    stop_pid "$pid" || rc=$?
+    ((rc == 0)) || { log "auditd exited $rc:"; tail -n 20 "$dir/auditd.out" >&2; FAILED=1; }
+    auditctl -e "$BEFORE_ENABLED" >/dev/null   # auditd -s enable changed it; hand it back
+    check_state_restored "$name ($rate/s, after auditctl -D -k $KEY, -b/--backlog_wait_time/-e as found)"
+
+    local seen_a seen_l=0
+    seen_a=$(cat "$dir"/audit.log* 2>/dev/null | LC_ALL=C grep -a '^type=SYSCALL ' \
+             | LC_ALL=C grep -a "key=\"$KEY\"" | LC_ALL=C grep -ac 'exe="/usr/bin/true"' || true)
+    if ((with_laurel)); then
+        seen_l=$(cat "$dir"/laurel/audit.log* 2>/dev/null | LC_ALL=C grep -a '"EXECVE":{' \
+                 | LC_ALL=C grep -ac '"exe":"/usr/bin/true"' || true)
+    fi
+    local key="$rate:$name" hz=$CLK_TCK e=$LOAD_ELAPSED
+    local cpu_t=$(((a1 - a0) + (l1 - l0)))
+    R_CPU[$key]=$(awk -v t=$cpu_t -v hz="$hz" 'BEGIN{printf "%.2f", t/hz}')
+    R_PCT[$key]=$(awk -v t=$cpu_t -v hz="$hz" -v e="$e" 'BEGIN{printf "%.1f", 100*t/hz/e}')
+    R_RSS[$key]=$((ahwm + lhwm))
+    local miss_a=$((LOAD_LAUNCHED - seen_a)) miss_l=$((LOAD_LAUNCHED - seen_l))
+    if ((with_laurel)); then
+        R_SEEN[$key]="$seen_l"
+        R_LOSTN[$key]=$(((k1 - k0) + (miss_l > 0 ? miss_l : 0)))
+        R_LOST[$key]="$(((k1 - k0) + (miss_l > 0 ? miss_l : 0))) (kernel lost +$((k1 - k0)), missing in laurel log $miss_l, in audit.log $miss_a)"
+        R_CPU_PARTS[$key]=$(awk -v a=$((a1 - a0)) -v l=$((l1 - l0)) -v hz="$hz" -v e="$e" \
+            'BEGIN{printf "auditd %.2f s (%.1f%%) + laurel %.2f s (%.1f%%)", a/hz, 100*a/hz/e, l/hz, 100*l/hz/e}')
+        R_RSS_PARTS[$key]=$(awk -v a="$ahwm" -v l="$lhwm" 'BEGIN{printf "auditd %.1f MB + laurel %.1f MB", a*1024/1e6, l*1024/1e6}')
+        R_NOTE[$key]="seen = /usr/bin/true exec events in laurel's JSON log ($seen_l) / in auditd's log ($seen_a); $(stat -c %s "$dir"/laurel/audit.log | awk '{printf "laurel log %.1f MB", $1/1e6}')"
+    else
+        R_SEEN[$key]="$seen_a"
+        R_LOSTN[$key]=$(((k1 - k0) + (miss_a > 0 ? miss_a : 0)))
+        R_LOST[$key]="$(((k1 - k0) + (miss_a > 0 ? miss_a : 0))) (kernel lost +$((k1 - k0)), missing in audit.log $miss_a)"
+        R_NOTE[$key]="seen = /usr/bin/true exec events (SYSCALL key=\"$KEY\") in auditd's log; $(stat -c %s "$dir"/audit.log | awk '{printf "audit.log %.1f MB", $1/1e6}')"
+    fi
+    R_LAUNCHED[$key]=$LOAD_LAUNCHED R_ELAPSED[$key]=$LOAD_ELAPSED R_TAIL[$key]=$IDLE_WAIT_S R_LATE[$key]=$LOAD_LATE
+}
+
+# ---------------------------------------------------------------------------------------------
+# 4. Runs
+# ---------------------------------------------------------------------------------------------
+for rate in $RATES; do
+    for tool in $TOOLS; do
+        log "rate $rate/s: $tool"
+        case $tool in
+            execwatch) bench_execwatch "$rate" || { FAILED=1; log "execwatch at $rate/s failed"; } ;;
+            auditd) bench_auditd "$rate" 0 || { FAILED=1; log "auditd at $rate/s failed"; } ;;
+            laurel) bench_auditd "$rate" 1 || { FAILED=1; log "auditd+laurel at $rate/s failed"; } ;;
+        esac
+    done
+done
+
+# ---------------------------------------------------------------------------------------------
+# 5. Report
+# ---------------------------------------------------------------------------------------------
+label() { case $1 in execwatch) echo "execwatch (audit-unicast)" ;; auditd) echo "auditd alone" ;; laurel) echo "auditd + laurel" ;; esac; }
+mb() { awk -v k="$1" 'BEGIN{printf "%.1f", k*1024/1e6}'; }
+
+echo
+echo "== execwatch live benchmark: /bin/true at fixed rates, $SECONDS_PER_RATE s per rate =="
+echo "host:   $(nproc) cores (shared), kernel $(uname -r), load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "CPU % = utime+stime of the daemon(s) from just before the load until idle again, / load duration"
+echo "        (100% = one core); peak RSS = VmHWM (MB = 10^6 bytes); each run starts the daemon fresh"
+ALL_GOALS=1
+HIGHEST=0
+for rate in $RATES; do ((rate > HIGHEST)) && HIGHEST=$rate; done
+LOSS_RATE=$HIGHEST
+for rate in $RATES; do ((rate == 1000)) && LOSS_RATE=1000; done
+MAX_EW_RSS=0
+for rate in $RATES; do
+    echo
+    echo "-- $rate execs/s --"
+    {
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' tool "CPU % of 1 core" "CPU s" "peak RSS MB" launched "events seen" lost "load s (late, tail s)"
+        for tool in $TOOLS; do
+            key="$rate:$tool"
+            [[ -n ${R_CPU[$key]:-} ]] || { printf '%s\t%s\n' "$(label "$tool")" "FAILED"; continue; }
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(label "$tool")" "${R_PCT[$key]}" "${R_CPU[$key]}" "$(mb "${R_RSS[$key]}")" \
+                "${R_LAUNCHED[$key]}" "${R_SEEN[$key]}" "${R_LOSTN[$key]}" "${R_ELAPSED[$key]} (${R_LATE[$key]}, ${R_TAIL[$key]})"
+        done
+    } | column -t -s $'\t'
+    for tool in $TOOLS; do
+        key="$rate:$tool"
+        [[ -n ${R_CPU[$key]:-} ]] || continue
+        echo "  $(label "$tool"): lost ${R_LOST[$key]}"
+        echo "  $(label "$tool"): ${R_NOTE[$key]}"
+        [[ -n ${R_CPU_PARTS[$key]:-} ]] && echo "  $(label "$tool"): CPU ${R_CPU_PARTS[$key]}; peak RSS ${R_RSS_PARTS[$key]}"
+    done
+    e="$rate:execwatch" a="$rate:auditd" l="$rate:laurel"
+    if [[ -n ${R_CPU[$e]:-} ]]; then
+        ((R_RSS[$e] > MAX_EW_RSS)) && MAX_EW_RSS=${R_RSS[$e]}
+        line="execwatch CPU ="
+        if [[ -n ${R_CPU[$a]:-} ]]; then
+            ratio=$(awk -v x="${R_CPU[$e]}" -v y="${R_CPU[$a]}" 'BEGIN{printf "%.2f", (y > 0 ? x/y : 999)}')
+            verdict=$(awk -v r="$ratio" 'BEGIN{print (r <= 0.2 ? "MET" : "MISSED")}')
+            [[ $verdict == MET ]] || ALL_GOALS=0
+            line+=" ${ratio}x auditd alone (goal <= 0.2x: $verdict)"
+        fi
+        if [[ -n ${R_CPU[$l]:-} ]]; then
+            ratio=$(awk -v x="${R_CPU[$e]}" -v y="${R_CPU[$l]}" 'BEGIN{printf "%.2f", (y > 0 ? x/y : 999)}')
+            line+=", ${ratio}x auditd+laurel"
+        fi
+        echo "$line"
+    fi
+done
+echo
+echo "goals:"
+if [[ $TOOLS == *execwatch* ]]; then
+    rss_mb=$(mb "$MAX_EW_RSS")
+    v=$(awk -v m="$rss_mb" 'BEGIN{print (m <= 30 ? "MET" : "MISSED")}'); [[ $v == MET ]] || ALL_GOALS=0
+    echo "  execwatch peak RSS (max over rates) $rss_mb MB <= 30 MB: $v"
+    e="$LOSS_RATE:execwatch"
+    if [[ -n ${R_LOSTN[$e]:-} ]]; then
+        v=$([[ ${R_LOSTN[$e]} == 0 ]] && echo MET || echo MISSED); [[ $v == MET ]] || ALL_GOALS=0
+        echo "  no event lost at $LOSS_RATE/s: ${R_LOSTN[$e]} lost: $v"
+    fi
+    [[ $TOOLS == *auditd* ]] && echo "  execwatch CPU <= 0.2x auditd alone at every rate: see the per-rate lines above"
+fi
+if ((ALL_GOALS)); then echo "goals: ALL MET"; else echo "goals: NOT ALL MET"; fi
+echo
+echo "host audit state checks after each tool stopped:"
+for n in "${STATE_NOTES[@]}"; do echo "  $n"; done
+echo
+echo "commands:"
+echo "  load: $LOADGEN RATE $SECONDS_PER_RATE   (source: loadgen.c in this script)"
+for c in "${COMMANDS[@]}"; do echo "  $c"; done
+echo "  (b)/(c) rules: auditctl -a always,exit -F arch=b64 -S execve,execveat -k $KEY; same with arch=b32;" \
+     "auditctl -b 8192 --backlog_wait_time 0"
+echo "script run time: $(awk -v a="$SCRIPT_START" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f", b-a}') s"
+
+if ((FAILED)); then
+    log "at least one tool failed"
+    exit 1
+fi
+exit 0
