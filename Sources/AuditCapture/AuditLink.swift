@@ -112,6 +112,47 @@ public final class AuditLink {
         }
     }
 
+    /// Reads up to ``batchSize`` datagrams with one system call (recvmmsg) and calls `body` with
+    /// each of their messages: one system call for many records when they come in bursts.
+    func receiveBatch(_ body: (NetlinkMessage) -> Void) throws(CaptureError) -> ReceiveOutcome {
+        let batch = batchBuffers
+        while true {
+            let count = execwatch_recvmmsg(
+                descriptor,
+                batch.headers.baseAddress,
+                UInt32(Self.batchSize),
+                Int32(MSG_DONTWAIT)
+            )
+            if count > 0 {
+                for k in 0..<Int(count) {
+                    let length = Int(batch.headers[k].msg_len)
+                    let start = k * Self.batchSlotSize
+                    NetlinkDatagram.forEachMessage(
+                        in: UnsafeRawBufferPointer(rebasing: batch.slots[start..<(start + length)]),
+                        body
+                    )
+                }
+                return .received
+            }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .empty
+            case ENOBUFS:
+                overruns += 1
+                return .overrun
+            case let code: throw CaptureError(operation: "recvmmsg(NETLINK_AUDIT)", errno: code)
+            }
+        }
+    }
+
+    /// How many datagrams one ``receiveBatch(_:)`` reads at most, and the room for each (more
+    /// than the largest audit record, 8970 bytes).
+    static let batchSize = 64
+    static let batchSlotSize = 9216
+
+    /// The buffers of ``receiveBatch(_:)``, made on first use (only the record link needs them).
+    private lazy var batchBuffers: BatchBuffers = BatchBuffers(count: Self.batchSize, slotSize: Self.batchSlotSize)
+
     /// Raises the socket's receive buffer to `bytes` (`SO_RCVBUFFORCE` with CAP_NET_ADMIN, else
     /// `SO_RCVBUF` up to `net.core.rmem_max`). Returns the size the kernel granted, as it reports
     /// it (twice the bytes asked for: the kernel counts its bookkeeping too).
@@ -228,5 +269,32 @@ public final class AuditLink {
             if sent >= 0 { return }
             if errno != EINTR { throw CaptureError(operation: operation, errno: errno) }
         }
+    }
+}
+
+/// The vectors and slots `recvmmsg` fills: one iovec and one message header per slot, pointing
+/// into one allocation. Owned by one ``AuditLink`` (used by its one thread).
+final class BatchBuffers {
+    let slots: UnsafeMutableRawBufferPointer
+    let vectors: UnsafeMutableBufferPointer<iovec>
+    let headers: UnsafeMutableBufferPointer<execwatch_mmsghdr>
+
+    init(count: Int, slotSize: Int) {
+        slots = .allocate(byteCount: count * slotSize, alignment: 8)
+        vectors = .allocate(capacity: count)
+        headers = .allocate(capacity: count)
+        for k in 0..<count {
+            vectors[k] = iovec(iov_base: slots.baseAddress! + k * slotSize, iov_len: slotSize)
+            var header = execwatch_mmsghdr()
+            header.msg_hdr.msg_iov = vectors.baseAddress! + k
+            header.msg_hdr.msg_iovlen = 1
+            headers[k] = header
+        }
+    }
+
+    deinit {
+        slots.deallocate()
+        vectors.deallocate()
+        headers.deallocate()
     }
 }

@@ -30,7 +30,10 @@ extension AuditNetlinkSource {
                 throw CaptureError(operation: "poll(NETLINK_AUDIT)", errno: errno)
             }
             if descriptors[1].revents != 0 { break }
-            if descriptors[0].revents != 0 { try drain(link, delivery, upTo: 512) }
+            if descriptors[0].revents != 0 {
+                try drain(link, delivery, upTo: 512)
+                if configuration.coalesceMicroseconds > 0 { usleep(configuration.coalesceMicroseconds) }
+            }
             if link.overruns != overrunsCounted {
                 counters.socketOverruns.count(link.overruns - overrunsCounted)
                 overrunsCounted = link.overruns
@@ -53,7 +56,7 @@ extension AuditNetlinkSource {
     /// Delivers queued datagrams until none is left or `limit` were read (so stop is seen soon).
     private func drain(_ link: AuditLink, _ delivery: AuditRecordDelivery, upTo limit: Int) throws(CaptureError) {
         for _ in 0..<limit {
-            let outcome = try link.receive(delivery.deliver)
+            let outcome = try link.receiveBatch(delivery.deliver)
             if case .empty = outcome { return }
         }
     }

@@ -15,6 +15,19 @@ extern int _audit_exeadded;
 extern int _audit_filterfsadded;
 extern unsigned int _audit_elf;
 
+/* recvmmsg(2): glibc declares it (and struct mmsghdr) only with _GNU_SOURCE. This is the
+ * kernel's struct mmsghdr, and the system call itself. */
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+struct execwatch_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+static inline int execwatch_recvmmsg(int fd, struct execwatch_mmsghdr *vector, unsigned int count, int flags) {
+    return (int)syscall(SYS_recvmmsg, fd, vector, count, flags, (void *)0);
+}
+
 /* Forget the previous rule's state, as auditctl does before each rule. */
 static inline void execwatch_audit_rule_builder_reset(void) {
     _audit_permadded = 0;
