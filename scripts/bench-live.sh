@@ -427,35 +427,8 @@ bench_execwatch() {
 # ---------------------------------------------------------------------------------------------
 write_auditd_conf() { # write_auditd_conf DIR
     mkdir -p "$1/plugins.d"
-    cat >"$1/auditd.conf" <<EOF
-local_events = yes
-write_logs = yes
-log_file = $1/audit.log
-log_group = root
-log_format = ENRICHED
-flush = INCREMENTAL_ASYNC
-freq = 50
-max_log_file = 1000
-num_logs = 2
-max_log_file_action = ROTATE
-priority_boost = 4
-name_format = NONE
-space_left = 2
-space_left_action = IGNORE
-admin_space_left = 1
-admin_space_left_action = IGNORE
-disk_full_action = IGNORE
-disk_error_action = SYSLOG
-verify_email = no
-action_mail_acct = root
-use_libwrap = no
-distribute_network = no
-q_depth = 2000
-overflow_action = SYSLOG
-max_restarts = 0
-plugin_dir = $1/plugins.d
-end_of_event_timeout = 2
-EOF
+    sed -e "s|@LOG_FILE@|$1/audit.log|" -e "s|@PLUGIN_DIR@|$1/plugins.d|" -e "s|@FLUSH@|INCREMENTAL_ASYNC|" \
+        "$REPO/scripts/temporary-auditd.conf" >"$1/auditd.conf"
     chmod 640 "$1/auditd.conf"
 }
 

@@ -96,6 +96,11 @@ for b in auditd auditctl runuser useradd userdel; do
 done
 [[ -x $PY ]] || die "$PY not found"
 
+# Tests and other scripts touch kernel audit too: hold the shared lock while this one does.
+mkdir -p /run/lock
+exec 9>/run/lock/execwatch-audit-tests.lock
+flock 9
+
 # ---------------------------------------------------------------- 2. save host audit state
 status_field() { awk -v k="$1" '$1 == k { print $2; exit }' <<<"$2"; }
 
@@ -307,35 +312,8 @@ else
     log "using existing user $FIXTURE_USER"
 fi
 
-cat >"$TMP/conf/auditd.conf" <<EOF
-local_events = yes
-write_logs = yes
-log_file = $TMP/log/audit.log
-log_group = root
-log_format = ENRICHED
-flush = SYNC
-freq = 0
-max_log_file = 100
-num_logs = 1
-max_log_file_action = IGNORE
-priority_boost = 4
-name_format = NONE
-space_left = 2
-space_left_action = IGNORE
-admin_space_left = 1
-admin_space_left_action = IGNORE
-disk_full_action = IGNORE
-disk_error_action = SYSLOG
-verify_email = no
-action_mail_acct = root
-use_libwrap = no
-distribute_network = no
-q_depth = 2000
-overflow_action = SYSLOG
-max_restarts = 0
-plugin_dir = $TMP/conf/plugins.d
-end_of_event_timeout = 2
-EOF
+sed -e "s|@LOG_FILE@|$TMP/log/audit.log|" -e "s|@PLUGIN_DIR@|$TMP/conf/plugins.d|" -e "s|@FLUSH@|SYNC|" \
+    "$SCRIPT_DIR/temporary-auditd.conf" >"$TMP/conf/auditd.conf"
 chmod 0640 "$TMP/conf/auditd.conf"
 
 STATE_TOUCHED=1

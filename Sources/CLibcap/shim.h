@@ -12,6 +12,10 @@ extern int setresgid(gid_t rgid, gid_t egid, gid_t sgid);
 
 extern pid_t gettid(void);
 
+/* malloc.h's mallopt, for M_ARENA_MAX: glibc grows an arena per thread otherwise. */
+extern int mallopt(int parameter, int value);
+#define EXECWATCH_M_ARENA_MAX (-8)
+
 /* prctl is variadic, which Swift cannot call. */
 static inline int execwatch_prctl(int option, unsigned long argument) {
     return prctl(option, argument, 0UL, 0UL, 0UL);

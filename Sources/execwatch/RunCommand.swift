@@ -40,6 +40,7 @@ struct RunCommand: AsyncParsableCommand {
     var statusSocket: String?
 
     func run() async throws {
+        AgentRuntime.limitMallocArenas()
         LoggingSystem.bootstrap { JournaldLogHandler(label: $0) }
         let logger = Logger(label: "execwatch")
         let configuration: AgentConfiguration

@@ -21,33 +21,15 @@ final class TemporaryAuditd {
         directory = String(cString: made)
         let plugins = directory + "/plugins.d"
         try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: false)
+        // The one template the tests and scripts share (scripts/temporary-auditd.conf).
+        let configuration = try String(
+            contentsOfFile: Self.repositoryRoot + "/scripts/temporary-auditd.conf",
+            encoding: .utf8
+        )
         try Self.write(
-            """
-            local_events = yes
-            write_logs = yes
-            log_file = \(directory)/audit.log
-            log_group = root
-            log_format = ENRICHED
-            flush = INCREMENTAL_ASYNC
-            freq = 50
-            max_log_file = 100
-            num_logs = 1
-            max_log_file_action = IGNORE
-            name_format = NONE
-            space_left = 2
-            space_left_action = IGNORE
-            admin_space_left = 1
-            admin_space_left_action = IGNORE
-            disk_full_action = IGNORE
-            disk_error_action = SYSLOG
-            use_libwrap = no
-            q_depth = 2000
-            overflow_action = SYSLOG
-            max_restarts = 0
-            plugin_dir = \(plugins)
-            end_of_event_timeout = 2
-
-            """,
+            configuration.replacingOccurrences(of: "@LOG_FILE@", with: directory + "/audit.log")
+                .replacingOccurrences(of: "@PLUGIN_DIR@", with: plugins)
+                .replacingOccurrences(of: "@FLUSH@", with: "INCREMENTAL_ASYNC"),
             to: directory + "/auditd.conf",
             mode: 0o640
         )
@@ -76,6 +58,13 @@ final class TemporaryAuditd {
             standardError: directory + "/auditd.stderr"
         )
     }
+
+    /// The checkout this test was built from.
+    static let repositoryRoot: String = {
+        var components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        components.removeLast(3)  // Tests/AuditCaptureTests/TemporaryAuditd.swift
+        return components.joined(separator: "/")
+    }()
 
     private static func spawn(_ arguments: [String], standardError: String) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()

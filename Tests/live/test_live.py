@@ -196,35 +196,11 @@ def start_auditd(plugin_conf=None):
     if plugin_conf:
         with open(os.path.join(plugins, "execwatch.conf"), "w") as f:
             f.write(plugin_conf)
+    with open(os.path.join(ROOT, "scripts", "temporary-auditd.conf")) as f:
+        template = f.read()
     with open(os.path.join(conf_dir, "auditd.conf"), "w") as f:
-        f.write(f"""local_events = yes
-write_logs = yes
-log_file = {conf_dir}/audit.log
-log_group = root
-log_format = ENRICHED
-flush = INCREMENTAL_ASYNC
-freq = 50
-max_log_file = 50
-num_logs = 2
-max_log_file_action = ROTATE
-priority_boost = 4
-name_format = NONE
-space_left = 2
-space_left_action = IGNORE
-admin_space_left = 1
-admin_space_left_action = IGNORE
-disk_full_action = IGNORE
-disk_error_action = SYSLOG
-verify_email = no
-action_mail_acct = root
-use_libwrap = no
-distribute_network = no
-q_depth = 2000
-overflow_action = SYSLOG
-max_restarts = 0
-plugin_dir = {plugins}
-end_of_event_timeout = 2
-""")
+        f.write(template.replace("@LOG_FILE@", f"{conf_dir}/audit.log").replace("@PLUGIN_DIR@", plugins)
+                .replace("@FLUSH@", "INCREMENTAL_ASYNC"))
     os.chmod(os.path.join(conf_dir, "auditd.conf"), 0o640)
     enabled = audit_state()["enabled"]
     proc = subprocess.Popen(["auditd", "-n", "-s", "enable", "-c", conf_dir],

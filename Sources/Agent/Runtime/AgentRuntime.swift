@@ -27,6 +27,13 @@ public final class AgentRuntime: Sendable {
     public typealias StoreOpener =
         @Sendable (_ stateDirectory: String) async throws -> any IncidentStore & ClosableStore
 
+    /// Caps glibc's malloc arenas (one per thread by default, each holding on to freed memory):
+    /// the daemon's threads do little allocation, and resident memory is what hosts pay for.
+    /// Call before other threads allocate.
+    public static func limitMallocArenas(_ arenas: Int32 = 2) {
+        _ = mallopt(EXECWATCH_M_ARENA_MAX, arenas)
+    }
+
     /// Runs until stopped; returns the exit status.
     public func run(openStore: StoreOpener, selectSource: SourceSelector) async throws -> Int32 {
         let state = try AgentStateDirectory(path: configuration.stateDirectory)
