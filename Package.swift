@@ -11,7 +11,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Event model: LINUX_PROCESS_EXEC events, event time, JSON lines in and out. No I/O.
@@ -49,7 +48,6 @@ let package = Package(
             dependencies: [
                 "AuditCapture", "AuditRecords", "Capture", "CLibcap", "ExecEvents", "Journal", "ProcCapture",
                 "RuleEngine",
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

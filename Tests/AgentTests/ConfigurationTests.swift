@@ -58,15 +58,62 @@ struct ConfigurationTests {
         }
     }
 
-    @Test func invalidYAMLIsReportedWithItsPosition() {
+    @Test(arguments: [
+        ("audit:\n  key: [unclosed\n", "agent.yaml:2:8", "unclosed ["),
+        ("hostName: \"open\n", "agent.yaml:1:11", "unterminated quoted string"),
+        ("hostName: &anchor web\n", "agent.yaml:1:11", "anchors, aliases, tags"),
+        ("\thostName: a\n", "agent.yaml:1:1", "tabs are not allowed"),
+        ("source: auto\nsource: audisp\n", "agent.yaml:2:1", "duplicate key \"source\""),
+        ("audit:\n  key: a\n    extra: b\n", "agent.yaml:3:5", "unexpected indentation"),
+        ("just text\n", "agent.yaml:1:1", "expected \"key: value\""),
+    ])
+    func invalidYAMLIsReportedWithItsPosition(yaml: String, location: String, message: String) {
         do {
-            _ = try AgentConfigurationLoader.load(yaml: "audit:\n  key: [unclosed\n", file: "agent.yaml")
-            Issue.record("accepted invalid YAML")
+            _ = try AgentConfigurationLoader.load(yaml: yaml, file: "agent.yaml")
+            Issue.record("accepted invalid YAML: \(yaml)")
         } catch {
-            #expect(error.location == "agent.yaml")
-            #expect(error.message.contains("not valid YAML"))
-            #expect(error.message.contains("3:1") || error.message.contains("line"), "\(error)")
+            #expect(error.location == location, "\(error)")
+            #expect(error.message.contains(message), "\(error)")
         }
+    }
+
+    @Test func yamlSubsetCoversWhatConfigurationsUse() throws {
+        let yaml = """
+            ---
+            # a comment line
+            hostName: 'web # not a comment'   # a comment
+            agentId: "id-\\\\1"
+            rules: [/etc/a.xml, "/etc/b dir"]
+            audit: {key: k1, backlogLimit: 9000}
+            metrics:
+              listen: "[::1]:9466"
+            """
+        let c = try AgentConfigurationLoader.load(yaml: yaml, file: "f")
+        #expect(c.hostName == "web # not a comment")
+        #expect(c.agentId == "id-\\1")
+        #expect(c.rulePaths == ["/etc/a.xml", "/etc/b dir"])
+        #expect(c.auditKey == "k1" && c.auditBacklogLimit == 9000)
+        #expect(c.metricsListen == "[::1]:9466")
+        let sequence = try ConfigurationYAML.parse("- a\n- 'b'\n-\n  x: 1\n")
+        #expect(
+            sequence
+                == .sequence(
+                    [
+                        .scalar("a", .init(line: 1, column: 3)), .scalar("b", .init(line: 2, column: 3)),
+                        .mapping(
+                            [
+                                .init(
+                                    key: "x",
+                                    keyMark: .init(line: 4, column: 3),
+                                    value: .scalar("1", .init(line: 4, column: 6))
+                                )
+                            ],
+                            .init(line: 4, column: 3)
+                        ),
+                    ],
+                    .init(line: 1, column: 1)
+                )
+        )
     }
 
     @Test func environmentVariablesOverrideTheFile() throws {

@@ -1,5 +1,3 @@
-import Yams
-
 /// A configuration that cannot be used: where (file and position, or variable) and why.
 public struct ConfigurationError: Error, Equatable, CustomStringConvertible, Sendable {
     public var location: String
@@ -84,51 +82,48 @@ public enum AgentConfigurationLoader {
         onto base: AgentConfiguration = AgentConfiguration()
     ) throws(ConfigurationError) -> AgentConfiguration {
         var configuration = base
-        let root: Node?
+        let root: ConfigurationYAML.Node?
         do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw ConfigurationError(location: file, message: "not valid YAML: \(error)")
+            root = try ConfigurationYAML.parse(yaml)
         } catch {
-            throw ConfigurationError(location: file, message: "not valid YAML: \(error)")
+            throw ConfigurationError(location: "\(file):\(error.mark)", message: "not valid YAML: \(error.message)")
         }
         guard let root else { return configuration }  // an empty file: all defaults
-        if case .scalar(let scalar) = root, scalar.string.isEmpty { return configuration }
-        guard case .mapping(let mapping) = root else {
-            throw ConfigurationError(location: position(file, root), message: "expected a mapping of keys to values")
+        guard case .mapping(let entries, _) = root else {
+            throw ConfigurationError(
+                location: position(file, root.mark),
+                message: "expected a mapping of keys to values"
+            )
         }
         var rulesReplaced = false
-        try apply(mapping, prefix: "", file: file, to: &configuration, rulesReplaced: &rulesReplaced)
+        try apply(entries, prefix: "", file: file, to: &configuration, rulesReplaced: &rulesReplaced)
         return configuration
     }
 
     private static func apply(
-        _ mapping: Node.Mapping,
+        _ entries: [ConfigurationYAML.Entry],
         prefix: String,
         file: String,
         to configuration: inout AgentConfiguration,
         rulesReplaced: inout Bool
     ) throws(ConfigurationError) {
-        for (keyNode, valueNode) in mapping {
-            guard case .scalar(let keyScalar) = keyNode else {
-                throw ConfigurationError(location: position(file, keyNode), message: "keys must be plain names")
-            }
-            let key = prefix.isEmpty ? keyScalar.string : prefix + "." + keyScalar.string
-            if case .mapping(let nested) = valueNode {
+        for entry in entries {
+            let key = prefix.isEmpty ? entry.key : prefix + "." + entry.key
+            if case .mapping(let nested, _) = entry.value {
                 guard settings.contains(where: { $0.key.hasPrefix(key + ".") }) else {
-                    throw unknownKey(key, at: position(file, keyNode))
+                    throw unknownKey(key, at: position(file, entry.keyMark))
                 }
                 try apply(nested, prefix: key, file: file, to: &configuration, rulesReplaced: &rulesReplaced)
                 continue
             }
-            guard let setting = settingsByKey[key] else { throw unknownKey(key, at: position(file, keyNode)) }
-            var values: [Node] = []
-            switch valueNode {
-            case .scalar: values = [valueNode]
-            case .sequence(let sequence) where key == "rules": values = Array(sequence)
+            guard let setting = settingsByKey[key] else { throw unknownKey(key, at: position(file, entry.keyMark)) }
+            var values: [ConfigurationYAML.Node] = []
+            switch entry.value {
+            case .scalar: values = [entry.value]
+            case .sequence(let items, _) where key == "rules": values = items
             default:
                 throw ConfigurationError(
-                    location: position(file, valueNode),
+                    location: position(file, entry.value.mark),
                     message: "\(key): expected a single value"
                 )
             }
@@ -137,17 +132,17 @@ public enum AgentConfigurationLoader {
                 rulesReplaced = true
             }
             for value in values {
-                guard case .scalar(let scalar) = value else {
+                guard case .scalar(let text, let mark) = value else {
                     throw ConfigurationError(
-                        location: position(file, value),
+                        location: position(file, value.mark),
                         message: "\(key): expected a single value"
                     )
                 }
                 do {
-                    try setting.apply(&configuration, scalar.string)
+                    try setting.apply(&configuration, text)
                 } catch {
                     throw ConfigurationError(
-                        location: position(file, value),
+                        location: position(file, mark),
                         message: "\(key): \(SettingError.message(of: error))"
                     )
                 }
@@ -206,9 +201,8 @@ public enum AgentConfigurationLoader {
         )
     }
 
-    private static func position(_ file: String, _ node: Node) -> String {
-        guard let mark = node.mark else { return file }
-        return "\(file):\(mark.line):\(mark.column)"
+    private static func position(_ file: String, _ mark: ConfigurationYAML.Mark) -> String {
+        "\(file):\(mark.line):\(mark.column)"
     }
 
     private static func nonEmpty(_ value: String) throws(SettingError) -> String {
@@ -222,7 +216,7 @@ public enum AgentConfigurationLoader {
     }
 
     private static func number(_ value: String, in range: ClosedRange<Int>) throws(SettingError) -> Int {
-        guard let number = Int(value.replacingOccurrences(of: "_", with: "")) else {
+        guard let number = Int(value.filter { $0 != "_" }) else {
             throw SettingError(message: "expected a whole number, got \"\(value)\"")
         }
         guard range.contains(number) else {

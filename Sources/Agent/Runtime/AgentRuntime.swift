@@ -2,10 +2,13 @@ import CLibcap
 import Capture
 import Dispatch
 import ExecEvents
-import Foundation
 import Logging
 import RuleEngine
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `execwatch run`: puts the parts together and runs them until SIGTERM or SIGINT.
 ///
@@ -143,12 +146,12 @@ public final class AgentRuntime: Sendable {
             )
         }
         let statusServer = try StatusServer(path: configuration.statusSocket, snapshot: snapshot)
-        Thread.detachNewThread { statusServer.serve(until: stop) }
+        DetachedThread.start { statusServer.serve(until: stop) }
         if let listen = configuration.metricsListen {
             // Detection goes on without metrics: a busy port is logged, not fatal.
             do {
                 let metrics = try MetricsServer(listen: listen, snapshot: snapshot)
-                Thread.detachNewThread { metrics.serve(until: stop) }
+                DetachedThread.start { metrics.serve(until: stop) }
                 logger.info("metrics served", metadata: ["url": "http://\(listen)/metrics"])
             } catch {
                 logger.error("metrics not served: \(error)")
@@ -185,7 +188,7 @@ public final class AgentRuntime: Sendable {
 
         let writerTask = Task { await writer.run(store: store, logger: logger) }
         let captureResult: Result<Void, any Error> = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
+            DetachedThread.start {
                 if !chosen.callsWhenSetUp { dropPrivileges() }
                 let result = Result { try chosen.source.run(into: pipeline, until: stop) }
                 pipeline.finish()

@@ -34,7 +34,7 @@ public struct JournaldLogHandler: LogHandler {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             let text = "\(value)"
-            line += text.contains(" ") ? " \(key)=\"\(text)\"" : " \(key)=\(text)"
+            line += text.contains(where: { $0 == " " }) ? " \(key)=\"\(text)\"" : " \(key)=\(text)"
         }
         line += "\n"
         var bytes = Array(line.utf8)

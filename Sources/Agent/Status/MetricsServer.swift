@@ -73,7 +73,7 @@ public final class MetricsServer: Sendable {
             text += "# HELP execwatch_\(name) \(help)\n# TYPE execwatch_\(name) \(type)\n"
             text += "execwatch_\(name)\(labels) \(value)\n"
         }
-        let source = s.source.replacingOccurrences(of: "\"", with: "")
+        let source = s.source.filter { $0 != "\"" && $0 != "\\" }
         metric("source_info", "gauge", "The capture source in use.", "1", labels: "{source=\"\(source)\"}")
         metric("uptime_seconds", "gauge", "Seconds since the agent started.", String(s.uptimeSeconds))
         metric("inputs_total", "counter", "Audit records or /proc executions taken in.", String(s.inputs))

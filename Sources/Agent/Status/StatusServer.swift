@@ -1,5 +1,4 @@
 import Capture
-import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -16,8 +15,9 @@ public final class StatusServer: Sendable {
     public init(path: String, snapshot: @escaping @Sendable () -> AgentStatus) throws(CaptureError) {
         self.path = path
         self.snapshot = snapshot
-        let directory = (path as NSString).deletingLastPathComponent
-        _ = mkdir(directory, 0o755)
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            _ = mkdir(String(path[..<slash]), 0o755)  // e.g. /run/execwatch; fine if it exists
+        }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let pathBytes = Array(path.utf8)
