@@ -12,7 +12,7 @@
 #      audit-<N>MB.log with a .meta file (fixture checksum, copies, bytes, exec events), so reruns
 #      skip this step. Exec events = distinct event ids (timestamp:serial) with an EXECVE record,
 #      counted by the generator and re-counted independently with grep/sort on the built file.
-#   2. Builds execwatch in release mode (`swift build -c release --product execwatch`), unless
+#   2. Builds execwatch as it ships (release, `--static-swift-stdlib`, in .build-static), unless
 #      BENCH_SKIP_BUILD=1.
 #   3. Checks on a small log (3 copies) that each tool really does the work (execwatch events and
 #      laurel JSON objects with an EXECVE part = exec events; ausearch prints every EXECVE event),
@@ -188,14 +188,17 @@ CHECK_EVENTS=$(meta_get "$CHECK.meta" exec_events)
 # ---------------------------------------------------------------------------------------------
 # 2. execwatch
 # ---------------------------------------------------------------------------------------------
+# The binary as it ships: release, Swift runtime linked statically (--static-swift-stdlib), in
+# a build folder of its own (.build-static) so the ordinary release build is left alone.
+BUILD_FLAGS=(-c release --product execwatch --static-swift-stdlib --scratch-path "$REPO/.build-static")
 if [[ ${BENCH_SKIP_BUILD:-} != 1 ]]; then
-    log "swift build -c release --product execwatch"
-    (cd "$REPO" && swift build -c release --product execwatch) >"$WORK/build.log" 2>&1 || {
+    log "swift build ${BUILD_FLAGS[*]}"
+    (cd "$REPO" && swift build "${BUILD_FLAGS[@]}") >"$WORK/build.log" 2>&1 || {
         tail -n 40 "$WORK/build.log" >&2
         die "swift build failed"
     }
 fi
-BIN_DIR=$(cd "$REPO" && swift build -c release --show-bin-path)
+BIN_DIR=$(cd "$REPO" && swift build "${BUILD_FLAGS[@]}" --show-bin-path)
 EXECWATCH=$BIN_DIR/execwatch
 [[ -x $EXECWATCH ]] || die "no execwatch binary at $EXECWATCH (build it, or unset BENCH_SKIP_BUILD)"
 
