@@ -43,7 +43,7 @@ public final class AuditNetlinkSource: CaptureSource {
         public var pollTimeoutMilliseconds: Int32 = 200
         /// After reading a burst, wait this long before looking again, so the records of the next
         /// executions are read together: fewer wake-ups and system calls for a little latency.
-        public var coalesceMicroseconds: UInt32 = 2000
+        public var coalesceMicroseconds: UInt32 = 10000
         /// How often to read the kernel's status (`lost`, `backlog`).
         public var statusIntervalMilliseconds = 5000
         /// Called on the capture thread once the sockets are open and audit is set up, before
