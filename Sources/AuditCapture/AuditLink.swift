@@ -101,14 +101,7 @@ public final class AuditLink {
                 NetlinkDatagram.forEachMessage(in: UnsafeRawBufferPointer(rebasing: buffer[0..<count]), body)
                 return .received
             }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .empty
-            case ENOBUFS:
-                overruns += 1
-                return .overrun
-            case let code: throw CaptureError(operation: "recv(NETLINK_AUDIT)", errno: code)
-            }
+            if let outcome = try failedReceive(errno, "recv(NETLINK_AUDIT)") { return outcome }
         }
     }
 
@@ -134,14 +127,19 @@ public final class AuditLink {
                 }
                 return .received
             }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .empty
-            case ENOBUFS:
-                overruns += 1
-                return .overrun
-            case let code: throw CaptureError(operation: "recvmmsg(NETLINK_AUDIT)", errno: code)
-            }
+            if let outcome = try failedReceive(errno, "recvmmsg(NETLINK_AUDIT)") { return outcome }
+        }
+    }
+
+    /// What a failed receive means: nil to try again (EINTR), else the outcome or the error.
+    private func failedReceive(_ code: Int32, _ operation: String) throws(CaptureError) -> ReceiveOutcome? {
+        switch code {
+        case EINTR: return nil
+        case EAGAIN, EWOULDBLOCK: return .empty
+        case ENOBUFS:
+            overruns += 1
+            return .overrun
+        default: throw CaptureError(operation: operation, errno: code)
         }
     }
 
