@@ -113,6 +113,15 @@ final class MemoryStore: IncidentStore, ClosableStore, @unchecked Sendable {
 
     func outboxDepth() async throws -> Int { lock.withLock { _stored.count } }
     func restorableIncidents() async throws -> [Incident] { [] }
+    /// Drops the oldest stored changes beyond `maximumDepth` (the journal's own order is tested
+    /// with the journal).
+    func trimOutbox(toAtMost maximumDepth: Int) async throws -> Int {
+        lock.withLock {
+            let excess = max(0, _stored.count - maximumDepth)
+            _stored.removeFirst(excess)
+            return excess
+        }
+    }
     func close() async throws {}
 }
 
@@ -152,6 +161,18 @@ struct JournalWriterTests {
         #expect(writer.stored.current == 10)
         #expect(writer.storeFailures.current == 2)
         #expect(writer.outboxDepth.current == 10)
+    }
+
+    @Test func theOutboxIsKeptWithinItsBoundAndDropsAreCounted() async {
+        let store = MemoryStore()
+        let writer = JournalWriter(capacity: 100, outboxMaxDepth: 4, dropped: {})
+        for n in 0..<10 { writer.offer(update(n)) }
+        writer.finish()
+        await writer.run(store: store, logger: Logger(label: "test"))
+        #expect(writer.stored.current == 10)
+        #expect(writer.outboxDepth.current == 4)
+        #expect(writer.outboxDropped.current == 6)
+        #expect(store.stored.map(\.incident.incidentId) == (6..<10).map { update($0).incident.incidentId })
     }
 
     @Test func aFullQueueDropsAndCounts() async {

@@ -460,6 +460,21 @@ def test_auto_without_audit_capabilities_picks_the_proc_connector():
         assert proc.wait(timeout=20) == 0
 
 
+def test_outbox_bound_drops_oldest_changes_and_counts_them():
+    with AuditLock():
+        before = audit_state()
+        agent = Agent("outbox", "audit-unicast", extra_env={"EXECWATCH_OUTBOX_MAX_DEPTH": "3"})
+        try:
+            for n in range(5):
+                run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", str(41000 + n)], "root")
+            status = agent.settle()
+            assert status["outboxDepth"] == 3 and status["outboxDropped"] == 2, status
+            assert len(agent.incidents()) == 5  # the journal keeps every incident
+        finally:
+            agent.stop()
+        assert audit_state() == before
+
+
 def test_status_reports_loss_counters_and_capabilities():
     agent = Agent("status", "proc-poll", extra_env={"EXECWATCH_METRICS_LISTEN": "127.0.0.1:19466"})
     try:
@@ -468,6 +483,7 @@ def test_status_reports_loss_counters_and_capabilities():
             metrics = response.read().decode()
         assert 'execwatch_source_info{source="proc-poll"} 1' in metrics, metrics
         for name in ["events_total", "failed_execs_total", "kernel_lost", "agent_drops_total", "outbox_depth",
+                     "outbox_dropped_total",
                      "incidents_stored_total", "resident_memory_bytes"]:
             assert f"# TYPE execwatch_{name} " in metrics, name
         try:
@@ -477,7 +493,7 @@ def test_status_reports_loss_counters_and_capabilities():
             assert error.code == 404
         status = agent.status()
         for key in ["source", "sourceReason", "uptimeSeconds", "events", "eventsPerSecond", "failedExecs",
-                    "malformedRecords", "kernelLost", "agentDrops", "incidentsCreated", "outboxDepth",
+                    "malformedRecords", "kernelLost", "agentDrops", "incidentsCreated", "outboxDepth", "outboxDropped",
                     "capabilities", "residentBytes"]:
             assert key in status, key
         assert "polling" in status["sourceLimitations"]

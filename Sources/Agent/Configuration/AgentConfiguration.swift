@@ -37,6 +37,9 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var graceMilliseconds = 2000
     public var maxLiveGroups = 100_000
     public var maxIncidents = 10_000
+    /// Most incident changes kept for the forwarder; beyond it the oldest updates are dropped
+    /// first, first occurrences only when no update is left (counted, shown by status).
+    public var outboxMaxDepth = 100_000
 
     /// The Unix socket `execwatch status` asks.
     public var statusSocket = "/run/execwatch/agent.sock"

@@ -60,6 +60,7 @@ public enum AgentConfigurationLoader {
         Setting(key: "reassembly.graceMilliseconds") { c, v in c.graceMilliseconds = try number(v, in: 0...600_000) },
         Setting(key: "engine.maxGroups") { c, v in c.maxLiveGroups = try number(v, in: 1...100_000_000) },
         Setting(key: "engine.maxIncidents") { c, v in c.maxIncidents = try number(v, in: 1...100_000_000) },
+        Setting(key: "outbox.maxDepth") { c, v in c.outboxMaxDepth = try number(v, in: 1...100_000_000) },
         Setting(key: "status.socket") { c, v in c.statusSocket = try absolutePath(v) },
         Setting(key: "metrics.listen") { c, v in
             if v == "off" || v == "false" || v.isEmpty {

@@ -1,7 +1,12 @@
 import Journal
 
 /// The journal is the agent's incident store.
-extension IncidentJournal: IncidentStore, ClosableStore {}
+extension IncidentJournal: IncidentStore, ClosableStore {
+    public func trimOutbox(toAtMost maximumDepth: Int) async throws -> Int {
+        let trim: OutboxTrim = try await trimOutbox(toAtMost: maximumDepth)
+        return trim.dropped
+    }
+}
 
 /// Opens the agent's journal in its state directory.
 public enum AgentJournal {

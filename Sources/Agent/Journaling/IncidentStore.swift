@@ -8,4 +8,7 @@ public protocol IncidentStore: Sendable {
     func outboxDepth() async throws -> Int
     /// The latest state of every incident kept, to hand back to the engine after a restart.
     func restorableIncidents() async throws -> [Incident]
+    /// Brings the outbox down to at most `maximumDepth` changes, dropping the oldest updates
+    /// first and first occurrences last; returns how many were dropped.
+    func trimOutbox(toAtMost maximumDepth: Int) async throws -> Int
 }

@@ -13,15 +13,20 @@ public final class JournalWriter: Sendable {
     public let storeFailures = Atomic<Int>(0)
     /// The outbox depth after the latest store.
     public let outboxDepth = Atomic<Int>(0)
+    /// Outbox changes dropped to keep it within its bound.
+    public let outboxDropped = Atomic<Int>(0)
 
     private let stream: AsyncStream<IncidentUpdate>
     private let continuation: AsyncStream<IncidentUpdate>.Continuation
     private let dropped: @Sendable () -> Void
+    private let outboxMaxDepth: Int
 
     /// - Parameters:
     ///   - capacity: how many changes may wait.
+    ///   - outboxMaxDepth: the outbox's bound (see ``IncidentStore/trimOutbox(toAtMost:)``).
     ///   - dropped: called (on the capture thread) for each change that did not fit.
-    public init(capacity: Int = 10_000, dropped: @escaping @Sendable () -> Void) {
+    public init(capacity: Int = 10_000, outboxMaxDepth: Int = 100_000, dropped: @escaping @Sendable () -> Void) {
+        self.outboxMaxDepth = outboxMaxDepth
         (stream, continuation) = AsyncStream.makeStream(
             of: IncidentUpdate.self,
             bufferingPolicy: .bufferingOldest(capacity)
@@ -59,7 +64,22 @@ public final class JournalWriter: Sendable {
                     delay = min(delay * 2, .seconds(5))
                 }
             }
-            if let depth = try? await store.outboxDepth() { outboxDepth.set(depth) }
+            await keepOutboxBounded(store, logger: logger)
         }
+    }
+
+    private func keepOutboxBounded(_ store: any IncidentStore, logger: Logger) async {
+        guard var depth = try? await store.outboxDepth() else { return }
+        if depth > outboxMaxDepth {
+            do {
+                let dropped = try await store.trimOutbox(toAtMost: outboxMaxDepth)
+                outboxDropped.count(dropped)
+                depth -= dropped
+                logger.warning("outbox full: dropped the oldest changes", metadata: ["dropped": "\(dropped)"])
+            } catch {
+                logger.error("cannot trim the outbox: \(error)")
+            }
+        }
+        outboxDepth.set(depth)
     }
 }

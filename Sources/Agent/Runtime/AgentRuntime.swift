@@ -99,7 +99,10 @@ public final class AgentRuntime: Sendable {
         if let limitations = chosen.limitations { logger.warning("source limitation: \(limitations)") }
 
         let pipelineCounters = Mutex<PipelineCounters?>(nil)
-        let writer = JournalWriter(dropped: { pipelineCounters.withLock { $0?.incidentsDropped.count() } })
+        let writer = JournalWriter(
+            outboxMaxDepth: configuration.outboxMaxDepth,
+            dropped: { pipelineCounters.withLock { $0?.incidentsDropped.count() } }
+        )
         let pipeline = DetectionPipeline(
             engine: engine,
             hostName: hostName,
@@ -139,6 +142,7 @@ public final class AgentRuntime: Sendable {
                 incidentsUpdated: counters.incidentsUpdated.current,
                 incidentsStored: writer.stored.current,
                 outboxDepth: writer.outboxDepth.current,
+                outboxDropped: writer.outboxDropped.current,
                 rules: ruleCount.load(ordering: .relaxed),
                 capabilities: ProcessFacts.effectiveCapabilities(thread: captureThread.load(ordering: .relaxed)),
                 user: ProcessFacts.userName(),

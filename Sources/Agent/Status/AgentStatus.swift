@@ -28,6 +28,8 @@ public struct AgentStatus: Sendable, Equatable {
     public var incidentsUpdated: Int
     public var incidentsStored: Int
     public var outboxDepth: Int
+    /// Outbox changes dropped to keep the outbox within its bound.
+    public var outboxDropped: Int
     public var rules: Int
     /// The effective capabilities of the capture thread (the one that needs any).
     public var capabilities: [String]
@@ -56,6 +58,7 @@ public struct AgentStatus: Sendable, Equatable {
         incidentsUpdated: Int,
         incidentsStored: Int,
         outboxDepth: Int,
+        outboxDropped: Int,
         rules: Int,
         capabilities: [String],
         user: String,
@@ -81,6 +84,7 @@ public struct AgentStatus: Sendable, Equatable {
         self.incidentsUpdated = incidentsUpdated
         self.incidentsStored = incidentsStored
         self.outboxDepth = outboxDepth
+        self.outboxDropped = outboxDropped
         self.rules = rules
         self.capabilities = capabilities
         self.user = user
@@ -135,6 +139,8 @@ extension AgentStatus {
         w.integer(Int64(incidentsStored))
         w.key("outboxDepth")
         w.integer(Int64(outboxDepth))
+        w.key("outboxDropped")
+        w.integer(Int64(outboxDropped))
         w.key("rules")
         w.integer(Int64(rules))
         w.key("capabilities")

@@ -103,6 +103,12 @@ public final class MetricsServer: Sendable {
             String(s.incidentsStored)
         )
         metric("outbox_depth", "gauge", "Incident changes waiting for the forwarder.", String(s.outboxDepth))
+        metric(
+            "outbox_dropped_total",
+            "counter",
+            "Outbox changes dropped to keep it within its bound.",
+            String(s.outboxDropped)
+        )
         metric("rules", "gauge", "Rules in force.", String(s.rules))
         metric("resident_memory_bytes", "gauge", "Resident set size.", String(s.residentBytes))
         return text
