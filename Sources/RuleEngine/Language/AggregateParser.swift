@@ -22,19 +22,7 @@ struct AggregateParser: BooleanExpressionParser {
     static func or(_ nodes: [AggregateNode]) -> AggregateNode { .or(nodes) }
 
     mutating func parseFactor() throws(ExpressionError) -> AggregateNode {
-        if current.kind == .leftParen {
-            let open = current
-            p += 1
-            let node = try parseOr()
-            guard current.kind == .rightParen else {
-                throw ExpressionError(
-                    offset: current.start,
-                    message: "expected ')' to close the '(' at byte \(open.start), found \(current.quoted)"
-                )
-            }
-            p += 1
-            return node
-        }
+        if let group = try parseGroup() { return group }
         let term = try parseTerm()
         let opToken = current
         guard case .comparison(let symbol) = opToken.kind else {

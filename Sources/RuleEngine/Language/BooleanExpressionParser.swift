@@ -43,6 +43,22 @@ extension BooleanExpressionParser {
         return nodes.count == 1 ? nodes[0] : Self.or(nodes)
     }
 
+    /// `( expression )` when the next token opens one; nil otherwise.
+    mutating func parseGroup() throws(ExpressionError) -> Node? {
+        guard current.kind == .leftParen else { return nil }
+        let open = current
+        p += 1
+        let node = try parseOr()
+        guard current.kind == .rightParen else {
+            throw ExpressionError(
+                offset: current.start,
+                message: "expected ')' to close the '(' at byte \(open.start), found \(current.quoted)"
+            )
+        }
+        p += 1
+        return node
+    }
+
     mutating func parseAnd() throws(ExpressionError) -> Node {
         var nodes = [try parseFactor()]
         while current.isKeyword("AND") {

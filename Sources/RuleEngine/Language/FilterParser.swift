@@ -29,19 +29,7 @@ struct FilterParser: BooleanExpressionParser {
             p += 1
             return .not(try parseFactor())
         }
-        if current.kind == .leftParen {
-            let open = current
-            p += 1
-            let node = try parseOr()
-            guard current.kind == .rightParen else {
-                throw ExpressionError(
-                    offset: current.start,
-                    message: "expected ')' to close the '(' at byte \(open.start), found \(current.quoted)"
-                )
-            }
-            p += 1
-            return node
-        }
+        if let group = try parseGroup() { return group }
         return try parseCondition()
     }
 
