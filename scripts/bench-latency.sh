@@ -83,16 +83,7 @@ done
 [[ $KEY =~ ^[A-Za-z0-9_.-]+$ ]] || die "BENCH_KEY must be [A-Za-z0-9_.-]+"
 for m in $MODES; do [[ $m == audit-unicast || $m == audit-multicast ]] || die "unknown mode '$m' in BENCH_MODES"; done
 
-missing=()
-[[ -x $NC ]] || missing+=(netcat-openbsd)
-command -v auditctl >/dev/null 2>&1 || missing+=(auditd)
-command -v jq >/dev/null 2>&1 || missing+=(jq)
-[[ -x $PY ]] || missing+=(python3)
-if ((${#missing[@]})); then
-    log "installing missing packages: ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get -y -qq install "${missing[@]}" >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
-fi
+"$REPO/scripts/install-deps.sh" bench || die "cannot install what the benchmark needs"
 AUDITD=$(command -v auditd)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/execwatch-bench-latency.XXXXXX")

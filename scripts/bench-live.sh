@@ -92,16 +92,7 @@ for t in $TOOLS; do [[ $t == execwatch || $t == auditd || $t == laurel ]] || die
 # ---------------------------------------------------------------------------------------------
 # Tools
 # ---------------------------------------------------------------------------------------------
-missing=()
-command -v gcc >/dev/null 2>&1 || missing+=(gcc)
-command -v auditctl >/dev/null 2>&1 || missing+=(auditd)
-[[ -x /usr/sbin/laurel ]] || missing+=(laurel)
-command -v jq >/dev/null 2>&1 || missing+=(jq)
-if ((${#missing[@]})); then
-    log "installing missing packages: ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get -y -qq install "${missing[@]}" >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
-fi
+"$REPO/scripts/install-deps.sh" bench || die "cannot install what the benchmark needs"
 LAUREL=/usr/sbin/laurel
 AUDITD=$(command -v auditd)
 CLK_TCK=$(getconf CLK_TCK)

@@ -64,17 +64,7 @@ die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------------------------------------
 # Tools
 # ---------------------------------------------------------------------------------------------
-missing=()
-[[ -x /usr/bin/time ]] || missing+=(time)
-command -v laurel >/dev/null 2>&1 || missing+=(laurel)
-command -v ausearch >/dev/null 2>&1 || missing+=(auditd)
-command -v perl >/dev/null 2>&1 || missing+=(perl-base)
-if ((${#missing[@]})); then
-    log "installing missing packages: ${missing[*]}"
-    [[ $(id -u) -eq 0 ]] || die "need root to install ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get -y -qq install "${missing[@]}" >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
-fi
+"$REPO/scripts/install-deps.sh" bench || die "cannot install what the benchmark needs"
 LAUREL=$(command -v laurel)
 AUSEARCH=$(command -v ausearch)
 TIME=/usr/bin/time

@@ -5,7 +5,8 @@
 #            libcap headers for live capture (the CAudit and CLibcap shims), pkg-config
 #   test     what `make test` needs
 #   fixture  what scripts/capture-audit-fixture.sh needs (auditd, real netcat binaries)
-#   bench    what scripts/bench-replay.sh needs (auditd's ausearch, laurel, GNU time)
+#   bench    what the scripts/bench-*.sh need (auditd, laurel, GNU time, jq, a C compiler for the
+#            load generator, netcat)
 #
 # Idempotent: asks apt only for packages that are not installed, and runs `apt-get update` once,
 # only when something must be installed.
@@ -17,7 +18,7 @@ for set in "$@"; do
         build) packages+=(libaudit-dev libcap-dev pkg-config) ;;
         test) packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat libcap2-bin python3) ;;
         fixture) packages+=(auditd python3 netcat-openbsd netcat-traditional ncat) ;;
-        bench) packages+=(auditd laurel time python3) ;;
+        bench) packages+=(auditd laurel time python3 jq gcc libc6-dev netcat-openbsd perl-base) ;;
         *) echo "install-deps.sh: unknown set '$set' (build, test, fixture, bench)" >&2; exit 2 ;;
     esac
 done
