@@ -215,7 +215,6 @@ source "$REPO/scripts/lib/host-audit.sh"
 # ---------------------------------------------------------------------------------------------
 # 3. Modes
 # ---------------------------------------------------------------------------------------------
-ew_status() { "$EXECWATCH" status --json --socket "$1" 2>/dev/null; }
 
 start_auditd() { # start_auditd DIR — sets AUDITD_PID
     local dir=$1 i
@@ -276,20 +275,8 @@ bench_mode() { # bench_mode MODE
         start_auditd "$dir/auditd" || return 1
         auditd_pid=$AUDITD_PID
     fi
-    local c="EXECWATCH_METRICS_LISTEN=off EXECWATCH_AUDIT_KEY=$KEY $EXECWATCH run --source $mode --state-dir $dir/state --status-socket $dir/agent.sock --rules $REPO/rules --host $HOST_NAME"
-    cmd "$c"
-    COMMANDS+=("$c")
-    mkdir -p "$dir/state"
-    EXECWATCH_METRICS_LISTEN=off EXECWATCH_AUDIT_KEY=$KEY "$EXECWATCH" run --source "$mode" \
-        --state-dir "$dir/state" --status-socket "$dir/agent.sock" --rules "$REPO/rules" --host "$HOST_NAME" \
-        >"$dir/agent.log" 2>&1 &
-    pid=$!
-    STARTED_PIDS+=("$pid")
-    for ((i = 0; i < 200; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        ew_status "$dir/agent.sock" >/dev/null && break
-        sleep 0.1
-    done
+    start_agent "$mode" "$dir/state" "$dir/agent.sock" "$dir/agent.log" "" || true
+    pid=$AGENT_PID
     local s0
     if ! s0=$(ew_status "$dir/agent.sock") || [[ $(jq -r .source <<<"$s0") != "$mode" ]]; then
         log "execwatch did not start in $mode:"; tail -n 20 "$dir/agent.log" >&2

@@ -269,27 +269,14 @@ COMMANDS=()
 # ---------------------------------------------------------------------------------------------
 # (a) execwatch
 # ---------------------------------------------------------------------------------------------
-ew_status() { "$EXECWATCH" status --json --socket "$1" 2>/dev/null; }
 ew_fields() { # events failedExecs kernelLost agentDrops sequenceGaps malformedRecords residentBytes
     jq -r '[.events, .failedExecs, .kernelLost, .agentDrops, .sequenceGaps, .malformedRecords, .residentBytes] | @tsv'
 }
 
 bench_execwatch() {
     local rate=$1 dir=$WORK/execwatch-$1 pid i s0 s1 k0 k1 t0 t1 load_end
-    mkdir -p "$dir"
-    local c="EXECWATCH_METRICS_LISTEN=off EXECWATCH_AUDIT_KEY=$KEY $EXECWATCH run --source audit-unicast --state-dir $dir --status-socket $dir/agent.sock --rules $REPO/rules --host $HOST_NAME"
-    cmd "$c"
-    COMMANDS+=("(a) $c")
-    EXECWATCH_METRICS_LISTEN=off EXECWATCH_AUDIT_KEY=$KEY "$EXECWATCH" run --source audit-unicast \
-        --state-dir "$dir" --status-socket "$dir/agent.sock" --rules "$REPO/rules" --host "$HOST_NAME" \
-        >"$dir/agent.log" 2>&1 &
-    pid=$!
-    STARTED_PIDS+=("$pid")
-    for ((i = 0; i < 200; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        ew_status "$dir/agent.sock" >/dev/null && break
-        sleep 0.1
-    done
+    start_agent audit-unicast "$dir" "$dir/agent.sock" "$dir/agent.log" "(a) " || true
+    pid=$AGENT_PID
     if ! ew_status "$dir/agent.sock" >/dev/null || [[ $(audit_field pid) != "$pid" ]]; then
         log "execwatch did not start (or did not register as audit daemon):"; tail -n 20 "$dir/agent.log" >&2
         stop_pid "$pid" || true

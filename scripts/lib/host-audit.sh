@@ -88,3 +88,27 @@ if auditctl -l | grep -q -- "key=$KEY\$"; then
     STATE_RECORDED=0
     die "rules with key $KEY are already loaded (left by a crashed run?): remove them with auditctl -D -k $KEY"
 fi
+
+ew_status() { "$EXECWATCH" status --json --socket "$1" 2>/dev/null; }
+
+# start_agent MODE STATE_DIR SOCKET LOG LABEL — starts `execwatch run` (metrics off, key $KEY),
+# prints and records the command (cmd, COMMANDS with LABEL), waits up to 20 s until it answers
+# status, and leaves its pid in AGENT_PID (also in STARTED_PIDS). Returns 1 when it did not start.
+start_agent() {
+    local mode=$1 state=$2 socket=$3 agent_log=$4 label=$5 i
+    local c="EXECWATCH_METRICS_LISTEN=off EXECWATCH_AUDIT_KEY=$KEY $EXECWATCH run --source $mode --state-dir $state --status-socket $socket --rules $REPO/rules --host $HOST_NAME"
+    cmd "$c"
+    COMMANDS+=("$label$c")
+    mkdir -p "$state"
+    EXECWATCH_METRICS_LISTEN=off EXECWATCH_AUDIT_KEY=$KEY "$EXECWATCH" run --source "$mode" \
+        --state-dir "$state" --status-socket "$socket" --rules "$REPO/rules" --host "$HOST_NAME" \
+        >"$agent_log" 2>&1 &
+    AGENT_PID=$!
+    STARTED_PIDS+=("$AGENT_PID")
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$AGENT_PID" 2>/dev/null || break
+        ew_status "$socket" >/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
