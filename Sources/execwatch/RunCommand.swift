@@ -1,3 +1,4 @@
+import ConfigurationFiles
 import Agent
 import ArgumentParser
 import ExecEvents

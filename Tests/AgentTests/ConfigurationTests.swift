@@ -1,3 +1,4 @@
+import ConfigurationFiles
 import Testing
 
 @testable import Agent
@@ -77,45 +78,6 @@ struct ConfigurationTests {
         }
     }
 
-    @Test func yamlSubsetCoversWhatConfigurationsUse() throws {
-        let yaml = """
-            ---
-            # a comment line
-            hostName: 'web # not a comment'   # a comment
-            agentId: "id-\\\\1"
-            rules: [/etc/a.xml, "/etc/b dir"]
-            audit: {key: k1, backlogLimit: 9000}
-            metrics:
-              listen: "[::1]:9466"
-            """
-        let c = try AgentConfigurationLoader.load(yaml: yaml, file: "f")
-        #expect(c.hostName == "web # not a comment")
-        #expect(c.agentId == "id-\\1")
-        #expect(c.rulePaths == ["/etc/a.xml", "/etc/b dir"])
-        #expect(c.auditKey == "k1" && c.auditBacklogLimit == 9000)
-        #expect(c.metricsListen == "[::1]:9466")
-        let sequence = try ConfigurationYAML.parse("- a\n- 'b'\n-\n  x: 1\n")
-        #expect(
-            sequence
-                == .sequence(
-                    [
-                        .scalar("a", .init(line: 1, column: 3)), .scalar("b", .init(line: 2, column: 3)),
-                        .mapping(
-                            [
-                                .init(
-                                    key: "x",
-                                    keyMark: .init(line: 4, column: 3),
-                                    value: .scalar("1", .init(line: 4, column: 6))
-                                )
-                            ],
-                            .init(line: 4, column: 3)
-                        ),
-                    ],
-                    .init(line: 1, column: 1)
-                )
-        )
-    }
-
     @Test func environmentVariablesOverrideTheFile() throws {
         var c = try AgentConfigurationLoader.load(yaml: "source: proc-poll\naudit: {backlogLimit: 9000}\n", file: "f")
         try AgentConfigurationLoader.applyEnvironment(
@@ -139,4 +101,65 @@ struct ConfigurationTests {
             #expect(error.location == "environment variable EXECWATCH_AUDIT_BACKLOG_WAIT_TIME")
         }
     }
+
+    @Test func yamlSubsetCoversWhatConfigurationsUse() throws {
+        let yaml = """
+            ---
+            # a comment line
+            hostName: 'web # not a comment'   # a comment
+            agentId: "id-\\\\1"
+            rules: [/etc/a.xml, "/etc/b dir"]
+            audit: {key: k1, backlogLimit: 9000}
+            metrics:
+              listen: "[::1]:9466"
+            """
+        let c = try AgentConfigurationLoader.load(yaml: yaml, file: "f")
+        #expect(c.hostName == "web # not a comment")
+        #expect(c.agentId == "id-\\1")
+        #expect(c.rulePaths == ["/etc/a.xml", "/etc/b dir"])
+        #expect(c.auditKey == "k1" && c.auditBacklogLimit == 9000)
+        #expect(c.metricsListen == "[::1]:9466")
+    }
+
+    @Test func forwardKeysApplyAndGoTogether() throws {
+        let yaml = """
+            forward:
+              url: https://collector.example:8443
+              caFile: /etc/execwatch/ca.pem
+              certFile: /etc/execwatch/agent.pem
+              keyFile: /etc/execwatch/agent.key
+              tokenFile: /etc/execwatch/token
+              batchMaxIncidents: 10
+              gzip: false
+            """
+        let c = try AgentConfigurationLoader.load(yaml: yaml, file: "agent.yaml")
+        #expect(c.forward.url == "https://collector.example:8443")
+        #expect(c.forward.caFile == "/etc/execwatch/ca.pem" && c.forward.tokenFile == "/etc/execwatch/token")
+        #expect(c.forward.certFile == "/etc/execwatch/agent.pem" && c.forward.keyFile == "/etc/execwatch/agent.key")
+        #expect(c.forward.batchMaxIncidents == 10 && c.forward.gzip == false)
+        #expect(AgentConfiguration().forward.url.isEmpty, "not forwarding by default")
+
+        #expect(throws: ConfigurationError.self) {
+            _ = try AgentConfigurationLoader.load(yaml: "forward: {url: x, certFile: /a}", file: "f")
+        }
+        do {
+            _ = try AgentConfigurationLoader.load(yaml: "forward:\n  url: https://c:1\n  certFile: /a.pem\n", file: "f")
+            Issue.record("a certificate without its key was accepted")
+        } catch {
+            #expect(error.message.contains("forward.keyFile"))
+        }
+        do {
+            _ = try AgentConfigurationLoader.load(yaml: "forward:\n  tokenFile: /t\n", file: "f")
+            Issue.record("forward options without a URL were accepted")
+        } catch {
+            #expect(error.message.contains("forward.url"))
+        }
+        do {
+            _ = try AgentConfigurationLoader.load(yaml: "forward:\n  url: ftp://c\n", file: "agent.yaml")
+            Issue.record("an ftp URL was accepted")
+        } catch {
+            #expect(error.location == "agent.yaml:2:8")
+        }
+    }
+
 }

@@ -1,3 +1,5 @@
+import Forwarding
+
 /// Everything `execwatch run` can be told, with the defaults an empty configuration file gets.
 ///
 /// Read from YAML (``AgentConfigurationLoader``), then overridden by `EXECWATCH_…` environment
@@ -45,6 +47,9 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var statusSocket = "/run/execwatch/agent.sock"
     /// `host:port` of the Prometheus endpoint; nil: off.
     public var metricsListen: String? = "127.0.0.1:9466"
+
+    /// Forwarding to a collector; `forward.url` empty: not forwarding (the outbox is kept).
+    public var forward = ForwardConfiguration(url: "")
 
     public init() {}
 }

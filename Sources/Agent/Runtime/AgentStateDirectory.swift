@@ -1,4 +1,5 @@
 import Capture
+import ConfigurationFiles
 
 #if canImport(Glibc)
 import Glibc

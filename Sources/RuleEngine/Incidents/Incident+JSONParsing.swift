@@ -1,5 +1,4 @@
 import ExecEvents
-import RuleEngine
 
 /// Incident JSON that cannot become an ``RuleEngine/Incident``: which field and why.
 public struct IncidentJSONError: Error, Equatable, CustomStringConvertible {

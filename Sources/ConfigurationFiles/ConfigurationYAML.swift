@@ -1,43 +1,43 @@
-/// The YAML that agent configuration files use, parsed by hand with line and column for every
+/// The YAML that configuration files (the agent's and the collector's) use, parsed by hand with line and column for every
 /// node: block mappings and sequences, flow `[a, b]` and `{k: v}` on one line, plain, single- and
 /// double-quoted scalars, comments, a leading `---`. Anchors, aliases, tags and multi-line
 /// scalars are refused with a clear error (a configuration needs none of them).
 ///
 /// Written here rather than taken from a YAML library: the one available links Foundation's
 /// internationalization (ICU, ~45 MB) into the agent.
-enum ConfigurationYAML {
-    struct Mark: Equatable, Sendable, CustomStringConvertible {
-        var line: Int
-        var column: Int
-        var description: String { "\(line):\(column)" }
+public enum ConfigurationYAML {
+    public struct Mark: Equatable, Sendable, CustomStringConvertible {
+        public var line: Int
+        public var column: Int
+        public var description: String { "\(line):\(column)" }
     }
 
-    indirect enum Node: Equatable, Sendable {
+    public indirect enum Node: Equatable, Sendable {
         case scalar(String, Mark)
         case sequence([Node], Mark)
         case mapping([Entry], Mark)
 
-        var mark: Mark {
+        public var mark: Mark {
             switch self {
             case .scalar(_, let mark), .sequence(_, let mark), .mapping(_, let mark): mark
             }
         }
     }
 
-    struct Entry: Equatable, Sendable {
-        var key: String
-        var keyMark: Mark
-        var value: Node
+    public struct Entry: Equatable, Sendable {
+        public var key: String
+        public var keyMark: Mark
+        public var value: Node
     }
 
-    struct ParseError: Error, Equatable, CustomStringConvertible {
-        var mark: Mark
-        var message: String
-        var description: String { "\(mark): \(message)" }
+    public struct ParseError: Error, Equatable, CustomStringConvertible {
+        public var mark: Mark
+        public var message: String
+        public var description: String { "\(mark): \(message)" }
     }
 
     /// Parses a document; nil when it holds nothing but comments and blank lines.
-    static func parse(_ text: String) throws(ParseError) -> Node? {
+    public static func parse(_ text: String) throws(ParseError) -> Node? {
         var lines: [Line] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = try Line(Array(raw.utf8), number: index + 1)
