@@ -5,14 +5,25 @@ let package = Package(
     name: "execwatch",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "execwatch", targets: ["execwatch"])
+        .executable(name: "execwatch", targets: ["execwatch"]),
+        .executable(name: "execwatch-collector", targets: ["execwatch-collector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
+        // The YAML subset configuration files use, and typed settings with file:line:col errors.
+        .target(name: "ConfigurationFiles"),
         // Event model: LINUX_PROCESS_EXEC events, event time, JSON lines in and out. No I/O.
         .target(name: "ExecEvents"),
         // Raw Linux audit records: parsing (log lines, plugin stream, netlink payloads),
@@ -41,13 +52,28 @@ let package = Package(
             ]
         ),
 
+        // The agent's forwarder: outbox -> HTTPS (TLS 1.2+, mTLS, bearer token, gzip) -> collector,
+        // with batching, backoff and acknowledgement.
+        .target(
+            name: "Forwarding",
+            dependencies: [
+                "ExecEvents", "Journal", "RuleEngine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The agent daemon: configuration, source selection, the capture thread's pipeline
         // (records -> events -> rules -> incidents), the journal writer, status and signals.
         .target(
             name: "Agent",
             dependencies: [
-                "AuditCapture", "AuditRecords", "Capture", "CLibcap", "ExecEvents", "Journal", "ProcCapture",
-                "RuleEngine",
+                "AuditCapture", "AuditRecords", "Capture", "CLibcap", "ConfigurationFiles", "ExecEvents",
+                "Forwarding", "Journal", "ProcCapture", "RuleEngine",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -56,11 +82,48 @@ let package = Package(
         .executableTarget(
             name: "execwatch",
             dependencies: [
-                "Agent", "AuditRecords", "ExecEvents", "Journal", "RuleEngine",
+                "Agent", "AuditRecords", "ConfigurationFiles", "ExecEvents", "Journal", "RuleEngine",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The collector's storage of incidents and agent credentials: SQLite (default) or PostgreSQL.
+        .target(
+            name: "CollectorStorage",
+            dependencies: [
+                "ExecEvents", "RuleEngine",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The collector's HTTPS server: ingest API, query API, web page, health and metrics.
+        .target(
+            name: "Collector",
+            dependencies: [
+                "CollectorStorage", "ConfigurationFiles", "ExecEvents", "RuleEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The collector's command line: serve, agents add/list/revoke, incidents.
+        .executableTarget(
+            name: "execwatch-collector",
+            dependencies: [
+                "Collector", "CollectorStorage", "ConfigurationFiles", "ExecEvents", "RuleEngine",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "ConfigurationFilesTests", dependencies: ["ConfigurationFiles"]),
         .testTarget(name: "ExecEventsTests", dependencies: ["ExecEvents"]),
         .testTarget(
             name: "AuditRecordsTests",
@@ -74,7 +137,38 @@ let package = Package(
         ),
         .testTarget(name: "ProcCaptureTests", dependencies: ["ProcCapture", "Capture", "ExecEvents"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "RuleEngine", "ExecEvents"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Capture", "ExecEvents", "RuleEngine"]),
+        .testTarget(
+            name: "ForwardingTests",
+            dependencies: [
+                "Forwarding", "Journal", "RuleEngine", "ExecEvents",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "CollectorStorageTests",
+            dependencies: [
+                "CollectorStorage", "RuleEngine", "ExecEvents",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "CollectorTests",
+            dependencies: [
+                "Collector", "CollectorStorage", "ConfigurationFiles", "RuleEngine", "ExecEvents",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: ["Agent", "Capture", "ConfigurationFiles", "ExecEvents", "RuleEngine"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
