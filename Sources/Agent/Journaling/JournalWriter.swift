@@ -19,14 +19,22 @@ public final class JournalWriter: Sendable {
     private let stream: AsyncStream<IncidentUpdate>
     private let continuation: AsyncStream<IncidentUpdate>.Continuation
     private let dropped: @Sendable () -> Void
+    private let afterStore: @Sendable () -> Void
     private let outboxMaxDepth: Int
 
     /// - Parameters:
     ///   - capacity: how many changes may wait.
     ///   - outboxMaxDepth: the outbox's bound (see ``IncidentStore/trimOutbox(toAtMost:)``).
     ///   - dropped: called (on the capture thread) for each change that did not fit.
-    public init(capacity: Int = 10_000, outboxMaxDepth: Int = 100_000, dropped: @escaping @Sendable () -> Void) {
+    ///   - afterStore: called after each change is committed (the forwarder's wake-up).
+    public init(
+        capacity: Int = 10_000,
+        outboxMaxDepth: Int = 100_000,
+        dropped: @escaping @Sendable () -> Void,
+        afterStore: @escaping @Sendable () -> Void = {}
+    ) {
         self.outboxMaxDepth = outboxMaxDepth
+        self.afterStore = afterStore
         (stream, continuation) = AsyncStream.makeStream(
             of: IncidentUpdate.self,
             bufferingPolicy: .bufferingOldest(capacity)
@@ -53,6 +61,7 @@ public final class JournalWriter: Sendable {
                 do {
                     try await store.store(update)
                     stored.count()
+                    afterStore()
                     break
                 } catch {
                     storeFailures.count()

@@ -1,7 +1,9 @@
 import CLibcap
 import Capture
+import ConfigurationFiles
 import Dispatch
 import ExecEvents
+import Forwarding
 import Logging
 import RuleEngine
 import Synchronization
@@ -99,10 +101,15 @@ public final class AgentRuntime: Sendable {
         if let limitations = chosen.limitations { logger.warning("source limitation: \(limitations)") }
 
         let pipelineCounters = Mutex<PipelineCounters?>(nil)
+        let forwarderSlot = Mutex<IncidentForwarder?>(nil)
         let writer = JournalWriter(
             outboxMaxDepth: configuration.outboxMaxDepth,
-            dropped: { pipelineCounters.withLock { $0?.incidentsDropped.count() } }
+            dropped: { pipelineCounters.withLock { $0?.incidentsDropped.count() } },
+            afterStore: { forwarderSlot.withLock { $0 }?.wake() }
         )
+        // Forwarding: its files (CA, certificate, key, token) are read now, before privileges go.
+        let forwarder = try makeForwarder(store: store, writer: writer)
+        forwarderSlot.withLock { $0 = forwarder }
         let pipeline = DetectionPipeline(
             engine: engine,
             hostName: hostName,
@@ -146,7 +153,8 @@ public final class AgentRuntime: Sendable {
                 rules: ruleCount.load(ordering: .relaxed),
                 capabilities: ProcessFacts.effectiveCapabilities(thread: captureThread.load(ordering: .relaxed)),
                 user: ProcessFacts.userName(),
-                residentBytes: ProcessFacts.residentBytes()
+                residentBytes: ProcessFacts.residentBytes(),
+                forward: forwarder?.status
             )
         }
         let statusServer = try StatusServer(path: configuration.statusSocket, snapshot: snapshot)
@@ -191,6 +199,7 @@ public final class AgentRuntime: Sendable {
         defer { for source in signalSources { source.cancel() } }
 
         let writerTask = Task { await writer.run(store: store, logger: logger) }
+        let forwarderTask = forwarder.map { forwarder in Task { await forwarder.run() } }
         let captureResult: Result<Void, any Error> = await withCheckedContinuation { continuation in
             DetachedThread.start {
                 if !chosen.callsWhenSetUp { dropPrivileges() }
@@ -202,6 +211,11 @@ public final class AgentRuntime: Sendable {
         stop.signal()  // the status server too, whether the source stopped by signal or failed
         writer.finish()
         await writerTask.value
+        if let forwarderTask {
+            await drainOutbox(store, forwarder: forwarder, within: .seconds(3))
+            forwarderTask.cancel()
+            await forwarderTask.value
+        }
         try await store.close()
         switch captureResult {
         case .success:
@@ -211,6 +225,39 @@ public final class AgentRuntime: Sendable {
             logger.critical("capture failed: \(error)")
             return 1
         }
+    }
+}
+
+extension AgentRuntime {
+    /// The forwarder for `forward.url`, or nil when the agent does not forward.
+    private func makeForwarder(store: any IncidentStore, writer: JournalWriter) throws -> IncidentForwarder? {
+        guard !configuration.forward.url.isEmpty else {
+            logger.notice("not forwarding: forward.url is not set; incidents stay in the journal's outbox")
+            return nil
+        }
+        guard let outbox = store as? any ForwardOutbox else {
+            throw ConfigurationError(location: "forward.url", message: "this store has no outbox to forward from")
+        }
+        let forwarder = try IncidentForwarder(
+            configuration: configuration.forward,
+            outbox: ForwardingOutbox(outbox: outbox, store: store, writer: writer),
+            logger: logger
+        )
+        logger.info("forwarding incidents", metadata: ["url": "\(configuration.forward.url)"])
+        return forwarder
+    }
+
+    /// On stop, gives the forwarder a moment to send what the last events produced.
+    private func drainOutbox(_ store: any IncidentStore, forwarder: IncidentForwarder?, within limit: Duration) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while clock.now < deadline {
+            guard let depth = try? await store.outboxDepth(), depth > 0 else { return }
+            // A collector that is failing will not take them in the next seconds either.
+            if let forwarder, forwarder.status.consecutiveFailures > 0 { break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        logger.notice("stopping with incident changes still in the outbox; they are sent after the next start")
     }
 }
 

@@ -1,4 +1,5 @@
 import ExecEvents
+import Forwarding
 
 /// A snapshot of what the running agent is doing, as `execwatch status` shows it.
 public struct AgentStatus: Sendable, Equatable {
@@ -36,6 +37,8 @@ public struct AgentStatus: Sendable, Equatable {
     /// The user the agent runs as.
     public var user: String
     public var residentBytes: Int
+    /// The forwarder's state and counters; nil when the agent does not forward.
+    public var forward: ForwarderStatus?
 
     public init(
         source: String,
@@ -62,7 +65,8 @@ public struct AgentStatus: Sendable, Equatable {
         rules: Int,
         capabilities: [String],
         user: String,
-        residentBytes: Int
+        residentBytes: Int,
+        forward: ForwarderStatus? = nil
     ) {
         self.source = source
         self.sourceReason = sourceReason
@@ -89,6 +93,7 @@ public struct AgentStatus: Sendable, Equatable {
         self.capabilities = capabilities
         self.user = user
         self.residentBytes = residentBytes
+        self.forward = forward
     }
 }
 
@@ -151,8 +156,31 @@ extension AgentStatus {
         w.string(user)
         w.key("residentBytes")
         w.integer(Int64(residentBytes))
+        if let forward { Self.write(forward, to: &w) }
         w.endObject()
         return w.bytes
+    }
+
+    /// The forwarder's facts, flat (`forwardState`, `forwardLastError`, …); absent times and
+    /// errors are null, so a reader can tell "none" from "not forwarding".
+    private static func write(_ forward: ForwarderStatus, to w: inout JSONWriter) {
+        func optional(_ key: String, _ text: String?) {
+            w.key(key)
+            if let text { w.string(text) } else { w.null() }
+        }
+        w.key("forwardUrl")
+        w.string(forward.url)
+        w.key("forwardState")
+        w.string(forward.state.rawValue)
+        optional("forwardLastError", forward.lastError)
+        optional("forwardLastErrorAt", forward.lastErrorAt?.rfc3339)
+        optional("forwardLastSuccessAt", forward.lastSuccessAt?.rfc3339)
+        w.key("incidentsForwarded")
+        w.integer(Int64(forward.forwarded))
+        w.key("forwardRejected")
+        w.integer(Int64(forward.rejected))
+        w.key("forwardRetries")
+        w.integer(Int64(forward.retries))
     }
 
     /// The status for people: one `name: value` line per fact, from the JSON form.

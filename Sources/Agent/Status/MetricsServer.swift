@@ -109,6 +109,27 @@ public final class MetricsServer: Sendable {
             "Outbox changes dropped to keep it within its bound.",
             String(s.outboxDropped)
         )
+        if let forward = s.forward {
+            metric(
+                "incidents_forwarded_total",
+                "counter",
+                "Incident changes the collector acknowledged.",
+                String(forward.forwarded)
+            )
+            metric(
+                "forward_rejected_total",
+                "counter",
+                "Incident changes the collector refused for good (dropped).",
+                String(forward.rejected)
+            )
+            metric("forward_retries_total", "counter", "Forwarding attempts that failed.", String(forward.retries))
+            metric(
+                "forward_failing",
+                "gauge",
+                "1 while forwarding fails (see execwatch status for the reason).",
+                forward.consecutiveFailures > 0 ? "1" : "0"
+            )
+        }
         metric("rules", "gauge", "Rules in force.", String(s.rules))
         metric("resident_memory_bytes", "gauge", "Resident set size.", String(s.residentBytes))
         return text
