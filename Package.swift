@@ -160,7 +160,9 @@ let package = Package(
             name: "CollectorTests",
             dependencies: [
                 "Collector", "CollectorStorage", "ConfigurationFiles", "RuleEngine", "ExecEvents",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]

@@ -1,0 +1,99 @@
+import CollectorStorage
+import ExecEvents
+import Hummingbird
+import Logging
+
+/// The collector's routes:
+///
+/// - `POST /api/v1/incidents`: agents send incidents (``IngestEndpoint``).
+/// - `GET /api/v1/incidents`: incidents as JSON, newest first, filtered and paged.
+/// - `GET /`: the same as a web page.
+/// - `GET /healthz`: `ok` when the store answers, else 503.
+/// - `GET /metrics`: Prometheus metrics, without authentication.
+///
+/// Every error reply is `{"error":"<reason>"}`.
+public enum CollectorRouter {
+    public static func make(
+        configuration: CollectorConfiguration,
+        store: any CollectorStore,
+        metrics: CollectorMetrics
+    ) -> Router<CollectorRequestContext> {
+        let router = Router(context: CollectorRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        router.add(middleware: JSONErrorMiddleware())
+
+        let authenticator = Authenticator(
+            policy: AccessPolicy(clientAuth: configuration.tls.clientAuth, webAuth: configuration.webAuth),
+            tokens: TokenVerifier(store: store),
+            metrics: metrics
+        )
+        let ingest = IngestEndpoint(store: store, limits: configuration.limits, metrics: metrics)
+
+        router.post("/api/v1/incidents") { request, context in
+            let client = try await authenticator.authenticate(request, context: context, for: .ingest)
+            return try await ingest.handle(request, from: client, context: context)
+        }
+        router.get("/api/v1/incidents") { request, context in
+            _ = try await authenticator.authenticate(request, context: context, for: .read)
+            let (_, page) = try await incidents(for: request, from: store, context: context)
+            return Response.json(IncidentListJSON.render(page))
+        }
+        router.get("/") { request, context in
+            _ = try await authenticator.authenticate(request, context: context, for: .read)
+            let (listRequest, page) = try await incidents(for: request, from: store, context: context)
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "text/html; charset=utf-8",
+                    .contentSecurityPolicy: IncidentPageHTML.contentSecurityPolicy,
+                    .xContentTypeOptions: "nosniff",
+                    .cacheControl: "no-store",
+                ],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: IncidentPageHTML.render(page, request: listRequest)))
+            )
+        }
+        router.get("/healthz") { _, context in
+            do {
+                _ = try await store.incidents(IncidentQuery(limit: 1))
+            } catch {
+                context.logger.error("health check: the store does not answer: \(error)")
+                throw APIError(.serviceUnavailable, "storage unavailable")
+            }
+            return Response.text("ok\n")
+        }
+        router.get("/metrics") { _, context in
+            do {
+                metrics.setStoredIncidents(try await store.incidentCount())
+            } catch {
+                context.logger.warning("metrics: cannot count stored incidents: \(error)")
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition()))
+            )
+        }
+        return router
+    }
+
+    /// The page of incidents a listing request asks for; 400 for a bad parameter, 503 when the
+    /// store fails.
+    private static func incidents(
+        for request: Request,
+        from store: any CollectorStore,
+        context: CollectorRequestContext
+    ) async throws(APIError) -> (IncidentListRequest, IncidentPage) {
+        let listRequest: IncidentListRequest
+        do {
+            listRequest = try IncidentListRequest(query: request.uri.query, now: .now)
+        } catch {
+            throw APIError(.badRequest, error.reason)
+        }
+        do {
+            return (listRequest, try await store.incidents(listRequest.storeQuery))
+        } catch {
+            context.logger.error("cannot read incidents: \(error)")
+            throw APIError.storageUnavailable
+        }
+    }
+}

@@ -1,0 +1,13 @@
+import Collector
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+LoggingSystem.bootstrap { label in
+    var handler = JournaldLogHandler(label: label)
+    handler.logLevel = CollectorLogLevel.fromEnvironment
+    return handler
+}
+exit(await CommandLineRunner.run(Array(CommandLine.arguments.dropFirst())))

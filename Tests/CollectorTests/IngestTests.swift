@@ -1,0 +1,241 @@
+import CollectorStorage
+import ExecEvents
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import RuleEngine
+import Testing
+
+@testable import Collector
+
+@Suite("POST /api/v1/incidents")
+struct IngestTests {
+    @Test("a batch is stored and every incident's outcome reported")
+    func storesBatch() async throws {
+        let collector = try await TestCollector.make()
+        let incidents = [Fixtures.incident(host: "web-1"), Fixtures.incident(host: "web-2")]
+        try await collector.test { client throws in
+            let response = try await client.ingest(Fixtures.jsonArray(incidents), headers: collector.ingestHeaders())
+            #expect(response.status == .ok)
+            let reply = try response.json
+            #expect(reply["accepted"]?.integerValue == 2)
+            #expect(reply["created"]?.integerValue == 2)
+            #expect(reply["updated"]?.integerValue == 0)
+            #expect(reply["unchanged"]?.integerValue == 0)
+            let entries = try #require(reply["incidents"]?.arrayValue)
+            #expect(entries.count == 2)
+            #expect(entries[0]["incidentId"]?.stringValue == incidents[0].incidentId.description)
+            #expect(entries[0]["version"]?.integerValue == 1)
+            #expect(entries[0]["outcome"]?.stringValue == "created")
+
+            let page = try await collector.store.incidents(IncidentQuery())
+            #expect(page.incidents.count == 2)
+            #expect(page.incidents.allSatisfy { $0.receivedFrom == TestCollector.agentName })
+            #expect(incidents.allSatisfy { incident in page.incidents.contains { $0.incident == incident } })
+        }
+    }
+
+    @Test("the same batch twice: the second time all unchanged; a lower version is ignored, a higher one updates")
+    func upsertIdempotence() async throws {
+        let collector = try await TestCollector.make()
+        let v2 = Fixtures.incident(version: 2, count: 2, lastSeen: Fixtures.baseTime.adding(seconds: 5))
+        try await collector.test { client throws in
+            let body = Fixtures.jsonArray([v2])
+            let first = try await client.ingest(body, headers: collector.ingestHeaders())
+            #expect(try first.json["created"]?.integerValue == 1)
+            let second = try await client.ingest(body, headers: collector.ingestHeaders())
+            #expect(second.status == .ok)
+            #expect(try second.json["unchanged"]?.integerValue == 1)
+            #expect(try second.json["created"]?.integerValue == 0)
+
+            let older = try await client.ingest(
+                Fixtures.jsonArray([Fixtures.incident()]),
+                headers: collector.ingestHeaders()
+            )
+            #expect(try older.json["unchanged"]?.integerValue == 1)
+            #expect(try older.json["incidents"]?.arrayValue?.first?["outcome"]?.stringValue == "unchanged")
+            var stored = try await collector.store.incidents(IncidentQuery())
+            #expect(stored.incidents.map(\.incident) == [v2])
+
+            let v3 = Fixtures.incident(version: 3, count: 3, lastSeen: Fixtures.baseTime.adding(seconds: 9))
+            let newer = try await client.ingest(Fixtures.jsonArray([v3]), headers: collector.ingestHeaders())
+            #expect(try newer.json["updated"]?.integerValue == 1)
+            stored = try await collector.store.incidents(IncidentQuery())
+            #expect(stored.incidents.map(\.incident) == [v3])
+        }
+    }
+
+    @Test("an empty array is 200 with zeros")
+    func emptyArray() async throws {
+        let collector = try await TestCollector.make()
+        try await collector.test { client throws in
+            let response = try await client.ingest("[]", headers: collector.ingestHeaders())
+            #expect(response.status == .ok)
+            #expect(response.text == #"{"accepted":0,"created":0,"updated":0,"unchanged":0,"incidents":[]}"#)
+        }
+    }
+
+    @Test("gzip bodies are accepted")
+    func gzipBody() async throws {
+        let collector = try await TestCollector.make()
+        let body = try Fixtures.gzip(Array(Fixtures.jsonArray([Fixtures.incident()]).utf8))
+        try await collector.test { client throws in
+            let response = try await client.execute(
+                uri: "/api/v1/incidents",
+                method: .post,
+                headers: collector.ingestHeaders([.contentEncoding: "gzip"]),
+                body: body
+            )
+            #expect(response.status == .ok)
+            #expect(try response.json["created"]?.integerValue == 1)
+        }
+    }
+
+    @Test("a media type other than JSON is 415", arguments: [nil, "text/plain", "application/x-www-form-urlencoded"])
+    func wrongContentType(_ contentType: String?) async throws {
+        let collector = try await TestCollector.make()
+        try await collector.test { client throws in
+            var headers = collector.bearer
+            if let contentType { headers[.contentType] = contentType }
+            let response = try await client.ingest("[]", headers: headers)
+            #expect(response.status == .unsupportedMediaType)
+            #expect(response.errorReason == "Content-Type must be application/json")
+        }
+    }
+
+    @Test("application/json with a charset is fine")
+    func contentTypeWithCharset() async throws {
+        let collector = try await TestCollector.make()
+        try await collector.test { client throws in
+            var headers = collector.ingestHeaders()
+            headers[.contentType] = "Application/JSON; charset=utf-8"
+            #expect(try await client.ingest("[]", headers: headers).status == .ok)
+        }
+    }
+
+    @Test("an encoding other than gzip is 415")
+    func wrongEncoding() async throws {
+        let collector = try await TestCollector.make()
+        try await collector.test { client throws in
+            let response = try await client.ingest("[]", headers: collector.ingestHeaders([.contentEncoding: "br"]))
+            #expect(response.status == .unsupportedMediaType)
+            #expect(response.errorReason?.contains("Content-Encoding \"br\"") == true)
+        }
+    }
+
+    @Test("a body over limits.maxBodyBytes is 413")
+    func oversizedBody() async throws {
+        let collector = try await TestCollector.make { $0.limits.maxBodyBytes = 4096 }
+        try await collector.test { client throws in
+            let body = Fixtures.jsonArray(Array(repeating: Fixtures.incident(), count: 20))
+            #expect(body.utf8.count > 4096)
+            let response = try await client.ingest(body, headers: collector.ingestHeaders())
+            #expect(response.status == .contentTooLarge)
+            #expect(response.errorReason == "body is larger than 4096 bytes (limits.maxBodyBytes)")
+        }
+    }
+
+    @Test("a gzip bomb stops at limits.maxBodyBytes: 413")
+    func gzipBomb() async throws {
+        let collector = try await TestCollector.make { $0.limits.maxBodyBytes = 1 << 20 }
+        let bomb = try Fixtures.gzip(Array(repeating: UInt8(ascii: " "), count: 64 << 20))
+        #expect(bomb.readableBytes < 1 << 20)
+        try await collector.test { client throws in
+            let response = try await client.execute(
+                uri: "/api/v1/incidents",
+                method: .post,
+                headers: collector.ingestHeaders([.contentEncoding: "gzip"]),
+                body: bomb
+            )
+            #expect(response.status == .contentTooLarge)
+            #expect(response.errorReason == "decompressed body is larger than 1048576 bytes (limits.maxBodyBytes)")
+        }
+        let rejected = String(decoding: collector.metrics.exposition(), as: UTF8.self)
+        #expect(rejected.contains(#"execwatch_collector_rejected_bodies_total{status="413"} 1"#))
+    }
+
+    @Test("truncated or corrupt gzip is 400")
+    func truncatedGzip() async throws {
+        let collector = try await TestCollector.make()
+        let whole = try Fixtures.gzip(Array(Fixtures.jsonArray([Fixtures.incident()]).utf8))
+        let truncated = whole.getSlice(at: whole.readerIndex, length: whole.readableBytes - 9)!
+        var corrupted = whole
+        corrupted.setInteger(UInt8(0xFF), at: corrupted.readerIndex + 20)
+        let corrupt = corrupted
+        try await collector.test { client throws in
+            for body in [truncated, corrupt, ByteBuffer(string: "[] not gzip at all")] {
+                let response = try await client.execute(
+                    uri: "/api/v1/incidents",
+                    method: .post,
+                    headers: collector.ingestHeaders([.contentEncoding: "gzip"]),
+                    body: body
+                )
+                #expect(response.status == .badRequest)
+                #expect(response.errorReason == "body is not valid gzip")
+            }
+        }
+    }
+
+    @Test("invalid bodies are 400 with a reason naming the index and the field")
+    func invalidBodies() async throws {
+        let collector = try await TestCollector.make { $0.limits.maxStringBytes = 1000 }
+        let good = Fixtures.incident().jsonLine
+        let cases: [(body: String, reason: String)] = [
+            ("[" + good, "body is not valid JSON: unexpected end of input in array at byte \(good.utf8.count + 1)"),
+            ("{\"incidents\":[]}", "body must be a JSON array of incidents, got an object"),
+            ("[\(good),42]", "incident 1: expected an incident object, got a number"),
+            (
+                "[\(good),\(good),\(try Fixtures.incidentObject { $0.append(("foo", .bool(true))) })]",
+                "incident 2: unknown field \"foo\""
+            ),
+            (
+                "[\(try Fixtures.incidentObject { $0 = $0.map { $0.0 == "count" ? ("count", .string("1")) : $0 } })]",
+                "incident 0: field \"count\": expected an integer"
+            ),
+            (
+                "[\(good),\(try Fixtures.incidentObject { $0.removeAll { $0.0 == "ruleId" } })]",
+                "incident 1: field \"ruleId\": missing"
+            ),
+            (
+                "[\(try Fixtures.incidentObject { $0 = $0.map { $0.0 == "firstSeen" ? ("firstSeen", .string("yesterday")) : $0 } })]",
+                "incident 0: field \"firstSeen\": not an RFC 3339 time: \"yesterday\""
+            ),
+            (
+                "[\(try Fixtures.incidentObject { $0 = $0.map { $0.0 == "version" ? ("version", .integer(0)) : $0 } })]",
+                "incident 0: field \"version\": must be at least 1"
+            ),
+            (
+                Fixtures.jsonArray([Fixtures.incident(swParam: String(repeating: "A", count: 1001))]),
+                "incident 0: field \"attributes.swParam\": string of 1001 bytes is longer than limits.maxStringBytes (1000)"
+            ),
+        ]
+        try await collector.test { client throws in
+            for (body, reason) in cases {
+                let response = try await client.ingest(body, headers: collector.ingestHeaders())
+                #expect(response.status == .badRequest, "\(reason)")
+                #expect(response.errorReason == reason)
+            }
+            // Nothing of a refused batch is stored, not even its valid incidents.
+            #expect(try await collector.store.incidentCount() == 0)
+        }
+    }
+
+    @Test("a store failure is 503 with Retry-After")
+    func storageFailure() async throws {
+        let store = InMemoryCollectorStore()
+        let token = "ewt_test"
+        try await store.addAgent(AgentCredential(name: "web-1", tokenHash: AgentToken.hash(token), createdAt: .now))
+        await store.setFailing(upserts: true)
+        let application = try CollectorServer(configuration: CollectorConfiguration(), store: store, logger: .quiet)
+            .makeApplication()
+        try await application.test(.router) { client throws in
+            let response = try await client.ingest(
+                Fixtures.jsonArray([Fixtures.incident()]),
+                headers: [.contentType: "application/json", .authorization: "Bearer \(token)"]
+            )
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.headers[.retryAfter] == "5")
+            #expect(response.errorReason == "storage unavailable, retry later")
+        }
+    }
+}

