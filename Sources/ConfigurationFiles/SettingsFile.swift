@@ -168,22 +168,24 @@ public struct SettingsFile<Configuration>: Sendable {
         }
     }
 
-    /// `audit.backlogLimit` → `<PREFIX>AUDIT_BACKLOG_LIMIT`.
+    /// `audit.backlogLimit` → `<PREFIX>AUDIT_BACKLOG_LIMIT`; an acronym is one word
+    /// (`tls.clientCAFile` → `<PREFIX>TLS_CLIENT_CA_FILE`).
     public func environmentName(of key: String) -> String {
         var name = environmentPrefix
-        var previousWasLower = false
-        for character in key {
+        let characters = Array(key)
+        for (index, character) in characters.enumerated() {
             if character == "." {
                 name.append("_")
-                previousWasLower = false
-            } else if character.isUppercase {
-                if previousWasLower { name.append("_") }
-                name.append(character)
-                previousWasLower = false
-            } else {
-                name.append(contentsOf: character.uppercased())
-                previousWasLower = true
+                continue
             }
+            if character.isUppercase, index > 0 {
+                let previous = characters[index - 1]
+                let next = index + 1 < characters.count ? characters[index + 1] : nil
+                if previous.isLowercase || (previous.isUppercase && next?.isLowercase == true) {
+                    name.append("_")
+                }
+            }
+            name.append(contentsOf: character.uppercased())
         }
         return name
     }

@@ -63,7 +63,7 @@ struct ConfigurationTests {
         #expect(configuration.webAuth == .off)
         #expect(
             CollectorConfigurationLoader.environmentName(of: "tls.clientCAFile")
-                == "EXECWATCH_COLLECTOR_TLS_CLIENT_CAFILE"
+                == "EXECWATCH_COLLECTOR_TLS_CLIENT_CA_FILE"
         )
     }
 

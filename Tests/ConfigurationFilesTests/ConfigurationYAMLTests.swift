@@ -27,3 +27,54 @@ struct ConfigurationYAMLTests {
         )
     }
 }
+
+@Suite("Settings files")
+struct SettingsFileTests {
+    struct Sample: Equatable {
+        var clientCAFile = ""
+        var backlogLimit = 0
+        var names: [String] = ["default"]
+    }
+
+    let file = SettingsFile<Sample>(
+        settings: [
+            Setting("tls.clientCAFile") { c, v in c.clientCAFile = try SettingValue.absolutePath(v) },
+            Setting("audit.backlogLimit") { c, v in c.backlogLimit = try SettingValue.number(v, in: 1...10) },
+            Setting(list: "names", reset: { $0.names = [] }, apply: { c, v in c.names.append(v) }),
+        ],
+        environmentPrefix: "EXAMPLE_"
+    )
+
+    @Test func environmentNamesSplitWordsAndKeepAcronymsWhole() {
+        #expect(file.environmentName(of: "tls.clientCAFile") == "EXAMPLE_TLS_CLIENT_CA_FILE")
+        #expect(file.environmentName(of: "audit.backlogLimit") == "EXAMPLE_AUDIT_BACKLOG_LIMIT")
+        #expect(file.environmentName(of: "stateDir") == "EXAMPLE_STATE_DIR")
+    }
+
+    @Test func listsReplaceTheDefaultOnceAndEnvironmentOverrides() throws {
+        var sample = try file.load(yaml: "names: [a, b]\naudit: {backlogLimit: 3}\n", file: "x.yaml", onto: Sample())
+        #expect(sample.names == ["a", "b"] && sample.backlogLimit == 3)
+        try file.applyEnvironment(["EXAMPLE_NAMES": "c:d", "EXAMPLE_TLS_CLIENT_CA_FILE": "/ca.pem"], to: &sample)
+        #expect(sample.names == ["c", "d"] && sample.clientCAFile == "/ca.pem")
+    }
+
+    @Test func errorsNameFileLineAndColumn() {
+        #expect(
+            throws: ConfigurationError(location: "x.yaml:2:17", message: "audit.backlogLimit: 11 is out of range 1…10")
+        ) {
+            _ = try file.load(yaml: "audit:\n  backlogLimit: 11\n", file: "x.yaml", onto: Sample())
+        }
+        #expect(throws: ConfigurationError.self) {
+            _ = try file.load(yaml: "tls:\n  clientCaFile: /x\n", file: "x.yaml", onto: Sample())
+        }
+        #expect(
+            throws: ConfigurationError(
+                location: "environment variable EXAMPLE_TLS_CLIENT_CA_FILE",
+                message: "expected an absolute path, got \"rel\""
+            )
+        ) {
+            var sample = Sample()
+            try file.applyEnvironment(["EXAMPLE_TLS_CLIENT_CA_FILE": "rel"], to: &sample)
+        }
+    }
+}

@@ -49,7 +49,9 @@ public enum AgentConfigurationLoader {
                 c.metricsListen = nil
                 return
             }
-            _ = try SettingValue.hostAndPort(v)
+            guard (try? SettingValue.hostAndPort(v)) != nil else {
+                throw SettingError(message: "expected host:port or off, got \"\(v)\"")
+            }
             c.metricsListen = v
         },
         Setting("forward.url") { c, v in
