@@ -2,8 +2,10 @@
 # install-deps.sh SET... — install the Debian packages a part of execwatch needs, if missing.
 #
 #   build    what `swift build` of execwatch needs beyond the Swift toolchain: libaudit and
-#            libcap headers for live capture (the CAudit and CLibcap shims), pkg-config
-#   test     what `make test` needs
+#            libcap headers for live capture (the CAudit and CLibcap shims), zlib headers (gzip
+#            bodies), libpq headers (the collector's PostgreSQL store), pkg-config
+#   test     what `make test` needs (also PostgreSQL, openssl for test certificates, chromium
+#            for the collector's page, curl)
 #   fixture  what scripts/capture-audit-fixture.sh needs (auditd, real netcat binaries)
 #   bench    what the scripts/bench-*.sh need (auditd, laurel, GNU time, jq, a C compiler for the
 #            load generator, netcat)
@@ -15,8 +17,11 @@ set -euo pipefail
 packages=()
 for set in "$@"; do
     case "$set" in
-        build) packages+=(libaudit-dev libcap-dev pkg-config) ;;
-        test) packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat libcap2-bin python3) ;;
+        build) packages+=(libaudit-dev libcap-dev zlib1g-dev libpq-dev pkg-config) ;;
+        test)
+            packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat libcap2-bin python3)
+            packages+=(postgresql openssl chromium curl)
+            ;;
         fixture) packages+=(auditd python3 netcat-openbsd netcat-traditional ncat) ;;
         bench) packages+=(auditd laurel time python3 jq gcc libc6-dev netcat-openbsd perl-base) ;;
         *) echo "install-deps.sh: unknown set '$set' (build, test, fixture, bench)" >&2; exit 2 ;;

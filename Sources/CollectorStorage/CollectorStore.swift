@@ -1,0 +1,168 @@
+import ExecEvents
+import RuleEngine
+
+/// Where the collector keeps incidents and agent credentials: SQLite (the default, in its state
+/// directory) or PostgreSQL (shared by several collectors). Both behave the same.
+///
+/// Every method is safe to call concurrently, also from several collector processes sharing one
+/// PostgreSQL database: an incident is never stored twice, and the highest `version` wins.
+public protocol CollectorStore: Sendable {
+    /// Stores each incident unless the store already holds that `incidentId` with an equal or
+    /// higher `version`; one outcome per incident, in order. All of a batch, or none of it, is
+    /// stored (one transaction).
+    func upsert(_ incidents: [ReceivedIncident]) async throws -> [UpsertOutcome]
+
+    /// Incidents matching `query`, newest `lastSeen` first (ties: `incidentId` descending),
+    /// at most `query.limit`, starting after `query.cursor`.
+    func incidents(_ query: IncidentQuery) async throws -> IncidentPage
+
+    /// How many incidents are stored.
+    func incidentCount() async throws -> Int
+
+    /// Adds an agent with the hash of its token; throws ``CollectorStoreError/agentExists`` if an
+    /// agent (revoked or not) has that name.
+    func addAgent(_ agent: AgentCredential) async throws
+
+    /// Every agent, revoked ones included, by name.
+    func agents() async throws -> [AgentCredential]
+
+    /// Marks the agent revoked (its token stops working at once); false if there is no such agent
+    /// or it was revoked already.
+    func revokeAgent(name: String, at time: EventTime) async throws -> Bool
+
+    /// The agent, not revoked, whose token has this hash.
+    func agent(tokenHash: String) async throws -> AgentCredential?
+
+    func close() async throws
+}
+
+/// An incident as the collector received it.
+public struct ReceivedIncident: Sendable, Equatable {
+    public var incident: Incident
+    /// Who sent it: the agent's name (token) or the client certificate's subject.
+    public var receivedFrom: String
+    public var receivedAt: EventTime
+
+    public init(incident: Incident, receivedFrom: String, receivedAt: EventTime) {
+        self.incident = incident
+        self.receivedFrom = receivedFrom
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What ``CollectorStore/upsert(_:)`` did with one incident.
+public enum UpsertOutcome: String, Sendable, Equatable {
+    /// The first time this incident was seen.
+    case created
+    /// A higher version replaced the stored one.
+    case updated
+    /// The store already had this version or a higher one (a retry or a duplicate).
+    case unchanged
+}
+
+/// A filter on stored incidents; nil fields do not filter.
+public struct IncidentQuery: Sendable, Equatable {
+    public var hostName: String?
+    public var ruleId: String?
+    /// Only incidents whose `lastSeen` is at or after this time.
+    public var since: EventTime?
+    public var limit: Int
+    public var cursor: IncidentCursor?
+
+    public init(
+        hostName: String? = nil,
+        ruleId: String? = nil,
+        since: EventTime? = nil,
+        limit: Int = 100,
+        cursor: IncidentCursor? = nil
+    ) {
+        self.hostName = hostName
+        self.ruleId = ruleId
+        self.since = since
+        self.limit = limit
+        self.cursor = cursor
+    }
+}
+
+/// Where a page ended: the last incident's `lastSeen` and id. As text (for `cursor=`) it is
+/// `<milliseconds>-<32 hex digits>`.
+public struct IncidentCursor: Sendable, Equatable, CustomStringConvertible {
+    public var lastSeen: EventTime
+    public var incidentId: IncidentID
+
+    public init(lastSeen: EventTime, incidentId: IncidentID) {
+        self.lastSeen = lastSeen
+        self.incidentId = incidentId
+    }
+
+    public init?(text: String) {
+        guard let dash = text.firstIndex(of: "-"),
+            let milliseconds = Int64(text[..<dash]),
+            let id = IncidentID(hex: String(text[text.index(after: dash)...]))
+        else { return nil }
+        self.init(lastSeen: EventTime(millisecondsSinceEpoch: milliseconds), incidentId: id)
+    }
+
+    public var description: String { "\(lastSeen.millisecondsSinceEpoch)-\(incidentId)" }
+}
+
+/// One page of stored incidents.
+public struct IncidentPage: Sendable, Equatable {
+    public var incidents: [CollectedIncident]
+    /// Where the next page starts; nil when this page is the last.
+    public var nextCursor: IncidentCursor?
+
+    public init(incidents: [CollectedIncident], nextCursor: IncidentCursor?) {
+        self.incidents = incidents
+        self.nextCursor = nextCursor
+    }
+}
+
+/// A stored incident: its highest version, and who sent that version when.
+public struct CollectedIncident: Sendable, Equatable {
+    public var incident: Incident
+    public var receivedFrom: String
+    public var receivedAt: EventTime
+
+    public init(incident: Incident, receivedFrom: String, receivedAt: EventTime) {
+        self.incident = incident
+        self.receivedFrom = receivedFrom
+        self.receivedAt = receivedAt
+    }
+}
+
+/// An agent allowed to send incidents: its name and the SHA-256 (hex) of its token. The token
+/// itself is never stored.
+public struct AgentCredential: Sendable, Equatable {
+    public var name: String
+    public var tokenHash: String
+    public var createdAt: EventTime
+    public var revokedAt: EventTime?
+
+    public init(name: String, tokenHash: String, createdAt: EventTime, revokedAt: EventTime? = nil) {
+        self.name = name
+        self.tokenHash = tokenHash
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// A store that cannot do what was asked: which store, what, why.
+public enum CollectorStoreError: Error, Equatable, CustomStringConvertible {
+    case agentExists(name: String)
+    /// `storage.url` is neither a file path nor a `postgres://` URL, or cannot be opened.
+    case unusableLocation(String, reason: String)
+    /// The database failed; `operation` says what the store was doing.
+    case database(operation: String, reason: String)
+    /// A stored row cannot be read back.
+    case unreadableRow(reason: String)
+
+    public var description: String {
+        switch self {
+        case .agentExists(let name): "an agent named \"\(name)\" exists already"
+        case .unusableLocation(let location, let reason): "storage \(location): \(reason)"
+        case .database(let operation, let reason): "cannot \(operation): \(reason)"
+        case .unreadableRow(let reason): "a stored row cannot be read: \(reason)"
+        }
+    }
+}

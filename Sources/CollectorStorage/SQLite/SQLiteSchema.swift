@@ -1,0 +1,51 @@
+/// The SQLite store's tables, as numbered migrations.
+///
+/// Migration `n` is `migrations[n - 1]`. Opening a store applies the missing ones in order, all in
+/// one transaction, and records each in `schema_version`; a crash mid-way leaves the schema as it
+/// was. A database with a version above ``currentVersion`` is refused, never touched. Append
+/// migrations; never edit one that has shipped. ``PostgresSchema`` keeps the same tables.
+enum SQLiteSchema {
+    static let versionTable = """
+        CREATE TABLE IF NOT EXISTS schema_version (
+            version INTEGER PRIMARY KEY NOT NULL,
+            applied_at INTEGER NOT NULL
+        ) STRICT
+        """
+
+    static let migrations: [[String]] = [
+        // 1: the highest version of every incident, and the agents allowed to send them.
+        [
+            """
+            CREATE TABLE incidents (
+                incident_id TEXT PRIMARY KEY NOT NULL,
+                version INTEGER NOT NULL,
+                rule_id TEXT NOT NULL,
+                host_name TEXT NOT NULL,
+                user_name TEXT,
+                proc_name TEXT,
+                first_seen INTEGER NOT NULL,
+                last_seen INTEGER NOT NULL,
+                received_from TEXT NOT NULL,
+                received_at INTEGER NOT NULL,
+                json TEXT NOT NULL
+            ) STRICT
+            """,
+            // Pages: newest first, with (last_seen, incident_id) as the keyset.
+            "CREATE INDEX incidents_by_last_seen ON incidents (last_seen, incident_id)",
+            "CREATE INDEX incidents_by_host ON incidents (host_name, last_seen, incident_id)",
+            "CREATE INDEX incidents_by_rule ON incidents (rule_id, last_seen, incident_id)",
+            """
+            CREATE TABLE agents (
+                name TEXT PRIMARY KEY NOT NULL,
+                token_hash TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                revoked_at INTEGER
+            ) STRICT
+            """,
+            // A token identifies one agent: no two agents that are not revoked share one.
+            "CREATE UNIQUE INDEX agents_by_token ON agents (token_hash) WHERE revoked_at IS NULL",
+        ]
+    ]
+
+    static var currentVersion: Int { migrations.count }
+}
