@@ -14,14 +14,19 @@ build: deps
 
 release: deps
 	$(SWIFT) build -c release --product execwatch
+	$(SWIFT) build -c release --product execwatch-collector
 
-# The whole suite: unit, conformance and live-kernel tests, the command line end to end, then
-# the agent in every source mode (root: real audit, real auditd, real netcat).
+# The whole suite: unit, conformance and live-kernel tests (storage tests also against a private
+# PostgreSQL cluster started here), the command line end to end, the agent in every source mode
+# (root: real audit, real auditd, real netcat), then agents forwarding to collectors over real TLS.
 test: deps lint
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	scripts/postgres-for-tests.sh start
+	EXECWATCH_TEST_POSTGRES_URL="$$(scripts/postgres-for-tests.sh url)" $(SWIFT) test --skip-build
 	Tests/cli/test-cli.sh $(BIN_DEBUG)/execwatch
 	Tests/live/test-live.sh $(BIN_DEBUG)/execwatch
+	EXECWATCH_TEST_POSTGRES_URL="$$(scripts/postgres-for-tests.sh url)" \
+		Tests/collector/test-collector.sh $(BIN_DEBUG)/execwatch $(BIN_DEBUG)/execwatch-collector
 
 # Formatting as .swift-format says (swift-format ships with the toolchain).
 lint:

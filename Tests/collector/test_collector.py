@@ -1,0 +1,748 @@
+"""The agent's forwarder against `execwatch-collector`, end to end, for real.
+
+Real TLS with a CA and certificates generated here by openssl, real agents capturing real netcat
+runs through kernel audit (root), real collector processes on loopback, a real PostgreSQL server
+(scripts/postgres-for-tests.sh), real process kills, and Debian's chromium for the web page.
+Tests that run an agent hold the audit test lock, so nothing fights over audit ownership.
+Prints `N passed, N failed` last.
+
+Usage: test_collector.py PATH/TO/execwatch PATH/TO/execwatch-collector [TEST_NAME...]
+"""
+import atexit
+import fcntl
+import gzip
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+AGENT_BIN_BUILT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/execwatch")
+COLLECTOR_BIN_BUILT = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else ".build/debug/execwatch-collector")
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+RULES = os.path.join(ROOT, "rules")
+LOCK_PATH = "/run/lock/execwatch-audit-tests.lock"
+
+WORK = tempfile.mkdtemp(prefix="execwatch-collector-")
+atexit.register(shutil.rmtree, WORK, True)
+AGENT_BIN = os.path.join(WORK, "execwatch")
+COLLECTOR_BIN = os.path.join(WORK, "execwatch-collector")
+shutil.copy2(AGENT_BIN_BUILT, AGENT_BIN)
+shutil.copy2(COLLECTOR_BIN_BUILT, COLLECTOR_BIN)
+PROCESSES = []
+
+
+@atexit.register
+def _kill_leftovers():
+    for proc in PROCESSES:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def sh(*args, check=True, **kw):
+    return subprocess.run(args, capture_output=True, text=True, check=check, **kw)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last}")
+
+
+# --- certificates -------------------------------------------------------------------------------
+
+class CA:
+    """A certificate authority made with openssl, issuing server and client certificates."""
+
+    def __init__(self, name):
+        self.dir = os.path.join(WORK, "pki-" + name)
+        os.makedirs(self.dir)
+        self.name = name
+        self.cert = os.path.join(self.dir, "ca.pem")
+        self.key = os.path.join(self.dir, "ca.key")
+        sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", self.key, "-out", self.cert, "-days", "30", "-subj", f"/CN=execwatch test CA {name}")
+
+    def issue(self, cn, server=False, expired=False):
+        key = os.path.join(self.dir, cn + ".key")
+        csr = os.path.join(self.dir, cn + ".csr")
+        cert = os.path.join(self.dir, cn + ".pem")
+        ext = os.path.join(self.dir, cn + ".ext")
+        with open(ext, "w") as f:
+            if server:
+                f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+            else:
+                f.write("extendedKeyUsage=clientAuth\n")
+        sh("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+           "-out", csr, "-subj", f"/CN={cn}")
+        if expired:
+            self._issue_expired(csr, cert, ext)
+        else:
+            sh("openssl", "x509", "-req", "-in", csr, "-CA", self.cert, "-CAkey", self.key, "-CAcreateserial",
+               "-out", cert, "-days", "7", "-extfile", ext)
+        os.chmod(key, 0o600)
+        return cert, key
+
+    def _issue_expired(self, csr, cert, ext):
+        db = os.path.join(self.dir, "index.txt")
+        open(db, "a").close()
+        conf = os.path.join(self.dir, "ca.cnf")
+        with open(conf, "w") as f:
+            f.write(f"""[ca]
+default_ca = test
+[test]
+database = {db}
+new_certs_dir = {self.dir}
+certificate = {self.cert}
+private_key = {self.key}
+serial = {os.path.join(self.dir, 'serial')}
+default_md = sha256
+policy = anything
+unique_subject = no
+copy_extensions = none
+[anything]
+commonName = supplied
+""")
+        with open(os.path.join(self.dir, "serial"), "w") as f:
+            f.write("1000\n")
+        sh("openssl", "ca", "-batch", "-config", conf, "-in", csr, "-out", cert, "-startdate", "20200101000000Z",
+           "-enddate", "20200102000000Z", "-extfile", ext, "-notext")
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+def postgres_url():
+    url = os.environ.get("EXECWATCH_TEST_POSTGRES_URL")
+    if not url:
+        sh(os.path.join(ROOT, "scripts", "postgres-for-tests.sh"), "start")
+        url = sh(os.path.join(ROOT, "scripts", "postgres-for-tests.sh"), "url").stdout.strip()
+    return url
+
+
+def fresh_postgres_database(name):
+    """A database of its own for one test, on the test cluster (created by its superuser over the
+    cluster's unix socket); returns its URL."""
+    url = postgres_url()
+    base, _, query = url.partition("?")
+    server = base.rsplit("/", 1)[0]
+    port = server.rsplit(":", 1)[1]
+    socket_dir = os.path.join(os.environ.get("EXECWATCH_TEST_PG_DIR", "/tmp/execwatch-test-pg"), "run")
+    sh("runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-h", socket_dir, "-p", port, "-U", "postgres",
+       "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+       "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", "-c", f"CREATE DATABASE {name} OWNER execwatch")
+    return f"{server}/{name}" + (f"?{query}" if query else "")
+
+
+# --- the collector ------------------------------------------------------------------------------
+
+class Collector:
+    """`execwatch-collector serve` with a configuration file of its own."""
+
+    def __init__(self, name, ca=None, client_auth="off", storage_url=None, web_auth=None, tls=True, port=None):
+        self.dir = os.path.join(WORK, "collector-" + name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = port or free_port()
+        self.ca = ca
+        self.config = os.path.join(self.dir, "collector.yaml")
+        lines = [f"listen: 127.0.0.1:{self.port}", f"stateDir: {self.dir}/state"]
+        if tls:
+            cert, key = ca.issue("collector-" + name, server=True)
+            lines += ["tls:", f"  certFile: {cert}", f"  keyFile: {key}", f"  clientAuth: {client_auth}"]
+            if client_auth != "off":
+                lines.append(f"  clientCAFile: {ca.cert}")
+        if storage_url:
+            lines.append(f"storage:\n  url: \"{storage_url}\"")
+        if web_auth:
+            lines.append(f"web:\n  auth: {web_auth}")
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        # With client certificates required, even /healthz needs one.
+        self.probe_cert = ca.issue("probe-" + name) if tls and client_auth == "required" else None
+        self.scheme = "https" if tls else "http"
+        self.url = f"{self.scheme}://127.0.0.1:{self.port}"
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "collector.log")
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([COLLECTOR_BIN, "serve", "--config", self.config], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        PROCESSES.append(self.proc)
+        wait_for(lambda: self.proc.poll() is not None or self._healthy(), 30, "collector /healthz")
+        assert self.proc.poll() is None, f"collector exited {self.proc.returncode}:\n{self.log_text()}"
+        return self
+
+    def _healthy(self):
+        try:
+            status, _, _ = self.request("GET", "/healthz", auth=False, client_cert=self.probe_cert)
+            return status == 200
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            code = self.proc.wait(timeout=20)
+            assert code == 0, f"collector exit status {code}\n{self.log_text()}"
+
+    def add_agent(self, name):
+        out = sh(COLLECTOR_BIN, "agents", "add", name, "--config", self.config).stdout
+        token = out.strip().splitlines()[-1].strip()
+        path = os.path.join(self.dir, f"{name}.token")
+        with open(path, "w") as f:
+            f.write(token + "\n")
+        os.chmod(path, 0o600)
+        return token, path
+
+    def incidents(self):
+        """What the collector stored, through its own command (`incidents --json`)."""
+        out = sh(COLLECTOR_BIN, "incidents", "--config", self.config, "--json", "--limit", "1000").stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def ssl_context(self, client_cert=None):
+        context = ssl.create_default_context(cafile=self.ca.cert)
+        if client_cert:
+            context.load_cert_chain(*client_cert)
+        return context
+
+    def request(self, method, path, body=None, headers=None, token=None, auth=True, client_cert=None):
+        if self.scheme == "https":
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10,
+                                               context=self.ssl_context(client_cert))
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = dict(headers or {})
+        if auth and token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()[-4000:]
+
+
+# --- the agent ----------------------------------------------------------------------------------
+
+class AuditLock:
+    def __enter__(self):
+        os.makedirs(os.path.dirname(LOCK_PATH), exist_ok=True)
+        self.fd = os.open(LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+class Agent:
+    """`execwatch run` (audit unicast) forwarding to a collector, in a state directory of its own."""
+
+    def __init__(self, name, forward, audit_key="execwatch-fwd-test"):
+        self.audit_key = audit_key
+        self.dir = os.path.join(WORK, "agent-" + name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.socket = os.path.join(self.dir, "agent.sock")
+        self.config = os.path.join(self.dir, "agent.yaml")
+        with open(self.config, "w") as f:
+            f.write("metrics:\n  listen: off\nforward:\n")
+            for key, value in forward.items():
+                f.write(f"  {key}: {value}\n")
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "agent.log")
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [AGENT_BIN, "run", "--config", self.config, "--source", "audit-unicast", "--state-dir", self.dir,
+             "--status-socket", self.socket, "--rules", RULES, "--host", "fwd-test"],
+            stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, EXECWATCH_AUDIT_KEY=self.audit_key))
+        PROCESSES.append(self.proc)
+        wait_for(lambda: self.proc.poll() is not None or self.status() is not None, 20, "agent status")
+        assert self.proc.poll() is None, f"agent exited {self.proc.returncode}:\n{self.log_text()}"
+        return self
+
+    def status(self):
+        proc = subprocess.run([AGENT_BIN, "status", "--json", "--socket", self.socket], capture_output=True,
+                              text=True)
+        return json.loads(proc.stdout) if proc.returncode == 0 else None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            code = self.proc.wait(timeout=30)
+            assert code == 0, f"agent exit status {code}\n{self.log_text()}"
+
+    def kill(self):
+        """SIGKILL: the agent cannot clean up; its audit rules stay until the test removes them."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def journal(self):
+        out = sh(AGENT_BIN, "incidents", "--json", "--state-dir", self.dir).stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()[-4000:]
+
+
+def audit_state():
+    status = sh("auditctl", "-s").stdout
+    fields = dict(line.split(" ", 1) for line in status.splitlines() if " " in line)
+    return {"enabled": fields.get("enabled"), "rules": sh("auditctl", "-l").stdout}
+
+
+def netcat_runs(count, first_port=42000):
+    """`count` netcat runs with distinct arguments: `count` distinct incidents."""
+    for n in range(count):
+        subprocess.run(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", str(first_port + n)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+
+
+def expect_forwarded(agent, collector, count, timeout=30):
+    def done():
+        stored = collector.incidents()
+        return stored if len(stored) >= count else None
+    try:
+        stored = wait_for(done, timeout, f"{count} incidents at the collector")
+    except AssertionError:
+        raise AssertionError(f"agent status: {agent.status()}\nagent log:\n{agent.log_text()}\n"
+                             f"collector log:\n{collector.log_text()}")
+    ids = [i["incidentId"] for i in stored]
+    assert len(ids) == len(set(ids)) == count, f"stored {len(ids)} ({len(set(ids))} distinct), expected {count}"
+    return stored
+
+
+def expect_refused(agent, collector, reason, timeout=20):
+    def failing():
+        status = agent.status()
+        error = (status or {}).get("forwardLastError") or ""
+        return status if reason.lower() in error.lower() else None
+    try:
+        status = wait_for(failing, timeout, f"forwardLastError containing {reason!r}")
+    except AssertionError:
+        raise AssertionError(f"agent status: {agent.status()}\nagent log:\n{agent.log_text()}")
+    assert collector.incidents() == [], "the collector stored incidents from a refused agent"
+    assert status["outboxDepth"] > 0, status
+    assert reason.lower() in agent.log_text().lower(), "the reason is not in the agent's log"
+    return status
+
+
+def journal_outbox_depth(state_dir):
+    """Rows in a (stopped) agent's outbox, read from its journal."""
+    import sqlite3
+    db = sqlite3.connect(f"file:{os.path.join(state_dir, 'agent.db')}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    finally:
+        db.close()
+
+
+def with_agent(name, forward, body):
+    with AuditLock():
+        before = audit_state()
+        agent = Agent(name, forward).start()
+        try:
+            body(agent)
+        finally:
+            agent.stop()
+        assert audit_state() == before, "audit state not restored"
+
+
+# --- tests --------------------------------------------------------------------------------------
+
+def test_token_auth_over_tls():
+    ca = CA("token")
+    collector = Collector("token", ca).start()
+    try:
+        _, token_file = collector.add_agent("web-1")
+
+        def body(agent):
+            netcat_runs(3)
+            stored = expect_forwarded(agent, collector, 3)
+            assert {i["ruleId"] for i in stored} == {"PH_Rule_TH_Linux_23"}
+            assert {i["hostName"] for i in stored} == {"fwd-test"}
+            assert {i["attributes"]["swParam"] for i in stored} == {f"-z -w 1 127.0.0.1 {42000 + n}" for n in range(3)}
+            status = wait_for(lambda: (s := agent.status()) and s["outboxDepth"] == 0 and s, 10, "empty outbox")
+            assert status["incidentsForwarded"] >= 3 and status["forwardLastError"] in (None, ""), status
+        with_agent("token", {"url": collector.url, "caFile": ca.cert, "tokenFile": token_file}, body)
+    finally:
+        collector.stop()
+
+
+def test_wrong_token_is_refused_with_401():
+    ca = CA("wrongtoken")
+    collector = Collector("wrongtoken", ca).start()
+    try:
+        collector.add_agent("web-1")
+        token_file = os.path.join(collector.dir, "forged.token")
+        with open(token_file, "w") as f:
+            f.write("ewt_" + "0" * 64 + "\n")
+        os.chmod(token_file, 0o600)
+
+        def body(agent):
+            netcat_runs(1)
+            expect_refused(agent, collector, "401")
+        with_agent("wrongtoken", {"url": collector.url, "caFile": ca.cert, "tokenFile": token_file}, body)
+    finally:
+        collector.stop()
+
+
+def test_revoked_token_stops_working():
+    ca = CA("revoke")
+    collector = Collector("revoke", ca).start()
+    try:
+        token, _ = collector.add_agent("web-1")
+        body = json.dumps([]).encode()
+        headers = {"Content-Type": "application/json"}
+        assert collector.request("POST", "/api/v1/incidents", body, headers, token=token)[0] == 200
+        sh(COLLECTOR_BIN, "agents", "revoke", "web-1", "--config", collector.config)
+        wait_for(lambda: collector.request("POST", "/api/v1/incidents", body, headers, token=token)[0] == 401, 15,
+                 "the revoked token refused")
+    finally:
+        collector.stop()
+
+
+def test_agent_refuses_a_collector_from_an_unknown_ca():
+    ca, other = CA("servers"), CA("agents-trust")
+    collector = Collector("unknownca", ca).start()
+    try:
+        _, token_file = collector.add_agent("web-1")
+
+        def body(agent):
+            netcat_runs(1)
+            expect_refused(agent, collector, "unknown CA")
+        with_agent("unknownca", {"url": collector.url, "caFile": other.cert, "tokenFile": token_file}, body)
+    finally:
+        collector.stop()
+
+
+def test_agent_refuses_an_expired_collector_certificate():
+    ca = CA("expired")
+    collector = Collector("expired", ca)
+    cert, key = ca.issue("collector-expired-cert", server=True, expired=True)
+    with open(collector.config) as f:
+        text = f.read()
+    text = "\n".join(f"  certFile: {cert}" if l.startswith("  certFile:") else
+                     f"  keyFile: {key}" if l.startswith("  keyFile:") else l for l in text.splitlines())
+    with open(collector.config, "w") as f:
+        f.write(text + "\n")
+    collector.proc = subprocess.Popen([COLLECTOR_BIN, "serve", "--config", collector.config],
+                                      stdout=open(collector.log_path, "a"), stderr=subprocess.STDOUT)
+    PROCESSES.append(collector.proc)
+    try:
+        wait_for(lambda: _port_open(collector.port), 30, "collector listening")
+        _, token_file = collector.add_agent("web-1")
+
+        def body(agent):
+            netcat_runs(1)
+            expect_refused(agent, collector, "expired")
+        with_agent("expired", {"url": collector.url, "caFile": ca.cert, "tokenFile": token_file}, body)
+    finally:
+        collector.stop()
+
+
+def _port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_mutual_tls_required():
+    ca, other = CA("mtls"), CA("mtls-other")
+    collector = Collector("mtls", ca, client_auth="required").start()
+    try:
+        good = ca.issue("agent-web-1")
+        foreign = other.issue("agent-foreign")
+
+        def with_cert(agent):
+            netcat_runs(2)
+            stored = expect_forwarded(agent, collector, 2)
+            assert all(i["hostName"] == "fwd-test" for i in stored)
+        with_agent("mtls-good", {"url": collector.url, "caFile": ca.cert, "certFile": good[0], "keyFile": good[1]},
+                   with_cert)
+        # From here on, nothing else may arrive.
+        before = len(collector.incidents())
+
+        def refused_because(reason):
+            def check(agent):
+                netcat_runs(1, first_port=43000)
+                try:
+                    wait_for(lambda: reason in ((agent.status() or {}).get("forwardLastError") or ""), 20, reason)
+                except AssertionError:
+                    raise AssertionError(f"status: {agent.status()}\n{agent.log_text()}")
+                assert reason in agent.log_text()
+                assert len(collector.incidents()) == before
+            return check
+        with_agent("mtls-none", {"url": collector.url, "caFile": ca.cert},
+                   refused_because("requires a client certificate"))
+        with_agent("mtls-foreign", {"url": collector.url, "caFile": ca.cert, "certFile": foreign[0],
+                                    "keyFile": foreign[1]}, refused_because("client certificate refused"))
+        # And a plain TLS client without a certificate cannot even ask for the health page.
+        try:
+            status = collector.request("GET", "/healthz", auth=False)[0]
+            raise AssertionError(f"a client without certificate got HTTP {status}")
+        except (ssl.SSLError, ConnectionError, OSError):
+            pass
+    finally:
+        collector.stop()
+
+
+def _outage(storage_url, name):
+    ca = CA(name)
+    collector = Collector(name, ca, storage_url=storage_url)
+    collector.start()
+    _, token_file = collector.add_agent("web-1")
+    collector.stop()
+
+    def body(agent):
+        netcat_runs(100)
+        wait_for(lambda: (s := agent.status()) and s["outboxDepth"] >= 100 and s, 30, "100 rows in the outbox")
+        time.sleep(1)
+        status = agent.status()
+        assert "refused" in (status["forwardLastError"] or "") and status["forwardState"] == "retrying", status
+        collector.start()
+        expect_forwarded(agent, collector, 100, timeout=60)
+        wait_for(lambda: (s := agent.status()) and s["outboxDepth"] == 0, 30, "an empty outbox")
+        time.sleep(1)
+        assert len(collector.incidents()) == 100
+    try:
+        with_agent(name, {"url": collector.url, "caFile": ca.cert, "tokenFile": token_file}, body)
+    finally:
+        collector.stop()
+
+
+def test_outage_then_all_100_stored_once_sqlite():
+    _outage(None, "outage-sqlite")
+
+
+def test_outage_then_all_100_stored_once_postgres():
+    _outage(fresh_postgres_database("execwatch_outage"), "outage-pg")
+
+
+def test_sigkill_while_sending_loses_and_duplicates_nothing():
+    ca = CA("crash")
+    collector = Collector("crash", ca).start()
+    try:
+        _, token_file = collector.add_agent("web-1")
+        forward = {"url": collector.url, "caFile": ca.cert, "tokenFile": token_file, "batchMaxIncidents": 1}
+        with AuditLock():
+            before = audit_state()
+            agent = Agent("crash", forward, audit_key="execwatch-fwd-kill").start()
+            runner = threading.Thread(target=netcat_runs, args=(200,))
+            runner.start()
+            # Killed while it is sending: some incidents at the collector, others still in the outbox.
+            wait_for(lambda: len(collector.incidents()) >= 5, 30, "the first incidents at the collector")
+            agent.kill()
+            runner.join()
+            sent_before = len(collector.incidents())
+            unsent = journal_outbox_depth(agent.dir)
+            assert unsent > 0, "the kill came after everything was sent"
+            try:
+                agent = Agent("crash", forward, audit_key="execwatch-fwd-kill").start()
+                try:
+                    netcat_runs(20, first_port=44000)
+                    late = {f"-z -w 1 127.0.0.1 {44000 + n}" for n in range(20)}
+                    def journal_with_late_runs():
+                        entries = agent.journal()
+                        return entries if late <= {i["attributes"]["swParam"] for i in entries} else None
+                    journal = wait_for(journal_with_late_runs, 30, "the runs after the restart in the journal")
+                    wait_for(lambda: (s := agent.status()) and s["outboxDepth"] == 0, 60, "an empty outbox")
+                finally:
+                    agent.stop()
+            finally:
+                sh("auditctl", "-D", "-k", "execwatch-fwd-kill", check=False)
+                sh("auditctl", "-e", before["enabled"], check=False)
+            assert audit_state() == before
+        stored = collector.incidents()
+        assert sent_before < len(journal)
+        by_id = {i["incidentId"]: i for i in stored}
+        assert len(by_id) == len(stored), "an incident stored twice"
+        assert {i["incidentId"]: i["version"] for i in journal} == {k: v["version"] for k, v in by_id.items()}
+    finally:
+        collector.stop()
+
+
+def _incident(n, version=1, host="pg-test"):
+    event = {"eventType": "LINUX_PROCESS_EXEC", "eventTime": "2026-11-28T10:00:00.123Z", "hostName": host,
+             "user": "alice", "procName": "nc", "swParam": f"-z {n}", "procId": 1000 + n, "parentProcId": 1,
+             "exePath": "/usr/bin/nc.openbsd", "uid": 1000, "args": ["nc", "-z", str(n)]}
+    return {"incidentId": f"{n:032x}", "ruleId": "PH_Rule_TH_Linux_23",
+            "ruleName": "Linux: Netcat Process Activity", "incidentType": "PH_RULE_TH_LINUX_23", "severity": 7,
+            "category": "Security", "tactics": ["Execution"], "techniques": ["T1059.004"], "hostName": host,
+            "attributes": {"hostName": host, "user": "alice", "procName": "nc", "swParam": f"-z {n}"},
+            "count": version, "firstSeen": "2026-11-28T10:00:00.123Z", "lastSeen": "2026-11-28T10:00:00.123Z",
+            "version": version, "agentId": "agent-1", "triggerEvents": [event]}
+
+
+def test_two_collectors_on_one_postgres_store_each_incident_once():
+    url = fresh_postgres_database("execwatch_two")
+    ca = CA("two")
+    a = Collector("two-a", ca, storage_url=url).start()
+    b = Collector("two-b", ca, storage_url=url).start()
+    try:
+        token, _ = a.add_agent("web-1")
+        headers = {"Content-Type": "application/json"}
+        batches = [[_incident(n, version=v) for n in range(start, start + 50)]
+                   for start in range(0, 300, 50) for v in (1, 2)]
+        errors = []
+
+        def send(collector):
+            for batch in batches:
+                status, _, reply = collector.request("POST", "/api/v1/incidents", json.dumps(batch).encode(),
+                                                     headers, token=token)
+                if status != 200:
+                    errors.append((status, reply))
+        threads = [threading.Thread(target=send, args=(c,)) for c in (a, b, a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors[:3]
+        for collector in (a, b):
+            stored = collector.incidents()
+            assert len(stored) == 300, len(stored)
+            assert len({i["incidentId"] for i in stored}) == 300
+            assert {i["version"] for i in stored} == {2}
+        count = sh("psql", url.split("?")[0], "-At", "-c", "SELECT count(*), count(DISTINCT incident_id) FROM incidents")
+        assert count.stdout.strip() == "300|300", count.stdout
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_bad_requests_get_a_4xx_with_a_reason():
+    ca = CA("bad")
+    collector = Collector("bad", ca).start()
+    try:
+        token, _ = collector.add_agent("web-1")
+        good = json.dumps([_incident(1)]).encode()
+        json_type = {"Content-Type": "application/json"}
+
+        def post(body, headers=json_type, token=token):
+            status, _, reply = collector.request("POST", "/api/v1/incidents", body, headers, token=token)
+            return status, json.loads(reply or b"{}").get("error", "")
+
+        assert post(good)[0] == 200
+        status, reason = post(good, token=None)
+        assert status == 401 and "token" in reason, (status, reason)
+        status, reason = post(good, {"Content-Type": "text/plain"})
+        assert status == 415 and "application/json" in reason, (status, reason)
+        status, reason = post(b"[" + b"1," * (40 << 20) + b"1]")
+        assert status == 413, (status, reason)
+        zipped = gzip.compress(good)
+        status, reason = post(zipped[: len(zipped) // 2], dict(json_type, **{"Content-Encoding": "gzip"}))
+        assert status == 400 and "gzip" in reason, (status, reason)
+        bomb = gzip.compress(b"[" + b" " * (64 << 20) + b"]")
+        status, reason = post(bomb, dict(json_type, **{"Content-Encoding": "gzip"}))
+        assert status == 413, (status, reason)
+        assert post(zipped, dict(json_type, **{"Content-Encoding": "gzip"}))[0] == 200
+        status, reason = post(b'[{"incidentId": ')
+        assert status == 400 and reason, (status, reason)
+        wrong = _incident(2)
+        wrong["count"] = "many"
+        status, reason = post(json.dumps([_incident(3), wrong]).encode())
+        assert status == 400 and "count" in reason and "1" in reason, (status, reason)
+        missing = _incident(4)
+        del missing["ruleId"]
+        status, reason = post(json.dumps([missing]).encode())
+        assert status == 400 and "ruleId" in reason, (status, reason)
+        unknown = dict(_incident(5), colour="red")
+        status, reason = post(json.dumps([unknown]).encode())
+        assert status == 400 and "colour" in reason, (status, reason)
+        huge = _incident(6)
+        huge["attributes"]["swParam"] = "A" * (5 << 20)
+        status, reason = post(json.dumps([huge]).encode())
+        assert status in (400, 413) and ("swParam" in reason or status == 413), (status, reason)
+        # None of the refused batches stored anything; the collector still works.
+        assert {i["incidentId"] for i in collector.incidents()} == {f"{1:032x}"}
+        assert collector.request("GET", "/healthz", auth=False)[0] == 200
+    finally:
+        collector.stop()
+
+
+def test_web_page_in_headless_chromium():
+    ca = CA("web")
+    collector = Collector("web", ca, tls=False).start()
+    try:
+        token, _ = collector.add_agent("viewer")
+        incident = _incident(7, host="page-host")
+        incident["attributes"]["swParam"] = "-e /bin/sh <script>alert(1)</script> 10.0.0.1 4444"
+        status, _, reply = collector.request("POST", "/api/v1/incidents", json.dumps([incident]).encode(),
+                                             {"Content-Type": "application/json"}, token=token)
+        assert status == 200, reply
+        assert collector.request("GET", "/", auth=False)[0] == 401
+        browser = shutil.which("chromium") or shutil.which("chromium-browser")
+        assert browser, "chromium is not installed (scripts/install-deps.sh test installs it)"
+        profile = tempfile.mkdtemp(prefix="chromium-", dir=WORK)
+        url = f"http://viewer:{token}@127.0.0.1:{collector.port}/?hostName=page-host"
+        proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                               f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", url],
+                              capture_output=True, text=True, timeout=120)
+        dom = proc.stdout
+        assert "page-host" in dom and "PH_Rule_TH_Linux_23" in dom, f"page without the incident:\n{dom[:2000]}\n{proc.stderr[-2000:]}"
+        assert "alice" in dom and "-e /bin/sh" in dom
+        assert "<script>alert(1)</script>" not in dom and "&lt;script&gt;" in dom
+        screenshot = os.path.join(WORK, "page.png")
+        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
+                        f"--screenshot={screenshot}", "--window-size=1400,600", url],
+                       capture_output=True, text=True, timeout=120)
+        assert os.path.getsize(screenshot) > 1000
+        keep = os.environ.get("EXECWATCH_KEEP_SCREENSHOT")
+        if keep:
+            shutil.copy(screenshot, keep)
+    finally:
+        collector.stop()
+
+
+def main():
+    if os.geteuid() != 0:
+        print("test_collector.py: needs root (real kernel audit)")
+        print("0 passed, 1 failed")
+        sys.exit(1)
+    only = sys.argv[3:] if len(sys.argv) > 3 else None
+    tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f) and (not only or n in only)]
+    passed = failed = 0
+    for name, fn in tests:
+        start = time.time()
+        try:
+            fn()
+            passed += 1
+            print(f"ok   {name} ({time.time() - start:.1f}s)", flush=True)
+        except Exception:
+            failed += 1
+            print(f"FAIL {name}", flush=True)
+            traceback.print_exc()
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
