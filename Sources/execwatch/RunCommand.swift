@@ -1,6 +1,6 @@
-import ConfigurationFiles
 import Agent
 import ArgumentParser
+import ConfigurationFiles
 import ExecEvents
 import Logging
 
