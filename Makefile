@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN_DEBUG = .build/debug
 
-.PHONY: all deps build release test lint bench fixture clean
+.PHONY: all deps build release run test lint bench fixture clean
 
 all: build
 
@@ -15,6 +15,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product execwatch
 	$(SWIFT) build -c release --product execwatch-collector
+
+# A collector and an agent forwarding to it, on this machine, until Ctrl-C (root; see
+# scripts/run-local.sh: local CA and certificates made on first use, state in .run/).
+run:
+	scripts/run-local.sh
 
 # The whole suite: unit, conformance and live-kernel tests (storage tests also against a private
 # PostgreSQL cluster started here), the command line end to end, the agent in every source mode
@@ -40,4 +45,4 @@ fixture:
 	scripts/capture-audit-fixture.sh
 
 clean:
-	rm -rf .build dist
+	rm -rf .build .build-static dist

@@ -6,6 +6,7 @@
 #            bodies), libpq headers (the collector's PostgreSQL store), pkg-config
 #   test     what `make test` needs (also PostgreSQL, openssl for test certificates, chromium
 #            for the collector's page, curl)
+#   run      what `make run` needs: openssl for the local CA, curl, a netcat to try
 #   fixture  what scripts/capture-audit-fixture.sh needs (auditd, real netcat binaries)
 #   bench    what the scripts/bench-*.sh need (auditd, laurel, GNU time, jq, a C compiler for the
 #            load generator, netcat)
@@ -22,9 +23,10 @@ for set in "$@"; do
             packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat libcap2-bin python3)
             packages+=(postgresql openssl chromium curl)
             ;;
+        run) packages+=(ca-certificates openssl curl netcat-openbsd) ;;
         fixture) packages+=(auditd python3 netcat-openbsd netcat-traditional ncat) ;;
         bench) packages+=(auditd laurel time python3 jq gcc libc6-dev netcat-openbsd perl-base) ;;
-        *) echo "install-deps.sh: unknown set '$set' (build, test, fixture, bench)" >&2; exit 2 ;;
+        *) echo "install-deps.sh: unknown set '$set' (build, test, run, fixture, bench)" >&2; exit 2 ;;
     esac
 done
 
