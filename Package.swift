@@ -23,6 +23,8 @@ let package = Package(
     targets: [
         // The YAML subset configuration files use, and typed settings with file:line:col errors.
         .target(name: "ConfigurationFiles"),
+        // Log lines as journald reads them (syslog priority prefixes), for both daemons.
+        .target(name: "ServiceLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // Event model: LINUX_PROCESS_EXEC events, event time, JSON lines in and out. No I/O.
         .target(name: "ExecEvents"),
         // Raw Linux audit records: parsing (log lines, plugin stream, netlink payloads),
@@ -81,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "execwatch",
             dependencies: [
-                "Agent", "AuditRecords", "ConfigurationFiles", "ExecEvents", "Journal", "RuleEngine",
+                "Agent", "AuditRecords", "ConfigurationFiles", "ExecEvents", "Journal", "RuleEngine", "ServiceLogging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -119,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "execwatch-collector",
             dependencies: [
-                "Collector", "CollectorStorage", "ConfigurationFiles", "ExecEvents", "RuleEngine",
+                "Collector", "CollectorStorage", "ConfigurationFiles", "ExecEvents", "RuleEngine", "ServiceLogging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -1,5 +1,6 @@
 import Collector
 import Logging
+import ServiceLogging
 
 #if canImport(Glibc)
 import Glibc

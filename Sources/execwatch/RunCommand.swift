@@ -3,6 +3,7 @@ import ArgumentParser
 import ConfigurationFiles
 import ExecEvents
 import Logging
+import ServiceLogging
 
 #if canImport(Glibc)
 import Glibc
@@ -69,7 +70,7 @@ struct RunCommand: AsyncParsableCommand {
     func loadConfiguration() throws -> AgentConfiguration {
         var configuration = AgentConfiguration()
         let path = config ?? Self.defaultConfigFile
-        if let text = try readConfigFile(path, required: config != nil) {
+        if let text = try ConfigurationFileReader.read(path, required: config != nil) {
             configuration = try AgentConfigurationLoader.load(yaml: text, file: path)
         }
         var environment: [String: String] = [:]
@@ -93,29 +94,6 @@ struct RunCommand: AsyncParsableCommand {
         if !rulePaths.isEmpty { configuration.rulePaths = rulePaths }
         if let statusSocket { configuration.statusSocket = statusSocket }
         return configuration
-    }
-
-    /// The file's text; nil when it is missing and was not asked for explicitly.
-    func readConfigFile(_ path: String, required: Bool) throws -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if !required && errno == ENOENT { return nil }
-            throw ConfigurationError(location: path, message: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ConfigurationError(location: path, message: String(cString: strerror(errno)))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: buffer[0..<count])
-            if bytes.count > 1 << 20 { throw ConfigurationError(location: path, message: "larger than 1 MiB") }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -1,14 +1,12 @@
-import ConfigurationFiles
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Reads a configuration file's text with plain system calls.
-enum ConfigurationFileReader {
+public enum ConfigurationFileReader {
     /// The file's text; nil when it is missing and was not asked for explicitly. Files over 1 MiB
     /// are refused.
-    static func read(_ path: String, required: Bool) throws(ConfigurationError) -> String? {
+    public static func read(_ path: String, required: Bool) throws(ConfigurationError) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if !required && errno == ENOENT { return nil }
