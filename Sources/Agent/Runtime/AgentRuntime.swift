@@ -48,7 +48,7 @@ public final class AgentRuntime: Sendable {
         let agentId = try configuration.agentId ?? state.agentId()
 
         let rules = try RuleSources.load(configuration.rulePaths, logger: logger)
-        var engine = DetectionEngine(
+        let engine = DetectionEngine(
             rules: rules,
             configuration: EngineConfiguration(
                 agentId: agentId,
@@ -57,6 +57,34 @@ public final class AgentRuntime: Sendable {
             )
         )
         let store = try await openStore(configuration.stateDirectory)
+        do {
+            return try await run(
+                store: store,
+                engine: engine,
+                state: state,
+                hostName: hostName,
+                agentId: agentId,
+                rules: rules,
+                selectSource: selectSource
+            )
+        } catch {
+            // Closed also when setting up fails, so the journal's connection never leaks.
+            try? await store.close()
+            throw error
+        }
+    }
+
+    /// The agent with its journal open: restore, sources, privileges, forwarding, until stopped.
+    private func run(
+        store: any IncidentStore & ClosableStore,
+        engine startingEngine: DetectionEngine,
+        state: AgentStateDirectory,
+        hostName: String,
+        agentId: String,
+        rules: [Rule],
+        selectSource: SourceSelector
+    ) async throws -> Int32 {
+        var engine = startingEngine
         let restored = try await store.restorableIncidents()
         for incident in restored { engine.restore(incident) }
         logger.info(
