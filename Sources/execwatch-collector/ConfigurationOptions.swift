@@ -34,6 +34,7 @@ struct ConfigurationOptions: ParsableArguments {
         _ config: CollectorConfiguration,
         logger: Logger
     ) async throws(CommandFailure) -> any CollectorStore {
+        try Self.becomeOwner(ofStateDirectory: config)
         do {
             return try await CollectorStores.open(
                 url: config.storageURL,
@@ -42,6 +43,21 @@ struct ConfigurationOptions: ParsableArguments {
             )
         } catch {
             throw .failure("cannot open the store: \(error)")
+        }
+    }
+
+    /// Run as root (`execwatch-collector agents add …` by an administrator) on a state directory
+    /// that belongs to another user (the service's), the command takes that user's identity before
+    /// it opens an SQLite store: a database or WAL file created by root would lock the service out.
+    private static func becomeOwner(ofStateDirectory config: CollectorConfiguration) throws(CommandFailure) {
+        guard geteuid() == 0, !config.storageURL.hasPrefix("postgres") else { return }
+        var info = stat()
+        guard stat(config.stateDirectory, &info) == 0, info.st_uid != 0 else { return }
+        guard setgroups(0, nil) == 0, setgid(info.st_gid) == 0, setuid(info.st_uid) == 0 else {
+            throw .failure(
+                "cannot switch to uid \(info.st_uid), the owner of \(config.stateDirectory): "
+                    + String(cString: strerror(errno))
+            )
         }
     }
 

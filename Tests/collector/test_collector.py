@@ -722,6 +722,24 @@ def test_web_page_in_headless_chromium():
         collector.stop()
 
 
+def test_root_commands_leave_the_store_to_the_owner_of_the_state_directory():
+    state = tempfile.mkdtemp(prefix="execwatch-owned-")  # outside WORK (0700): nobody must reach it
+    atexit.register(shutil.rmtree, state, True)
+    shutil.chown(state, "nobody", "nogroup")
+    config = os.path.join(WORK, "owned.yaml")
+    with open(config, "w") as f:
+        f.write(f"stateDir: {state}\n")
+    sh(COLLECTOR_BIN, "agents", "add", "web-1", "--config", config)
+    sh(COLLECTOR_BIN, "incidents", "--config", config)
+    owners = {name: os.stat(os.path.join(state, name)).st_uid for name in os.listdir(state)}
+    assert owners and set(owners.values()) == {pwd_uid("nobody")}, owners
+
+
+def pwd_uid(name):
+    import pwd
+    return pwd.getpwnam(name).pw_uid
+
+
 def main():
     if os.geteuid() != 0:
         print("test_collector.py: needs root (real kernel audit)")
