@@ -10,7 +10,7 @@ struct ExecwatchCollector: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "execwatch-collector",
         abstract: "Receive incidents from execwatch agents, store them, and show them.",
-        version: "0.1.0",
+        version: "0.4.0",
         subcommands: [ServeCommand.self, AgentsCommand.self, IncidentsCommand.self]
     )
 }

@@ -11,7 +11,7 @@ struct Execwatch: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "execwatch",
         abstract: "Watch program executions and detect on the host with FortiSIEM rules.",
-        version: "0.1.0",
+        version: "0.4.0",
         subcommands: [
             RunCommand.self, StatusCommand.self, ReplayCommand.self, RulesCommand.self, IncidentsCommand.self,
         ]
