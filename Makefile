@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN_DEBUG = .build/debug
 
-.PHONY: all deps build release run test lint bench fixture clean
+.PHONY: all deps build release run deb test lint bench fixture clean
 
 all: build
 
@@ -20,6 +20,12 @@ release: deps
 # scripts/run-local.sh: local CA and certificates made on first use, state in .run/).
 run:
 	scripts/run-local.sh
+
+# Debian packages execwatch and execwatch-collector in dist/: release, Swift runtime linked
+# statically (.build-static), stripped; see scripts/build-deb.sh and packaging/.
+deb:
+	scripts/install-deps.sh build deb
+	scripts/build-deb.sh
 
 # The whole suite: unit, conformance and live-kernel tests (storage tests also against a private
 # PostgreSQL cluster started here), the command line end to end, the agent in every source mode

@@ -7,6 +7,7 @@
 #   test     what `make test` needs (also PostgreSQL, openssl for test certificates, chromium
 #            for the collector's page, curl)
 #   run      what `make run` needs: openssl for the local CA, curl, a netcat to try
+#   deb      what `make deb` and scripts/test-deb.sh need (dpkg-dev, binutils, lintian, strace, …)
 #   fixture  what scripts/capture-audit-fixture.sh needs (auditd, real netcat binaries)
 #   bench    what the scripts/bench-*.sh need (auditd, laurel, GNU time, jq, a C compiler for the
 #            load generator, netcat)
@@ -24,9 +25,10 @@ for set in "$@"; do
             packages+=(postgresql openssl chromium curl)
             ;;
         run) packages+=(ca-certificates openssl curl netcat-openbsd) ;;
+        deb) packages+=(dpkg-dev binutils lintian strace openssl netcat-openbsd python3 auditd util-linux) ;;
         fixture) packages+=(auditd python3 netcat-openbsd netcat-traditional ncat) ;;
         bench) packages+=(auditd laurel time python3 jq gcc libc6-dev netcat-openbsd perl-base) ;;
-        *) echo "install-deps.sh: unknown set '$set' (build, test, run, fixture, bench)" >&2; exit 2 ;;
+        *) echo "install-deps.sh: unknown set '$set' (build, test, run, deb, fixture, bench)" >&2; exit 2 ;;
     esac
 done
 
