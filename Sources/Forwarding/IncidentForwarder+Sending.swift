@@ -24,7 +24,7 @@ extension IncidentForwarder {
             }
             guard let batch else {
                 update { $0.state = .idle }
-                _ = await wakeSignal.wait(timeout: Self.pollInterval)
+                _ = await wakeSignal.wait(timeout: pollInterval)
                 continue
             }
             switch await deliver(batch, using: client) {

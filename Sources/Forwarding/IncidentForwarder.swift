@@ -26,7 +26,7 @@ import Synchronization
 ///   configured.
 public final class IncidentForwarder: Sendable {
     /// How often the outbox is looked at when nobody calls ``wake()``.
-    static let pollInterval: Duration = .seconds(1)
+    static let defaultPollInterval: Duration = .seconds(1)
 
     let configuration: ForwardConfiguration
     let endpoint: CollectorEndpoint
@@ -37,6 +37,8 @@ public final class IncidentForwarder: Sendable {
     let limits: BatchLimits
     let backoff: RetryBackoff
     let wakeSignal = WakeSignal()
+    /// ``defaultPollInterval``; tests set a long one to tell a wake from a poll.
+    let pollInterval: Duration
     let progress: Mutex<Progress>
 
     /// The status, and what decides how loudly failures are logged.
@@ -49,7 +51,22 @@ public final class IncidentForwarder: Sendable {
     /// ``ForwarderSetupError`` that names the file and the problem (missing, unreadable, not PEM, a
     /// token file that group or others may read, an empty token, a key that does not match the
     /// certificate). The HTTP client is created by ``run()``.
-    public init(configuration: ForwardConfiguration, outbox: any ForwardOutbox, logger: Logger) throws {
+    public convenience init(configuration: ForwardConfiguration, outbox: any ForwardOutbox, logger: Logger) throws {
+        try self.init(
+            configuration: configuration,
+            outbox: outbox,
+            logger: logger,
+            pollInterval: Self.defaultPollInterval
+        )
+    }
+
+    init(
+        configuration: ForwardConfiguration,
+        outbox: any ForwardOutbox,
+        logger: Logger,
+        pollInterval: Duration
+    ) throws {
+        self.pollInterval = pollInterval
         let endpoint = try CollectorEndpoint(url: configuration.url)
         let credentials = try ForwarderCredentials(configuration: configuration)
         let tlsConfiguration = TLSConfiguration.collectorClient(credentials)

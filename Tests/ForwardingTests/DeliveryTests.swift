@@ -91,7 +91,8 @@ struct DeliveryTests {
     @Test func newIncidentsAreSentSoonAfterAWake() async throws {
         let collector = try await TestCollector.start { _, _ in .accepted() }
         defer { Task { await collector.stop() } }
-        let run = try await ForwarderRun.start(.test(url: collector.url))
+        // Polling only every 10 minutes: whatever arrives in time came through the wake.
+        let run = try await ForwarderRun.start(.test(url: collector.url), pollInterval: .seconds(600))
         _ = try await run.waitForStatus { $0.state == .idle }
         try await Task.sleep(for: .milliseconds(50))
         let start = ContinuousClock.now
@@ -106,8 +107,9 @@ struct DeliveryTests {
         #expect(try await run.waitForEmptyOutbox() == 0)
         let status = try await run.waitForStatus { $0.forwarded == 4 }
         await run.stop()
-        // The 50 ms batch window plus a local round trip (typically ~60 ms); below the 1 s poll.
-        #expect(latency < .milliseconds(700))
+        // The 50 ms batch window plus a local round trip (typically ~60 ms), far below the poll;
+        // the bound is loose so that a loaded machine does not fail it.
+        #expect(latency < .seconds(60))
         #expect(status.forwarded == 4)
         let last = try #require(collector.requests.last)
         let body = String(decoding: last.body.isEmpty ? [] : try gunzip(last.body), as: UTF8.self)
@@ -133,7 +135,7 @@ struct DeliveryTests {
         let gap = times[1] - times[0]
         // 1 s as asked, not the test's 40 ms backoff.
         #expect(gap >= .milliseconds(950))
-        #expect(gap < .milliseconds(3000))
+        #expect(gap < .seconds(30))
     }
 
     @Test func aRefusedIncidentIsFoundBySplittingAndDropped() async throws {

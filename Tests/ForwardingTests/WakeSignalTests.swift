@@ -17,22 +17,22 @@ struct WakeSignalTests {
 
     @Test func aRingWakesAWaiter() async {
         let signal = WakeSignal()
-        let start = ContinuousClock.now
-        async let woken = signal.wait(timeout: .seconds(5))
+        // wait(timeout:) says which ended it: true for a ring, false for the (far) timeout.
+        async let woken = signal.wait(timeout: .seconds(600))
         try? await Task.sleep(for: .milliseconds(20))
         signal.signal()
         #expect(await woken)
-        #expect(ContinuousClock.now - start < .seconds(2))
     }
 
     @Test func cancellationEndsAWait() async {
         let signal = WakeSignal()
         let start = ContinuousClock.now
-        let waiter = Task { await signal.wait(timeout: .seconds(10)) }
+        let waiter = Task { await signal.wait(timeout: .seconds(600)) }
         try? await Task.sleep(for: .milliseconds(20))
         waiter.cancel()
         #expect(await waiter.value == false)
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // Not the 10-minute timeout: the cancellation ended it (the bound is loose for loaded machines).
+        #expect(ContinuousClock.now - start < .seconds(120))
         // A task cancelled before it waits does not wait.
         let cancelled = Task {
             withUnsafeCurrentTask { $0?.cancel() }

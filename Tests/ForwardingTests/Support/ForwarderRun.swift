@@ -1,8 +1,9 @@
 import ExecEvents
-import Forwarding
 import Journal
 import Logging
 import RuleEngine
+
+@testable import Forwarding
 
 /// A forwarder running against a real journal in a temporary directory, for one test.
 final class ForwarderRun: Sendable {
@@ -15,7 +16,8 @@ final class ForwarderRun: Sendable {
     /// Opens a journal, stores `updates` in it, and starts a forwarder on it.
     static func start(
         _ configuration: ForwardConfiguration,
-        storing updates: [IncidentUpdate] = []
+        storing updates: [IncidentUpdate] = [],
+        pollInterval: Duration = IncidentForwarder.defaultPollInterval
     ) async throws -> ForwarderRun {
         let directory = try TemporaryDirectory()
         let journal = try await IncidentJournal.open(stateDirectory: directory.path + "/state")
@@ -23,7 +25,12 @@ final class ForwarderRun: Sendable {
         let log = LogRecording()
         let forwarder: IncidentForwarder
         do {
-            forwarder = try IncidentForwarder(configuration: configuration, outbox: journal, logger: log.logger())
+            forwarder = try IncidentForwarder(
+                configuration: configuration,
+                outbox: journal,
+                logger: log.logger(),
+                pollInterval: pollInterval
+            )
         } catch {
             try? await journal.close()
             throw error
