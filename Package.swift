@@ -127,6 +127,8 @@ let package = Package(
             ]
         ),
 
+        // What several test targets share: temporary directories, file modes, test failures.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ConfigurationFilesTests", dependencies: ["ConfigurationFiles"]),
         .testTarget(name: "ExecEventsTests", dependencies: ["ExecEvents"]),
         .testTarget(
@@ -140,11 +142,11 @@ let package = Package(
             dependencies: ["AuditCapture", "Capture", "AuditRecords", "ExecEvents"]
         ),
         .testTarget(name: "ProcCaptureTests", dependencies: ["ProcCapture", "Capture", "ExecEvents"]),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "RuleEngine", "ExecEvents"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "RuleEngine", "ExecEvents", "TestSupport"]),
         .testTarget(
             name: "ForwardingTests",
             dependencies: [
-                "Forwarding", "Journal", "RuleEngine", "ExecEvents",
+                "Forwarding", "Journal", "RuleEngine", "ExecEvents", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -156,14 +158,14 @@ let package = Package(
         .testTarget(
             name: "CollectorStorageTests",
             dependencies: [
-                "CollectorStorage", "RuleEngine", "ExecEvents",
+                "CollectorStorage", "RuleEngine", "ExecEvents", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "CollectorStorage", "ConfigurationFiles", "RuleEngine", "ExecEvents",
+                "Collector", "CollectorStorage", "ConfigurationFiles", "RuleEngine", "ExecEvents", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import ExecEvents
+import TestSupport
 import Testing
 
 @testable import CollectorStorage

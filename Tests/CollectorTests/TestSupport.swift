@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import RuleEngine
+import TestSupport
 import Testing
 
 @testable import Collector
@@ -13,54 +14,6 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A directory under /tmp for one test; removed with everything in it when released.
-final class TemporaryDirectory: Sendable {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/execwatch-collector-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
-        path = String(cString: made)
-    }
-
-    /// Writes a file and returns its path.
-    @discardableResult
-    func write(_ name: String, _ text: String) throws -> String {
-        let file = path + "/" + name
-        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw TestFailure("cannot create \(file)") }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw TestFailure("short write to \(file)") }
-        return file
-    }
-
-    deinit {
-        Self.remove(path)
-    }
-
-    private static func remove(_ path: String) {
-        if let directory = opendir(path) {
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name == "." || name == ".." { continue }
-                let child = path + "/" + name
-                if unlink(child) != 0 { remove(child) }
-            }
-            closedir(directory)
-        }
-        rmdir(path)
-    }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
 
 /// Incidents and request bodies for tests.
 enum Fixtures {

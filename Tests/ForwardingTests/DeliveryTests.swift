@@ -3,6 +3,7 @@ import Forwarding
 import Journal
 import NIOCore
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Delivery to a collector over the network (127.0.0.1)")

@@ -1,5 +1,6 @@
 import Journal
 import Logging
+import TestSupport
 import Testing
 
 @testable import Forwarding

@@ -1,5 +1,6 @@
 import ExecEvents
 import RuleEngine
+import TestSupport
 import Testing
 
 @testable import Journal

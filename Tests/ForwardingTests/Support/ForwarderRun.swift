@@ -2,6 +2,7 @@ import ExecEvents
 import Journal
 import Logging
 import RuleEngine
+import TestSupport
 
 @testable import Forwarding
 

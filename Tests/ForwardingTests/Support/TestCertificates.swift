@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// CAs and certificates made by `openssl` at test time, once per test run, shared by the tests.
 ///

@@ -3,11 +3,12 @@ import Glibc
 #endif
 
 /// A directory under /tmp for one test, removed with everything in it when released.
-final class TemporaryDirectory: Sendable {
-    let path: String
+public final class TemporaryDirectory: Sendable {
+    public let path: String
 
-    init() throws {
-        var template = Array("/tmp/execwatch-forwarding-XXXXXX".utf8CString)
+    /// `prefix` names the directory (`/tmp/<prefix>-XXXXXX`), so a leftover says whose it was.
+    public init(prefix: String = "execwatch-test") throws {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed: errno \(errno)") }
         path = String(cString: made)
     }
@@ -16,7 +17,7 @@ final class TemporaryDirectory: Sendable {
 
     /// Writes `text` to `name` in the directory with these permissions; returns the path.
     @discardableResult
-    func write(_ name: String, _ text: String, mode: mode_t = 0o600) throws -> String {
+    public func write(_ name: String, _ text: String, mode: mode_t = 0o600) throws -> String {
         let file = path + "/" + name
         let descriptor = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw TestFailure("cannot create \(file): errno \(errno)") }
@@ -46,7 +47,15 @@ final class TemporaryDirectory: Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// A test's own failure, with what went wrong.
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The mode bits (permissions) of a file, or nil when it does not exist.
+public func fileMode(_ path: String) -> mode_t? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return info.st_mode & 0o7777
 }
