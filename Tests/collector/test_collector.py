@@ -9,7 +9,6 @@ Prints `N passed, N failed` last.
 Usage: test_collector.py PATH/TO/execwatch PATH/TO/execwatch-collector [TEST_NAME...]
 """
 import atexit
-import fcntl
 import gzip
 import http.client
 import json
@@ -23,13 +22,15 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
+
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from host_tests import AuditLock, audit_state, run_tests, sh  # noqa: E402
 
 AGENT_BIN_BUILT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/execwatch")
 COLLECTOR_BIN_BUILT = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else ".build/debug/execwatch-collector")
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RULES = os.path.join(ROOT, "rules")
-LOCK_PATH = "/run/lock/execwatch-audit-tests.lock"
 
 WORK = tempfile.mkdtemp(prefix="execwatch-collector-")
 atexit.register(shutil.rmtree, WORK, True)
@@ -47,8 +48,6 @@ def _kill_leftovers():
             proc.kill()
 
 
-def sh(*args, check=True, **kw):
-    return subprocess.run(args, capture_output=True, text=True, check=check, **kw)
 
 
 def free_port():
@@ -247,18 +246,6 @@ class Collector:
 
 # --- the agent ----------------------------------------------------------------------------------
 
-class AuditLock:
-    def __enter__(self):
-        os.makedirs(os.path.dirname(LOCK_PATH), exist_ok=True)
-        self.fd = os.open(LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc):
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
-
-
 class Agent:
     """`execwatch run` (audit unicast) forwarding to a collector, in a state directory of its own."""
 
@@ -309,12 +296,6 @@ class Agent:
     def log_text(self):
         with open(self.log_path) as f:
             return f.read()[-4000:]
-
-
-def audit_state():
-    status = sh("auditctl", "-s").stdout
-    fields = dict(line.split(" ", 1) for line in status.splitlines() if " " in line)
-    return {"enabled": fields.get("enabled"), "rules": sh("auditctl", "-l").stdout}
 
 
 def netcat_runs(count, first_port=42000):
@@ -741,25 +722,7 @@ def pwd_uid(name):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("test_collector.py: needs root (real kernel audit)")
-        print("0 passed, 1 failed")
-        sys.exit(1)
-    only = sys.argv[3:] if len(sys.argv) > 3 else None
-    tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f) and (not only or n in only)]
-    passed = failed = 0
-    for name, fn in tests:
-        start = time.time()
-        try:
-            fn()
-            passed += 1
-            print(f"ok   {name} ({time.time() - start:.1f}s)", flush=True)
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}", flush=True)
-            traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    run_tests(globals(), os.path.basename(__file__), 3)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ enabled flag, audit pid) must be as before. Tests that touch audit hold the same
 Swift audit tests, so nothing fights over audit ownership. Prints `N passed, N failed` last.
 """
 import atexit
-import fcntl
 import json
 import os
 import shutil
@@ -17,12 +16,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
+
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from host_tests import AuditLock, audit_state, run_tests, sh  # noqa: E402
 
 BUILT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/execwatch")
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RULES = os.path.join(ROOT, "rules")
-LOCK_PATH = "/run/lock/execwatch-audit-tests.lock"
 NETCATS = {"nc", "ncat", "netcat", "netcat.openbsd", "netcat.traditional"}  # the rule's IN list
 OTHER_USER = "nobody"
 
@@ -32,26 +33,6 @@ BIN = os.path.join(WORK, "execwatch")
 shutil.copy2(BUILT, BIN)
 
 
-def sh(*args, check=True, **kw):
-    return subprocess.run(args, capture_output=True, text=True, check=check, **kw)
-
-
-def audit_state():
-    status = sh("auditctl", "-s").stdout
-    fields = dict(line.split(" ", 1) for line in status.splitlines() if " " in line)
-    return {"enabled": fields.get("enabled"), "pid": fields.get("pid"), "rules": sh("auditctl", "-l").stdout}
-
-
-class AuditLock:
-    def __enter__(self):
-        os.makedirs(os.path.dirname(LOCK_PATH), exist_ok=True)
-        self.fd = os.open(LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc):
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
 
 
 class Agent:
@@ -503,25 +484,7 @@ def test_status_reports_loss_counters_and_capabilities():
 
 
 def main():
-    if os.geteuid() != 0:
-        print("test_live.py: needs root (real kernel audit)")
-        print("0 passed, 1 failed")
-        sys.exit(1)
-    only = sys.argv[2:] if len(sys.argv) > 2 else None
-    tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f) and (not only or n in only)]
-    passed = failed = 0
-    for name, fn in tests:
-        start = time.time()
-        try:
-            fn()
-            passed += 1
-            print(f"ok   {name} ({time.time() - start:.1f}s)", flush=True)
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}", flush=True)
-            traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    run_tests(globals(), os.path.basename(__file__), 2)
 
 
 if __name__ == "__main__":
