@@ -83,3 +83,105 @@ import Testing
         #expect(e.incidents.first?.count == 1)
     }
 }
+
+@Suite struct EngineByteBudgetTests {
+    static let argumentBytes = 100 << 10
+
+    /// An exec of `/bin/true` with one argument of 100 KiB, distinct for each `n`.
+    static func bigExec(_ n: Int, at milliseconds: Int64) -> ExecEvent {
+        var argument = [UInt8](repeating: UInt8(ascii: "x"), count: argumentBytes)
+        for (k, digit) in String(n).utf8.enumerated() { argument[k] = digit }
+        var event = exec(at: 0, ms: milliseconds, proc: "true", args: String(decoding: argument, as: UTF8.self))
+        event.args = [Array("/bin/true".utf8), argument]
+        return event
+    }
+
+    static func swParamRule() -> Rule {
+        rule(filter: #"procName = "true""#, groupBy: "hostName, swParam", aggregate: "COUNT(*) >= 5")
+    }
+
+    @Test func distinctBigGroupsStayWithinTheBudgetAndEvictionsAreCounted() {
+        let budget = 4 << 20
+        var e = DetectionEngine(
+            rules: [Self.swParamRule()],
+            configuration: EngineConfiguration(agentId: "a", maxBytes: budget)
+        )
+        var largest = 0
+        for n in 0..<600 {
+            #expect(e.process(Self.bigExec(n, at: Int64(n))).isEmpty)
+            largest = max(largest, e.counters.bytesHeld)
+            #expect(e.counters.bytesHeld <= budget)
+        }
+        // Each group holds its key and one remembered event (swParam and argv): at least 300 KiB
+        // as counted, so about a dozen groups fit in 4 MiB; the rest were evicted and counted.
+        #expect(largest > budget * 3 / 4)
+        #expect(e.counters.groupsLive < 20)
+        #expect(e.counters.groupsEvicted == UInt64(600 - e.counters.groupsLive))
+        #expect(e.counters.bytesEvicted >= e.counters.groupsEvicted * UInt64(3 * Self.argumentBytes))
+    }
+
+    @Test func aHotGroupStillFiresUnderAFloodOfBigGroups() throws {
+        var e = DetectionEngine(
+            rules: [Self.swParamRule()],
+            configuration: EngineConfiguration(agentId: "a", maxBytes: 4 << 20)
+        )
+        var created: [IncidentUpdate] = []
+        for n in 0..<500 {
+            // One event of the hot group after every 4 of the flood; about a dozen big groups fit.
+            let hot = n % 5 == 4
+            let event = hot ? exec(at: 0, ms: Int64(n), proc: "true", args: "hot") : Self.bigExec(n, at: Int64(n))
+            created += e.process(event)
+        }
+        #expect(e.counters.groupsEvicted > 350)
+        let update = try #require(created.first)
+        #expect(created.count == 96)  // created at its 5th event, then updated by each of the other 95
+        #expect(update.kind == .created)
+        #expect(update.incident.attribute("hostName") == .string("web-1"))
+        #expect(update.incident.count == 5)
+        #expect(update.incident.triggerEvents.count == 5)
+        #expect(update.incident.triggerEvents.allSatisfy { $0.swParam == "hot" })
+    }
+
+    @Test func incidentsTakeAtMostHalfTheBudgetAndCarryCompleteTriggerEvents() throws {
+        let budget = 4 << 20
+        var e = DetectionEngine(
+            rules: [rule(filter: #"procName = "true""#, groupBy: "hostName, swParam")],
+            configuration: EngineConfiguration(agentId: "a", maxBytes: budget)
+        )
+        for n in 0..<200 {
+            let update = try #require(e.process(Self.bigExec(n, at: Int64(n))).first)
+            #expect(update.kind == .created)
+            #expect(update.incident.triggerEvents.first?.args?.last?.count == Self.argumentBytes)
+            #expect(update.incident.triggerEvents.first?.swParam?.utf8.count == Self.argumentBytes)
+            #expect(e.counters.bytesHeld <= budget)
+        }
+        #expect(e.counters.incidentsForgotten > 150)
+        #expect(e.incidents.count < 20)
+        #expect(e.incidents.reduce(0) { $0 + $1.footprintBytes } <= budget / 2)
+    }
+
+    @Test func restoredIncidentsCountInTheBudget() {
+        let budget = 2 << 20
+        var e = DetectionEngine(
+            rules: [Self.swParamRule()],
+            configuration: EngineConfiguration(agentId: "a", maxBytes: budget)
+        )
+        var source = DetectionEngine(
+            rules: [rule(filter: #"procName = "true""#, groupBy: "hostName, swParam")],
+            configuration: EngineConfiguration(agentId: "a", maxBytes: 1 << 30)
+        )
+        for n in 0..<50 {
+            for update in source.process(Self.bigExec(n, at: Int64(n))) { e.restore(update.incident) }
+            #expect(e.counters.bytesHeld <= budget / 2)
+        }
+        #expect(e.counters.incidentsForgotten > 40)
+    }
+
+    @Test func footprintCountsTextAndArgumentsOfAnEvent() {
+        let small = exec(at: 0)
+        let big = Self.bigExec(1, at: 0)
+        // swParam and the argument: 200 KiB, plus a little per allocation.
+        #expect(big.footprintBytes - small.footprintBytes >= 2 * Self.argumentBytes)
+        #expect(big.footprintBytes - small.footprintBytes < 2 * Self.argumentBytes + 1024)
+    }
+}

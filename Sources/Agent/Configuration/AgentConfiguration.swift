@@ -1,4 +1,6 @@
+import AuditRecords
 import Forwarding
+import RuleEngine
 
 /// Everything `execwatch run` can be told, with the defaults an empty configuration file gets.
 ///
@@ -37,8 +39,12 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var procPollIntervalMilliseconds = 1000
     /// Event-time grace before an audit event without EOE is taken as complete.
     public var graceMilliseconds = 2000
+    /// Most bytes the reassembler's open audit events may hold (oldest completed early beyond it).
+    public var reassemblyMaxBytes = AuditEventAssembler.defaultMaximumBytes
     public var maxLiveGroups = 100_000
     public var maxIncidents = 10_000
+    /// Most bytes the engine's windows and incidents may hold (least recently used evicted beyond it).
+    public var engineMaxBytes = EngineConfiguration.defaultMaxBytes
     /// Most incident changes kept for the forwarder; beyond it the oldest updates are dropped
     /// first, first occurrences only when no update is left (counted, shown by status).
     public var outboxMaxDepth = 100_000

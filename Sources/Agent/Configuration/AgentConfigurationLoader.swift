@@ -40,8 +40,12 @@ public enum AgentConfigurationLoader {
             c.procPollIntervalMilliseconds = try number(v, in: 10...3_600_000)
         },
         Setting("reassembly.graceMilliseconds") { c, v in c.graceMilliseconds = try number(v, in: 0...600_000) },
+        Setting("reassembly.maxBytes") { c, v in
+            c.reassemblyMaxBytes = try SettingValue.byteSize(v, in: 1 << 20...1 << 40)
+        },
         Setting("engine.maxGroups") { c, v in c.maxLiveGroups = try number(v, in: 1...100_000_000) },
         Setting("engine.maxIncidents") { c, v in c.maxIncidents = try number(v, in: 1...100_000_000) },
+        Setting("engine.maxBytes") { c, v in c.engineMaxBytes = try SettingValue.byteSize(v, in: 1 << 20...1 << 40) },
         Setting("outbox.maxDepth") { c, v in c.outboxMaxDepth = try number(v, in: 1...100_000_000) },
         Setting("status.socket") { c, v in c.statusSocket = try absolutePath(v) },
         Setting("metrics.listen") { c, v in

@@ -25,12 +25,14 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
         engine: DetectionEngine,
         hostName: String,
         graceMilliseconds: Int64,
+        reassemblyMaxBytes: Int = AuditEventAssembler.defaultMaximumBytes,
         deliver: @escaping (IncidentUpdate) -> Void
     ) {
         self.engine = engine
-        self.assembler = AuditEventAssembler(graceMilliseconds: graceMilliseconds)
+        self.assembler = AuditEventAssembler(graceMilliseconds: graceMilliseconds, maximumBytes: reassemblyMaxBytes)
         self.normalizer = ExecEventNormalizer(hostName: hostName)
         self.deliver = deliver
+        takeEngineCounts(since: EngineCounters())  // what restoring incidents held and forgot
     }
 
     /// Asks the capture thread to use these rules from its next input on (SIGHUP). Windows of
@@ -87,7 +89,7 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
 
     private func evaluate(_ event: ExecEvent) {
         counters.events.count()
-        let evictedBefore = engine.counters.groupsEvicted
+        let before = engine.counters
         for update in engine.process(event) {
             switch update.kind {
             case .created: counters.incidentsCreated.count()
@@ -95,17 +97,36 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
             }
             deliver(update)
         }
-        let evicted = engine.counters.groupsEvicted - evictedBefore
-        if evicted > 0 { counters.groupsEvicted.count(Int(evicted)) }
+        takeEngineCounts(since: before)
+    }
+
+    private func takeEngineCounts(since before: EngineCounters) {
+        let after = engine.counters
+        if after.bytesHeld != before.bytesHeld { counters.engineBytes.store(after.bytesHeld, ordering: .relaxed) }
+        guard after.bytesEvicted != before.bytesEvicted else { return }
+        counters.engineBytesEvicted.count(Int(after.bytesEvicted - before.bytesEvicted))
+        counters.groupsEvicted.count(Int(after.groupsEvicted - before.groupsEvicted))
+        counters.incidentsForgotten.count(Int(after.incidentsForgotten - before.incidentsForgotten))
     }
 
     private var lastFailedExecs = 0
+    private var lastForcedCompletions = 0
+    private var lastReassemblyBytes = 0
 
     private func takeAssemblerCounts() {
-        let failed = assembler.statistics.failedExecs
-        if failed != lastFailedExecs {
-            counters.failedExecs.count(failed - lastFailedExecs)
-            lastFailedExecs = failed
+        let statistics = assembler.statistics
+        if statistics.failedExecs != lastFailedExecs {
+            counters.failedExecs.count(statistics.failedExecs - lastFailedExecs)
+            lastFailedExecs = statistics.failedExecs
+        }
+        if statistics.forcedCompletions != lastForcedCompletions {
+            counters.pendingExecsEvicted.count(statistics.forcedCompletions - lastForcedCompletions)
+            lastForcedCompletions = statistics.forcedCompletions
+        }
+        let held = assembler.heldBytes
+        if held != lastReassemblyBytes {
+            counters.reassemblyBytes.store(held, ordering: .relaxed)
+            lastReassemblyBytes = held
         }
     }
 
@@ -118,6 +139,8 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
                 return rules
             })
         else { return }
+        let before = engine.counters
         _ = engine.replaceRules(rules)
+        takeEngineCounts(since: before)
     }
 }

@@ -15,8 +15,18 @@ public final class PipelineCounters: Sendable {
     public let incidentsUpdated = Atomic<Int>(0)
     /// Incident changes the journal queue could not take (it was full): agent-side loss.
     public let incidentsDropped = Atomic<Int>(0)
-    /// Window groups evicted by the group cap.
+    /// Window groups evicted by the group cap or the engine's byte budget.
     public let groupsEvicted = Atomic<Int>(0)
+    /// Incidents the engine forgot (its incident cap or byte budget).
+    public let incidentsForgotten = Atomic<Int>(0)
+    /// Bytes the engine gave up by evicting groups and forgetting incidents.
+    public let engineBytesEvicted = Atomic<Int>(0)
+    /// Bytes the engine holds now (windows, remembered events, incidents).
+    public let engineBytes = Atomic<Int>(0)
+    /// Open audit events completed early because too many were open or they held too many bytes.
+    public let pendingExecsEvicted = Atomic<Int>(0)
+    /// Bytes the reassembler's open audit events hold now.
+    public let reassemblyBytes = Atomic<Int>(0)
 
     public init() {}
 }

@@ -53,7 +53,8 @@ public final class AgentRuntime: Sendable {
             configuration: EngineConfiguration(
                 agentId: agentId,
                 maxLiveGroups: configuration.maxLiveGroups,
-                maxIncidents: configuration.maxIncidents
+                maxIncidents: configuration.maxIncidents,
+                maxBytes: configuration.engineMaxBytes
             )
         )
         let store = try await openStore(configuration.stateDirectory)
@@ -142,6 +143,7 @@ public final class AgentRuntime: Sendable {
             engine: engine,
             hostName: hostName,
             graceMilliseconds: Int64(configuration.graceMilliseconds),
+            reassemblyMaxBytes: configuration.reassemblyMaxBytes,
             deliver: { writer.offer($0) }
         )
         pipelineCounters.withLock { $0 = pipeline.counters }
@@ -151,6 +153,7 @@ public final class AgentRuntime: Sendable {
         let startedAt = EventTime.now
         let sampler = RateSampler()
         let ruleCount = Atomic<Int>(rules.count)
+        let budgets = (engine: configuration.engineMaxBytes, reassembly: configuration.reassemblyMaxBytes)
         let snapshot: @Sendable () -> AgentStatus = {
             let capture = chosen.source.counters
             let counters = pipeline.counters
@@ -182,7 +185,17 @@ public final class AgentRuntime: Sendable {
                 capabilities: ProcessFacts.effectiveCapabilities(thread: captureThread.load(ordering: .relaxed)),
                 user: ProcessFacts.userName(),
                 residentBytes: ProcessFacts.residentBytes(),
-                forward: forwarder?.status
+                forward: forwarder?.status,
+                memory: MemoryStatus(
+                    engineMaxBytes: budgets.engine,
+                    engineBytes: counters.engineBytes.current,
+                    groupsEvicted: counters.groupsEvicted.current,
+                    incidentsForgotten: counters.incidentsForgotten.current,
+                    engineBytesEvicted: counters.engineBytesEvicted.current,
+                    reassemblyMaxBytes: budgets.reassembly,
+                    reassemblyBytes: counters.reassemblyBytes.current,
+                    pendingExecsEvicted: counters.pendingExecsEvicted.current
+                )
             )
         }
         let statusServer = try StatusServer(path: configuration.statusSocket, snapshot: snapshot)

@@ -39,6 +39,8 @@ public struct AgentStatus: Sendable, Equatable {
     public var residentBytes: Int
     /// The forwarder's state and counters; nil when the agent does not forward.
     public var forward: ForwarderStatus?
+    /// Byte budgets, bytes held and evictions.
+    public var memory: MemoryStatus
 
     public init(
         source: String,
@@ -66,7 +68,8 @@ public struct AgentStatus: Sendable, Equatable {
         capabilities: [String],
         user: String,
         residentBytes: Int,
-        forward: ForwarderStatus? = nil
+        forward: ForwarderStatus? = nil,
+        memory: MemoryStatus = MemoryStatus()
     ) {
         self.source = source
         self.sourceReason = sourceReason
@@ -94,6 +97,7 @@ public struct AgentStatus: Sendable, Equatable {
         self.user = user
         self.residentBytes = residentBytes
         self.forward = forward
+        self.memory = memory
     }
 }
 
@@ -156,6 +160,10 @@ extension AgentStatus {
         w.string(user)
         w.key("residentBytes")
         w.integer(Int64(residentBytes))
+        for (key, value) in memory.facts {
+            w.key(key)
+            w.integer(Int64(value))
+        }
         if let forward { Self.write(forward, to: &w) }
         w.endObject()
         return w.bytes
@@ -192,7 +200,7 @@ extension AgentStatus {
             let text: String
             switch value {
             case .string(let s): text = s
-            case .integer(let i): text = key == "residentBytes" ? "\(i / 1024 / 1024) MiB (\(i) bytes)" : String(i)
+            case .integer(let i): text = key.hasSuffix("Bytes") ? "\(i / 1024 / 1024) MiB (\(i) bytes)" : String(i)
             case .number(let d): text = String(d)
             case .bool(let b): text = String(b)
             case .array(let items):

@@ -10,7 +10,10 @@ import Glibc
 /// complete at its EOE record; or, for logs without EOE, once a record of another event stamped at
 /// least ``graceTime`` away from its own (later, or earlier after a clock or log jump) has been
 /// read; or when ``finish(_:)`` ends the input; or, to bound memory, when more than
-/// ``maximumPending`` events are open (counted in ``AuditStatistics/forcedCompletions``).
+/// ``maximumPending`` events are open or they hold more than ``maximumBytes`` (the oldest open
+/// event is completed early with the records it has, counted in
+/// ``AuditStatistics/forcedCompletions``; records of it arriving later make an incomplete event,
+/// counted too). `node=` names are held only while events of them are open.
 /// The kernel stamps every record of one event with the same time, so a record whose (node,
 /// serial) matches an open event but whose time differs belongs to a new event (serials restart
 /// at boot; concatenated logs reuse them): the open one is completed first.
@@ -38,6 +41,11 @@ public struct AuditEventAssembler {
     public var graceTime: Int64
     private let borrowsRecordBytes: Bool
     public var maximumPending: Int
+    /// Most bytes the open events (their records and `node=` names) may hold, as
+    /// ``heldBytes`` counts them.
+    public var maximumBytes: Int
+    /// 16 MiB: dozens of executions with the largest argv the kernel passes (hex-encoded).
+    public static let defaultMaximumBytes = 16 << 20
     public private(set) var statistics = AuditStatistics()
 
     private struct Key: Hashable {
@@ -58,7 +66,9 @@ public struct AuditEventAssembler {
     /// Events in the order they were opened (may hold events already completed).
     private var openingOrder: [OpenedEvent] = []
     private var openingHead = 0
-    private var nodes: [[UInt8]] = []
+    private var nodes = NodeNames()
+    /// Bytes held by open events, without their node names.
+    private var pendingBytes = 0
     /// The time of the latest record read: the stream's clock for the grace time.
     private var clock = EventTime(millisecondsSinceEpoch: 0)
 
@@ -66,12 +76,19 @@ public struct AuditEventAssembler {
     ///   - graceMilliseconds: how much later (in event time) another record must be before an
     ///     event without EOE is taken as complete.
     ///   - maximumPending: how many events may be open at once.
+    ///   - maximumBytes: how many bytes open events may hold.
     ///   - borrowsRecordBytes: when true, the caller promises that the bytes of every record it
     ///     passes stay valid and unchanged until ``finish(_:)`` returns (a memory-mapped file);
     ///     EXECVE records are then referenced instead of copied.
-    public init(graceMilliseconds: Int64 = 2000, maximumPending: Int = 8192, borrowsRecordBytes: Bool = false) {
+    public init(
+        graceMilliseconds: Int64 = 2000,
+        maximumPending: Int = 8192,
+        maximumBytes: Int = AuditEventAssembler.defaultMaximumBytes,
+        borrowsRecordBytes: Bool = false
+    ) {
         self.graceTime = graceMilliseconds
         self.maximumPending = maximumPending
+        self.maximumBytes = maximumBytes
         self.borrowsRecordBytes = borrowsRecordBytes
     }
 
@@ -131,13 +148,20 @@ public struct AuditEventAssembler {
 
     public var openEvents: Int { pending.count }
 
+    /// Approximate bytes held by the open events: their records (copied ones) and their `node=`
+    /// names. At most ``maximumBytes`` after every record.
+    public var heldBytes: Int { pendingBytes + nodes.heldBytes }
+
+    /// Distinct `node=` names held (those of open events).
+    public var nodeNamesHeld: Int { nodes.count }
+
     private mutating func ingest(_ header: AuditRecordHeader, _ emit: (CompletedExec) -> Void) {
         let time = EventTime(seconds: header.seconds, milliseconds: header.milliseconds)
         clock = time
         if header.type.isPartOfExec {
-            let key = Key(node: nodeIndex(header.node), serial: header.serial)
+            var key = Key(node: nodeIndex(header.node), serial: header.serial)
             // Records of one event mostly arrive together: the last event is found without hashing.
-            var exec = key == lastKey ? lastExec : pending[key]
+            var exec = key.node == Self.unknownNode ? nil : key == lastKey ? lastExec : pending[key]
             if let open = exec, open.time != time {
                 complete(key, emit)  // same serial, another time: a new event (see above)
                 exec = nil
@@ -148,14 +172,19 @@ public struct AuditEventAssembler {
                     completeExpired(emit)
                     return
                 }
+                if !header.node.isEmpty { key.node = nodes.open(header.node) }
                 let opened = PendingExec(time: time, borrowsRecordBytes: borrowsRecordBytes)
                 pending[key] = opened
+                pendingBytes += opened.heldBytes
                 openingOrder.append(OpenedEvent(key: key, time: time))
                 exec = opened
             }
             lastKey = key
             lastExec = exec
-            if exec!.ingest(header) { complete(key, emit) }
+            let before = exec!.heldBytes
+            let ended = exec!.ingest(header)
+            pendingBytes += exec!.heldBytes - before
+            if ended { complete(key, emit) }
         }
         completeExpired(emit)
     }
@@ -163,7 +192,7 @@ public struct AuditEventAssembler {
     private mutating func completeExpired(_ emit: (CompletedExec) -> Void) {
         while openingHead < openingOrder.count {
             let opened = openingOrder[openingHead]
-            if pending.count > maximumPending {
+            if pending.count > maximumPending || heldBytes > maximumBytes {
                 if pending[opened.key]?.time == opened.time {
                     statistics.forcedCompletions += 1
                     complete(opened.key, emit)
@@ -187,6 +216,9 @@ public struct AuditEventAssembler {
             lastKey = nil
             lastExec = nil
         }
+        pendingBytes -= exec.heldBytes
+        let node = key.node < 0 ? nil : nodes.name(at: key.node)
+        if key.node >= 0 { nodes.close(key.node) }
         guard exec.hasSyscall, !exec.isOtherSyscall, exec.isExec else {
             if !exec.hasSyscall && !exec.isOtherSyscall { statistics.incompleteEvents += 1 }
             return
@@ -198,18 +230,21 @@ public struct AuditEventAssembler {
         statistics.execs += 1
         emit(
             CompletedExec(
-                node: nodes.isEmpty || key.node < 0 ? nil : String(decoding: nodes[key.node], as: UTF8.self),
+                node: node.map { String(decoding: $0, as: UTF8.self) },
                 serial: key.serial,
                 exec: exec
             )
         )
     }
 
+    /// No `node=` field.
+    private static let noNode = -1
+    /// A `node=` name no open event has: the record opens a new event.
+    private static let unknownNode = -2
+
     private mutating func nodeIndex(_ node: UnsafeRawBufferPointer) -> Int {
-        if node.isEmpty { return -1 }
-        for (index, known) in nodes.enumerated() where known.elementsEqual(node) { return index }
-        nodes.append(Array(node))
-        return nodes.count - 1
+        if node.isEmpty { return Self.noNode }
+        return nodes.index(of: node) ?? Self.unknownNode
     }
 }
 
@@ -242,7 +277,7 @@ public struct AuditStatistics: Sendable, Equatable {
     public var failedExecs = 0
     /// Events that had exec records (EXECVE, PATH…) but never a SYSCALL record.
     public var incompleteEvents = 0
-    /// Events completed early because too many were open.
+    /// Events completed early because too many were open or they held too many bytes.
     public var forcedCompletions = 0
 
     public init() {}

@@ -28,11 +28,24 @@ final class PendingExec {
     private(set) var hasExecve: Bool = false
 
     // Kept as they came.
-    private var syscallRecord: RecordBody?
-    private var cwdRecord: RecordBody?
+    private var syscallRecord: RecordBody? {
+        didSet { heldBytes += syscallRecord.heldBytes - oldValue.heldBytes }
+    }
+    private var cwdRecord: RecordBody? {
+        didSet { heldBytes += cwdRecord.heldBytes - oldValue.heldBytes }
+    }
     /// PATH item 0: the path given to execve.
-    private var invokedPathRecord: RecordBody?
+    private var invokedPathRecord: RecordBody? {
+        didSet { heldBytes += invokedPathRecord.heldBytes - oldValue.heldBytes }
+    }
     private(set) var execveRecords: [RecordBody] = []
+
+    /// Approximate bytes this event holds: the object, and the records it copied (borrowed ones
+    /// cost their reference only). Kept up to date as records arrive.
+    private(set) var heldBytes = PendingExec.objectBytes
+    /// The object with its inline fields, and its share of the assembler's tables (a slot in the
+    /// open-event dictionary, an entry in the opening order).
+    static let objectBytes = HeapAllocation.bytes(holding: 160) + 64
 
     init(time: EventTime, borrowsRecordBytes: Bool = false) {
         self.time = time
@@ -84,7 +97,11 @@ final class PendingExec {
 
     func ingestExecve(body: UnsafeRawBufferPointer) {
         hasExecve = true
-        execveRecords.append(RecordBody(body, borrow: borrowsRecordBytes))
+        let record = RecordBody(body, borrow: borrowsRecordBytes)
+        let capacity = execveRecords.capacity
+        execveRecords.append(record)
+        heldBytes += record.heldBytes + (execveRecords.capacity - capacity) * MemoryLayout<RecordBody>.stride
+        if capacity == 0 { heldBytes += HeapAllocation.overhead }
     }
 
     func ingestCwd(body: UnsafeRawBufferPointer) {
@@ -211,10 +228,22 @@ enum RecordBody {
         self = borrow ? .borrowed(bytes) : .owned(Array(bytes))
     }
 
+    /// Heap bytes of a copied record (nothing for a borrowed one).
+    var heldBytes: Int {
+        switch self {
+        case .borrowed: return 0
+        case .owned(let bytes): return bytes.capacity == 0 ? 0 : HeapAllocation.bytes(holding: bytes.capacity)
+        }
+    }
+
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
         switch self {
         case .borrowed(let bytes): return body(bytes)
         case .owned(let bytes): return bytes.withUnsafeBytes(body)
         }
     }
+}
+
+extension Optional where Wrapped == RecordBody {
+    fileprivate var heldBytes: Int { self?.heldBytes ?? 0 }
 }

@@ -48,6 +48,7 @@ extension DetectionEngine {
         active = newActive
         index = RuleIndex(newActive.enumerated().map { ($0.offset, $0.element.rule.filter) })
         counters.groupsLive = groups.count
+        counters.bytesHeld = groups.bytes + incidentTable.bytes
         return summary
     }
 }

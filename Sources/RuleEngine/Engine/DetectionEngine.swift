@@ -9,9 +9,10 @@ import ExecEvents
 /// firstSeen = the earliest, lastSeen = t_e) or updated (count grows by the events of that window not
 /// counted before, lastSeen = t_e); `version` grows with each. Events are never counted twice.
 ///
-/// Window state is bounded (old entries dropped, groups capped with least-recently-used eviction).
-/// Incidents are kept apart from windows, so a group evicted and seen again continues its incident:
-/// same id, count and version go on. Incidents kept by a journal can be handed back with
+/// Memory is bounded in bytes (``EngineConfiguration/maxBytes``) and in entries: old window
+/// entries are dropped, least recently used groups evicted, least recently changed incidents
+/// forgotten. Incidents are kept apart from windows, so a group evicted and seen again continues
+/// its incident: same id, count and version go on. Incidents kept by a journal can be handed back with
 /// ``restore(_:)`` after a restart.
 public struct DetectionEngine: Sendable {
     public let configuration: EngineConfiguration
@@ -46,7 +47,7 @@ public struct DetectionEngine: Sendable {
                 updates.append(update)
             }
         }
-        counters.groupsLive = groups.count
+        enforceMemoryBudget()
         return updates
     }
 
@@ -73,6 +74,24 @@ public struct DetectionEngine: Sendable {
         if let known = incidentTable.peek(incident.incidentId), known.version >= incident.version { return }
         incidentTable.remove(incident.incidentId)
         insertIncident(incident)
+        enforceMemoryBudget()
+    }
+
+    /// Brings the bytes held within ``EngineConfiguration/maxBytes``: first incidents within half
+    /// of it (least recently changed forgotten), then groups (least recently used evicted, the
+    /// group just used last; even it goes when it alone is over budget).
+    mutating func enforceMemoryBudget() {
+        let budget = configuration.maxBytes
+        while incidentTable.bytes > budget / 2, let forgotten = incidentTable.removeOldest() {
+            counters.incidentsForgotten += 1
+            counters.bytesEvicted += UInt64(forgotten.bytes)
+        }
+        while groups.bytes + incidentTable.bytes > budget, let evicted = groups.removeOldest() {
+            counters.groupsEvicted += 1
+            counters.bytesEvicted += UInt64(evicted.bytes)
+        }
+        counters.groupsLive = groups.count
+        counters.bytesHeld = groups.bytes + incidentTable.bytes
     }
 
     // MARK: - One rule, one event
@@ -97,8 +116,9 @@ public struct DetectionEngine: Sendable {
             var window = GroupWindow(incidentId: id, time: time)
             window.hasIncident = incidentTable.contains(id)
             groups.insert(key, window)
-            while groups.count > configuration.maxLiveGroups, groups.removeOldest() != nil {
+            while groups.count > configuration.maxLiveGroups, let evicted = groups.removeOldest() {
                 counters.groupsEvicted += 1
+                counters.bytesEvicted += UInt64(evicted.bytes)
             }
         }
         let limits = (maxEntries: configuration.maxEventsPerGroup, maxTrigger: configuration.maxTriggerEvents)
@@ -174,8 +194,9 @@ public struct DetectionEngine: Sendable {
 
     private mutating func insertIncident(_ incident: Incident) {
         incidentTable.insert(incident.incidentId, incident)
-        while incidentTable.count > configuration.maxIncidents, incidentTable.removeOldest() != nil {
+        while incidentTable.count > configuration.maxIncidents, let forgotten = incidentTable.removeOldest() {
             counters.incidentsForgotten += 1
+            counters.bytesEvicted += UInt64(forgotten.bytes)
         }
     }
 

@@ -12,19 +12,29 @@ public struct EngineConfiguration: Sendable {
     public var maxIncidents: Int
     /// Most events kept in an incident's `triggerEvents`.
     public var maxTriggerEvents: Int
+    /// Most bytes the engine's windows (with the events they remember for `triggerEvents`) and
+    /// incidents may hold, as ``MemoryFootprint`` counts them; checked after every event.
+    /// Incidents may take at most half of it (the least recently changed are forgotten beyond
+    /// that); beyond the whole, the least recently used groups are evicted.
+    public var maxBytes: Int
+
+    /// 32 MiB: a few hundred groups even when every event carries 100 KiB of arguments.
+    public static let defaultMaxBytes = 32 << 20
 
     public init(
         agentId: String,
         maxLiveGroups: Int = 100_000,
         maxEventsPerGroup: Int = 10_000,
         maxIncidents: Int = 10_000,
-        maxTriggerEvents: Int = 10
+        maxTriggerEvents: Int = 10,
+        maxBytes: Int = EngineConfiguration.defaultMaxBytes
     ) {
         self.agentId = agentId
         self.maxLiveGroups = max(1, maxLiveGroups)
         self.maxEventsPerGroup = max(1, maxEventsPerGroup)
         self.maxIncidents = max(1, maxIncidents)
         self.maxTriggerEvents = max(0, maxTriggerEvents)
+        self.maxBytes = max(1, maxBytes)
     }
 }
 
@@ -38,13 +48,19 @@ public struct EngineCounters: Sendable, Equatable {
     public var matches: UInt64 = 0
     /// Groups currently holding a window.
     public var groupsLive: Int = 0
-    /// Groups evicted because of ``EngineConfiguration/maxLiveGroups``.
+    /// Bytes held by windows and incidents (see ``EngineConfiguration/maxBytes``).
+    public var bytesHeld: Int = 0
+    /// Groups evicted because of ``EngineConfiguration/maxLiveGroups`` or
+    /// ``EngineConfiguration/maxBytes``.
     public var groupsEvicted: UInt64 = 0
+    /// Bytes given up by evicting groups and forgetting incidents.
+    public var bytesEvicted: UInt64 = 0
     /// Window entries dropped because of ``EngineConfiguration/maxEventsPerGroup``.
     public var windowEntriesDropped: UInt64 = 0
     public var incidentsCreated: UInt64 = 0
     public var incidentsUpdated: UInt64 = 0
-    /// Incidents forgotten because of ``EngineConfiguration/maxIncidents``.
+    /// Incidents forgotten because of ``EngineConfiguration/maxIncidents`` or
+    /// ``EngineConfiguration/maxBytes``.
     public var incidentsForgotten: UInt64 = 0
 
     public init() {}

@@ -6,13 +6,23 @@ struct WindowEntry: Sendable {
     var time: EventTime
     var counted: Bool
     var values: [AttributeValue?]
+
+    /// Heap bytes of `values` (nothing for `COUNT(*)`-only rules).
+    var heldBytes: Int { values.footprintBytes - MemoryLayout<[AttributeValue?]>.stride }
+}
+
+extension ExecEvent {
+    /// Bytes held beyond the event's inline size (its text and argv).
+    var heldBytes: Int { footprintBytes - MemoryLayout<ExecEvent>.stride }
 }
 
 /// Identifies a group: the engine's number for the rule (stable while the rule is unchanged) and
 /// the group values, `hostName` first.
-struct GroupKey: Hashable, Sendable {
+struct GroupKey: Hashable, Sendable, MemoryFootprint {
     var rule: Int
     var values: [AttributeValue?]
+
+    var footprintBytes: Int { MemoryLayout<Int>.stride + values.footprintBytes }
 }
 
 /// The sliding window of one group of one rule.
@@ -20,7 +30,7 @@ struct GroupKey: Hashable, Sendable {
 /// Entries are kept sorted by event time. Entries at or before `newest − window` are dropped: no
 /// later event can see them, except an event arriving more than a window late, whose window is then
 /// cut short.
-struct GroupWindow: Sendable {
+struct GroupWindow: Sendable, MemoryFootprint {
     private(set) var entries: [WindowEntry] = []
     /// Index of the first live entry (entries before it are dropped; compacted now and then).
     private var head = 0
@@ -29,6 +39,22 @@ struct GroupWindow: Sendable {
     /// The latest matching events while the group has no incident, for `triggerEvents`.
     private(set) var recentEvents: [ExecEvent] = []
     var hasIncident = false
+    /// Bytes held by the values of `entries` (dropped ones too, until compacted) and by
+    /// `recentEvents`, beyond their inline size: kept up to date so ``footprintBytes`` is O(1).
+    private var heldByEntryValues = 0
+    private var heldByRecentEvents = 0
+
+    /// The window, its entries and remembered events (buffers by capacity).
+    var footprintBytes: Int {
+        var total = MemoryLayout<Self>.stride + heldByEntryValues + heldByRecentEvents
+        if entries.capacity > 0 {
+            total += HeapAllocation.bytes(holding: entries.capacity * MemoryLayout<WindowEntry>.stride)
+        }
+        if recentEvents.capacity > 0 {
+            total += HeapAllocation.bytes(holding: recentEvents.capacity * MemoryLayout<ExecEvent>.stride)
+        }
+        return total
+    }
 
     init(incidentId: IncidentID, time: EventTime) {
         self.incidentId = incidentId
@@ -44,6 +70,7 @@ struct GroupWindow: Sendable {
         var position = entries.count
         while position > head, entries[position - 1].time > entry.time { position -= 1 }
         entries.insert(entry, at: position)
+        heldByEntryValues += entry.heldBytes
         let horizon = newest.millisecondsSinceEpoch - windowMilliseconds
         while head < entries.count, entries[head].time.millisecondsSinceEpoch <= horizon { head += 1 }
         var capped = 0
@@ -52,6 +79,7 @@ struct GroupWindow: Sendable {
             capped += 1
         }
         if head > 32, head * 2 > entries.count {
+            for k in 0..<head { heldByEntryValues -= entries[k].heldBytes }
             entries.removeFirst(head)
             head = 0
         }
@@ -90,8 +118,13 @@ struct GroupWindow: Sendable {
 
     mutating func remember(_ event: ExecEvent, limit: Int) {
         guard !hasIncident, limit > 0 else { return }
-        if recentEvents.count >= limit { recentEvents.removeFirst(recentEvents.count - limit + 1) }
+        if recentEvents.count >= limit {
+            let excess = recentEvents.count - limit + 1
+            for k in 0..<excess { heldByRecentEvents -= recentEvents[k].heldBytes }
+            recentEvents.removeFirst(excess)
+        }
         recentEvents.append(event)
+        heldByRecentEvents += event.heldBytes
     }
 
     /// The remembered events inside `(time − window, time]`, in time order, then forgets them all.
@@ -100,6 +133,7 @@ struct GroupWindow: Sendable {
         let events = recentEvents.filter { $0.eventTime.millisecondsSinceEpoch > lower && $0.eventTime <= time }
             .sorted { $0.eventTime < $1.eventTime }
         recentEvents = []
+        heldByRecentEvents = 0
         return events
     }
 }

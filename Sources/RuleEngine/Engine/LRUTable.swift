@@ -1,13 +1,25 @@
-/// A hash table that remembers use order and can give up its least recently used entry.
+import ExecEvents
+
+/// A hash table that remembers use order, can give up its least recently used entry, and keeps
+/// count of the bytes its entries hold (``bytes``), for a memory budget.
 ///
 /// Nodes live in one array linked by indices (no per-entry allocation beyond the dictionary), and
 /// values are mutated in place.
-struct LRUTable<Key: Hashable, Value> {
+struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
     fileprivate struct Node {
         var key: Key
         var value: Value
         var newer: Int
         var older: Int
+        /// What this entry holds: key, value and the table's own slots for it.
+        var bytes: Int
+    }
+
+    /// The table's own cost per entry beyond the key's and value's footprint: its node slot and its
+    /// dictionary slot (key and index, the table kept at most three quarters full).
+    private static var entryOverhead: Int {
+        MemoryLayout<Node?>.stride - MemoryLayout<Key>.stride - MemoryLayout<Value>.stride
+            + (MemoryLayout<Key>.stride + MemoryLayout<Int>.stride) * 4 / 3
     }
 
     private var nodes: [Node?] = []
@@ -19,6 +31,8 @@ struct LRUTable<Key: Hashable, Value> {
     private var oldest = -1
 
     var count: Int { slots.count }
+    /// Approximate bytes held by the entries (see ``MemoryFootprint``).
+    private(set) var bytes = 0
 
     func contains(_ key: Key) -> Bool { slots[key] != nil }
 
@@ -29,15 +43,27 @@ struct LRUTable<Key: Hashable, Value> {
     }
 
     /// Marks the key as just used and lets `body` change its value in place; nil when absent.
+    /// The value's footprint is measured again afterwards.
     mutating func use<R>(_ key: Key, _ body: (inout Value) -> R) -> R? {
         guard let slot = slots[key] else { return nil }
         moveToNewest(slot)
-        return body(&nodes[slot]!.value)
+        let result = body(&nodes[slot]!.value)
+        let measured = Self.entryOverhead + nodes[slot]!.key.footprintBytes + nodes[slot]!.value.footprintBytes
+        bytes += measured - nodes[slot]!.bytes
+        nodes[slot]!.bytes = measured
+        return result
     }
 
     /// Inserts a new key as the most recently used one (the key must not be present).
     mutating func insert(_ key: Key, _ value: Value) {
-        let node = Node(key: key, value: value, newer: -1, older: newest)
+        let node = Node(
+            key: key,
+            value: value,
+            newer: -1,
+            older: newest,
+            bytes: Self.entryOverhead + key.footprintBytes + value.footprintBytes
+        )
+        bytes += node.bytes
         let slot: Int
         if let reused = free.popLast() {
             slot = reused
@@ -52,12 +78,12 @@ struct LRUTable<Key: Hashable, Value> {
         slots[key] = slot
     }
 
-    /// Removes and returns the least recently used entry.
-    mutating func removeOldest() -> (key: Key, value: Value)? {
+    /// Removes and returns the least recently used entry, with the bytes it held.
+    mutating func removeOldest() -> (key: Key, value: Value, bytes: Int)? {
         guard oldest >= 0 else { return nil }
         let node = nodes[oldest]!
         remove(node.key)
-        return (node.key, node.value)
+        return (node.key, node.value, node.bytes)
     }
 
     @discardableResult
@@ -65,6 +91,7 @@ struct LRUTable<Key: Hashable, Value> {
         guard let slot = slots.removeValue(forKey: key) else { return nil }
         let node = nodes[slot]!
         unlink(slot)
+        bytes -= node.bytes
         nodes[slot] = nil
         free.append(slot)
         return node.value
