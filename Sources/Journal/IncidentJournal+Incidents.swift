@@ -58,7 +58,8 @@ extension IncidentJournal {
 }
 
 extension JournalConnection {
-    fileprivate func storedIncident(_ row: SQLiteRow) throws -> StoredIncident {
+    /// An `incidents` row (every column).
+    func storedIncident(_ row: SQLiteRow) throws -> StoredIncident {
         let idText = try text(row, "incidentId")
         guard let id = IncidentID(hex: idText) else {
             throw JournalError.unreadableRow(path: path, reason: "incidentId \"\(idText)\" is not 32 hex digits")

@@ -7,7 +7,7 @@ import Synchronization
 /// capture thread: a bounded queue (changes beyond it are dropped and counted — loss is never
 /// silent) drained by one task that stores each change, retrying while the store fails.
 public final class JournalWriter: Sendable {
-    /// Changes stored (committed).
+    /// Changes the store wrote (committed).
     public let stored = Atomic<Int>(0)
     /// Store attempts that failed (each is retried).
     public let storeFailures = Atomic<Int>(0)
@@ -59,7 +59,7 @@ public final class JournalWriter: Sendable {
             var delay: Duration = .milliseconds(50)
             while true {
                 do {
-                    try await store.store(update)
+                    _ = try await store.store(update)
                     stored.count()
                     afterStore()
                     break
