@@ -113,6 +113,7 @@ final class MemoryStore: IncidentStore, ClosableStore, @unchecked Sendable {
     }
 
     func outboxDepth() async throws -> Int { lock.withLock { _stored.count } }
+    func deadLetterCount() async throws -> Int { 0 }
     func restorableIncidents() async throws -> [Incident] { [] }
     /// Drops the oldest stored changes beyond `maximumDepth` (the journal's own order is tested
     /// with the journal).

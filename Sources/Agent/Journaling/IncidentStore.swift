@@ -7,6 +7,8 @@ public protocol IncidentStore: Sendable {
     func store(_ update: IncidentUpdate) async throws -> IncidentUpdate
     /// How many changes wait in the outbox for the forwarder.
     func outboxDepth() async throws -> Int
+    /// How many changes the collector refused for good are kept (the dead letters).
+    func deadLetterCount() async throws -> Int
     /// The latest state of every incident kept, to hand back to the engine after a restart.
     func restorableIncidents() async throws -> [Incident]
     /// Brings the outbox down to at most `maximumDepth` changes, dropping the oldest updates

@@ -15,6 +15,9 @@ public final class JournalWriter: Sendable {
     public let outboxDepth = Atomic<Int>(0)
     /// Outbox changes dropped to keep it within its bound.
     public let outboxDropped = Atomic<Int>(0)
+    /// Changes the collector refused for good, kept in the store's dead letters (all of them, not
+    /// only this run's): read at start, kept current by the forwarder's outbox.
+    public let deadLettered = Atomic<Int>(0)
 
     private let stream: AsyncStream<IncidentUpdate>
     private let continuation: AsyncStream<IncidentUpdate>.Continuation
@@ -55,6 +58,7 @@ public final class JournalWriter: Sendable {
     /// Stores every change in order until ``finish()`` and the queue is empty.
     public func run(store: any IncidentStore, logger: Logger) async {
         if let depth = try? await store.outboxDepth() { outboxDepth.set(depth) }
+        if let count = try? await store.deadLetterCount() { deadLettered.set(count) }
         for await update in stream {
             var delay: Duration = .milliseconds(50)
             while true {
