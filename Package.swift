@@ -175,7 +175,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "Capture", "ConfigurationFiles", "ExecEvents", "RuleEngine"]
+            dependencies: [
+                "Agent", "Capture", "ConfigurationFiles", "ExecEvents", "Journal", "RuleEngine", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -25,8 +25,8 @@ public struct ForwarderStatus: Sendable, Equatable {
     public var lastSuccessAt: EventTime?
     /// Incident changes (outbox rows) the collector has acknowledged.
     public var forwarded: Int
-    /// Incident changes dropped because the collector refused them for good (400, 413, 415 or 422
-    /// on a batch of a single incident).
+    /// Incident changes the collector refused for good (400, 413, 415 or 422 on a batch of a single
+    /// incident), moved to the journal's dead letters since the start.
     public var rejected: Int
     /// Attempts that failed (each retry that fails counts again).
     public var retries: Int

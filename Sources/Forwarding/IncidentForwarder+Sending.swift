@@ -55,7 +55,8 @@ extension IncidentForwarder {
     }
 
     /// Sends a batch; on a permanent refusal splits it in halves until the refused incident is
-    /// alone, and drops that one. Stops at the first failure that calls for a retry.
+    /// alone, and moves that one to the dead letters. Stops at the first failure that calls for a
+    /// retry.
     func deliver(_ batch: OutboxBatch, using client: CollectorClient) async -> DeliveryOutcome {
         var pending = [batch]
         while let next = pending.popLast() {
@@ -93,7 +94,7 @@ extension IncidentForwarder {
                     return .retry(afterMilliseconds: recordFailure(reason))
                 }
                 recordSuccess(rows: next.seqs.count, reply: replyBody)
-            case .refusedContent(let reason):
+            case .refusedContent(let status, let reason):
                 if let (first, second) = next.halves() {
                     logger.debug(
                         "the collector refused a batch of \(next.items.count) incidents (\(reason)): sending it in halves"
@@ -104,12 +105,12 @@ extension IncidentForwarder {
                 }
                 guard let item = next.items.first else { continue }
                 do {
-                    _ = try await outbox.acknowledge(seqs: item.seqs)
+                    _ = try await outbox.deadLetter(seqs: item.seqs, status: status, reason: reason)
                 } catch {
-                    let reason = "journal: cannot drop the refused incident \(item.entry.incidentId): \(error)"
+                    let reason = "journal: cannot keep the refused incident \(item.entry.incidentId): \(error)"
                     return .retry(afterMilliseconds: recordFailure(reason))
                 }
-                recordRejection(item, reason: reason)
+                recordRejection(item, status: status, reason: reason)
             case .unauthorized(let reason):
                 return .retry(afterMilliseconds: recordFailure(reason, key: failureKey))
             case .retryLater(let reason, let retryAfter):
@@ -190,17 +191,19 @@ extension IncidentForwarder {
         )
     }
 
-    func recordRejection(_ item: OutboxBatch.Item, reason: String) {
+    func recordRejection(_ item: OutboxBatch.Item, status httpStatus: Int, reason: String) {
         let now = EventTime.now
         update { status in
             status.rejected += item.seqs.count
             status.lastError = "incident \(item.entry.incidentId) refused: \(reason)"
             status.lastErrorAt = now
         }
+        // 413 for an incident alone: it is larger than the collector takes (its limits.maxBodyBytes).
+        let size = httpStatus == 413 ? " (\(item.entry.json.utf8.count) bytes of JSON)" : ""
         logger.error(
             """
-            the collector refused incident \(item.entry.incidentId) version \(item.entry.version) for good: \
-            \(reason); dropped from the outbox
+            the collector refused incident \(item.entry.incidentId) version \(item.entry.version)\(size) for good: \
+            \(reason); kept in the journal's dead letters (execwatch incidents --rejected)
             """,
             metadata: ["incidentId": "\(item.entry.incidentId)", "version": "\(item.entry.version)"]
         )

@@ -8,9 +8,11 @@ import Synchronization
 ///
 /// What it promises:
 /// - **Nothing lost.** A change leaves the outbox only after a 2xx reply for a request that held
-///   it, or when the collector refused it for good (400, 413, 415 or 422 for that incident alone:
-///   counted in ``ForwarderStatus/rejected`` and logged at error level). After a failure or a
-///   restart, what is still in the outbox is sent again; the collector ignores duplicates.
+///   it, or when the collector refused it for good (400, 413, 415 or 422 for that incident alone):
+///   then it moves to the journal's dead letters with the collector's status and reason (counted
+///   in ``ForwarderStatus/rejected`` and logged at error level), so it no longer holds up the
+///   others and is never deleted. After a failure or a restart, what is still in the outbox is
+///   sent again; the collector ignores duplicates.
 /// - **Batches.** Up to `batchMaxIncidents` rows and about 4 MiB of JSON per request, sent when full
 ///   or `batchMaxMilliseconds` after the first row was read; several versions of one incident in a
 ///   batch are sent as the highest one.

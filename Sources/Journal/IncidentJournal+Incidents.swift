@@ -10,24 +10,12 @@ extension IncidentJournal {
         ruleId: String? = nil,
         limit: Int? = nil
     ) async throws -> [StoredIncident] {
-        var conditions: [String] = []
-        var binds: [SQLiteData] = []
-        if let since {
-            binds.append(.integer(Int(since.millisecondsSinceEpoch)))
-            conditions.append("lastSeen >= ?\(binds.count)")
-        }
-        if let ruleId {
-            binds.append(.text(ruleId))
-            conditions.append("ruleId = ?\(binds.count)")
-        }
-        // SQLite: a negative LIMIT means no limit.
-        binds.append(.integer(limit.map { max(0, $0) } ?? -1))
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let query = RowFilter(timeColumn: "lastSeen", since: since, ruleId: ruleId, limit: limit)
         let sql = """
             SELECT incidentId, ruleId, hostName, firstSeen, lastSeen, count, version, json FROM incidents
-            \(filter) ORDER BY lastSeen DESC, incidentId LIMIT ?\(binds.count)
+            \(query.whereClause) ORDER BY lastSeen DESC, incidentId \(query.limitClause)
             """
-        return try await exclusively { [binds] database in
+        return try await exclusively { [binds = query.binds] database in
             try await database.rows(sql, binds, doing: "read incidents").map { row in
                 try database.storedIncident(row)
             }
@@ -58,13 +46,10 @@ extension IncidentJournal {
 }
 
 extension JournalConnection {
-    fileprivate func storedIncident(_ row: SQLiteRow) throws -> StoredIncident {
-        let idText = try text(row, "incidentId")
-        guard let id = IncidentID(hex: idText) else {
-            throw JournalError.unreadableRow(path: path, reason: "incidentId \"\(idText)\" is not 32 hex digits")
-        }
-        return StoredIncident(
-            incidentId: id,
+    /// An `incidents` row (every column).
+    func storedIncident(_ row: SQLiteRow) throws -> StoredIncident {
+        StoredIncident(
+            incidentId: try incidentId(row, in: "incidents"),
             ruleId: try text(row, "ruleId"),
             hostName: try text(row, "hostName"),
             firstSeen: EventTime(millisecondsSinceEpoch: try integer(row, "firstSeen")),
@@ -73,5 +58,29 @@ extension JournalConnection {
             version: try integer(row, "version"),
             json: try text(row, "json")
         )
+    }
+}
+
+/// The optional filters of a listing (rows at or after a time, of one rule) and its limit, as SQL
+/// with numbered parameters.
+struct RowFilter {
+    private(set) var binds: [SQLiteData] = []
+    private(set) var whereClause = ""
+    private(set) var limitClause = ""
+
+    init(timeColumn: String, since: EventTime?, ruleId: String?, limit: Int?) {
+        var conditions: [String] = []
+        if let since {
+            binds.append(.integer(Int(since.millisecondsSinceEpoch)))
+            conditions.append("\(timeColumn) >= ?\(binds.count)")
+        }
+        if let ruleId {
+            binds.append(.text(ruleId))
+            conditions.append("ruleId = ?\(binds.count)")
+        }
+        if !conditions.isEmpty { whereClause = "WHERE " + conditions.joined(separator: " AND ") }
+        // SQLite: a negative LIMIT means no limit.
+        binds.append(.integer(limit.map { max(0, $0) } ?? -1))
+        limitClause = "LIMIT ?\(binds.count)"
     }
 }

@@ -87,21 +87,36 @@ extension IncidentJournal {
 
 extension JournalConnection {
     fileprivate func outboxEntry(_ row: SQLiteRow) throws -> OutboxEntry {
-        let idText = try text(row, "incidentId")
-        guard let id = IncidentID(hex: idText) else {
-            throw JournalError.unreadableRow(path: path, reason: "outbox incidentId \"\(idText)\" is not 32 hex digits")
-        }
-        let kindText = try text(row, "kind")
-        guard let kind = IncidentUpdate.Kind(outboxName: kindText) else {
-            throw JournalError.unreadableRow(path: path, reason: "outbox kind \"\(kindText)\"")
-        }
-        return OutboxEntry(
+        OutboxEntry(
             seq: try integer(row, "seq"),
-            incidentId: id,
+            incidentId: try incidentId(row, in: "outbox"),
             version: try integer(row, "version"),
-            kind: kind,
+            kind: try kind(row, in: "outbox"),
             json: try text(row, "json"),
             enqueuedAt: EventTime(millisecondsSinceEpoch: try integer(row, "enqueuedAt"))
         )
+    }
+}
+
+extension JournalConnection {
+    /// A row's `incidentId` column, or ``JournalError/unreadableRow(path:reason:)`` naming the table.
+    func incidentId(_ row: SQLiteRow, in table: String) throws -> IncidentID {
+        let idText = try text(row, "incidentId")
+        guard let id = IncidentID(hex: idText) else {
+            throw JournalError.unreadableRow(
+                path: path,
+                reason: "\(table) incidentId \"\(idText)\" is not 32 hex digits"
+            )
+        }
+        return id
+    }
+
+    /// A row's `kind` column (`created` or `updated`), or ``JournalError/unreadableRow(path:reason:)``.
+    func kind(_ row: SQLiteRow, in table: String) throws -> IncidentUpdate.Kind {
+        let kindText = try text(row, "kind")
+        guard let kind = IncidentUpdate.Kind(outboxName: kindText) else {
+            throw JournalError.unreadableRow(path: path, reason: "\(table) kind \"\(kindText)\"")
+        }
+        return kind
     }
 }

@@ -10,8 +10,9 @@ import SQLiteNIO
 ///   and loss of power.
 /// - **Atomic.** One store is one transaction: the incident row and its outbox row are written
 ///   together or not at all.
-/// - **Highest version wins.** A store carrying a version the journal already has (or a lower one)
-///   changes nothing and enqueues nothing, so retrying a store is harmless.
+/// - **Owns versions and counts.** Every change stored is the incident's stored version + 1, its
+///   count grows by the events the change counted first, whatever the engine remembered (an engine
+///   that forgot an incident, or restarted, loses none of its updates).
 /// - **One operation at a time, in call order**, each run to its end even if the calling task is
 ///   cancelled (a transaction is never left half-way on the connection).
 /// - **Readable while written.** Other processes may open it ``AccessMode/readOnly`` while the agent

@@ -39,7 +39,25 @@ enum JournalSchema {
                 enqueuedAt INTEGER NOT NULL
             ) STRICT
             """,
-        ]
+        ],
+        // 2: outbox rows the collector refused for good, kept instead of deleted.
+        [
+            """
+            CREATE TABLE deadLetters (
+                seq INTEGER PRIMARY KEY NOT NULL,
+                incidentId TEXT NOT NULL,
+                ruleId TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('created', 'updated')),
+                json TEXT NOT NULL,
+                enqueuedAt INTEGER NOT NULL,
+                status INTEGER NOT NULL,
+                reason TEXT NOT NULL,
+                refusedAt INTEGER NOT NULL
+            ) STRICT
+            """,
+            "CREATE INDEX deadLettersByRefusedAt ON deadLetters (refusedAt)",
+        ],
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -15,7 +15,10 @@ struct IncidentsCommand: AsyncParsableCommand {
         discussion: """
             Reads <state-dir>/agent.db without changing it (while the agent runs, too). The state \
             directory is --state-dir, else $EXECWATCH_STATE_DIR, else \(defaultStateDirectory). Times are \
-            event times, in UTC. On a terminal, SWPARAM is shortened to fit its width.
+            event times, in UTC. On a terminal, SWPARAM is shortened to fit its width. With --rejected: \
+            the incident changes the collector refused for good (kept, never deleted), most recently \
+            refused first, with the collector's status and reason; --since then applies to when they \
+            were refused (wall-clock time).
             """
     )
 
@@ -30,6 +33,9 @@ struct IncidentsCommand: AsyncParsableCommand {
     @Flag(help: "One incident JSON object per line, exactly as stored, instead of a table.")
     var json = false
 
+    @Flag(help: "The incident changes the collector refused (the journal's dead letters) instead.")
+    var rejected = false
+
     @Option(help: "The agent's state directory.")
     var stateDir: String?
 
@@ -43,13 +49,64 @@ struct IncidentsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let sinceTime = try startTime()
+        let listing: Listing
+        if rejected {
+            let deadLetters = try await reading { journal in
+                try await journal.deadLetters(since: sinceTime, ruleId: ruleId, limit: limit)
+            }
+            listing = Listing(
+                jsonLines: deadLetters.map(\.jsonLine),
+                noneMessage: "no refused incidents",
+                table: TerminalTable(
+                    headers: ["REFUSED AT", "STATUS", "RULE", "INCIDENT", "VERSION", "REASON"],
+                    maximumWidths: [Int.max, Int.max, 40, Int.max, Int.max, Int.max],
+                    flexibleColumn: 5,
+                    rightAlignedColumn: 4,
+                    rows: deadLetters.map(Self.cells)
+                )
+            )
+        } else {
+            let incidents = try await reading { journal in
+                try await journal.incidents(since: sinceTime, ruleId: ruleId, limit: limit)
+            }
+            listing = Listing(
+                jsonLines: incidents.map(\.json),
+                noneMessage: "no incidents",
+                table: TerminalTable(
+                    headers: ["LAST SEEN", "RULE", "HOST", "USER", "PROCNAME", "SWPARAM", "COUNT"],
+                    maximumWidths: [Int.max, 40, 32, 24, 24, Int.max, Int.max],
+                    flexibleColumn: 5,
+                    rows: incidents.map(Self.cells)
+                )
+            )
+        }
+        let output = StandardOutput.shared
+        if json {
+            for line in listing.jsonLines { output.writeLine(line) }
+        } else if listing.jsonLines.isEmpty {
+            StandardError.write("execwatch: \(listing.noneMessage)\n")
+        } else {
+            for line in listing.table.lines(width: outputWidth()) { output.writeLine(line) }
+        }
+    }
+
+    /// What is printed: JSON lines with `--json`, else the table (or a message when there is nothing).
+    private struct Listing {
+        var jsonLines: [String]
+        var noneMessage: String
+        var table: TerminalTable
+    }
+
+    /// Runs `body` on the journal opened read-only; a missing or unreadable journal is reported
+    /// on standard error and ends the command with status 1.
+    private func reading<T: Sendable>(_ body: @Sendable (IncidentJournal) async throws -> T) async throws -> T {
         let directory = stateDir ?? environmentValue("EXECWATCH_STATE_DIR") ?? Self.defaultStateDirectory
-        let incidents: [StoredIncident]
         do {
             let journal = try await IncidentJournal.open(stateDirectory: directory, mode: .readOnly)
             do {
-                incidents = try await journal.incidents(since: sinceTime, ruleId: ruleId, limit: limit)
+                let result = try await body(journal)
                 try await journal.close()
+                return result
             } catch {
                 try? await journal.close()
                 throw error
@@ -64,18 +121,30 @@ struct IncidentsCommand: AsyncParsableCommand {
             StandardError.write("execwatch: \(error)\n")
             throw ExitWithStatus(status: ExitStatus.failure)
         }
+    }
 
-        let output = StandardOutput.shared
-        if json {
-            for incident in incidents { output.writeLine(incident.json) }
-            return
+    /// REFUSED AT, STATUS, RULE, INCIDENT, VERSION, REASON of a dead letter.
+    private static func cells(_ deadLetter: DeadLetter) -> [String] {
+        [
+            deadLetter.refusedAt.rfc3339, String(deadLetter.status), visible(deadLetter.ruleId),
+            deadLetter.incidentId.description, String(deadLetter.version), visible(deadLetter.reason),
+        ]
+    }
+
+    /// LAST SEEN, RULE, HOST, USER, PROCNAME, SWPARAM, COUNT of an incident.
+    private static func cells(_ incident: StoredIncident) -> [String] {
+        let attributes = (try? JSONValue.parse(incident.json))?["attributes"]
+        func attribute(_ name: String) -> String {
+            switch attributes?[name] {
+            case .string(let text): visible(text)
+            case .integer(let number): String(number)
+            default: "-"
+            }
         }
-        if incidents.isEmpty {
-            StandardError.write("execwatch: no incidents\n")
-            return
-        }
-        let table = IncidentTable(incidents.map(IncidentTable.Row.init))
-        for line in table.lines(width: outputWidth()) { output.writeLine(line) }
+        return [
+            incident.lastSeen.rfc3339, visible(incident.ruleId), visible(incident.hostName), attribute("user"),
+            attribute("procName"), attribute("swParam"), String(incident.count),
+        ]
     }
 
     /// `--since` as a time; a bad value is a usage error naming it.
@@ -89,59 +158,53 @@ struct IncidentsCommand: AsyncParsableCommand {
     }
 }
 
-/// The table for people: LAST SEEN, RULE, HOST, USER, PROCNAME, SWPARAM, COUNT.
-private struct IncidentTable {
-    struct Row {
-        var cells: [String]
-
-        init(_ incident: StoredIncident) {
-            let attributes = (try? JSONValue.parse(incident.json))?["attributes"]
-            func attribute(_ name: String) -> String {
-                switch attributes?[name] {
-                case .string(let text): visible(text)
-                case .integer(let number): String(number)
-                default: "-"
-                }
-            }
-            cells = [
-                incident.lastSeen.rfc3339, visible(incident.ruleId), visible(incident.hostName), attribute("user"),
-                attribute("procName"), attribute("swParam"), String(incident.count),
-            ]
-        }
-    }
-
-    static let headers = ["LAST SEEN", "RULE", "HOST", "USER", "PROCNAME", "SWPARAM", "COUNT"]
-    /// The widest RULE, HOST, USER and PROCNAME may be; longer values are shortened.
-    static let maximumWidths = [Int.max, 40, 32, 24, 24, Int.max, Int.max]
-    static let swParamColumn = 5
+/// A table for people: columns as wide as their widest cell (up to a maximum each), the flexible
+/// column shortened so that lines fit a terminal, the last column right-aligned.
+private struct TerminalTable {
     static let separator = "  "
 
-    let rows: [Row]
+    let headers: [String]
+    /// The widest each column may be; longer values are shortened.
+    let maximumWidths: [Int]
+    /// The column shortened to fit the terminal's width.
+    let flexibleColumn: Int
+    /// The column aligned to the right (a number; by default the last).
+    let rightAlignedColumn: Int
+    let rows: [[String]]
 
-    init(_ rows: [Row]) {
+    init(
+        headers: [String],
+        maximumWidths: [Int],
+        flexibleColumn: Int,
+        rightAlignedColumn: Int? = nil,
+        rows: [[String]]
+    ) {
+        self.headers = headers
+        self.maximumWidths = maximumWidths
+        self.flexibleColumn = flexibleColumn
+        self.rightAlignedColumn = rightAlignedColumn ?? headers.count - 1
         self.rows = rows
     }
 
-    /// The table's lines; when `width` is given, SWPARAM is shortened so that lines fit in it.
+    /// The table's lines; when `width` is given, the flexible column is shortened so that lines
+    /// fit in it.
     func lines(width: Int?) -> [String] {
-        var widths = Self.headers.map(\.count)
+        var widths = headers.map(\.count)
         for row in rows {
-            for (column, cell) in row.cells.enumerated() { widths[column] = max(widths[column], cell.count) }
+            for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) }
         }
-        for column in widths.indices { widths[column] = min(widths[column], Self.maximumWidths[column]) }
+        for column in widths.indices { widths[column] = min(widths[column], maximumWidths[column]) }
         if let width {
-            let others = widths.enumerated().filter { $0.offset != Self.swParamColumn }.map(\.element).reduce(0, +)
+            let others = widths.enumerated().filter { $0.offset != flexibleColumn }.map(\.element).reduce(0, +)
             let room = width - others - Self.separator.count * (widths.count - 1)
-            widths[Self.swParamColumn] = max(
-                Self.headers[Self.swParamColumn].count,
-                min(widths[Self.swParamColumn], room)
-            )
+            widths[flexibleColumn] = max(headers[flexibleColumn].count, min(widths[flexibleColumn], room))
         }
-        return ([Self.headers] + rows.map(\.cells)).map { cells in
+        return ([headers] + rows).map { cells in
             cells.enumerated().map { column, cell in
                 let fitted = shortened(cell, to: widths[column])
                 let padding = String(repeating: " ", count: widths[column] - fitted.count)
-                if column == cells.count - 1 { return padding + fitted }  // COUNT, right-aligned
+                if column == rightAlignedColumn { return padding + fitted }
+                if column == cells.count - 1 { return fitted }
                 return fitted + padding
             }.joined(separator: Self.separator)
         }

@@ -101,17 +101,19 @@ final class MemoryStore: IncidentStore, ClosableStore, @unchecked Sendable {
 
     var stored: [IncidentUpdate] { lock.withLock { _stored } }
 
-    func store(_ update: IncidentUpdate) async throws {
+    func store(_ update: IncidentUpdate) async throws -> IncidentUpdate {
         try lock.withLock {
             if failuresLeft > 0 {
                 failuresLeft -= 1
                 throw CaptureError(operation: "store", errno: 28)  // ENOSPC
             }
             _stored.append(update)
+            return update
         }
     }
 
     func outboxDepth() async throws -> Int { lock.withLock { _stored.count } }
+    func deadLetterCount() async throws -> Int { 0 }
     func restorableIncidents() async throws -> [Incident] { [] }
     /// Drops the oldest stored changes beyond `maximumDepth` (the journal's own order is tested
     /// with the journal).
@@ -127,7 +129,8 @@ final class MemoryStore: IncidentStore, ClosableStore, @unchecked Sendable {
 
 @Suite("Journal writer")
 struct JournalWriterTests {
-    private func update(_ n: Int) -> IncidentUpdate {
+    /// The creation of incident number `n`.
+    static func update(_ n: Int) -> IncidentUpdate {
         IncidentUpdate(
             kind: .created,
             incident: Incident(
@@ -147,17 +150,18 @@ struct JournalWriterTests {
                 version: 1,
                 agentId: "a",
                 triggerEvents: []
-            )
+            ),
+            countIncrement: 1
         )
     }
 
     @Test func storesEveryChangeInOrderAndRetriesFailures() async {
         let store = MemoryStore(failFirst: 2)
         let writer = JournalWriter(capacity: 100, dropped: {})
-        for n in 0..<10 { writer.offer(update(n)) }
+        for n in 0..<10 { writer.offer(Self.update(n)) }
         writer.finish()
         await writer.run(store: store, logger: Logger(label: "test"))
-        #expect(store.stored.map(\.incident.incidentId) == (0..<10).map { update($0).incident.incidentId })
+        #expect(store.stored.map(\.incident.incidentId) == (0..<10).map { Self.update($0).incident.incidentId })
         #expect(writer.stored.current == 10)
         #expect(writer.storeFailures.current == 2)
         #expect(writer.outboxDepth.current == 10)
@@ -166,19 +170,19 @@ struct JournalWriterTests {
     @Test func theOutboxIsKeptWithinItsBoundAndDropsAreCounted() async {
         let store = MemoryStore()
         let writer = JournalWriter(capacity: 100, outboxMaxDepth: 4, dropped: {})
-        for n in 0..<10 { writer.offer(update(n)) }
+        for n in 0..<10 { writer.offer(Self.update(n)) }
         writer.finish()
         await writer.run(store: store, logger: Logger(label: "test"))
         #expect(writer.stored.current == 10)
         #expect(writer.outboxDepth.current == 4)
         #expect(writer.outboxDropped.current == 6)
-        #expect(store.stored.map(\.incident.incidentId) == (6..<10).map { update($0).incident.incidentId })
+        #expect(store.stored.map(\.incident.incidentId) == (6..<10).map { Self.update($0).incident.incidentId })
     }
 
     @Test func aFullQueueDropsAndCounts() async {
         let drops = Atomic<Int>(0)
         let writer = JournalWriter(capacity: 3, dropped: { drops.count() })
-        for n in 0..<5 { writer.offer(update(n)) }
+        for n in 0..<5 { writer.offer(Self.update(n)) }
         writer.finish()
         let store = MemoryStore()
         await writer.run(store: store, logger: Logger(label: "test"))

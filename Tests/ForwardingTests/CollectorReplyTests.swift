@@ -37,7 +37,7 @@ struct CollectorReplyTests {
 
     @Test func contentRefusalsArePermanent() {
         for status in [400, 413, 415, 422] {
-            guard case .refusedContent(let reason) = verdict(status, #"{"error":"bad incident"}"#) else {
+            guard case .refusedContent(status, let reason) = verdict(status, #"{"error":"bad incident"}"#) else {
                 Issue.record("\(status) is not a content refusal")
                 continue
             }

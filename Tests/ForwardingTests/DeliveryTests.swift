@@ -139,7 +139,7 @@ struct DeliveryTests {
         #expect(gap < .seconds(30))
     }
 
-    @Test func aRefusedIncidentIsFoundBySplittingAndDropped() async throws {
+    @Test func aRefusedIncidentIsFoundBySplittingAndKeptAsADeadLetter() async throws {
         let bad = Sample.incident(user: "mallory")
         let collector = try await TestCollector.start { request, _ in
             let body = (try? gunzip(request.body)).map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -149,9 +149,27 @@ struct DeliveryTests {
         defer { Task { await collector.stop() } }
         let updates = [Sample.update(user: "alice"), Sample.update(user: "mallory"), Sample.update(user: "carol")]
         let run = try await ForwarderRun.start(.test(url: collector.url), storing: updates)
+        let malloryRow = try #require(
+            try await run.journal.pendingOutbox(limit: 10).first { $0.incidentId == bad.incidentId }
+        )
         #expect(try await run.waitForEmptyOutbox() == 0)
         let status = try await run.waitForStatus { $0.forwarded == 2 && $0.rejected == 1 }
+        // Out of the outbox, but kept: exactly the row refused, with the collector's status and reason.
+        let deadLetters = try await run.journal.deadLetters()
+        #expect(try await run.journal.deadLetterCount() == 1)
         await run.stop()
+        #expect(deadLetters.count == 1)
+        let kept = try #require(deadLetters.first)
+        #expect(kept.seq == malloryRow.seq)
+        #expect(kept.incidentId == bad.incidentId)
+        #expect(kept.ruleId == bad.ruleId)
+        #expect(kept.version == malloryRow.version)
+        #expect(kept.kind == .created)
+        #expect(kept.json == malloryRow.json)
+        #expect(kept.enqueuedAt == malloryRow.enqueuedAt)
+        #expect(kept.status == 422)
+        #expect(kept.reason.hasPrefix("422 "))
+        #expect(kept.reason.hasSuffix(": incident \(bad.incidentId): attribute user is not allowed"))
         #expect(status.rejected == 1)
         #expect(status.forwarded == 2)
         #expect(status.consecutiveFailures == 0)
@@ -162,6 +180,35 @@ struct DeliveryTests {
         #expect(errors.count == 1)
         #expect(errors.first?.contains("\(bad.incidentId)") == true)
         #expect(errors.first?.contains("attribute user is not allowed") == true)
+        #expect(errors.first?.contains("dead letters") == true)
+        // The others reached the collector.
+        let sent = collector.requests.compactMap { try? gunzip($0.body) }.map { String(decoding: $0, as: UTF8.self) }
+        #expect(sent.filter { $0.contains("\"alice\"") && !$0.contains("\"mallory\"") }.count == 1)
+        #expect(sent.filter { $0.contains("\"carol\"") && !$0.contains("\"mallory\"") }.count == 1)
+    }
+
+    /// 413 for an incident alone: larger than the collector takes. Kept too, and the log says how large.
+    @Test func anIncidentTooLargeForTheCollectorIsKeptAsADeadLetter() async throws {
+        let collector = try await TestCollector.start { request, _ in
+            request.body.count > 4000 ? .error(413, "body larger than 4000 bytes") : .accepted()
+        }
+        defer { Task { await collector.stop() } }
+        var large = Sample.update(user: "mallory")
+        large.incident.triggerEvents[0].swParam = String(repeating: "A", count: 20_000)
+        var configuration = ForwardConfiguration.test(url: collector.url)
+        configuration.gzip = false
+        let run = try await ForwarderRun.start(configuration, storing: [Sample.update(user: "alice"), large])
+        #expect(try await run.waitForEmptyOutbox() == 0)
+        let status = try await run.waitForStatus { $0.forwarded == 1 && $0.rejected == 1 }
+        let deadLetters = try await run.journal.deadLetters()
+        await run.stop()
+        #expect(status.forwarded == 1)
+        #expect(deadLetters.map(\.incidentId) == [large.incident.incidentId])
+        #expect(deadLetters.map(\.status) == [413])
+        #expect(deadLetters.first?.reason.hasPrefix("413 ") == true)
+        #expect(deadLetters.first?.reason.hasSuffix(": body larger than 4000 bytes") == true)
+        let size = large.incident.jsonLine.utf8.count
+        #expect(run.log.messages(at: .error).first?.contains("\(size) bytes of JSON") == true)
     }
 
     @Test func unauthorizedIsRetriedAndNamesTheCollectorsReason() async throws {

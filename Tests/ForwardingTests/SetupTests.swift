@@ -15,6 +15,7 @@ struct SetupTests {
     struct UnusedOutbox: ForwardOutbox {
         func pendingOutbox(after seq: Int64, limit: Int) async throws -> [OutboxEntry] { [] }
         func acknowledge(seqs: [Int64]) async throws -> Int { 0 }
+        func deadLetter(seqs: [Int64], status: Int, reason: String) async throws -> Int { 0 }
     }
 
     func setupError(_ configuration: ForwardConfiguration) -> ForwarderSetupError? {

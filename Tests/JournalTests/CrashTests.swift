@@ -62,13 +62,14 @@ struct CrashTests {
             let version = (versions[group] ?? 0) + 1
             versions[group] = version
             let update = Sample.update(group: group, version: version)
+            let stored: IncidentUpdate
             if round % 3 == 0 {
-                try await journal.store([update, Sample.update(group: "batch\(round)", version: 1)])
+                stored = try await journal.store([update, Sample.update(group: "batch\(round)", version: 1)])[0]
             } else {
-                try await journal.store(update)
+                stored = try await journal.store(update)
             }
-            // Reported as stored: store has returned.
-            let line = Array("\(update.incident.incidentId) \(version)\n".utf8)
+            // Reported as stored: store has returned, with the version the journal gave it.
+            let line = Array("\(stored.incident.incidentId) \(stored.incident.version)\n".utf8)
             #expect(write(report, line, line.count) == line.count)
             round += 1
         }

@@ -90,7 +90,7 @@ struct DurabilityTests {
         let directory = try TemporaryDirectory()
         try await IncidentJournal.with(directory.path) { _ in }
         try await IncidentJournal.with(directory.path) { (journal) async throws in
-            #expect(try await journal.firstValue(of: "SELECT group_concat(version) FROM schemaVersion") == "1")
+            #expect(try await journal.firstValue(of: "SELECT group_concat(version) FROM schemaVersion") == "1,2")
             // As a later execwatch would leave it.
             _ = try await journal.firstValue(of: "INSERT INTO schemaVersion VALUES (99, 0) RETURNING version")
         }

@@ -7,13 +7,10 @@ import Testing
 
 @Suite("Storing incidents and the outbox")
 struct IncidentStoreTests {
-    @Test func keepsTheHighestVersionAndEnqueuesEachNewOne() async throws {
+    @Test func enqueuesEveryChangeAtTheNextVersion() async throws {
         let directory = try TemporaryDirectory()
         try await IncidentJournal.with(directory.path) { journal in
             for version in Int64(1)...3 { try await journal.store(Sample.update(version: version)) }
-            // Older and equal versions arrive late: they change nothing and enqueue nothing.
-            try await journal.store(Sample.update(version: 2))
-            try await journal.store(Sample.update(version: 3))
 
             let stored = try await journal.incidents()
             #expect(stored.count == 1)
@@ -28,6 +25,73 @@ struct IncidentStoreTests {
             #expect(outbox.map(\.json) == (1...3).map { Sample.update(version: $0).incident.jsonLine })
             #expect(outbox.allSatisfy { $0.incidentId == Sample.incident().incidentId })
             #expect(try await journal.outboxDepth() == 3)
+        }
+    }
+
+    /// An engine that forgot the incident (or restarted) reports it at a version the journal has
+    /// passed: the journal stores it on top of what it holds all the same.
+    @Test func aChangeAtAnOlderVersionIsStoredOnTopOfTheStoredOne() async throws {
+        let directory = try TemporaryDirectory()
+        try await IncidentJournal.with(directory.path) { journal in
+            for version in Int64(1)...3 { try await journal.store(Sample.update(version: version)) }
+            var late = Sample.update(version: 2, lastSeenOffset: 100)
+            late.countIncrement = 4
+            let stored = try await journal.store(late)
+            #expect(stored.kind == .updated)
+            #expect(stored.incident.version == 4)
+            #expect(stored.incident.count == 3 + 4)
+            #expect(stored.incident.lastSeen == Sample.firstSeen.adding(seconds: 100))
+            #expect(stored.countIncrement == 4)
+
+            let row = try #require(try await journal.incidents().first)
+            #expect(row.version == 4)
+            #expect(row.count == 7)
+            #expect(row.json == stored.incident.jsonLine)
+            let outbox = try await journal.pendingOutbox(limit: 100)
+            #expect(outbox.map(\.version) == [1, 2, 3, 4])
+            #expect(outbox.last?.kind == .updated)
+            #expect(outbox.last?.json == stored.incident.jsonLine)
+            let fromJSON = try Incident(jsonText: row.json)
+            #expect(fromJSON.version == 4)
+            #expect(fromJSON.count == 7)
+        }
+    }
+
+    /// The engine created again an incident it had forgotten: a new first event, later trigger
+    /// events, version 1. The journal keeps the incident's first sighting and its trigger events.
+    @Test func aReCreatedIncidentKeepsItsFirstSightingAndTriggerEvents() async throws {
+        let directory = try TemporaryDirectory()
+        try await IncidentJournal.with(directory.path) { journal in
+            let first = Sample.update(version: 1)
+            try await journal.store(first)
+            var again = Sample.incident(count: 2, version: 1, lastSeenOffset: 600)
+            again.firstSeen = Sample.firstSeen.adding(seconds: 590)
+            again.triggerEvents = Array(again.triggerEvents.suffix(1))
+            again.attributes.removeLast()
+            let stored = try await journal.store(IncidentUpdate(kind: .created, incident: again, countIncrement: 2))
+            #expect(stored.kind == .updated)
+            #expect(stored.incident.version == 2)
+            #expect(stored.incident.count == 3)
+            #expect(stored.incident.firstSeen == Sample.firstSeen)
+            #expect(stored.incident.lastSeen == Sample.firstSeen.adding(seconds: 600))
+            #expect(stored.incident.triggerEvents == first.incident.triggerEvents)
+            #expect(stored.incident.attributes == first.incident.attributes)
+            #expect(try await journal.pendingOutbox(limit: 10).map(\.kind) == [.created, .updated])
+        }
+    }
+
+    /// A journal that does not hold the incident (e.g. its creation was dropped before it was
+    /// stored) starts it at version 1, with the engine's count.
+    @Test func anUpdateOfAnIncidentNotHeldIsStoredAsItsCreation() async throws {
+        let directory = try TemporaryDirectory()
+        try await IncidentJournal.with(directory.path) { journal in
+            let stored = try await journal.store(Sample.update(version: 5))
+            #expect(stored.kind == .created)
+            #expect(stored.incident.version == 1)
+            #expect(stored.incident.count == 5)
+            let outbox = try await journal.pendingOutbox(limit: 10)
+            #expect(outbox.map(\.kind) == [.created])
+            #expect(outbox.map(\.version) == [1])
         }
     }
 

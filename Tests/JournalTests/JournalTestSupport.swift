@@ -94,7 +94,7 @@ enum Sample {
         )
     }
 
-    /// Version `version` of a group's incident, as the engine would report it.
+    /// Version `version` of a group's incident, as the engine would report it (one event more each).
     static func update(
         group: String = "alice",
         ruleId: String = "PH_Rule_TH_Linux_23",
@@ -109,13 +109,31 @@ enum Sample {
                 count: version,
                 version: version,
                 lastSeenOffset: lastSeenOffset ?? (version - 1) * 10
-            )
+            ),
+            countIncrement: 1
         )
+    }
+}
+
+/// The shipped netcat rule's file.
+func shippedNetcatRule(file: String = #filePath) -> String {
+    // Tests/JournalTests/JournalTestSupport.swift → the repository root.
+    var parts = file.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/") + "/rules/PH_Rule_TH_Linux_23.xml"
+}
+
+extension ExecEvent {
+    func advanced(by seconds: Int64) -> ExecEvent {
+        var event = self
+        event.eventTime = eventTime.adding(seconds: seconds)
+        return event
     }
 }
 
 extension IncidentJournal {
     /// Opens a journal in `directory`, runs `body`, and closes it whatever happens.
+    @discardableResult
     static func with<T: Sendable>(
         _ directory: String,
         mode: AccessMode = .readWrite,

@@ -120,21 +120,6 @@ struct RestartTests {
         #expect(next.first?.incident.firstSeen == Sample.firstSeen)
         #expect(next.first?.incident.incidentId == first[0].incident.incidentId)
     }
-
-    private func shippedNetcatRule(file: String = #filePath) -> String {
-        // Tests/JournalTests/RestartTests.swift → the repository root.
-        var parts = file.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/") + "/rules/PH_Rule_TH_Linux_23.xml"
-    }
-}
-
-extension ExecEvent {
-    fileprivate func advanced(by seconds: Int64) -> ExecEvent {
-        var event = self
-        event.eventTime = eventTime.adding(seconds: seconds)
-        return event
-    }
 }
 
 extension String {

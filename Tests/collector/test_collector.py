@@ -156,7 +156,8 @@ def fresh_postgres_database(name):
 class Collector:
     """`execwatch-collector serve` with a configuration file of its own."""
 
-    def __init__(self, name, ca=None, client_auth="off", storage_url=None, web_auth=None, tls=True, port=None):
+    def __init__(self, name, ca=None, client_auth="off", storage_url=None, web_auth=None, tls=True, port=None,
+                 max_body_bytes=None):
         self.dir = os.path.join(WORK, "collector-" + name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = port or free_port()
@@ -172,6 +173,8 @@ class Collector:
             lines.append(f"storage:\n  url: \"{storage_url}\"")
         if web_auth:
             lines.append(f"web:\n  auth: {web_auth}")
+        if max_body_bytes:
+            lines.append(f"limits:\n  maxBodyBytes: {max_body_bytes}")
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
         # With client certificates required, even /healthz needs one.
@@ -372,6 +375,39 @@ def test_token_auth_over_tls():
             status = wait_for(lambda: (s := agent.status()) and s["outboxDepth"] == 0 and s, 10, "empty outbox")
             assert status["incidentsForwarded"] >= 3 and status["forwardLastError"] in (None, ""), status
         with_agent("token", {"url": collector.url, "caFile": ca.cert, "tokenFile": token_file}, body)
+    finally:
+        collector.stop()
+
+
+def test_an_incident_too_large_for_the_collector_is_kept_as_a_dead_letter():
+    """413 for one incident alone: it leaves the outbox for the journal's dead letters (never deleted),
+    the others are delivered, and `status` and `incidents --rejected` show it."""
+    ca = CA("deadletter")
+    collector = Collector("deadletter", ca, max_body_bytes=8192).start()
+    try:
+        _, token_file = collector.add_agent("fwd-test")
+
+        def body(agent):
+            netcat_runs(2, first_port=43000)
+            expect_forwarded(agent, collector, 2)
+            large = "A" * 20000
+            subprocess.run(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "43010", large],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+            netcat_runs(1, first_port=43020)
+            expect_forwarded(agent, collector, 3)
+            status = wait_for(lambda: (s := agent.status()) and s["deadLettered"] == 1 and s["outboxDepth"] == 0
+                              and s, 20, "one dead letter and an empty outbox")
+            assert status["forwardRejected"] == 1, status
+            assert all(large not in i["attributes"]["swParam"] for i in collector.incidents())
+            out = sh(AGENT_BIN, "incidents", "--rejected", "--json", "--state-dir", agent.dir).stdout
+            rejected = [json.loads(line) for line in out.splitlines() if line.strip()]
+            assert len(rejected) == 1, rejected
+            assert rejected[0]["status"] == 413 and rejected[0]["reason"].startswith("413 "), rejected[0]
+            assert rejected[0]["incident"]["attributes"]["swParam"].endswith(large), rejected[0]["reason"]
+            table = sh(AGENT_BIN, "incidents", "--rejected", "--state-dir", agent.dir).stdout
+            assert "REFUSED AT" in table and " 413 " in table and rejected[0]["incidentId"] in table, table
+        with_agent("deadletter", {"url": collector.url, "caFile": ca.cert, "tokenFile": token_file,
+                                  "gzip": "false"}, body)
     finally:
         collector.stop()
 

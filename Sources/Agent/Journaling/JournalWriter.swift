@@ -7,7 +7,7 @@ import Synchronization
 /// capture thread: a bounded queue (changes beyond it are dropped and counted — loss is never
 /// silent) drained by one task that stores each change, retrying while the store fails.
 public final class JournalWriter: Sendable {
-    /// Changes stored (committed).
+    /// Changes the store wrote (committed).
     public let stored = Atomic<Int>(0)
     /// Store attempts that failed (each is retried).
     public let storeFailures = Atomic<Int>(0)
@@ -15,6 +15,9 @@ public final class JournalWriter: Sendable {
     public let outboxDepth = Atomic<Int>(0)
     /// Outbox changes dropped to keep it within its bound.
     public let outboxDropped = Atomic<Int>(0)
+    /// Changes the collector refused for good, kept in the store's dead letters (all of them, not
+    /// only this run's): read at start, kept current by the forwarder's outbox.
+    public let deadLettered = Atomic<Int>(0)
 
     private let stream: AsyncStream<IncidentUpdate>
     private let continuation: AsyncStream<IncidentUpdate>.Continuation
@@ -55,11 +58,12 @@ public final class JournalWriter: Sendable {
     /// Stores every change in order until ``finish()`` and the queue is empty.
     public func run(store: any IncidentStore, logger: Logger) async {
         if let depth = try? await store.outboxDepth() { outboxDepth.set(depth) }
+        if let count = try? await store.deadLetterCount() { deadLettered.set(count) }
         for await update in stream {
             var delay: Duration = .milliseconds(50)
             while true {
                 do {
-                    try await store.store(update)
+                    _ = try await store.store(update)
                     stored.count()
                     afterStore()
                     break

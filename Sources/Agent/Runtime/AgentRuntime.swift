@@ -181,6 +181,7 @@ public final class AgentRuntime: Sendable {
                 incidentsStored: writer.stored.current,
                 outboxDepth: writer.outboxDepth.current,
                 outboxDropped: writer.outboxDropped.current,
+                deadLettered: writer.deadLettered.current,
                 rules: ruleCount.load(ordering: .relaxed),
                 capabilities: ProcessFacts.effectiveCapabilities(thread: captureThread.load(ordering: .relaxed)),
                 user: ProcessFacts.userName(),

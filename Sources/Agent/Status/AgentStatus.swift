@@ -31,6 +31,8 @@ public struct AgentStatus: Sendable, Equatable {
     public var outboxDepth: Int
     /// Outbox changes dropped to keep the outbox within its bound.
     public var outboxDropped: Int
+    /// Changes the collector refused for good, kept in the journal's dead letters.
+    public var deadLettered: Int
     public var rules: Int
     /// The effective capabilities of the capture thread (the one that needs any).
     public var capabilities: [String]
@@ -64,6 +66,7 @@ public struct AgentStatus: Sendable, Equatable {
         incidentsStored: Int,
         outboxDepth: Int,
         outboxDropped: Int,
+        deadLettered: Int,
         rules: Int,
         capabilities: [String],
         user: String,
@@ -92,6 +95,7 @@ public struct AgentStatus: Sendable, Equatable {
         self.incidentsStored = incidentsStored
         self.outboxDepth = outboxDepth
         self.outboxDropped = outboxDropped
+        self.deadLettered = deadLettered
         self.rules = rules
         self.capabilities = capabilities
         self.user = user
@@ -150,6 +154,8 @@ extension AgentStatus {
         w.integer(Int64(outboxDepth))
         w.key("outboxDropped")
         w.integer(Int64(outboxDropped))
+        w.key("deadLettered")
+        w.integer(Int64(deadLettered))
         w.key("rules")
         w.integer(Int64(rules))
         w.key("capabilities")

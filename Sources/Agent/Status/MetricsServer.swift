@@ -109,6 +109,12 @@ public final class MetricsServer: Sendable {
             "Outbox changes dropped to keep it within its bound.",
             String(s.outboxDropped)
         )
+        metric(
+            "dead_lettered",
+            "gauge",
+            "Incident changes the collector refused for good, kept in the journal (execwatch incidents --rejected).",
+            String(s.deadLettered)
+        )
         if let forward = s.forward {
             metric(
                 "incidents_forwarded_total",
@@ -119,7 +125,7 @@ public final class MetricsServer: Sendable {
             metric(
                 "forward_rejected_total",
                 "counter",
-                "Incident changes the collector refused for good (dropped).",
+                "Incident changes the collector refused for good (moved to the dead letters).",
                 String(forward.rejected)
             )
             metric("forward_retries_total", "counter", "Forwarding attempts that failed.", String(forward.retries))

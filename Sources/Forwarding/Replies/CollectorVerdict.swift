@@ -11,8 +11,9 @@ enum CollectorVerdict: Sendable, Equatable {
     /// operator may fix the token or the agent's registration meanwhile.
     case unauthorized(reason: String)
     /// 400, 413, 415 or 422: the collector will never take this content. A batch of several
-    /// incidents is split to find the one refused; a single incident is dropped.
-    case refusedContent(reason: String)
+    /// incidents is split to find the one refused; a single incident is moved to the journal's
+    /// dead letters with `status` and `reason`.
+    case refusedContent(status: Int, reason: String)
 
     /// Classifies a reply by its status, its `Retry-After` header and its body.
     init(status: Int, reasonPhrase: String, retryAfter: String?, body: CollectorReplyBody, now: EventTime) {
@@ -23,7 +24,7 @@ enum CollectorVerdict: Sendable, Equatable {
         case 401, 403:
             self = .unauthorized(reason: reason)
         case 400, 413, 415, 422:
-            self = .refusedContent(reason: reason)
+            self = .refusedContent(status: status, reason: reason)
         case 429, 503:
             // "Retry-After: 0" (or a date already past) would have us hammer the collector: back off.
             let wait = retryAfter.flatMap { RetryAfter.milliseconds($0, now: now) }.flatMap { $0 > 0 ? $0 : nil }

@@ -167,7 +167,7 @@ public struct DetectionEngine: Sendable {
             }
         ) {
             counters.incidentsUpdated += 1
-            return IncidentUpdate(kind: .updated, incident: changed)
+            return IncidentUpdate(kind: .updated, incident: changed, countIncrement: newlyCounted)
         }
         let incident = Incident(
             incidentId: incidentId,
@@ -189,7 +189,8 @@ public struct DetectionEngine: Sendable {
         )
         insertIncident(incident)
         counters.incidentsCreated += 1
-        return IncidentUpdate(kind: .created, incident: incident)
+        // A group whose incident was forgotten counted some of these events already.
+        return IncidentUpdate(kind: .created, incident: incident, countIncrement: newlyCounted)
     }
 
     private mutating func insertIncident(_ incident: Incident) {

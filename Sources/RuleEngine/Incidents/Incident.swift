@@ -78,6 +78,11 @@ public struct IncidentAttribute: Sendable, Equatable {
 }
 
 /// What one event did to an incident.
+///
+/// The engine's `version` and `count` are its own view: an engine that forgot the incident
+/// (``EngineConfiguration/maxIncidents``, or a restart) starts again at version 1. A journal that
+/// keeps incidents owns both: it stores a change as its own version + 1 and its own count +
+/// ``countIncrement``, so nothing counted is lost or counted twice whatever the engine remembered.
 public struct IncidentUpdate: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case created
@@ -85,11 +90,15 @@ public struct IncidentUpdate: Sendable, Equatable {
     }
 
     public var kind: Kind
-    /// The incident after the change.
+    /// The incident after the change, as the engine sees it.
     public var incident: Incident
+    /// The matching events this change counted that no earlier change of the incident reported
+    /// (for a new incident, its whole `count`).
+    public var countIncrement: Int64
 
-    public init(kind: Kind, incident: Incident) {
+    public init(kind: Kind, incident: Incident, countIncrement: Int64) {
         self.kind = kind
         self.incident = incident
+        self.countIncrement = countIncrement
     }
 }

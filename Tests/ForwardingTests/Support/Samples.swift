@@ -49,7 +49,11 @@ enum Sample {
     }
 
     static func update(user: String = "alice", version: Int64 = 1) -> IncidentUpdate {
-        IncidentUpdate(kind: version == 1 ? .created : .updated, incident: incident(user: user, version: version))
+        IncidentUpdate(
+            kind: version == 1 ? .created : .updated,
+            incident: incident(user: user, version: version),
+            countIncrement: 1
+        )
     }
 
     /// An outbox row as the journal would hold it, with a JSON text of `jsonBytes` bytes at least
