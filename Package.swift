@@ -127,8 +127,12 @@ let package = Package(
             ]
         ),
 
-        // What several test targets share: temporary directories, file modes, test failures.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // What several test targets share: temporary directories, file modes, test failures, logs.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "ConfigurationFilesTests", dependencies: ["ConfigurationFiles"]),
         .testTarget(name: "ExecEventsTests", dependencies: ["ExecEvents"]),
         .testTarget(

@@ -10,6 +10,10 @@ public protocol CollectorStore: Sendable {
     /// Stores each incident unless the store already holds that `incidentId` with an equal or
     /// higher `version`; one outcome per incident, in order. All of a batch, or none of it, is
     /// stored (one transaction).
+    ///
+    /// A stored incident belongs to its `hostName`: an incident of the batch whose id the store
+    /// holds with another `hostName` is never written, and the whole batch is refused with
+    /// ``CollectorStoreError/foreignIncident(index:incidentId:storedHostName:)``.
     func upsert(_ incidents: [ReceivedIncident]) async throws -> [UpsertOutcome]
 
     /// Incidents matching `query`, newest `lastSeen` first (ties: `incidentId` descending),
@@ -19,19 +23,23 @@ public protocol CollectorStore: Sendable {
     /// How many incidents are stored.
     func incidentCount() async throws -> Int
 
-    /// Adds an agent with the hash of its token; throws ``CollectorStoreError/agentExists`` if an
-    /// agent (revoked or not) has that name.
-    func addAgent(_ agent: AgentCredential) async throws
+    /// Adds a credential (an agent or a reader) with the hash of its token; throws
+    /// ``CollectorStoreError/nameTaken(name:by:)`` if a credential (revoked or not) has that name.
+    func addCredential(_ credential: Credential) async throws
 
-    /// Every agent, revoked ones included, by name.
-    func agents() async throws -> [AgentCredential]
+    /// Every credential, revoked ones included, by name.
+    func credentials() async throws -> [Credential]
 
-    /// Marks the agent revoked (its token stops working at once); false if there is no such agent
-    /// or it was revoked already.
-    func revokeAgent(name: String, at time: EventTime) async throws -> Bool
+    /// Marks the credential of that name and role revoked (its token, and for an agent its
+    /// certificate, stop working at once); false if there is no such credential or it was revoked
+    /// already.
+    func revokeCredential(name: String, role: CredentialRole, at time: EventTime) async throws -> Bool
 
-    /// The agent, not revoked, whose token has this hash.
-    func agent(tokenHash: String) async throws -> AgentCredential?
+    /// The credential, not revoked, whose token has this hash.
+    func credential(tokenHash: String) async throws -> Credential?
+
+    /// The credential, not revoked, of this name: how a client certificate's CN is looked up.
+    func credential(name: String) async throws -> Credential?
 
     func close() async throws
 }
@@ -131,16 +139,33 @@ public struct CollectedIncident: Sendable, Equatable {
     }
 }
 
-/// An agent allowed to send incidents: its name and the SHA-256 (hex) of its token. The token
-/// itself is never stored.
-public struct AgentCredential: Sendable, Equatable {
+/// What a credential may do.
+public enum CredentialRole: String, Sendable, Equatable, CaseIterable {
+    /// Sends incidents of its own host (its name is the host's `hostName`); reads nothing.
+    case agent
+    /// Reads incidents (the web page and `GET /api/v1/incidents`); sends nothing.
+    case reader
+}
+
+/// A client the collector knows: its name, what it may do, and the SHA-256 (hex) of its token.
+/// The token itself is never stored. An agent may also authenticate with a client certificate
+/// whose CN is its name.
+public struct Credential: Sendable, Equatable {
     public var name: String
+    public var role: CredentialRole
     public var tokenHash: String
     public var createdAt: EventTime
     public var revokedAt: EventTime?
 
-    public init(name: String, tokenHash: String, createdAt: EventTime, revokedAt: EventTime? = nil) {
+    public init(
+        name: String,
+        role: CredentialRole,
+        tokenHash: String,
+        createdAt: EventTime,
+        revokedAt: EventTime? = nil
+    ) {
         self.name = name
+        self.role = role
         self.tokenHash = tokenHash
         self.createdAt = createdAt
         self.revokedAt = revokedAt
@@ -149,7 +174,10 @@ public struct AgentCredential: Sendable, Equatable {
 
 /// A store that cannot do what was asked: which store, what, why.
 public enum CollectorStoreError: Error, Equatable, CustomStringConvertible {
-    case agentExists(name: String)
+    /// A credential (revoked or not) has that name already; `by` is its role.
+    case nameTaken(name: String, by: CredentialRole)
+    /// Incident `index` of a batch has the id of an incident stored for another host.
+    case foreignIncident(index: Int, incidentId: IncidentID, storedHostName: String)
     /// `storage.url` is neither a file path nor a `postgres://` URL, or cannot be opened.
     case unusableLocation(String, reason: String)
     /// The database failed; `operation` says what the store was doing.
@@ -159,7 +187,10 @@ public enum CollectorStoreError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .agentExists(let name): "an agent named \"\(name)\" exists already"
+        case .nameTaken(let name, let role):
+            "\(role == .agent ? "an agent" : "a reader") named \"\(name)\" exists already"
+        case .foreignIncident(let index, let id, let host):
+            "incident \(index): incidentId \(id) is stored for another host (\"\(host)\")"
         case .unusableLocation(let location, let reason): "storage \(location): \(reason)"
         case .database(let operation, let reason): "cannot \(operation): \(reason)"
         case .unreadableRow(let reason): "a stored row cannot be read: \(reason)"

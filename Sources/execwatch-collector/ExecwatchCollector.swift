@@ -11,7 +11,10 @@ struct ExecwatchCollector: AsyncParsableCommand {
         commandName: "execwatch-collector",
         abstract: "Receive incidents from execwatch agents, store them, and show them.",
         version: "0.4.0",
-        subcommands: [ServeCommand.self, AgentsCommand.self, IncidentsCommand.self]
+        subcommands: [
+            ServeCommand.self, CredentialsCommand<AgentKind>.self, CredentialsCommand<ReaderKind>.self,
+            IncidentsCommand.self,
+        ]
     )
 }
 

@@ -7,20 +7,21 @@ extension CollectorStoreTests {
     func reopen(kind: StoreKind) async throws {
         try await StoreLocation.with(kind) { location in
             let incidents = (0..<25).map { Sample.received(group: "user\($0)", version: Int64($0 % 3 + 1)) }
-            let agent = AgentCredential(
+            let agent = Credential(
                 name: "web-1",
-                tokenHash: AgentCredential.tokenHash(of: "t"),
+                role: .agent,
+                tokenHash: Credential.tokenHash(of: "t"),
                 createdAt: Sample.start
             )
             let before = try await location.withStore { store in
                 _ = try await store.upsert(incidents)
-                try await store.addAgent(agent)
+                try await store.addCredential(agent)
                 return try await store.allIncidents()
             }
             try await location.withStore { (store) async throws -> Void in
                 #expect(try await store.incidentCount() == 25)
                 #expect(try await store.allIncidents() == before)
-                #expect(try await store.agents() == [agent])
+                #expect(try await store.credentials() == [agent])
                 #expect(try await store.upsert(incidents) == Array(repeating: .unchanged, count: 25))
             }
         }

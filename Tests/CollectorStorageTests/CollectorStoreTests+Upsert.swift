@@ -82,3 +82,49 @@ extension CollectorStoreTests {
         }
     }
 }
+
+extension CollectorStoreTests {
+    @Test(
+        "an incident id stored for another host is never overwritten: the whole batch is refused",
+        arguments: StoreKind.allCases
+    )
+    func foreignIncident(kind: StoreKind) async throws {
+        try await StoreLocation.with(kind) { location in
+            try await location.withStore { (store) async throws -> Void in
+                let theirs = Sample.received(Sample.incident(group: "root", host: "db-1"), from: "db-1")
+                #expect(try await store.upsert([theirs]) == [.created])
+                var forged = Sample.incident(group: "alice", host: "web-1", version: 99)
+                forged.incidentId = theirs.incident.incidentId
+                let refused = CollectorStoreError.foreignIncident(
+                    index: 1,
+                    incidentId: forged.incidentId,
+                    storedHostName: "db-1"
+                )
+                let fresh = Sample.received(group: "bob", host: "web-1", from: "web-1")
+                await #expect(throws: refused) {
+                    try await store.upsert([fresh, Sample.received(forged, from: "web-1")])
+                }
+                #expect(try await store.allIncidents() == [CollectedIncident(theirs)])
+
+                // Batches stored at the same time (SQLite commits them together): only the
+                // refused one is lost.
+                let other = Sample.received(group: "carol", host: "web-1", from: "web-1")
+                let forgedBatch = [fresh, Sample.received(forged, from: "web-1")]
+                let good = Task { try await store.upsert([other]) }
+                let bad = Task { try await store.upsert(forgedBatch) }
+                #expect(try await good.value == [.created])
+                await #expect(throws: refused) { try await bad.value }
+                #expect(try await store.incidentCount() == 2)
+                #expect(try await store.stored(theirs.incident.incidentId) == CollectedIncident(theirs))
+                #expect(try await store.stored(fresh.incident.incidentId) == nil)
+            }
+        }
+    }
+}
+
+extension CollectedIncident {
+    /// What a store holds after storing `received`.
+    init(_ received: ReceivedIncident) {
+        self.init(incident: received.incident, receivedFrom: received.receivedFrom, receivedAt: received.receivedAt)
+    }
+}

@@ -10,14 +10,32 @@ struct UpsertPlanTests {
         IncidentRow(Sample.received(group: group, version: version))
     }
 
+    private func stored(_ version: Int64, host: String = "web-1") -> StoredIncidentVersion {
+        StoredIncidentVersion(version: version, hostName: host)
+    }
+
     @Test("a batch applies in order against the stored versions")
-    func outcomes() {
+    func outcomes() throws {
         let a = row("a", 1).id
         let batch = [row("a", 2), row("a", 3), row("a", 3), row("b", 1), row("b", 2), row("c", 1), row("c", 1)]
-        let plan = UpsertPlan(batch: batch, stored: [a: 2, row("c", 1).id: 5])
+        let plan = try UpsertPlan(batch: batch, stored: [a: stored(2), row("c", 1).id: stored(5)])
         #expect(plan.outcomes == [.unchanged, .updated, .unchanged, .created, .updated, .unchanged, .unchanged])
         #expect(plan.writes.map(\.version).sorted() == [2, 3])
         #expect(plan.writes.map(\.id) == plan.writes.map(\.id).sorted())
+    }
+
+    @Test("a row with the id of another host's incident refuses the batch, naming the row")
+    func foreignIncident() {
+        let a = row("a", 1)
+        #expect(throws: CollectorStoreError.foreignIncident(index: 1, incidentId: a.id, storedHostName: "db-1")) {
+            try UpsertPlan(batch: [row("b", 1), row("a", 7)], stored: [a.id: stored(1, host: "db-1")])
+        }
+        // Within one batch too: the first row of an id decides its host.
+        var other = row("a", 2)
+        other.hostName = "db-1"
+        #expect(throws: CollectorStoreError.foreignIncident(index: 1, incidentId: a.id, storedHostName: "web-1")) {
+            try UpsertPlan(batch: [a, other], stored: [:])
+        }
     }
 
     @Test("only the highest version of an incident is written: the first of equal ones")

@@ -42,7 +42,7 @@ struct AuthenticationTests {
         try await collector.test { client throws in
             let response = try await client.ingest(
                 "[]",
-                headers: [.contentType: "application/json", .authorization: "Bearer \(AgentToken.generate())"]
+                headers: [.contentType: "application/json", .authorization: "Bearer \(CredentialToken.generate())"]
             )
             #expect(response.status == .unauthorized)
             #expect(response.errorReason == "unknown token")
@@ -52,7 +52,7 @@ struct AuthenticationTests {
     @Test("a revoked agent's token: 401 unknown token")
     func revokedToken() async throws {
         let collector = try await TestCollector.make()
-        #expect(try await collector.store.revokeAgent(name: TestCollector.agentName, at: .now))
+        #expect(try await collector.store.revokeCredential(name: TestCollector.agentName, role: .agent, at: .now))
         try await collector.test { client throws in
             let response = try await client.ingest("[]", headers: collector.ingestHeaders())
             #expect(response.status == .unauthorized)
@@ -69,10 +69,10 @@ struct AuthenticationTests {
         }
     }
 
-    @Test("reading needs credentials: 401 with a Basic challenge; bearer or Basic with a token as password work")
+    @Test("reading needs a reader: 401 with a Basic challenge; a reader's token as bearer or Basic password works")
     func readCredentials() async throws {
         let collector = try await TestCollector.make()
-        let basic = "Basic " + base64("anyone:\(collector.token)")
+        let basic = "Basic " + base64("anyone:\(collector.readerToken)")
         try await collector.test { client throws in
             for uri in ["/", "/api/v1/incidents"] {
                 let refused = try await client.execute(uri: uri, method: .get)
@@ -80,7 +80,7 @@ struct AuthenticationTests {
                 #expect(refused.headers[.wwwAuthenticate] == "Basic realm=\"execwatch-collector\", charset=\"UTF-8\"")
                 #expect(refused.errorReason?.hasPrefix("missing credentials") == true)
 
-                #expect(try await client.execute(uri: uri, method: .get, headers: collector.bearer).status == .ok)
+                #expect(try await client.execute(uri: uri, method: .get, headers: collector.readerBearer).status == .ok)
                 #expect(
                     try await client.execute(uri: uri, method: .get, headers: [.authorization: basic]).status == .ok
                 )
@@ -93,6 +93,51 @@ struct AuthenticationTests {
                 #expect(wrong.status == .unauthorized)
                 #expect(wrong.errorReason == "unknown token")
             }
+        }
+    }
+
+    @Test("an agent's token reads nothing: 403, as bearer and as Basic password")
+    func agentCannotRead() async throws {
+        let collector = try await TestCollector.make()
+        try await collector.test { client throws in
+            for uri in ["/", "/api/v1/incidents", "/api/v1/incidents?hostName=web-1"] {
+                for headers: HTTPFields in [
+                    collector.bearer, [.authorization: "Basic " + base64("web-1:\(collector.token)")],
+                ] {
+                    let response = try await client.execute(uri: uri, method: .get, headers: headers)
+                    #expect(response.status == .forbidden, "\(uri)")
+                    #expect(
+                        response.errorReason
+                            == "\"web-1\" is an agent; agents cannot read incidents: use a reader's token "
+                            + "(execwatch-collector readers add NAME)"
+                    )
+                    #expect(!response.text.contains("PH_Rule"))
+                }
+            }
+        }
+    }
+
+    @Test("a reader's token sends nothing: 403, nothing stored")
+    func readerCannotSend() async throws {
+        let collector = try await TestCollector.make()
+        try await collector.test { client throws in
+            var headers = collector.ingestHeaders()
+            headers[.authorization] = "Bearer \(collector.readerToken)"
+            let response = try await client.ingest(Fixtures.jsonArray([Fixtures.incident()]), headers: headers)
+            #expect(response.status == .forbidden)
+            #expect(response.errorReason == "\"ops\" is a reader; readers cannot send incidents")
+            #expect(try await collector.store.incidentCount() == 0)
+        }
+    }
+
+    @Test("a revoked reader's token: 401 unknown token")
+    func revokedReader() async throws {
+        let collector = try await TestCollector.make()
+        #expect(try await collector.store.revokeCredential(name: TestCollector.readerName, role: .reader, at: .now))
+        try await collector.test { client throws in
+            let response = try await client.execute(uri: "/", method: .get, headers: collector.readerBearer)
+            #expect(response.status == .unauthorized)
+            #expect(response.errorReason == "unknown token")
         }
     }
 
@@ -172,12 +217,9 @@ struct AccessPolicyTests {
         #expect(tokenOnly.decide(.ingest, certificateName: "web-1", credential: .none) == .deny(.missingBearerToken))
     }
 
-    @Test("clientAuth required: the certificate authenticates; a token sent must still be valid")
+    @Test("clientAuth required: the certificate's agent is looked up; a token sent must still be checked")
     func ingestWithCertificate() {
-        #expect(
-            required.decide(.ingest, certificateName: "web-1", credential: .none)
-                == .allow(AuthenticatedClient(name: "web-1", method: .certificate))
-        )
+        #expect(required.decide(.ingest, certificateName: "web-1", credential: .none) == .checkCertificate("web-1"))
         #expect(
             required.decide(.ingest, certificateName: "web-1", credential: .bearer(token: "t"))
                 == .checkToken("t", certificateName: "web-1")
@@ -190,10 +232,7 @@ struct AccessPolicyTests {
 
     @Test("clientAuth optional: a certificate or a token")
     func ingestOptional() {
-        #expect(
-            optional.decide(.ingest, certificateName: "web-1", credential: .none)
-                == .allow(AuthenticatedClient(name: "web-1", method: .certificate))
-        )
+        #expect(optional.decide(.ingest, certificateName: "web-1", credential: .none) == .checkCertificate("web-1"))
         #expect(optional.decide(.ingest, certificateName: nil, credential: .none) == .deny(.missingBearerToken))
         #expect(
             optional.decide(.ingest, certificateName: nil, credential: .bearer(token: "t"))
@@ -201,7 +240,7 @@ struct AccessPolicyTests {
         )
     }
 
-    @Test("reading: certificate, bearer, or Basic with a token as password")
+    @Test("reading: bearer, or Basic with a token as password; a client certificate does not count")
     func read() {
         #expect(tokenOnly.decide(.read, certificateName: nil, credential: .none) == .deny(.missingCredentials))
         #expect(
@@ -212,9 +251,10 @@ struct AccessPolicyTests {
             tokenOnly.decide(.read, certificateName: nil, credential: .malformed(scheme: "Basic"))
                 == .deny(.malformedAuthorization(scheme: "Basic"))
         )
+        #expect(required.decide(.read, certificateName: "ops", credential: .none) == .deny(.missingCredentials))
         #expect(
-            required.decide(.read, certificateName: "ops", credential: .none)
-                == .allow(AuthenticatedClient(name: "ops", method: .certificate))
+            required.decide(.read, certificateName: "ops", credential: .bearer(token: "t"))
+                == .checkToken("t", certificateName: nil)
         )
         let open = AccessPolicy(clientAuth: .off, webAuth: .off)
         #expect(open.decide(.read, certificateName: nil, credential: .none) == .allow(.anonymous))
@@ -223,38 +263,115 @@ struct AccessPolicyTests {
 
     @Test("tokens: ewt_ and 64 hex digits, different every time; the hash is SHA-256 hex")
     func tokens() {
-        let token = AgentToken.generate()
+        let token = CredentialToken.generate()
         #expect(token.hasPrefix("ewt_"))
         #expect(token.utf8.count == 68)
         #expect(token.dropFirst(4).allSatisfy { $0.isHexDigit && !$0.isUppercase })
-        #expect(AgentToken.generate() != token)
-        #expect(AgentToken.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(CredentialToken.generate() != token)
+        #expect(CredentialToken.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
-    @Test("agent names: 1 to 64 of A-Z a-z 0-9 . _ -")
+    @Test("agent and reader names: 1 to 64 of A-Z a-z 0-9 . _ -")
     func agentNames() {
-        #expect(AgentToken.isValidAgentName("web-1.example_org"))
-        #expect(AgentToken.isValidAgentName(String(repeating: "a", count: 64)))
-        #expect(!AgentToken.isValidAgentName(""))
-        #expect(!AgentToken.isValidAgentName(String(repeating: "a", count: 65)))
-        #expect(!AgentToken.isValidAgentName("web 1"))
-        #expect(!AgentToken.isValidAgentName("wéb"))
+        #expect(CredentialToken.isValidName("web-1.example_org"))
+        #expect(CredentialToken.isValidName(String(repeating: "a", count: 64)))
+        #expect(!CredentialToken.isValidName(""))
+        #expect(!CredentialToken.isValidName(String(repeating: "a", count: 65)))
+        #expect(!CredentialToken.isValidName("web 1"))
+        #expect(!CredentialToken.isValidName("wéb"))
     }
 
     @Test("valid tokens are cached briefly; a revoke takes effect when the entry expires")
     func tokenCache() async throws {
         let store = InMemoryCollectorStore()
-        try await store.addAgent(AgentCredential(name: "web-1", tokenHash: AgentToken.hash("ewt_x"), createdAt: .now))
-        let verifier = TokenVerifier(store: store, cacheLifetime: .milliseconds(200))
-        #expect(try await verifier.agentName(forToken: "ewt_x") == "web-1")
-        #expect(try await verifier.agentName(forToken: "ewt_x") == "web-1")
+        try await store.addCredential(
+            Credential(name: "web-1", role: .agent, tokenHash: CredentialToken.hash("ewt_x"), createdAt: .now)
+        )
+        let verifier = CredentialVerifier(store: store, cacheLifetime: .milliseconds(200))
+        #expect(try await verifier.credential(forToken: "ewt_x")?.name == "web-1")
+        #expect(try await verifier.credential(forToken: "ewt_x")?.name == "web-1")
         #expect(await store.tokenLookups == 1)
-        #expect(try await store.revokeAgent(name: "web-1", at: .now))
-        #expect(try await verifier.agentName(forToken: "ewt_x") == "web-1")
+        #expect(try await store.revokeCredential(name: "web-1", role: .agent, at: .now))
+        #expect(try await verifier.credential(forToken: "ewt_x")?.name == "web-1")
         try await Task.sleep(for: .milliseconds(250))
-        #expect(try await verifier.agentName(forToken: "ewt_x") == nil)
-        #expect(try await verifier.agentName(forToken: "ewt_unknown") == nil)
+        #expect(try await verifier.credential(forToken: "ewt_x") == nil)
+        #expect(try await verifier.credential(forToken: "ewt_unknown") == nil)
         #expect(await store.tokenLookups == 3)
+    }
+}
+
+@Suite("Certificate agents")
+struct CertificateAgentTests {
+    private func authenticator(_ store: InMemoryCollectorStore, cache: Duration = .seconds(10)) -> Authenticator {
+        Authenticator(
+            policy: AccessPolicy(clientAuth: .required, webAuth: .token),
+            credentials: CredentialVerifier(store: store, cacheLifetime: cache),
+            metrics: CollectorMetrics()
+        )
+    }
+
+    private func store(with credentials: [(CredentialRole, String, String)]) async throws -> InMemoryCollectorStore {
+        let store = InMemoryCollectorStore()
+        for (role, name, token) in credentials {
+            try await store.addCredential(
+                Credential(name: name, role: role, tokenHash: CredentialToken.hash(token), createdAt: .now)
+            )
+        }
+        return store
+    }
+
+    @Test("a certificate whose CN is a registered agent authenticates as that agent")
+    func registered() async throws {
+        let store = try await store(with: [(.agent, "web-1", "ewt_web")])
+        let client = try await authenticator(store).resolve(.checkCertificate("web-1"), for: .ingest, logger: .quiet)
+        #expect(client == AuthenticatedClient(name: "web-1", method: .certificate))
+    }
+
+    @Test("an unknown CN, or a reader's name, is a 401 naming the CN")
+    func unknown() async throws {
+        let store = try await store(with: [(.reader, "ops", "ewt_ops")])
+        for name in ["web-9", "ops"] {
+            let error = await #expect(throws: APIError.self) {
+                try await authenticator(store).resolve(.checkCertificate(name), for: .ingest, logger: .quiet)
+            }
+            #expect(error?.status == .unauthorized)
+            #expect(error?.reason == "client certificate CN \"\(name)\" is not a registered agent (or it was revoked)")
+            #expect(error?.headers[.wwwAuthenticate] == "Bearer realm=\"execwatch-collector\"")
+        }
+    }
+
+    @Test("agents revoke stops a certificate agent once the cache entry expires")
+    func revoked() async throws {
+        let store = try await store(with: [(.agent, "web-1", "ewt_web")])
+        let authenticator = authenticator(store, cache: .milliseconds(200))
+        _ = try await authenticator.resolve(.checkCertificate("web-1"), for: .ingest, logger: .quiet)
+        #expect(try await store.revokeCredential(name: "web-1", role: .agent, at: .now))
+        try await Task.sleep(for: .milliseconds(250))
+        let error = await #expect(throws: APIError.self) {
+            try await authenticator.resolve(.checkCertificate("web-1"), for: .ingest, logger: .quiet)
+        }
+        #expect(error?.status == .unauthorized)
+        #expect(await store.nameLookups == 2)
+    }
+
+    @Test("a certificate and a token must be the same agent's")
+    func certificateAndToken() async throws {
+        let store = try await store(with: [(.agent, "web-1", "ewt_web"), (.agent, "db-1", "ewt_db")])
+        let same = try await authenticator(store).resolve(
+            .checkToken("ewt_web", certificateName: "web-1"),
+            for: .ingest,
+            logger: .quiet
+        )
+        #expect(same == AuthenticatedClient(name: "web-1", method: .certificate))
+        let error = await #expect(throws: APIError.self) {
+            try await authenticator(store).resolve(
+                .checkToken("ewt_db", certificateName: "web-1"),
+                for: .ingest,
+                logger: .quiet
+            )
+        }
+        #expect(error?.status == .forbidden)
+        #expect(error?.reason == "the token is agent \"db-1\"'s, the client certificate names \"web-1\"")
     }
 }
 

@@ -4,14 +4,16 @@ import Logging
 import RuleEngine
 
 /// A ``CollectorStore`` in memory, for the few tests that need a store to misbehave or to count
-/// its lookups; the HTTP tests use the real SQLite store.
+/// its lookups and counts; the HTTP tests use the real SQLite store.
 actor InMemoryCollectorStore: CollectorStore {
     struct Failure: Error {}
 
     private var stored: [IncidentID: CollectedIncident] = [:]
-    private var credentials: [AgentCredential] = []
+    private var credentialList: [Credential] = []
     private var failUpserts = false
     private(set) var tokenLookups = 0
+    private(set) var nameLookups = 0
+    private(set) var counts = 0
 
     func setFailing(upserts: Bool) {
         failUpserts = upserts
@@ -19,6 +21,17 @@ actor InMemoryCollectorStore: CollectorStore {
 
     func upsert(_ incidents: [ReceivedIncident]) async throws -> [UpsertOutcome] {
         if failUpserts { throw Failure() }
+        for (index, received) in incidents.enumerated() {
+            if let existing = stored[received.incident.incidentId],
+                existing.incident.hostName != received.incident.hostName
+            {
+                throw CollectorStoreError.foreignIncident(
+                    index: index,
+                    incidentId: received.incident.incidentId,
+                    storedHostName: existing.incident.hostName
+                )
+            }
+        }
         return incidents.map { received in
             let incident = received.incident
             let collected = CollectedIncident(
@@ -56,28 +69,38 @@ actor InMemoryCollectorStore: CollectorStore {
         return IncidentPage(incidents: page, nextCursor: next)
     }
 
-    func incidentCount() async throws -> Int { stored.count }
-
-    func addAgent(_ agent: AgentCredential) async throws {
-        guard !credentials.contains(where: { $0.name == agent.name }) else {
-            throw CollectorStoreError.agentExists(name: agent.name)
-        }
-        credentials.append(agent)
+    func incidentCount() async throws -> Int {
+        counts += 1
+        return stored.count
     }
 
-    func agents() async throws -> [AgentCredential] { credentials.sorted { $0.name < $1.name } }
-
-    func revokeAgent(name: String, at time: EventTime) async throws -> Bool {
-        guard let index = credentials.firstIndex(where: { $0.name == name && $0.revokedAt == nil }) else {
-            return false
+    func addCredential(_ credential: Credential) async throws {
+        if let existing = credentialList.first(where: { $0.name == credential.name }) {
+            throw CollectorStoreError.nameTaken(name: credential.name, by: existing.role)
         }
-        credentials[index].revokedAt = time
+        credentialList.append(credential)
+    }
+
+    func credentials() async throws -> [Credential] { credentialList.sorted { $0.name < $1.name } }
+
+    func revokeCredential(name: String, role: CredentialRole, at time: EventTime) async throws -> Bool {
+        guard
+            let index = credentialList.firstIndex(where: {
+                $0.name == name && $0.role == role && $0.revokedAt == nil
+            })
+        else { return false }
+        credentialList[index].revokedAt = time
         return true
     }
 
-    func agent(tokenHash: String) async throws -> AgentCredential? {
+    func credential(tokenHash: String) async throws -> Credential? {
         tokenLookups += 1
-        return credentials.first { $0.tokenHash == tokenHash && $0.revokedAt == nil }
+        return credentialList.first { $0.tokenHash == tokenHash && $0.revokedAt == nil }
+    }
+
+    func credential(name: String) async throws -> Credential? {
+        nameLookups += 1
+        return credentialList.first { $0.name == name && $0.revokedAt == nil }
     }
 
     func close() async throws {}

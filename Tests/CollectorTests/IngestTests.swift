@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import RuleEngine
+import TestSupport
 import Testing
 
 @testable import Collector
@@ -13,7 +14,7 @@ struct IngestTests {
     @Test("a batch is stored and every incident's outcome reported")
     func storesBatch() async throws {
         let collector = try await TestCollector.make()
-        let incidents = [Fixtures.incident(host: "web-1"), Fixtures.incident(host: "web-2")]
+        let incidents = [Fixtures.incident(user: "alice"), Fixtures.incident(user: "bob")]
         try await collector.test { client throws in
             let response = try await client.ingest(Fixtures.jsonArray(incidents), headers: collector.ingestHeaders())
             #expect(response.status == .ok)
@@ -185,10 +186,6 @@ struct IngestTests {
             ("{\"incidents\":[]}", "body must be a JSON array of incidents, got an object"),
             ("[\(good),42]", "incident 1: expected an incident object, got a number"),
             (
-                "[\(good),\(good),\(try Fixtures.incidentObject { $0.append(("foo", .bool(true))) })]",
-                "incident 2: unknown field \"foo\""
-            ),
-            (
                 "[\(try Fixtures.incidentObject { $0 = $0.map { $0.0 == "count" ? ("count", .string("1")) : $0 } })]",
                 "incident 0: field \"count\": expected an integer"
             ),
@@ -224,7 +221,9 @@ struct IngestTests {
     func storageFailure() async throws {
         let store = InMemoryCollectorStore()
         let token = "ewt_test"
-        try await store.addAgent(AgentCredential(name: "web-1", tokenHash: AgentToken.hash(token), createdAt: .now))
+        try await store.addCredential(
+            Credential(name: "web-1", role: .agent, tokenHash: CredentialToken.hash(token), createdAt: .now)
+        )
         await store.setFailing(upserts: true)
         let application = try CollectorServer(configuration: CollectorConfiguration(), store: store, logger: .quiet)
             .makeApplication()
@@ -237,5 +236,122 @@ struct IngestTests {
             #expect(response.headers[.retryAfter] == "5")
             #expect(response.errorReason == "storage unavailable, retry later")
         }
+    }
+
+    @Test("another host's incident is 403 naming its index and hostName; nothing of the batch is stored")
+    func anotherHostsIncident() async throws {
+        let collector = try await TestCollector.make()
+        let own = Fixtures.incident(user: "alice")
+        let foreign = Fixtures.incident(host: "db-1", version: 99, count: 12345)
+        try await collector.test { client throws in
+            let response = try await client.ingest(
+                Fixtures.jsonArray([own, foreign]),
+                headers: collector.ingestHeaders()
+            )
+            #expect(response.status == .forbidden)
+            #expect(
+                response.errorReason
+                    == "incident 1: hostName \"db-1\" is not this agent's host: agent \"web-1\" may only send "
+                    + "incidents whose hostName is \"web-1\""
+            )
+            #expect(try await collector.store.incidentCount() == 0)
+        }
+        let metrics = String(decoding: collector.metrics.exposition(), as: UTF8.self)
+        #expect(metrics.contains(#"execwatch_collector_rejected_bodies_total{status="403"} 1"#))
+    }
+
+    @Test("an incident with the id of another host's stored incident is 403 and never overwrites it")
+    func collidingId() async throws {
+        let collector = try await TestCollector.make()
+        let theirs = Fixtures.incident(host: "db-1", user: "root")
+        _ = try await collector.store.upsert([
+            ReceivedIncident(incident: theirs, receivedFrom: "db-1", receivedAt: Fixtures.baseTime)
+        ])
+        var forged = Fixtures.incident(version: 99, count: 12345)
+        forged.incidentId = theirs.incidentId
+        let body = Fixtures.jsonArray([Fixtures.incident(user: "carol"), forged])
+        try await collector.test { client throws in
+            let response = try await client.ingest(
+                body,
+                headers: collector.ingestHeaders()
+            )
+            #expect(response.status == .forbidden)
+            #expect(response.errorReason == "incident 1: incidentId \(theirs.incidentId) is another host's incident")
+            let stored = try await collector.store.incidents(IncidentQuery())
+            #expect(stored.incidents.map(\.incident) == [theirs])
+            #expect(stored.incidents.first?.receivedFrom == "db-1")
+        }
+    }
+
+    @Test("unknown incident fields are ignored: 200, stored without them")
+    func unknownFields() async throws {
+        let collector = try await TestCollector.make()
+        let newer = try Fixtures.incidentObject {
+            $0.append(("ruleAuthor", .string("Florian Roth")))
+            $0.append(("futureFlags", .array([.bool(true)])))
+        }
+        try await collector.test { client throws in
+            let response = try await client.ingest("[\(newer)]", headers: collector.ingestHeaders())
+            #expect(response.status == .ok)
+            #expect(try response.json["created"]?.integerValue == 1)
+            let stored = try await collector.store.incidents(IncidentQuery())
+            #expect(stored.incidents.map(\.incident) == [Fixtures.incident()])
+            #expect(!stored.incidents[0].incident.jsonLine.contains("ruleAuthor"))
+        }
+    }
+
+    @Test("a known field with a bad value is still 400")
+    func knownFieldBadValue() async throws {
+        let collector = try await TestCollector.make()
+        let bad = try Fixtures.incidentObject {
+            $0.append(("ruleAuthor", .string("x")))
+            $0 = $0.map { $0.0 == "severity" ? ("severity", .string("high")) : $0 }
+        }
+        try await collector.test { client throws in
+            let response = try await client.ingest("[\(bad)]", headers: collector.ingestHeaders())
+            #expect(response.status == .badRequest)
+            #expect(response.errorReason == "incident 0: field \"severity\": expected an integer")
+        }
+    }
+}
+
+@Suite("Unknown incident fields in the log")
+struct UnknownFieldLogTests {
+    private static func message(_ field: String) -> String {
+        "ignoring incident field \"\(field)\", which this collector does not know (a newer agent?)"
+    }
+
+    @Test("logged once per agent and field, at warning")
+    func oncePerAgentAndField() {
+        let recording = LogRecording()
+        let logger = recording.logger()
+        let log = UnknownFieldLog()
+        log.report(["ruleAuthor"], from: "web-1", logger: logger)
+        log.report(["ruleAuthor", "colour"], from: "web-1", logger: logger)
+        log.report(["ruleAuthor"], from: "web-2", logger: logger)
+        log.report([], from: "web-3", logger: logger)
+        #expect(
+            recording.entries.map { "\($0.level) \($0.metadata["client"] ?? "-") \($0.message)" } == [
+                "warning web-1 " + Self.message("ruleAuthor"),
+                "warning web-1 " + Self.message("colour"),
+                "warning web-2 " + Self.message("ruleAuthor"),
+            ]
+        )
+    }
+
+    @Test("memory is bounded: past the capacity one warning says so, then nothing")
+    func bounded() {
+        let recording = LogRecording()
+        let logger = recording.logger()
+        let log = UnknownFieldLog(capacity: 2)
+        log.report(["a", "b", "c"], from: "web-1", logger: logger)
+        log.report(["d"], from: "web-1", logger: logger)
+        log.report(["a"], from: "web-1", logger: logger)
+        #expect(
+            recording.messages(at: .warning) == [
+                Self.message("a"), Self.message("b"),
+                "ignoring more unknown incident fields without logging them: 2 (agent, field) pairs logged already",
+            ]
+        )
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import RuleEngine
+import Synchronization
 import Testing
 
 @testable import Collector
@@ -70,12 +71,12 @@ struct QueryTests {
                 lastSeen: Fixtures.baseTime.adding(seconds: Int64(index) * 60)
             )
         }
+        // Two hosts' incidents, as their own agents sent them.
+        _ = try await collector.store.upsert(
+            incidents.map { ReceivedIncident(incident: $0, receivedFrom: $0.hostName, receivedAt: Fixtures.baseTime) }
+        )
         try await collector.test { client throws in
-            #expect(
-                try await client.ingest(Fixtures.jsonArray(incidents), headers: collector.ingestHeaders()).status == .ok
-            )
-
-            let all = try await client.execute(uri: "/api/v1/incidents", method: .get, headers: collector.bearer)
+            let all = try await client.execute(uri: "/api/v1/incidents", method: .get, headers: collector.readerBearer)
             #expect(all.status == .ok)
             #expect(all.headers[.contentType] == "application/json")
             let listed = try #require(try all.json["incidents"]?.arrayValue)
@@ -87,27 +88,27 @@ struct QueryTests {
             let web = try await client.execute(
                 uri: "/api/v1/incidents?hostName=web-1",
                 method: .get,
-                headers: collector.bearer
+                headers: collector.readerBearer
             )
             #expect(try web.json["incidents"]?.arrayValue?.count == 3)
             let rule = try await client.execute(
                 uri: "/api/v1/incidents?ruleId=other",
                 method: .get,
-                headers: collector.bearer
+                headers: collector.readerBearer
             )
             #expect(try rule.json["incidents"]?.arrayValue?.count == 0)
             let since = "2026-11-28T10:02:00Z"
             let recent = try await client.execute(
                 uri: "/api/v1/incidents?since=\(since)",
                 method: .get,
-                headers: collector.bearer
+                headers: collector.readerBearer
             )
             #expect(try recent.json["incidents"]?.arrayValue?.count == 3)
 
             var seen: [String] = []
             var uri = "/api/v1/incidents?limit=2"
             for _ in 0..<3 {
-                let page = try await client.execute(uri: uri, method: .get, headers: collector.bearer)
+                let page = try await client.execute(uri: uri, method: .get, headers: collector.readerBearer)
                 let json = try page.json
                 seen += json["incidents"]?.arrayValue?.compactMap { $0["attributes"]?["user"]?.stringValue } ?? []
                 guard let cursor = json["nextCursor"]?.stringValue else { break }
@@ -118,7 +119,7 @@ struct QueryTests {
             let bad = try await client.execute(
                 uri: "/api/v1/incidents?limit=5000",
                 method: .get,
-                headers: collector.bearer
+                headers: collector.readerBearer
             )
             #expect(bad.status == .badRequest)
             #expect(bad.errorReason == "parameter \"limit\": expected a whole number from 1 to 1000")
@@ -136,7 +137,11 @@ struct WebPageTests {
             #expect(
                 try await client.ingest(Fixtures.jsonArray([hostile]), headers: collector.ingestHeaders()).status == .ok
             )
-            let response = try await client.execute(uri: "/?hostName=web-1", method: .get, headers: collector.bearer)
+            let response = try await client.execute(
+                uri: "/?hostName=web-1",
+                method: .get,
+                headers: collector.readerBearer
+            )
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "text/html; charset=utf-8")
             #expect(
@@ -211,7 +216,7 @@ struct HealthAndMetricsTests {
     func metrics() async throws {
         let collector = try await TestCollector.make()
         try await collector.test { client throws in
-            let batch = Fixtures.jsonArray([Fixtures.incident(host: "a"), Fixtures.incident(host: "b")])
+            let batch = Fixtures.jsonArray([Fixtures.incident(user: "a"), Fixtures.incident(user: "b")])
             _ = try await client.ingest(batch, headers: collector.ingestHeaders())
             _ = try await client.ingest(batch, headers: collector.ingestHeaders())
             _ = try await client.ingest("[", headers: collector.ingestHeaders())
@@ -242,6 +247,61 @@ struct HealthAndMetricsTests {
                 text.contains("execwatch_collector_http_request_duration_seconds_bucket{route=\"/api/v1/incidents\"")
             )
         }
+    }
+
+    @Test("/metrics does not count the store at every scrape; ingest moves the gauge between counts")
+    func storedIncidentsGauge() async throws {
+        let store = InMemoryCollectorStore()
+        let token = try await TestCollector.add(.agent, "web-1", to: store)
+        let application = try CollectorServer(
+            configuration: CollectorConfiguration(),
+            store: store,
+            metrics: CollectorMetrics(storedIncidentsRefresh: .seconds(3600)),
+            logger: .quiet
+        )
+        .makeApplication()
+        try await application.test(.router) { client throws in
+            func gauge() async throws -> String? {
+                let text = try await client.execute(uri: "/metrics", method: .get).text
+                return text.split(separator: "\n").first { $0.hasPrefix("execwatch_collector_incidents_stored ") }
+                    .map(String.init)
+            }
+            #expect(try await gauge() == "execwatch_collector_incidents_stored 0.0")
+            let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(token)"]
+            let batch = Fixtures.jsonArray([Fixtures.incident(user: "a"), Fixtures.incident(user: "b")])
+            #expect(try await client.ingest(batch, headers: headers).status == .ok)
+            #expect(try await client.ingest(batch, headers: headers).status == .ok)  // unchanged: no change
+            for _ in 0..<50 {
+                #expect(try await gauge() == "execwatch_collector_incidents_stored 2.0")
+            }
+            #expect(await store.counts == 1)
+        }
+    }
+
+    @Test("the stored incidents are counted again once the refresh interval has passed, one scrape at a time")
+    func storedIncidentCountRefresh() async throws {
+        let store = InMemoryCollectorStore()
+        _ = try await store.upsert([
+            ReceivedIncident(incident: Fixtures.incident(), receivedFrom: "web-1", receivedAt: Fixtures.baseTime)
+        ])
+        let start = ContinuousClock.now
+        let elapsed = Mutex(Duration.zero)
+        let count = StoredIncidentCount(refreshInterval: .seconds(60)) { start.advanced(by: elapsed.withLock { $0 }) }
+        #expect(await count.current(from: store, logger: .quiet) == 1)
+        count.add(3)
+        elapsed.withLock { $0 = .seconds(59) }
+        #expect(await count.current(from: store, logger: .quiet) == 4)
+        #expect(await store.counts == 1)
+        elapsed.withLock { $0 = .seconds(60) }
+        // Counted again: the store's own number replaces the estimate.
+        #expect(await count.current(from: store, logger: .quiet) == 1)
+        #expect(await store.counts == 2)
+        // Many scrapes at once: one count.
+        elapsed.withLock { $0 = .seconds(120) }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 { group.addTask { _ = await count.current(from: store, logger: .quiet) } }
+        }
+        #expect(await store.counts == 3)
     }
 
     @Test("unknown paths are a JSON 404")

@@ -113,15 +113,18 @@ enum Fixtures {
 }
 
 /// A collector over a fresh SQLite store (through `CollectorStores.open`) in a temporary
-/// directory, with one agent `web-1` and its token.
+/// directory, with one agent `web-1` and one reader `ops`, and their tokens.
 struct TestCollector: Sendable {
     static let agentName = "web-1"
+    static let readerName = "ops"
 
     let directory: TemporaryDirectory
     let configuration: CollectorConfiguration
     let store: any CollectorStore
     let metrics: CollectorMetrics
+    /// The agent's token.
     let token: String
+    let readerToken: String
 
     static func make(_ configure: (inout CollectorConfiguration) -> Void = { _ in }) async throws -> TestCollector {
         let directory = try TemporaryDirectory()
@@ -131,17 +134,26 @@ struct TestCollector: Sendable {
         var logger = Logger(label: "collector-tests")
         logger.logLevel = .critical
         let store = try await CollectorStores.open(url: "", stateDirectory: directory.path, logger: logger)
-        let token = AgentToken.generate()
-        try await store.addAgent(
-            AgentCredential(name: agentName, tokenHash: AgentToken.hash(token), createdAt: .now)
-        )
+        let token = try await add(.agent, agentName, to: store)
+        let readerToken = try await add(.reader, readerName, to: store)
         return TestCollector(
             directory: directory,
             configuration: configuration,
             store: store,
             metrics: CollectorMetrics(),
-            token: token
+            token: token,
+            readerToken: readerToken
         )
+    }
+
+    /// Adds a credential; its token.
+    @discardableResult
+    static func add(_ role: CredentialRole, _ name: String, to store: any CollectorStore) async throws -> String {
+        let token = CredentialToken.generate()
+        try await store.addCredential(
+            Credential(name: name, role: role, tokenHash: CredentialToken.hash(token), createdAt: .now)
+        )
+        return token
     }
 
     /// Runs `body` against the application (no socket), then closes the store.
@@ -162,7 +174,10 @@ struct TestCollector: Sendable {
         }
     }
 
+    /// The agent's token as bearer token.
     var bearer: HTTPFields { [.authorization: "Bearer \(token)"] }
+    /// The reader's token as bearer token.
+    var readerBearer: HTTPFields { [.authorization: "Bearer \(readerToken)"] }
 
     /// Headers of an ingest request: JSON, the agent's token, and `extra`.
     func ingestHeaders(_ extra: HTTPFields = [:]) -> HTTPFields {

@@ -12,13 +12,26 @@ public struct IngestRejection: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { reason }
 }
 
+/// The incidents of an ingest body, and the names of the incident fields it held that this
+/// collector does not know (ignored, never stored).
+public struct IncidentBatch: Sendable, Equatable {
+    public var incidents: [Incident]
+    public var unknownFields: Set<String>
+
+    public init(incidents: [Incident], unknownFields: Set<String> = []) {
+        self.incidents = incidents
+        self.unknownFields = unknownFields
+    }
+}
+
 /// Turns an ingest body (a JSON array of incidents as `Incident.jsonLine` writes them) into
 /// incidents, checking every one before any is stored.
 ///
 /// Refused: text that is not JSON (with the parser's position), anything but an array, an element
-/// that is not an incident (missing or mistyped fields, as `Incident(json:)` names them), fields
-/// DESIGN.md does not define, strings (and keys) longer than `maxStringBytes`, a `version` or
-/// `count` below 1, an empty `ruleId` or `hostName`.
+/// that is not an incident (missing or mistyped fields, as `Incident(json:)` names them), strings
+/// (and keys) longer than `maxStringBytes`, a `version` or `count` below 1, an empty `ruleId` or
+/// `hostName`. Fields DESIGN.md does not define (a newer agent's) are not refused: they are
+/// left out of the incident and named in ``IncidentBatch/unknownFields``.
 public struct IncidentBatchDecoder: Sendable {
     /// The fields of an incident object.
     public static let fields: Set<String> = [
@@ -32,7 +45,7 @@ public struct IncidentBatchDecoder: Sendable {
         self.maxStringBytes = maxStringBytes
     }
 
-    public func decode(_ body: [UInt8]) throws(IngestRejection) -> [Incident] {
+    public func decode(_ body: [UInt8]) throws(IngestRejection) -> IncidentBatch {
         let document: JSONValue
         do {
             document = try JSONValue.parse(bytes: body)
@@ -42,24 +55,27 @@ public struct IncidentBatchDecoder: Sendable {
         guard case .array(let elements) = document else {
             throw IngestRejection("body must be a JSON array of incidents, got \(Self.kind(of: document))")
         }
-        var incidents: [Incident] = []
-        incidents.reserveCapacity(elements.count)
+        var batch = IncidentBatch(incidents: [])
+        batch.incidents.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {
             do {
-                incidents.append(try decodeIncident(element))
+                batch.incidents.append(try decodeIncident(element, unknownFields: &batch.unknownFields))
             } catch {
                 throw IngestRejection("incident \(index): \(error.reason)")
             }
         }
-        return incidents
+        return batch
     }
 
-    private func decodeIncident(_ json: JSONValue) throws(IngestRejection) -> Incident {
+    private func decodeIncident(
+        _ json: JSONValue,
+        unknownFields: inout Set<String>
+    ) throws(IngestRejection) -> Incident {
         guard case .object(let members) = json else {
             throw IngestRejection("expected an incident object, got \(Self.kind(of: json))")
         }
         for (name, _) in members where !Self.fields.contains(name) {
-            throw IngestRejection("unknown field \"\(Self.shortened(name))\"")
+            unknownFields.insert(Self.shortened(name))
         }
         for (name, value) in members {
             try checkStrings(value, path: name)
@@ -118,8 +134,8 @@ public struct IncidentBatchDecoder: Sendable {
         }
     }
 
-    /// A name as it may appear in a reply: at most 100 characters.
-    private static func shortened(_ name: String) -> String {
+    /// A name as it may appear in a reply or a log line: at most 100 characters.
+    static func shortened(_ name: String) -> String {
         name.count > 100 ? String(name.prefix(100)) + "…" : name
     }
 }

@@ -1,12 +1,13 @@
 import CollectorStorage
+import Logging
 import Prometheus
 
 /// The collector's Prometheus metrics, served by `GET /metrics`.
 ///
 /// Metric names start with `execwatch_collector_`: requests by method, route and status, request
 /// duration, incidents received and what storing them did, authentication failures by reason,
-/// rejected bodies by status, and the number of stored incidents (read from the store at each
-/// scrape).
+/// rejected bodies by status, and the number of stored incidents (counted in the store at most
+/// once per `storedIncidentsRefresh`, see ``StoredIncidentCount``).
 public final class CollectorMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let incidentsReceived: Counter
@@ -14,9 +15,14 @@ public final class CollectorMetrics: Sendable {
     private let incidentsUpdated: Counter
     private let incidentsUnchanged: Counter
     private let storedIncidents: Gauge
+    private let storedIncidentCount: StoredIncidentCount
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    public init(
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        storedIncidentsRefresh: Duration = .seconds(60)
+    ) {
         self.registry = registry
+        self.storedIncidentCount = StoredIncidentCount(refreshInterval: storedIncidentsRefresh)
         func counter(_ name: String, _ help: String) -> Counter {
             registry.makeCounter(descriptor: Self.name(name, unit: "total", help: help), labels: [])
         }
@@ -74,12 +80,16 @@ public final class CollectorMetrics: Sendable {
             }
         }
         incidentsCreated.increment(by: created)
+        storedIncidentCount.add(Int(created))
         incidentsUpdated.increment(by: updated)
         incidentsUnchanged.increment(by: unchanged)
     }
 
-    func setStoredIncidents(_ count: Int) {
-        storedIncidents.set(Int64(count))
+    /// Sets the stored incidents gauge, counting the store only when the last count is old.
+    func updateStoredIncidents(from store: any CollectorStore, logger: Logger) async {
+        if let count = await storedIncidentCount.current(from: store, logger: logger) {
+            storedIncidents.set(Int64(count))
+        }
     }
 
     /// The Prometheus text exposition of every metric.

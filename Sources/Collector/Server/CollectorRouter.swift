@@ -6,10 +6,11 @@ import Logging
 /// The collector's routes:
 ///
 /// - `POST /api/v1/incidents`: agents send incidents (``IngestEndpoint``).
-/// - `GET /api/v1/incidents`: incidents as JSON, newest first, filtered and paged.
-/// - `GET /`: the same as a web page.
+/// - `GET /api/v1/incidents`: incidents as JSON, newest first, filtered and paged (readers).
+/// - `GET /`: the same as a web page (readers).
 /// - `GET /healthz`: `ok` when the store answers, else 503.
-/// - `GET /metrics`: Prometheus metrics, without authentication.
+/// - `GET /metrics`: Prometheus metrics, without authentication (the store is counted at most
+///   once a minute, whatever the scrape rate).
 ///
 /// Every error reply is `{"error":"<reason>"}`.
 public enum CollectorRouter {
@@ -24,7 +25,7 @@ public enum CollectorRouter {
 
         let authenticator = Authenticator(
             policy: AccessPolicy(clientAuth: configuration.tls.clientAuth, webAuth: configuration.webAuth),
-            tokens: TokenVerifier(store: store),
+            credentials: CredentialVerifier(store: store),
             metrics: metrics
         )
         let ingest = IngestEndpoint(store: store, limits: configuration.limits, metrics: metrics)
@@ -62,11 +63,7 @@ public enum CollectorRouter {
             return Response.text("ok\n")
         }
         router.get("/metrics") { _, context in
-            do {
-                metrics.setStoredIncidents(try await store.incidentCount())
-            } catch {
-                context.logger.warning("metrics: cannot count stored incidents: \(error)")
-            }
+            await metrics.updateStoredIncidents(from: store, logger: context.logger)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],

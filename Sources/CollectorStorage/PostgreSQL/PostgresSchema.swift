@@ -50,7 +50,13 @@ enum PostgresSchema {
             """,
             // A token identifies one agent: no two agents that are not revoked share one.
             "CREATE UNIQUE INDEX agents_by_token ON agents (token_hash) WHERE revoked_at IS NULL",
-        ]
+        ],
+        // 2: readers beside agents. The agents table becomes the table of every credential, each
+        // with its role; the credentials it held were all agents. (Its token index keeps its name.)
+        [
+            "ALTER TABLE agents RENAME TO credentials",
+            "ALTER TABLE credentials ADD COLUMN role TEXT NOT NULL DEFAULT 'agent' CHECK (role IN ('agent', 'reader'))",
+        ],
     ]
 
     static var currentVersion: Int { migrations.count }

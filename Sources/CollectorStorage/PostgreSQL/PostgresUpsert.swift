@@ -32,7 +32,7 @@ struct PostgresUpsert {
         let existing = candidates.filter { !inserted.contains($0.idText) }
         let stored = try lockAndReadVersions(of: existing, on: connection)
 
-        let plan = UpsertPlan(batch: batch, stored: stored)
+        let plan = try UpsertPlan(batch: batch, stored: stored)
         let updates = plan.writes.filter { !inserted.contains($0.idText) }
         if !updates.isEmpty {
             try connection.execute(
@@ -44,6 +44,7 @@ struct PostgresUpsert {
                     $7::int8[], $8::int8[], $9::text[], $10::int8[], $11::text[])
                     AS batch(i, v, r, h, u, p, f, l, rf, ra, j)
                 WHERE incidents.incident_id = batch.i AND incidents.version < batch.v
+                    AND incidents.host_name = batch.h
                 """,
                 Self.columns(updates)
             )
@@ -51,26 +52,26 @@ struct PostgresUpsert {
         return plan.outcomes
     }
 
-    /// Locks the rows of `existing` (in id order) and reads their versions.
+    /// Locks the rows of `existing` (in id order) and reads their versions and hosts.
     private func lockAndReadVersions(
         of existing: [IncidentRow],
         on connection: LibpqConnection
-    ) throws -> [IncidentID: Int64] {
+    ) throws -> [IncidentID: StoredIncidentVersion] {
         guard !existing.isEmpty else { return [:] }
         let rows = try connection.execute(
             """
-            SELECT incident_id, version FROM incidents WHERE incident_id = ANY($1::text[])
+            SELECT incident_id, version, host_name FROM incidents WHERE incident_id = ANY($1::text[])
             ORDER BY incident_id FOR UPDATE
             """,
             [PostgresArrayLiteral.texts(existing.map(\.idText))]
         )
-        var stored: [IncidentID: Int64] = [:]
+        var stored: [IncidentID: StoredIncidentVersion] = [:]
         for row in 0..<rows.count {
             let text = try rows.text(row, 0)
             guard let id = IncidentID(hex: text) else {
                 throw CollectorStoreError.unreadableRow(reason: "incident_id \"\(text)\" is not 32 hex digits")
             }
-            stored[id] = try rows.int64(row, 1)
+            stored[id] = StoredIncidentVersion(version: try rows.int64(row, 1), hostName: try rows.text(row, 2))
         }
         // Incidents are never deleted: a conflict in step 1 means the row is there.
         if let missing = existing.first(where: { stored[$0.id] == nil }) {

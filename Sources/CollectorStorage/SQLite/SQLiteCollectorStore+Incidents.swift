@@ -67,7 +67,7 @@ extension SQLiteSession {
         // Applying the batches in turn is applying their concatenation.
         let rows = Array(batches.joined())
         let stored = try await storedVersions(of: rows, doing: operation)
-        let plan = UpsertPlan(batch: rows, stored: stored)
+        let plan = try UpsertPlan(batch: rows, stored: stored)
         try await write(plan.writes, doing: operation)
         var outcomes: [[UpsertOutcome]] = []
         var start = 0
@@ -78,11 +78,11 @@ extension SQLiteSession {
         return outcomes
     }
 
-    /// The stored version of each incident of the batch the database holds.
+    /// The stored version and host of each incident of the batch the database holds.
     private func storedVersions(
         of batch: [IncidentRow],
         doing operation: String
-    ) async throws -> [IncidentID: Int64] {
+    ) async throws -> [IncidentID: StoredIncidentVersion] {
         // One JSON array of ids (hex, nothing to escape) instead of a bind per id: no limit on
         // the number of binds, and the primary key index is used per id.
         var ids = "["
@@ -93,25 +93,32 @@ extension SQLiteSession {
         }
         ids += "]"
         let found = try await rows(
-            "SELECT incident_id, version FROM incidents WHERE incident_id IN (SELECT value FROM json_each(?))",
+            """
+            SELECT incident_id, version, host_name FROM incidents
+            WHERE incident_id IN (SELECT value FROM json_each(?))
+            """,
             [.text(ids)],
             doing: operation
         )
-        var stored: [IncidentID: Int64] = [:]
+        var stored: [IncidentID: StoredIncidentVersion] = [:]
         for row in found {
-            let text = try text(row, "incident_id")
-            guard let id = IncidentID(hex: text) else {
+            let idText = try text(row, "incident_id")
+            guard let id = IncidentID(hex: idText) else {
                 throw CollectorStoreError.unreadableRow(
-                    reason: "SQLite \(path): incident_id \"\(text)\" is not 32 hex digits"
+                    reason: "SQLite \(path): incident_id \"\(idText)\" is not 32 hex digits"
                 )
             }
-            stored[id] = try integer(row, "version")
+            stored[id] = StoredIncidentVersion(
+                version: try integer(row, "version"),
+                hostName: try text(row, "host_name")
+            )
         }
         return stored
     }
 
-    /// Inserts or replaces the rows, several per statement. The `WHERE` keeps the highest version
-    /// even if the caller's view of the stored versions were stale.
+    /// Inserts or replaces the rows, several per statement. The `WHERE` keeps the highest version,
+    /// and never lets one host's row replace another's, even if the caller's view of the stored
+    /// rows were stale.
     private func write(_ writes: [IncidentRow], doing operation: String) async throws {
         let rowsPerStatement = 100
         var start = 0
@@ -145,7 +152,7 @@ extension SQLiteSession {
                     first_seen = excluded.first_seen, last_seen = excluded.last_seen,
                     received_from = excluded.received_from, received_at = excluded.received_at,
                     json = excluded.json
-                WHERE excluded.version > incidents.version
+                WHERE excluded.version > incidents.version AND excluded.host_name = incidents.host_name
                 """,
                 binds,
                 doing: operation

@@ -107,3 +107,28 @@ final class StoreLocation: Sendable {
         try await postgres.dropSchemaAndClose()
     }
 }
+
+extension StoreLocation {
+    /// Runs SQL statements on the database as they are (for tests that set up an older schema).
+    func execute(_ statements: [String]) async throws {
+        let store = try await open()
+        do {
+            switch store {
+            case let sqlite as SQLiteCollectorStore:
+                try await sqlite.writer.exclusively(doing: "test set-up") { session in
+                    for statement in statements { try await session.rows(statement, doing: "test set-up") }
+                }
+            case let postgres as PostgresCollectorStore:
+                try await postgres.run(doing: "test set-up") { connection in
+                    for statement in statements { try connection.execute(statement) }
+                }
+            default:
+                throw TestFailure("not a store of this project: \(store)")
+            }
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+}

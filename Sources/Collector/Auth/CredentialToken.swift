@@ -1,9 +1,9 @@
 import CollectorStorage
 
-/// The bearer tokens agents send: `ewt_` and 64 hex digits of 32 bytes from the system's random
-/// number generator. The collector stores only their SHA-256, so a copy of its database does not
-/// let anyone send incidents.
-public enum AgentToken {
+/// The bearer tokens of agents and readers: `ewt_` and 64 hex digits of 32 bytes from the system's
+/// random number generator. The collector stores only their SHA-256, so a copy of its database
+/// does not let anyone send or read incidents.
+public enum CredentialToken {
     public static let prefix = "ewt_"
 
     /// A new random token.
@@ -23,11 +23,11 @@ public enum AgentToken {
 
     /// The SHA-256 of the token's UTF-8 bytes, as 64 lowercase hex digits: what the store keeps.
     public static func hash(_ token: String) -> String {
-        AgentCredential.tokenHash(of: token)
+        Credential.tokenHash(of: token)
     }
 
-    /// Whether `name` may name an agent: 1 to 64 of `A-Z a-z 0-9 . _ -`.
-    public static func isValidAgentName(_ name: String) -> Bool {
+    /// Whether `name` may name an agent or a reader: 1 to 64 of `A-Z a-z 0-9 . _ -`.
+    public static func isValidName(_ name: String) -> Bool {
         let utf8 = name.utf8
         guard (1...64).contains(utf8.count) else { return false }
         return utf8.allSatisfy { byte in

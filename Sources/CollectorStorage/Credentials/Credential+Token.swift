@@ -1,8 +1,8 @@
 import Crypto
 
-extension AgentCredential {
-    /// The SHA-256 of an agent's token, as 64 lowercase hex digits: what ``tokenHash`` holds, and
-    /// what ``CollectorStore/agent(tokenHash:)`` looks up.
+extension Credential {
+    /// The SHA-256 of a token, as 64 lowercase hex digits: what ``tokenHash`` holds, and
+    /// what ``CollectorStore/credential(tokenHash:)`` looks up.
     public static func tokenHash(of token: String) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var hex: [UInt8] = []

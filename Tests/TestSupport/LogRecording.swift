@@ -2,24 +2,27 @@ import Logging
 import Synchronization
 
 /// Keeps every message logged through it, to test what was logged and how loudly.
-final class LogRecording: Sendable {
-    struct Entry: Sendable {
-        var level: Logger.Level
-        var message: String
+public final class LogRecording: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var level: Logger.Level
+        public var message: String
+        public var metadata: [String: String]
     }
 
     private let recorded = Mutex<[Entry]>([])
 
-    var entries: [Entry] { recorded.withLock { $0 } }
+    public init() {}
 
-    func messages(at level: Logger.Level) -> [String] {
+    public var entries: [Entry] { recorded.withLock { $0 } }
+
+    public func messages(at level: Logger.Level) -> [String] {
         entries.filter { $0.level == level }.map(\.message)
     }
 
     fileprivate func append(_ entry: Entry) { recorded.withLock { $0.append(entry) } }
 
     /// A logger writing into this recording (every level, trace included).
-    func logger(label: String = "forwarder-test") -> Logger {
+    public func logger(label: String = "test") -> Logger {
         Logger(label: label) { _ in RecordingLogHandler(recording: self) }
     }
 }
@@ -35,6 +38,9 @@ private struct RecordingLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        recording.append(.init(level: event.level, message: "\(event.message)"))
+        var merged: [String: String] = [:]
+        for (key, value) in metadata { merged[key] = "\(value)" }
+        for (key, value) in event.metadata ?? [:] { merged[key] = "\(value)" }
+        recording.append(.init(level: event.level, message: "\(event.message)", metadata: merged))
     }
 }
