@@ -88,6 +88,7 @@ struct PipelineMemoryTests {
             incidentsStored: 0,
             outboxDepth: 0,
             outboxDropped: 0,
+            deadLettered: 0,
             rules: 1,
             capabilities: [],
             user: "root",
