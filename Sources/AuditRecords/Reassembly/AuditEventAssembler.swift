@@ -132,7 +132,7 @@ public struct AuditEventAssembler {
     public var openEvents: Int { pending.count }
 
     private mutating func ingest(_ header: AuditRecordHeader, _ emit: (CompletedExec) -> Void) {
-        let time = EventTime(seconds: header.seconds, milliseconds: header.milliseconds)
+        let time = header.time
         clock = time
         if header.type.isPartOfExec {
             let key = Key(node: nodeIndex(header.node), serial: header.serial)
