@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN_DEBUG = .build/debug
 
-.PHONY: all deps build release run deb test lint bench fixture clean
+.PHONY: all deps build release run deb test lint bench fixture clean fuzz fuzz-brief
 
 all: build
 
@@ -38,10 +38,21 @@ test: deps lint
 	Tests/live/test-live.sh $(BIN_DEBUG)/execwatch
 	EXECWATCH_TEST_POSTGRES_URL="$$(scripts/postgres-for-tests.sh url)" \
 		Tests/collector/test-collector.sh $(BIN_DEBUG)/execwatch $(BIN_DEBUG)/execwatch-collector
+	$(MAKE) fuzz-brief
+
+# libFuzzer on every parser of outside input (Fuzz/, scripts/fuzz.sh): FUZZ_SECONDS per target;
+# the corpus, crashes and logs go to FUZZ_WORK_DIR (default /var/tmp/execwatch-fuzz).
+FUZZ_SECONDS ?= 300
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The same, briefly: the last step of `make test`.
+fuzz-brief:
+	scripts/fuzz.sh 15
 
 # Formatting as .swift-format says (swift-format ships with the toolchain).
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests Fuzz Package.swift
 
 bench: deps
 	scripts/bench-replay.sh
@@ -51,4 +62,4 @@ fixture:
 	scripts/capture-audit-fixture.sh
 
 clean:
-	rm -rf .build .build-static dist
+	rm -rf .build .build-static .build-fuzz dist

@@ -187,3 +187,35 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets, one per parser of outside input (see Fuzz/ and scripts/fuzz.sh). Declared only
+// when EXECWATCH_FUZZ=1, so the normal build and test graph are unchanged; built with
+// `-sanitize=fuzzer,address -parse-as-library` into their own scratch path.
+if Context.environment["EXECWATCH_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzAuditLog", ["AuditCapture", "AuditRecords", "ExecEvents", "RuleEngine"]),
+        ("FuzzAuditNetlink", ["AuditCapture", "AuditRecords", "ExecEvents"]),
+        ("FuzzProcConnector", ["ProcCapture", "ExecEvents"]),
+        ("FuzzRuleXML", ["RuleEngine", "ExecEvents"]),
+        ("FuzzFilterLanguage", ["RuleEngine", "ExecEvents"]),
+        ("FuzzConfiguration", ["Agent", "Collector", "ConfigurationFiles"]),
+        ("FuzzIngestBody", ["Collector", "ExecEvents", "RuleEngine", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzQueryString", ["Collector", "CollectorStorage", "Journal", "ExecEvents"]),
+        ("FuzzIncidentJSON", ["RuleEngine", "ExecEvents"]),
+        ("FuzzEventJSON", ["RuleEngine", "ExecEvents"]),
+    ]
+    for target in fuzzTargets {
+        package.products.append(.executable(name: target.name, targets: [target.name]))
+        package.targets.append(
+            .executableTarget(
+                name: target.name,
+                dependencies: target.dependencies + ["FuzzSupport"],
+                path: "Fuzz/\(target.name)"
+            )
+        )
+    }
+    // What every fuzz target shares: the repository's paths and a sample event.
+    package.targets.append(
+        .target(name: "FuzzSupport", dependencies: ["ExecEvents", "RuleEngine"], path: "Fuzz/FuzzSupport")
+    )
+}

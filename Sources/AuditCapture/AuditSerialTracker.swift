@@ -30,9 +30,10 @@ struct AuditSerialTracker {
                 for missing in (last + 1)..<serial { skipped.insert(missing) }
             }
             if skipped.count > 2 * Int(rememberedGap), serial > lateWindow {
-                skipped = skipped.filter { $0 + lateWindow >= serial }
+                skipped = skipped.filter { $0 >= serial - lateWindow }
             }
-            return Int(gap)
+            // Serials are 32-bit in the kernel, but a payload can carry any 64-bit number.
+            return Int(clamping: gap)
         }
         if last - serial > resetDistance {
             highest = serial

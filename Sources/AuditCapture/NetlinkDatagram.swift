@@ -62,6 +62,7 @@ enum NetlinkDatagram {
     /// The errno of an `NLMSG_ERROR` payload (0 for an acknowledgement).
     static func errorCode(of message: NetlinkMessage) -> Int32 {
         guard message.payload.count >= 4 else { return 0 }
-        return -message.payload.loadUnaligned(as: Int32.self)
+        // The kernel sends -errno; Int32.min, which no errno is, cannot be negated in Int32.
+        return Int32(clamping: -Int64(message.payload.loadUnaligned(as: Int32.self)))
     }
 }

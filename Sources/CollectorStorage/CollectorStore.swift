@@ -106,9 +106,10 @@ public struct IncidentCursor: Sendable, Equatable, CustomStringConvertible {
     public init?(text: String) {
         guard let dash = text.firstIndex(of: "-"),
             let milliseconds = Int64(text[..<dash]),
+            let lastSeen = EventTime(acceptedMilliseconds: milliseconds),
             let id = IncidentID(hex: String(text[text.index(after: dash)...]))
         else { return nil }
-        self.init(lastSeen: EventTime(millisecondsSinceEpoch: milliseconds), incidentId: id)
+        self.init(lastSeen: lastSeen, incidentId: id)
     }
 
     public var description: String { "\(lastSeen.millisecondsSinceEpoch)-\(incidentId)" }

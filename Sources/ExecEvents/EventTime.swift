@@ -10,6 +10,8 @@ public struct EventTime: Hashable, Comparable, Sendable {
         self.millisecondsSinceEpoch = millisecondsSinceEpoch
     }
 
+    /// A time from trusted parts (the clock, constants). Times read from outside go through the
+    /// checked initializers below, which refuse what does not fit instead of trapping.
     public init(seconds: Int64, milliseconds: Int64 = 0) {
         self.millisecondsSinceEpoch = seconds * 1000 + milliseconds
     }
@@ -21,6 +23,45 @@ public struct EventTime: Hashable, Comparable, Sendable {
     /// This time shifted by a number of whole seconds.
     public func adding(seconds: Int64) -> EventTime {
         EventTime(millisecondsSinceEpoch: millisecondsSinceEpoch + seconds * 1000)
+    }
+}
+
+// MARK: - Times from outside
+
+extension EventTime {
+    /// The times accepted from outside (JSON, audit records, query strings): years 1970 to 9999,
+    /// `1970-01-01T00:00:00.000Z` … `9999-12-31T23:59:59.999Z`, in milliseconds since the epoch.
+    public static let acceptedMilliseconds: ClosedRange<Int64> = 0...253_402_300_799_999
+
+    /// What ``acceptedMilliseconds`` means, for error messages.
+    public static let acceptedRangeDescription = "a time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z"
+
+    /// A time read from outside; nil when it lies outside ``acceptedMilliseconds``.
+    public init?(acceptedMilliseconds milliseconds: Int64) {
+        guard Self.acceptedMilliseconds.contains(milliseconds) else { return nil }
+        self.init(millisecondsSinceEpoch: milliseconds)
+    }
+
+    /// `seconds * 1000 + milliseconds` with checked arithmetic; nil when it overflows or lies outside
+    /// ``acceptedMilliseconds``.
+    public init?(acceptedSeconds seconds: Int64, milliseconds: Int64 = 0) {
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return nil }
+        let (sum, overflow2) = scaled.addingReportingOverflow(milliseconds)
+        guard !overflow2 else { return nil }
+        self.init(acceptedMilliseconds: sum)
+    }
+
+    /// Epoch seconds with a fraction (`1795860000.123`), rounded to milliseconds; nil for `nan`,
+    /// infinities and anything outside ``acceptedMilliseconds``.
+    public init?(acceptedEpochSeconds seconds: Double) {
+        guard seconds.isFinite else { return nil }
+        let milliseconds = (seconds * 1000).rounded()
+        // Compared as doubles before converting: Int64(_:) traps on values it cannot hold.
+        guard milliseconds >= Double(Self.acceptedMilliseconds.lowerBound),
+            milliseconds <= Double(Self.acceptedMilliseconds.upperBound)
+        else { return nil }
+        self.init(acceptedMilliseconds: Int64(milliseconds))
     }
 }
 
@@ -63,7 +104,7 @@ extension EventTime {
 
     /// Parses RFC 3339 date-times: `2026-11-28T10:00:00Z`, `…T10:00:00.5+02:00`, lower-case `t`/`z`,
     /// a space instead of `T`. Fractions beyond milliseconds are truncated. Returns nil when the text
-    /// is not a valid date-time.
+    /// is not a valid date-time or names a time outside ``acceptedMilliseconds`` (years 1970–9999).
     public init?(rfc3339 text: String) {
         var text = text
         let parsed: EventTime? = text.withUTF8 { Self.parseRFC3339(UnsafeRawBufferPointer($0)) }
@@ -126,8 +167,9 @@ extension EventTime {
         }
         guard i == b.count else { return nil }
         let days = daysSinceEpoch(year: year, month: month, day: day)
+        // Four-digit years and two-digit fields keep this far inside Int64.
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetMinutes * 60
-        return EventTime(seconds: seconds, milliseconds: millis)
+        return EventTime(acceptedSeconds: seconds, milliseconds: millis)
     }
 
     // Howard Hinnant's days-from-civil / civil-from-days algorithms (proleptic Gregorian calendar).

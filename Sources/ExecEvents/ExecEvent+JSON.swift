@@ -155,22 +155,7 @@ extension ExecEvent {
             case .eventType: event.eventType = try text() ?? ExecEvent.execEventType
             case .eventTime:
                 sawTime = true
-                switch value {
-                case .string(let s):
-                    if let t = EventTime(rfc3339: s) {
-                        event.eventTime = t
-                    } else if let seconds = Double(s) {
-                        event.eventTime = EventTime(millisecondsSinceEpoch: Int64((seconds * 1000).rounded()))
-                    } else {
-                        throw ExecEventJSONError(
-                            attribute: key,
-                            reason: "not an RFC 3339 time or epoch seconds: \"\(s)\""
-                        )
-                    }
-                case .integer(let i): event.eventTime = EventTime(seconds: i)
-                case .number(let d): event.eventTime = EventTime(millisecondsSinceEpoch: Int64((d * 1000).rounded()))
-                default: throw ExecEventJSONError(attribute: key, reason: "expected RFC 3339 text or epoch seconds")
-                }
+                event.eventTime = try Self.eventTime(value, attribute: key)
             case .hostName: event.hostName = try text() ?? defaultHostName
             case .user: event.user = try text()
             case .procName: event.procName = try text()
@@ -218,6 +203,47 @@ extension ExecEvent {
             }
         }
         self = event
+    }
+
+    /// `eventTime` as RFC 3339 text or epoch seconds (a number or decimal text, fractions allowed),
+    /// refused unless it is finite and within ``EventTime/acceptedMilliseconds`` (years 1970–9999).
+    private static func eventTime(_ value: JSONValue, attribute: String) throws(ExecEventJSONError) -> EventTime {
+        let time: EventTime?
+        switch value {
+        case .string(let s):
+            if let t = EventTime(rfc3339: s) {
+                time = t
+            } else if let seconds = Double(s) {
+                time = EventTime(acceptedEpochSeconds: seconds)
+            } else {
+                throw ExecEventJSONError(
+                    attribute: attribute,
+                    reason: "not an RFC 3339 time (years 1970–9999) or epoch seconds: \"\(s)\""
+                )
+            }
+        case .integer(let seconds): time = EventTime(acceptedSeconds: seconds)
+        case .number(let seconds): time = EventTime(acceptedEpochSeconds: seconds)
+        default: throw ExecEventJSONError(attribute: attribute, reason: "expected RFC 3339 text or epoch seconds")
+        }
+        guard let time else {
+            throw ExecEventJSONError(
+                attribute: attribute,
+                reason: "out of range: expected \(EventTime.acceptedRangeDescription), got \(Self.shortened(value))"
+            )
+        }
+        return time
+    }
+
+    /// A JSON scalar as an error message shows it: at most 40 characters.
+    private static func shortened(_ value: JSONValue) -> String {
+        let text: String
+        switch value {
+        case .string(let s): text = "\"\(s)\""
+        case .integer(let i): text = String(i)
+        case .number(let d): text = String(d)
+        default: text = "a value"
+        }
+        return text.count > 40 ? String(text.prefix(40)) + "…" : text
     }
 
     static func unhex(_ text: String) -> [UInt8]? {

@@ -268,7 +268,11 @@ private struct JSONParser {
         }
         let text = String(decoding: b[start..<i], as: UTF8.self)
         if isInteger, let value = Int64(text) { return .integer(value) }
-        guard let value = Double(text) else { throw fail("invalid number") }
+        // `1e400` reads as infinity: JSON has no such value.
+        guard let value = Double(text), value.isFinite else {
+            i = start
+            throw fail("number out of range")
+        }
         return .number(value)
     }
 }

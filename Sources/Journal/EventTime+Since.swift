@@ -11,7 +11,7 @@ public struct SinceParseError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         "invalid time \"\(value)\": expected an age such as 30s, 15m, 1h or 2d, "
-            + "or an RFC 3339 time such as 2026-11-28T10:00:00Z"
+            + "or an RFC 3339 time such as 2026-11-28T10:00:00Z, not before 1970"
     }
 }
 
@@ -20,7 +20,11 @@ extension EventTime {
     /// `30s`, `15m`, `1h`, `2d`) or an RFC 3339 time (`2026-11-28T10:00:00Z`).
     public init(since text: String, now: EventTime) throws(SinceParseError) {
         if let age = Self.ageMilliseconds(text) {
-            self.init(millisecondsSinceEpoch: now.millisecondsSinceEpoch - age)
+            // `now` is not negative and `age` not above Int64.max: the difference cannot overflow.
+            guard let time = EventTime(acceptedMilliseconds: now.millisecondsSinceEpoch - age) else {
+                throw SinceParseError(value: text)
+            }
+            self = time
         } else if let time = EventTime(rfc3339: text) {
             self = time
         } else {

@@ -32,6 +32,14 @@ struct AuditSerialTrackerTests {
         #expect(Self.gaps([4_294_967_294, 4_294_967_295, 1, 2, 4]) == 1)
     }
 
+    @Test("serials near UInt64.max, which a payload can carry, count without overflowing")
+    func hugeSerials() {
+        #expect(Self.gaps([0, UInt64.max]) == Int.max)
+        // Over 512 remembered gaps just below UInt64.max: pruning them used to overflow.
+        let serials = Array(stride(from: UInt64.max - 2000, to: UInt64.max, by: 2))
+        #expect(Self.gaps(serials) == serials.count - 1)
+    }
+
     @Test("the serial is read from a record payload")
     func serialOfPayload() {
         func serial(_ text: String) -> UInt64? {

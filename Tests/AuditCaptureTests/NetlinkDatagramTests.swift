@@ -1,3 +1,5 @@
+import AuditRecords
+import Foundation
 import Testing
 
 @testable import AuditCapture
@@ -73,5 +75,47 @@ struct NetlinkDatagramTests {
         #expect(!message(1329).isAuditRecord)  // AUDIT_REPLACE probe
         #expect(!message(1000).isAuditRecord)  // AUDIT_GET answer
         #expect(!message(3000).isAuditRecord)
+    }
+
+    @Test("an NLMSG_ERROR carrying Int32.min is an error code, not a trap")
+    func errorCodeOfInt32Min() {
+        let datagram = Self.message(
+            type: NetlinkDatagram.typeError,
+            payload: [0, 0, 0, 0x80] + [UInt8](repeating: 0, count: 16)
+        )
+        var codes: [Int32] = []
+        datagram.withUnsafeBytes { bytes in
+            NetlinkDatagram.forEachMessage(in: bytes) { codes.append(NetlinkDatagram.errorCode(of: $0)) }
+        }
+        #expect(codes == [Int32.max])
+    }
+
+    /// Inputs the fuzzer found crashing (Tests/Fixtures/fuzz/FuzzAuditNetlink), through the path
+    /// the FuzzAuditNetlink target takes.
+    @Test("datagrams that crashed the fuzz target are read without a trap")
+    func fuzzRegressions() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/fuzz/FuzzAuditNetlink")
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+        #expect(!files.isEmpty)
+        for file in files {
+            let datagram = try [UInt8](Data(contentsOf: file))
+            var assembler = AuditEventAssembler()
+            var messages = 0
+            datagram.withUnsafeBytes { bytes in
+                NetlinkDatagram.forEachMessage(in: bytes) { message in
+                    messages += 1
+                    if message.isDeliveredRecord {
+                        _ = assembler.ingest(type: message.type, payload: message.payload) { _ in }
+                    } else if message.type == NetlinkDatagram.typeError {
+                        #expect(NetlinkDatagram.errorCode(of: message) >= 0, "\(file.lastPathComponent)")
+                    } else {
+                        _ = AuditKernelStatus(bytes: message.payload)
+                        _ = AuditRuleListing(bytes: message.payload)
+                    }
+                }
+            }
+            #expect(messages > 0, "\(file.lastPathComponent)")
+        }
     }
 }

@@ -89,4 +89,13 @@ struct ExecveArgumentTests {
         #expect(result.events.first?.args?.map(\.text) == ["x", "z"])
         #expect(result.malformedFields == 1)
     }
+
+    @Test func chunkNumberBeyondAnyIntIsAMalformedFieldNotATrap() throws {
+        // 20 digits fit a UInt64 but not an Int: converting it used to trap.
+        let result = replay(
+            text: execWithExecve(["argc=2 a0=\"x\" a1_len=1 a1[18446744073709551615]=\"y\" a1[0]=\"z\""])
+        )
+        #expect(result.events.first?.args?.map(\.text) == ["x", "z"])
+        #expect(result.malformedFields == 1)
+    }
 }

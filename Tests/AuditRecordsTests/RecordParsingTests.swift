@@ -121,6 +121,29 @@ struct RecordParsingTests {
         #expect(result.malformed.allSatisfy { !$0.1.isEmpty })
     }
 
+    @Test(arguments: [
+        "9999999999999999999.123:5",  // 19 digits of seconds: beyond Int64 (used to trap)
+        "9223372036854775807.000:5",  // Int64.max seconds: beyond any time in milliseconds
+        "253402300800.000:5",  // 10000-01-01T00:00:00Z
+    ])
+    func timestampsOutsideYears1970To9999AreCountedMalformedAndLoseNothingElse(stamp: String) {
+        let lines = ncExec.split(separator: "\n").map(String.init)
+        let text = ([lines[0], "type=SYSCALL msg=audit(\(stamp)): arch=c000003e syscall=59 success=yes"] + lines[1...])
+            .joined(separator: "\n")
+        let result = replay(text: text)
+        #expect(result.events.count == 1)
+        #expect(result.events.first?.swParam == "-e /bin/sh 10.0.0.1 4444")
+        #expect(result.statistics.malformedRecords == 1)
+        #expect(result.malformed.map(\.0) == [2])
+        #expect(result.malformed.first?.1.contains("1970-01-01T00:00:00Z to 9999-12-31") == true)
+    }
+
+    @Test func theLastMillisecondOfYear9999IsAccepted() {
+        let result = replay(text: ncExec.split(separator: "1795931722.174").joined(separator: "253402300799.999"))
+        #expect(result.statistics.malformedRecords == 0)
+        #expect(result.events.first?.eventTime.rfc3339 == "9999-12-31T23:59:59.999Z")
+    }
+
     @Test func unknownNumberedTypesAndOtherRecordsAreSkippedQuietly() {
         let text = """
             type=UNKNOWN[1334] msg=audit(1700000000.000:1): prog-id=7 op=LOAD

@@ -195,7 +195,7 @@ struct IngestTests {
             ),
             (
                 "[\(try Fixtures.incidentObject { $0 = $0.map { $0.0 == "firstSeen" ? ("firstSeen", .string("yesterday")) : $0 } })]",
-                "incident 0: field \"firstSeen\": not an RFC 3339 time: \"yesterday\""
+                "incident 0: field \"firstSeen\": not an RFC 3339 time from 1970 to 9999: \"yesterday\""
             ),
             (
                 "[\(try Fixtures.incidentObject { $0 = $0.map { $0.0 == "version" ? ("version", .integer(0)) : $0 } })]",
@@ -311,6 +311,39 @@ struct IngestTests {
             let response = try await client.ingest("[\(bad)]", headers: collector.ingestHeaders())
             #expect(response.status == .badRequest)
             #expect(response.errorReason == "incident 0: field \"severity\": expected an integer")
+        }
+    }
+
+    @Test(
+        "a trigger event time that is not finite or not in years 1970–9999 is a 400 naming it, and the collector keeps serving",
+        arguments: [
+            JSONValue.number(1e300), .integer(9_223_372_036_854_775_807), .string("nan"), .string("inf"),
+            .integer(-1), .string("1e300"), .string("0001-01-01T00:00:00Z"),
+        ]
+    )
+    func hostileEventTime(eventTime: JSONValue) async throws {
+        let collector = try await TestCollector.make()
+        let hostile = try Fixtures.incidentObject { members in
+            members = members.map { name, value in
+                guard name == "triggerEvents", case .array(let events) = value, case .object(var event) = events.first
+                else { return (name, value) }
+                event = event.map { $0.0 == "eventTime" ? ("eventTime", eventTime) : $0 }
+                return (name, .array([.object(event)]))
+            }
+        }
+        try await collector.test { client throws in
+            let response = try await client.ingest("[\(hostile)]", headers: collector.ingestHeaders())
+            #expect(response.status == .badRequest)
+            let reason = try #require(response.errorReason)
+            #expect(reason.hasPrefix("incident 0: field \"triggerEvents[0]\": attribute \"eventTime\": "), "\(reason)")
+            #expect(try await collector.store.incidentCount() == 0)
+
+            let good = try await client.ingest(
+                Fixtures.jsonArray([Fixtures.incident()]),
+                headers: collector.ingestHeaders()
+            )
+            #expect(good.status == .ok)
+            #expect(try await collector.store.incidentCount() == 1)
         }
     }
 }

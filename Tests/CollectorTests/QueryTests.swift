@@ -44,6 +44,18 @@ struct QueryTests {
             ("limit=ten", "parameter \"limit\": expected a whole number from 1 to 1000"),
             ("since=yesterday", "parameter \"since\": expected \(SinceTime.expected)"),
             ("cursor=abc", "parameter \"cursor\": not a cursor this server gave out"),
+            ("since=9223372036854775807s", "parameter \"since\": expected \(SinceTime.expected)"),
+            ("since=100000d", "parameter \"since\": expected \(SinceTime.expected)"),
+            ("since=1969-12-31T23%3A59%3A59Z", "parameter \"since\": expected \(SinceTime.expected)"),
+            ("limit=99999999999999999999", "parameter \"limit\": expected a whole number from 1 to 1000"),
+            (
+                "cursor=9223372036854775807-0123456789abcdef0123456789abcdef",
+                "parameter \"cursor\": not a cursor this server gave out"
+            ),
+            (
+                "cursor=-1-0123456789abcdef0123456789abcdef",
+                "parameter \"cursor\": not a cursor this server gave out"
+            ),
             ("host=web-1", "unknown parameter \"host\"; known: hostName, ruleId, since, limit, cursor"),
             ("limit=1&limit=2", "parameter \"limit\" is given twice"),
         ]

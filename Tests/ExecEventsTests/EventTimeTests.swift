@@ -9,11 +9,32 @@ struct EventTimeTests {
         (1_795_931_722_174, "2026-11-29T05:55:22.174Z"),
         (951_782_400_000, "2000-02-29T00:00:00.000Z"),  // leap day of a century leap year
         (4_107_542_399_999, "2100-02-28T23:59:59.999Z"),  // 2100 is not a leap year
-        (-1, "1969-12-31T23:59:59.999Z"),
+        (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
     ])
     func formatsRFC3339WithMilliseconds(millis: Int64, text: String) {
         #expect(EventTime(millisecondsSinceEpoch: millis).rfc3339 == text)
         #expect(EventTime(rfc3339: text) == EventTime(millisecondsSinceEpoch: millis))
+    }
+
+    @Test func formatsTimesBeforeTheEpochButDoesNotReadThem() {
+        #expect(EventTime(millisecondsSinceEpoch: -1).rfc3339 == "1969-12-31T23:59:59.999Z")
+        #expect(EventTime(rfc3339: "1969-12-31T23:59:59.999Z") == nil)
+        #expect(EventTime(rfc3339: "0000-01-01T00:00:00Z") == nil)
+        #expect(EventTime(rfc3339: "1970-01-01T00:59:59+01:00") == nil)
+    }
+
+    @Test func checkedInitializersRefuseWhatDoesNotFit() {
+        #expect(EventTime(acceptedSeconds: Int64.max) == nil)
+        #expect(EventTime(acceptedSeconds: Int64.min) == nil)
+        #expect(EventTime(acceptedSeconds: 0, milliseconds: Int64.max) == nil)
+        #expect(EventTime(acceptedSeconds: 253_402_300_800) == nil)
+        #expect(EventTime(acceptedSeconds: 253_402_300_799, milliseconds: 999)?.rfc3339 == "9999-12-31T23:59:59.999Z")
+        #expect(EventTime(acceptedEpochSeconds: .nan) == nil)
+        #expect(EventTime(acceptedEpochSeconds: .infinity) == nil)
+        #expect(EventTime(acceptedEpochSeconds: 1e300) == nil)
+        #expect(EventTime(acceptedEpochSeconds: -0.001) == nil)
+        #expect(EventTime(acceptedEpochSeconds: 1_795_860_000.25)?.millisecondsSinceEpoch == 1_795_860_000_250)
+        #expect(EventTime(acceptedMilliseconds: -1) == nil)
     }
 
     @Test func formatAgreesWithTheCalendarForEveryDayOfFourCenturies() {

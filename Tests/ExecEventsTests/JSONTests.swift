@@ -52,6 +52,17 @@ struct JSONTests {
         }
     }
 
+    @Test(arguments: [("1e400", 0), ("[-1e400]", 1), ("{\"t\": 1E+999}", 6)])
+    func numbersBeyondADoubleAreRefusedNotInfinite(text: String, offset: Int) {
+        do {
+            let value = try JSONValue.parse(text)
+            Issue.record("\(text) read as \(value)")
+        } catch {
+            #expect(error.offset == offset)
+            #expect(error.reason == "number out of range")
+        }
+    }
+
     @Test func deepNestingIsRefusedNotACrash() {
         let text = String(repeating: "[", count: 100_000)
         #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
@@ -104,6 +115,35 @@ struct ExecEventJSONTests {
             Issue.record("accepted \(text)")
         } catch {
             #expect(error.attribute == attribute)
+        }
+    }
+
+    @Test(arguments: [
+        // The values that crashed the collector (an Int64 overflow / Double→Int64 conversion).
+        #"{"eventTime": 1e300}"#, #"{"eventTime": 9223372036854775807}"#, #"{"eventTime": "nan"}"#,
+        #"{"eventTime": "inf"}"#, #"{"eventTime": "-inf"}"#, #"{"eventTime": "1e300"}"#,
+        #"{"eventTime": -9223372036854775808}"#, #"{"eventTime": -1}"#, #"{"eventTime": 253402300800}"#,
+        #"{"eventTime": "1969-12-31T23:59:59Z"}"#, #"{"eventTime": "1970-01-01T00:30:00+01:00"}"#,
+        #"{"eventTime": 1.8e16}"#,
+    ])
+    func refusesTimesThatAreNotFiniteOrOutsideYears1970To9999(text: String) throws {
+        let json = try JSONValue.parse(text)
+        do {
+            let event = try ExecEvent(json: json, defaultHostName: "h")
+            Issue.record("accepted \(text) as \(event.eventTime.millisecondsSinceEpoch)")
+        } catch {
+            #expect(error.attribute == "eventTime")
+        }
+    }
+
+    @Test func acceptsTheFirstAndLastMillisecondOfTheRange() throws {
+        for (text, expected) in [
+            (#"{"eventTime": 0}"#, Int64(0)), (#"{"eventTime": "1970-01-01T00:00:00Z"}"#, 0),
+            (#"{"eventTime": 253402300799.999}"#, 253_402_300_799_999),
+            (#"{"eventTime": "9999-12-31T23:59:59.999Z"}"#, 253_402_300_799_999),
+        ] {
+            let event = try ExecEvent(json: try JSONValue.parse(text), defaultHostName: "h")
+            #expect(event.eventTime.millisecondsSinceEpoch == expected, "\(text)")
         }
     }
 

@@ -1,4 +1,5 @@
 import ExecEvents
+import Foundation
 import RuleEngine
 import Testing
 
@@ -158,5 +159,36 @@ import Testing
         #expect(list.message.hasPrefix("expected '(' to start the IN list"))
         let empty = try #require(failure("   "))
         #expect(empty.message.hasPrefix("empty filter"))
+    }
+
+    @Test func nestingDeeperThan64LevelsIsAnErrorNotAStackOverflow() throws {
+        // Parsing, evaluation and rendering recurse once per level: 1,234 '(' overflowed the stack.
+        let parens = try #require(failure(String(repeating: "(", count: 100_000) + "procName = \"nc\""))
+        #expect(parens.offset == 64)
+        #expect(parens.message == "filter nested deeper than 64 levels of parentheses and NOT")
+        let nots = try #require(failure(String(repeating: "NOT ", count: 100_000) + "procName = \"nc\""))
+        #expect(nots.offset == 4 * 64)
+        let deepest = String(repeating: "(", count: 64) + #"procName = "nc""# + String(repeating: ")", count: 64)
+        #expect(matches(deepest, nc))
+        #expect(throws: ExpressionError.self) {
+            try AggregateExpression(String(repeating: "(", count: 100) + "COUNT(*) >= 1")
+        }
+    }
+
+    /// Inputs the fuzzer found crashing (Tests/Fixtures/fuzz/FuzzFilterLanguage), through the path
+    /// the FuzzFilterLanguage target takes.
+    @Test func fuzzRegressions() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/fuzz/FuzzFilterLanguage")
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+        #expect(!files.isEmpty)
+        for file in files {
+            let text = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+            if let filter = try? FilterExpression(text) {
+                _ = filter.matches(nc)
+                #expect(try FilterExpression(filter.description).description == filter.description)
+            }
+            _ = try? AggregateExpression(text)
+        }
     }
 }

@@ -73,6 +73,14 @@ import Testing
         #expect(bad.message.hasPrefix("expected a positive number of seconds"))
     }
 
+    @Test(arguments: ["9223372036854775807", "315360001", "99999999999999999999", "0", "-5"])
+    func windowsBeyondTenYearsAreRuleErrorsNotOverflows(seconds: String) throws {
+        // window * 1000 used to overflow at the first matching event.
+        let e = try #require(onlyError(document(filter: #"procName = "nc""#, window: "window=\"\(seconds)\"")))
+        #expect((e.line, e.column) == (5, 28))
+        #expect(e.message.hasPrefix("expected a positive number of seconds up to 315360000"))
+    }
+
     @Test func multiSubpatternRulesAreRejectedAtTheSecondSubPattern() throws {
         let second = "\n      <SubPattern name=\"Second\"><SingleEvtConstr>user = \"x\"</SingleEvtConstr></SubPattern>"
         let e = try #require(onlyError(document(filter: #"procName = "nc""#, extra: second)))

@@ -71,6 +71,16 @@ import Testing
         #expect(e.1 == "mismatched end tag </Nam>: expected </Name> to close <Name> opened at line 3, column 5")
     }
 
+    @Test func deepNestingIsAnErrorNotAStackOverflow() throws {
+        // Parsing recursed once per element: 100,000 nested elements overflowed the stack.
+        let deep = String(repeating: "<a>", count: 100_000)
+        let e = try #require(error(deep))
+        #expect(e.0 == SourcePosition(line: 1, column: 3 * 257 + 1))
+        #expect(e.1 == "elements nested deeper than 256 levels")
+        let fine = String(repeating: "<a>", count: 257) + String(repeating: "</a>", count: 257)
+        #expect(error(fine) == nil)
+    }
+
     @Test func reportsEndOfFileInsideAnElement() throws {
         let e = try #require(error("<Rules>\n  <Rule>"))
         #expect(e.1 == "unexpected end of file: expected </Rule> to close <Rule> opened at line 2, column 3")

@@ -110,6 +110,37 @@ def test_malformed_lines_are_reported_with_line_numbers_and_lose_nothing():
     assert "2 malformed lines" in err, err
 
 
+def test_hostile_timestamps_are_malformed_lines_not_a_crash():
+    # 19 digits of seconds used to trap (exit 132); years past 9999 and Int64.max seconds too.
+    with open(FIXTURE, "rb") as f:
+        lines = f.read().split(b"\n")
+    hostile = [
+        b"type=SYSCALL msg=audit(9999999999999999999.123:5): arch=c000003e syscall=59 success=yes pid=1",
+        b"type=EXECVE msg=audit(9223372036854775807.000:6): argc=1 a0=\"nc\"",
+        b"type=SYSCALL msg=audit(253402300800.000:7): arch=c000003e syscall=59 success=yes pid=1",
+    ]
+    clean = run("replay", FIXTURE, "--emit", "events", "--host", "h", check_status=0)
+    proc = run("replay", "-", "--emit", "events", "--host", "h", stdin=b"\n".join(lines[:3] + hostile + lines[3:]))
+    assert proc.returncode == 0, (proc.returncode, proc.stderr.decode(errors="replace")[-2000:])
+    assert proc.stdout == clean.stdout
+    err = proc.stderr.decode()
+    for number in (4, 5, 6):
+        assert f"<stdin>:{number}: malformed audit record" in err, err
+    assert err.count("1970-01-01T00:00:00Z to 9999-12-31") >= 3, err
+    assert "3 malformed lines" in err, err
+
+
+def test_rules_test_refuses_event_times_out_of_range_by_line():
+    data = b'{"eventTime": 1e300}\n{"eventTime": 9223372036854775807}\n{"eventTime": "nan"}\n{"eventTime": 0, "procName": "nc"}\n'
+    proc = run("rules", "test", "--events", "-", stdin=data)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr.decode(errors="replace")[-2000:])
+    err = proc.stderr.decode()
+    for number in (1, 2, 3):
+        assert f"<stdin>:{number}:" in err, err
+    assert err.count("eventTime") >= 3 and "out of range" in err, err
+    assert len(json_lines(proc.stdout)) == 1
+
+
 def test_binary_garbage_does_not_crash():
     garbage = bytes(range(256)) * 64 + b"\ntype=EXECVE msg=audit(1.1:1): argc=99999999 a0=\xff\xfe\n" + b"\x00" * 5000
     proc = run("replay", "-", "--host", "h", stdin=garbage)

@@ -156,7 +156,7 @@ public struct AuditEventAssembler {
     public var nodeNamesHeld: Int { nodes.count }
 
     private mutating func ingest(_ header: AuditRecordHeader, _ emit: (CompletedExec) -> Void) {
-        let time = EventTime(seconds: header.seconds, milliseconds: header.milliseconds)
+        let time = header.time
         clock = time
         if header.type.isPartOfExec {
             var key = Key(node: nodeIndex(header.node), serial: header.serial)

@@ -19,6 +19,9 @@ struct ExecveArguments {
     /// More arguments than the kernel can pass (MAX_ARG_STRLEN/MAX_ARG_STRINGS bound them far
     /// below this): an index beyond it is a malformed field, not a reason to allocate.
     static let maximumCount = 1 << 18
+    /// More chunks than one argument can have (MAX_ARG_STRLEN is 128 KiB, the kernel logs chunks of
+    /// a few hundred bytes): a larger chunk number is a malformed field.
+    static let maximumChunk = 1 << 18
 
     var isEmpty: Bool { declaredCount == nil && arguments.isEmpty && chunks.isEmpty }
 
@@ -53,13 +56,15 @@ struct ExecveArguments {
             } else if bytesEqual(UnsafeRawBufferPointer(rebasing: key[i...]), "_len") {
                 continue  // the total length: the chunks carry the bytes
             } else if key[i] == UInt8(ascii: "["), key[key.count - 1] == UInt8(ascii: "]"),
-                let chunk = parseDecimal(UnsafeRawBufferPointer(rebasing: key[(i + 1)..<(key.count - 1)]))
+                let number = parseDecimal(UnsafeRawBufferPointer(rebasing: key[(i + 1)..<(key.count - 1)])),
+                number <= UInt64(Self.maximumChunk)
             {
+                let chunk = Int(number)
                 let bytes = decode(field)
-                if let at = chunks[index]?.firstIndex(where: { $0.0 == Int(chunk) }) {
+                if let at = chunks[index]?.firstIndex(where: { $0.0 == chunk }) {
                     chunks[index]![at].1 = bytes  // a repeated record: keep one copy
                 } else {
-                    chunks[index, default: []].append((Int(chunk), bytes))
+                    chunks[index, default: []].append((chunk, bytes))
                 }
             } else {
                 malformedFields += 1

@@ -10,8 +10,8 @@ struct AuditRecordHeader {
     /// `node=NAME` prefix, when the line has one (empty otherwise).
     var node: UnsafeRawBufferPointer
     var type: AuditRecordType
-    var seconds: Int64
-    var milliseconds: Int64
+    /// `SECONDS.MILLIS`, within ``ExecEvents/EventTime/acceptedMilliseconds`` (years 1970–9999).
+    var time: EventTime
     var serial: UInt64
     /// The `key=value` fields, up to the end of the record.
     var body: UnsafeRawBufferPointer
@@ -22,12 +22,15 @@ enum AuditRecordError: Error, Equatable {
     case missingType
     case missingTimestamp
     case malformedTimestamp
+    case timestampOutOfRange
 
     var reason: String {
         switch self {
         case .missingType: "expected 'type=NAME' at the start of the record"
         case .missingTimestamp: "expected 'msg=audit(SECONDS.MILLIS:SERIAL):'"
         case .malformedTimestamp: "malformed timestamp in 'msg=audit(SECONDS.MILLIS:SERIAL):'"
+        case .timestampOutOfRange:
+            "timestamp in 'msg=audit(SECONDS.MILLIS:SERIAL):' is not \(EventTime.acceptedRangeDescription)"
         }
     }
 }
@@ -103,11 +106,14 @@ extension AuditRecordHeader {
         } else if fraction.digits > 3 {
             for _ in 3..<fraction.digits { millis /= 10 }
         }
+        // Up to 19 digits of seconds fit a UInt64 but not an Int64 nor, in milliseconds, any time.
+        guard seconds.value <= UInt64(Int64.max),
+            let time = EventTime(acceptedSeconds: Int64(seconds.value), milliseconds: Int64(millis))
+        else { throw .timestampOutOfRange }
         return AuditRecordHeader(
             node: UnsafeRawBufferPointer(start: payload.baseAddress, count: 0),
             type: type,
-            seconds: Int64(seconds.value),
-            milliseconds: Int64(millis),
+            time: time,
             serial: serial.value,
             body: UnsafeRawBufferPointer(rebasing: payload[i...])
         )

@@ -4,12 +4,15 @@ import ExecEvents
 /// time (`2026-11-28T10:00:00Z`).
 public enum SinceTime {
     /// What a `since` value must look like, for error messages.
-    public static let expected = "an age such as 30s, 15m, 1h or 2d, or an RFC 3339 time such as 2026-11-28T10:00:00Z"
+    public static let expected =
+        "an age such as 30s, 15m, 1h or 2d, or an RFC 3339 time such as 2026-11-28T10:00:00Z, not before 1970"
 
-    /// The time `text` names, or nil when it is neither an age nor an RFC 3339 time.
+    /// The time `text` names, or nil when it is neither an age nor an RFC 3339 time, or names a
+    /// time outside years 1970–9999.
     public static func parse(_ text: String, now: EventTime) -> EventTime? {
         if let age = ageMilliseconds(text) {
-            return EventTime(millisecondsSinceEpoch: now.millisecondsSinceEpoch - age)
+            // `now` is not negative and `age` not above Int64.max: the difference cannot overflow.
+            return EventTime(acceptedMilliseconds: now.millisecondsSinceEpoch - age)
         }
         return EventTime(rfc3339: text)
     }

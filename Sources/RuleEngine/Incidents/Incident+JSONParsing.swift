@@ -40,8 +40,8 @@ extension Incident {
         }
         let hostName = try reader.string("hostName")
         var events: [ExecEvent] = []
-        for element in try reader.array("triggerEvents") {
-            events.append(try Self.triggerEvent(element, hostName: hostName))
+        for (index, element) in try reader.array("triggerEvents").enumerated() {
+            events.append(try Self.triggerEvent(element, index: index, hostName: hostName))
         }
         self.init(
             incidentId: incidentId,
@@ -66,12 +66,16 @@ extension Incident {
     /// An event as ``ExecEvents/ExecEvent/writeJSON(to:)`` wrote it. `ExecEvent(json:)` derives
     /// `swParam` and `procName` from `args` when they are absent, as normalization would; an event
     /// written without them had none, so they are left out again.
-    private static func triggerEvent(_ json: JSONValue, hostName: String) throws(IncidentJSONError) -> ExecEvent {
+    private static func triggerEvent(
+        _ json: JSONValue,
+        index: Int,
+        hostName: String
+    ) throws(IncidentJSONError) -> ExecEvent {
         var event: ExecEvent
         do {
             event = try ExecEvent(json: json, defaultHostName: hostName)
         } catch {
-            throw IncidentJSONError(field: "triggerEvents", reason: "\(error)")
+            throw IncidentJSONError(field: "triggerEvents[\(index)]", reason: "\(error)")
         }
         if json["swParam"] == nil { event.swParam = nil }
         if json["procName"] == nil { event.procName = nil }
@@ -123,7 +127,11 @@ private struct IncidentFields {
     func time(_ name: String) throws(IncidentJSONError) -> EventTime {
         let text = try string(name)
         guard let time = EventTime(rfc3339: text) else {
-            throw IncidentJSONError(field: name, reason: "not an RFC 3339 time: \"\(text)\"")
+            throw IncidentJSONError(
+                field: name,
+                reason:
+                    "not an RFC 3339 time from 1970 to 9999: \"\(text.count > 40 ? String(text.prefix(40)) + "…" : text)\""
+            )
         }
         return time
     }

@@ -10,6 +10,7 @@ import ExecEvents
 struct AggregateParser: BooleanExpressionParser {
     let tokens: [Token]
     var p = 0
+    var depth = 0
     private(set) var terms: [AggregateTerm] = []
 
     init(_ text: String) throws(ExpressionError) {

@@ -4,6 +4,8 @@ protocol BooleanExpressionParser {
     associatedtype Node
     var tokens: [Token] { get }
     var p: Int { get set }
+    /// How many parentheses and `NOT`s enclose the current token.
+    var depth: Int { get set }
     /// What the expression is called in errors ("filter", "aggregate constraint").
     static var expressionName: String { get }
     /// An example of a condition, for the error on an empty expression.
@@ -15,6 +17,22 @@ protocol BooleanExpressionParser {
 
 extension BooleanExpressionParser {
     var current: Token { tokens[p] }
+
+    /// Deepest nesting of parentheses and `NOT` accepted. Parsing, evaluating and rendering recurse
+    /// once per level, so a deeper expression (a rule file of 1,000 `(`) would overflow the stack;
+    /// real rules nest a few levels.
+    static var maximumDepth: Int { 64 }
+
+    /// Enters one level of nesting at `token` (a `(` or a `NOT`); an error past ``maximumDepth``.
+    mutating func enterNesting(at token: Token) throws(ExpressionError) {
+        depth += 1
+        guard depth <= Self.maximumDepth else {
+            throw ExpressionError(
+                offset: token.start,
+                message: "\(Self.expressionName) nested deeper than \(Self.maximumDepth) levels of parentheses and NOT"
+            )
+        }
+    }
 
     /// The whole expression: it must use up every token.
     mutating func parseExpression() throws(ExpressionError) -> Node {
@@ -47,6 +65,7 @@ extension BooleanExpressionParser {
     mutating func parseGroup() throws(ExpressionError) -> Node? {
         guard current.kind == .leftParen else { return nil }
         let open = current
+        try enterNesting(at: open)
         p += 1
         let node = try parseOr()
         guard current.kind == .rightParen else {
@@ -56,6 +75,7 @@ extension BooleanExpressionParser {
             )
         }
         p += 1
+        depth -= 1
         return node
     }
 

@@ -14,6 +14,7 @@ import ExecEvents
 struct FilterParser: BooleanExpressionParser {
     let tokens: [Token]
     var p = 0
+    var depth = 0
 
     init(_ text: String) throws(ExpressionError) {
         tokens = try Lexer.tokenize(text)
@@ -26,8 +27,11 @@ struct FilterParser: BooleanExpressionParser {
 
     mutating func parseFactor() throws(ExpressionError) -> FilterNode {
         if current.isKeyword("NOT") {
+            try enterNesting(at: current)
             p += 1
-            return .not(try parseFactor())
+            let negated = try parseFactor()
+            depth -= 1
+            return .not(negated)
         }
         if let group = try parseGroup() { return group }
         return try parseCondition()

@@ -29,6 +29,9 @@ public struct Rule: Sendable {
     public var incidentType: String
     /// The sliding window, in seconds (`PatternClause window`).
     public var windowSeconds: Int64
+    /// The longest window a rule may have: ten years. It keeps window arithmetic on event times
+    /// (milliseconds of years 1970–9999) far inside Int64.
+    public static let maximumWindowSeconds: Int64 = 315_360_000
     /// The sub-pattern's name (`SubPattern name`), e.g. `Filter`; ArgList entries refer to it.
     public var subPatternName: String
     public var filter: FilterExpression

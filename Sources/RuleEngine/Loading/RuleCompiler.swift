@@ -40,11 +40,11 @@ struct RuleCompiler {
         }
         let pattern = try requiredChild("PatternClause", of: element, in: "<Rule id=\"\(id)\">")
         let windowAttribute = try requiredAttributeNode("window", of: pattern, example: "300")
-        guard let window = Int64(windowAttribute.value.trimmed), window > 0 else {
+        guard let window = Int64(windowAttribute.value.trimmed), (1...Rule.maximumWindowSeconds).contains(window) else {
             throw PositionedError(
                 offset: windowAttribute.value.startOffset,
                 message:
-                    "expected a positive number of seconds in window=\"…\" of <PatternClause>, found \"\(windowAttribute.value.value)\""
+                    "expected a positive number of seconds up to \(Rule.maximumWindowSeconds) (ten years) in window=\"…\" of <PatternClause>, found \"\(windowAttribute.value.value)\""
             )
         }
         let subPatterns = pattern.children(named: "SubPattern")

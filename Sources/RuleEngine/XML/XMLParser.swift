@@ -9,6 +9,11 @@ public struct XMLParser {
     private let bytes: [UInt8]
     private var i = 0
     private let locator: SourceLocator
+    /// Elements open around the one being read.
+    private var depth = 0
+    /// Deepest element nesting accepted: parsing recurses once per level, so a file of 100,000
+    /// `<a>` would overflow the stack. Rule files nest five levels.
+    static let maximumDepth = 256
 
     public init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -130,7 +135,12 @@ public struct XMLParser {
                         "unexpected '<!' in the content of <\(name)>: expected a comment or CDATA section"
                     )
                 } else {
+                    depth += 1
+                    guard depth <= Self.maximumDepth else {
+                        throw fail(at: i, "elements nested deeper than \(Self.maximumDepth) levels")
+                    }
                     element.children.append(try parseElement())
+                    depth -= 1
                 }
             } else if c == UInt8(ascii: "&") {
                 let (decoded, at) = try parseReference()
