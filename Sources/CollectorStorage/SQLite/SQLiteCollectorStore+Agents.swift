@@ -1,4 +1,5 @@
 import ExecEvents
+import SQLiteDatabase
 import SQLiteNIO
 
 extension SQLiteCollectorStore {
@@ -73,7 +74,7 @@ extension SQLiteCollectorStore {
 }
 
 extension SQLiteSession {
-    fileprivate func agent(_ row: SQLiteRow) throws(CollectorStoreError) -> AgentCredential {
+    fileprivate func agent(_ row: SQLiteRow) throws -> AgentCredential {
         AgentCredential(
             name: try text(row, "name"),
             tokenHash: try text(row, "token_hash"),
