@@ -44,11 +44,21 @@ let package = Package(
         .target(name: "AuditCapture", dependencies: ["Capture", "CAudit", "ExecEvents"]),
         // Sources without audit: the proc connector, and /proc polling.
         .target(name: "ProcCapture", dependencies: ["Capture", "ExecEvents"]),
+        // What the journal and the collector's SQLite store share: a serial connection on a thread of
+        // its own, statements with "doing:" error context, transactions, one migration runner.
+        .target(
+            name: "SQLiteDatabase",
+            dependencies: [
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The local journal of incidents and the forwarder's outbox (SQLite, WAL).
         .target(
             name: "Journal",
             dependencies: [
-                "ExecEvents", "RuleEngine",
+                "ExecEvents", "RuleEngine", "SQLiteDatabase",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
         ),
@@ -95,7 +105,7 @@ let package = Package(
         .target(
             name: "CollectorStorage",
             dependencies: [
-                "CLibpq", "ExecEvents", "RuleEngine",
+                "CLibpq", "ExecEvents", "RuleEngine", "SQLiteDatabase",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,5 +1,6 @@
 import ExecEvents
 import RuleEngine
+import SQLiteDatabase
 import SQLiteNIO
 
 extension IncidentJournal {
@@ -12,9 +13,9 @@ extension IncidentJournal {
         guard !seqs.isEmpty else { return 0 }
         let list = SQLiteData.text("[" + seqs.map(String.init).joined(separator: ",") + "]")
         let refusedAt = EventTime.now
-        return try await exclusively { database in
-            try await database.transaction(doing: "move \(seqs.count) refused outbox rows to the dead letters") {
-                try await database.rows(
+        return try await exclusively { session in
+            try await session.transaction(doing: "move \(seqs.count) refused outbox rows to the dead letters") {
+                try await session.rows(
                     """
                     INSERT INTO deadLetters
                         (seq, incidentId, ruleId, version, kind, json, enqueuedAt, status, reason, refusedAt)
@@ -25,7 +26,7 @@ extension IncidentJournal {
                     [list, .integer(status), .text(reason), .integer(Int(refusedAt.millisecondsSinceEpoch))],
                     doing: "keep refused outbox rows as dead letters"
                 )
-                return try await database.rows(
+                return try await session.rows(
                     "DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?1)) RETURNING seq",
                     [list],
                     doing: "remove refused rows from the outbox"
@@ -36,8 +37,8 @@ extension IncidentJournal {
 
     /// How many refused changes the dead-letter table holds.
     public func deadLetterCount() async throws -> Int {
-        try await exclusively { database in
-            try await database.value("SELECT count(*) FROM deadLetters", doing: "count the dead letters")?.integer ?? 0
+        try await exclusively { session in
+            try await session.value("SELECT count(*) FROM deadLetters", doing: "count the dead letters")?.integer ?? 0
         }
     }
 
@@ -53,15 +54,15 @@ extension IncidentJournal {
             SELECT seq, incidentId, ruleId, version, kind, json, enqueuedAt, status, reason, refusedAt
             FROM deadLetters \(query.whereClause) ORDER BY refusedAt DESC, seq DESC \(query.limitClause)
             """
-        return try await exclusively { [binds = query.binds] database in
-            try await database.rows(sql, binds, doing: "read the dead letters").map { row in
-                try database.deadLetter(row)
+        return try await exclusively { [binds = query.binds] session in
+            try await session.rows(sql, binds, doing: "read the dead letters").map { row in
+                try session.deadLetter(row)
             }
         }
     }
 }
 
-extension JournalConnection {
+extension SQLiteSession {
     fileprivate func deadLetter(_ row: SQLiteRow) throws -> DeadLetter {
         DeadLetter(
             seq: try integer(row, "seq"),

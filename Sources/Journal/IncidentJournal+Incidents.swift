@@ -1,5 +1,6 @@
 import ExecEvents
 import RuleEngine
+import SQLiteDatabase
 import SQLiteNIO
 
 extension IncidentJournal {
@@ -15,9 +16,9 @@ extension IncidentJournal {
             SELECT incidentId, ruleId, hostName, firstSeen, lastSeen, count, version, json FROM incidents
             \(query.whereClause) ORDER BY lastSeen DESC, incidentId \(query.limitClause)
             """
-        return try await exclusively { [binds = query.binds] database in
-            try await database.rows(sql, binds, doing: "read incidents").map { row in
-                try database.storedIncident(row)
+        return try await exclusively { [binds = query.binds] session in
+            try await session.rows(sql, binds, doing: "read incidents").map { row in
+                try session.storedIncident(row)
             }
         }
     }
@@ -45,7 +46,7 @@ extension IncidentJournal {
     }
 }
 
-extension JournalConnection {
+extension SQLiteSession {
     /// An `incidents` row (every column).
     func storedIncident(_ row: SQLiteRow) throws -> StoredIncident {
         StoredIncident(

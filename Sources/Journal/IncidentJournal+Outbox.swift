@@ -1,27 +1,28 @@
 import ExecEvents
 import RuleEngine
+import SQLiteDatabase
 import SQLiteNIO
 
 extension IncidentJournal {
     /// How many changes wait in the outbox.
     public func outboxDepth() async throws -> Int {
-        try await exclusively { database in
-            try await database.value("SELECT count(*) FROM outbox", doing: "count the outbox")?.integer ?? 0
+        try await exclusively { session in
+            try await session.value("SELECT count(*) FROM outbox", doing: "count the outbox")?.integer ?? 0
         }
     }
 
     /// The oldest changes waiting in the outbox, in the order they were stored (by `seq`), at most
     /// `limit`, only those after `seq` (to read ahead while earlier ones are still being sent).
     public func pendingOutbox(after seq: Int64 = 0, limit: Int) async throws -> [OutboxEntry] {
-        try await exclusively { database in
-            try await database.rows(
+        try await exclusively { session in
+            try await session.rows(
                 """
                 SELECT seq, incidentId, version, kind, json, enqueuedAt FROM outbox
                 WHERE seq > ?1 ORDER BY seq LIMIT ?2
                 """,
                 [.integer(Int(seq)), .integer(max(0, limit))],
                 doing: "read the outbox"
-            ).map { row in try database.outboxEntry(row) }
+            ).map { row in try session.outboxEntry(row) }
         }
     }
 
@@ -30,8 +31,8 @@ extension IncidentJournal {
     @discardableResult
     public func acknowledge(upTo seq: Int64) async throws -> Int {
         try requireWritable()
-        return try await exclusively { database in
-            try await database.rows(
+        return try await exclusively { session in
+            try await session.rows(
                 "DELETE FROM outbox WHERE seq <= ?1 RETURNING seq",
                 [.integer(Int(seq))],
                 doing: "acknowledge the outbox up to \(seq)"
@@ -46,8 +47,8 @@ extension IncidentJournal {
         try requireWritable()
         guard !seqs.isEmpty else { return 0 }
         let list = "[" + seqs.map(String.init).joined(separator: ",") + "]"
-        return try await exclusively { database in
-            try await database.rows(
+        return try await exclusively { session in
+            try await session.rows(
                 "DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?1)) RETURNING seq",
                 [.text(list)],
                 doing: "acknowledge \(seqs.count) outbox rows"
@@ -61,8 +62,8 @@ extension IncidentJournal {
     @discardableResult
     public func trimOutbox(toAtMost maximumDepth: Int) async throws -> OutboxTrim {
         try requireWritable()
-        return try await exclusively { database in
-            let dropped = try await database.rows(
+        return try await exclusively { session in
+            let dropped = try await session.rows(
                 """
                 DELETE FROM outbox WHERE seq IN (
                     SELECT seq FROM outbox ORDER BY kind = 'created', seq
@@ -85,7 +86,7 @@ extension IncidentJournal {
     }
 }
 
-extension JournalConnection {
+extension SQLiteSession {
     fileprivate func outboxEntry(_ row: SQLiteRow) throws -> OutboxEntry {
         OutboxEntry(
             seq: try integer(row, "seq"),
@@ -98,7 +99,7 @@ extension JournalConnection {
     }
 }
 
-extension JournalConnection {
+extension SQLiteSession {
     /// A row's `incidentId` column, or ``JournalError/unreadableRow(path:reason:)`` naming the table.
     func incidentId(_ row: SQLiteRow, in table: String) throws -> IncidentID {
         let idText = try text(row, "incidentId")

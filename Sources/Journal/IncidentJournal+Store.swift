@@ -1,5 +1,6 @@
 import ExecEvents
 import RuleEngine
+import SQLiteDatabase
 import SQLiteNIO
 
 extension IncidentJournal {
@@ -25,12 +26,12 @@ extension IncidentJournal {
         try requireWritable()
         guard !updates.isEmpty else { return [] }
         let enqueuedAt = EventTime.now
-        return try await exclusively { database in
-            try await database.transaction(doing: "store incidents") {
+        return try await exclusively { session in
+            try await session.transaction(doing: "store incidents") {
                 var stored: [IncidentUpdate] = []
                 stored.reserveCapacity(updates.count)
                 for update in updates {
-                    stored.append(try await database.write(update, enqueuedAt: enqueuedAt))
+                    stored.append(try await session.write(update, enqueuedAt: enqueuedAt))
                 }
                 return stored
             }
@@ -38,7 +39,7 @@ extension IncidentJournal {
     }
 }
 
-extension JournalConnection {
+extension SQLiteSession {
     /// Writes the change on top of what the journal holds of the incident, and its outbox row.
     /// Runs inside the caller's transaction, so nothing else changes the row in between.
     fileprivate func write(_ update: IncidentUpdate, enqueuedAt: EventTime) async throws -> IncidentUpdate {

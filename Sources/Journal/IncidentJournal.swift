@@ -1,4 +1,5 @@
 import ExecEvents
+import SQLiteDatabase
 import SQLiteNIO
 
 /// The agent's local journal: the latest state of every incident, and the outbox the forwarder
@@ -19,7 +20,7 @@ import SQLiteNIO
 ///   writes (WAL: readers see every committed store and never block the writer).
 ///
 /// Call ``close()`` when done: the connection and its thread must be shut down explicitly.
-public actor IncidentJournal {
+public final class IncidentJournal: Sendable {
     /// How a journal is opened.
     public enum AccessMode: Sendable {
         /// The agent: creates the state directory and the database when missing, applies migrations.
@@ -29,22 +30,23 @@ public actor IncidentJournal {
     }
 
     /// The database file.
-    public nonisolated let path: String
+    public let path: String
     /// How it was opened; a read-only journal refuses every write.
-    public nonisolated let mode: AccessMode
+    public let mode: AccessMode
 
     /// How long a statement waits for a lock held by another connection before failing.
     static let busyTimeoutMilliseconds = 5000
+    /// The journal's tables, and the table that records which migrations were applied.
+    static let schema = SQLiteMigrations(
+        versionTable: "schemaVersion",
+        appliedAtColumn: "appliedAt",
+        migrations: JournalSchema.migrations
+    )
 
-    private let database: JournalConnection
-    private let threadPool: NIOThreadPool
-    private var isClosed = false
-    private var operationRunning = false
-    private var waitingOperations: [CheckedContinuation<Void, Never>] = []
+    private let database: SQLiteSerialConnection
 
-    private init(database: JournalConnection, threadPool: NIOThreadPool, mode: AccessMode) {
+    private init(database: SQLiteSerialConnection, mode: AccessMode) {
         self.database = database
-        self.threadPool = threadPool
         self.path = database.path
         self.mode = mode
     }
@@ -61,31 +63,14 @@ public actor IncidentJournal {
         case .readWrite: try JournalFiles.prepareForWriting(stateDirectory: stateDirectory, databasePath: path)
         case .readOnly: try JournalFiles.checkReadable(path)
         }
-        // A thread of its own: SQLite's blocking calls (fsync at every commit) never hold up a
-        // thread that other parts of the agent need.
-        let threadPool = NIOThreadPool(numberOfThreads: 1)
-        threadPool.start()
-        let connection: SQLiteConnection
-        do {
-            connection = try await SQLiteConnection.open(
-                storage: .file(path: JournalFiles.uri(path: path, readOnly: mode == .readOnly)),
-                threadPool: threadPool,
-                on: MultiThreadedEventLoopGroup.singleton.any()
-            )
-        } catch {
-            try? await threadPool.shutdownGracefully()
-            if let error = error as? SQLiteError {
-                throw JournalError.sqlite(path: path, operation: "open", error: error)
-            }
-            throw error
-        }
-        let journal = IncidentJournal(
-            database: JournalConnection(connection: connection, path: path),
-            threadPool: threadPool,
-            mode: mode
+        let database = try await SQLiteSerialConnection.open(
+            path: path,
+            uri: JournalFiles.uri(path: path, readOnly: mode == .readOnly),
+            report: JournalError.init
         )
+        let journal = IncidentJournal(database: database, mode: mode)
         do {
-            try await journal.exclusively { database in try await configure(database, mode: mode) }
+            try await journal.exclusively { session in try await configure(session, mode: mode) }
         } catch {
             try? await journal.close()
             throw error
@@ -97,48 +82,21 @@ public actor IncidentJournal {
     /// the journal's thread. Operations called before run first; later ones throw
     /// ``JournalError/closed(path:)``. Closing twice is harmless.
     public func close() async throws {
-        await waitForTurn()
-        defer { endTurn() }
-        guard !isClosed else { return }
-        isClosed = true
-        let connection = database.connection
-        try await Task { try await connection.close() }.value
-        try await threadPool.shutdownGracefully()
+        try await database.close()
     }
 
     /// Runs `operation` when no other operation of this journal runs (first come, first served),
     /// in a task of its own so that cancelling the caller does not stop it half-way.
     func exclusively<T: Sendable>(
-        _ operation: @escaping @Sendable (JournalConnection) async throws -> T
+        _ operation: @escaping @Sendable (SQLiteSession) async throws -> T
     ) async throws -> T {
-        await waitForTurn()
-        defer { endTurn() }
-        guard !isClosed else { throw JournalError.closed(path: path) }
-        let database = self.database
-        return try await Task { try await operation(database) }.value
-    }
-
-    private func waitForTurn() async {
-        if operationRunning {
-            // The operation that ends hands its turn over (operationRunning stays true).
-            await withCheckedContinuation { waitingOperations.append($0) }
-        } else {
-            operationRunning = true
-        }
-    }
-
-    private func endTurn() {
-        if waitingOperations.isEmpty {
-            operationRunning = false
-        } else {
-            waitingOperations.removeFirst().resume()
-        }
+        try await database.exclusively(doing: "use the journal", operation)
     }
 
     /// The first column of the first row of one statement, as text: for tests and diagnostics
     /// (`PRAGMA journal_mode`, `PRAGMA synchronous`, …).
     func firstValue(of sql: String) async throws -> String? {
-        try await exclusively { database in try await database.value(sql, doing: sql)?.string }
+        try await exclusively { session in try await session.value(sql, doing: sql)?.string }
     }
 
     /// Fails with ``JournalError/readOnly(path:)`` on a read-only journal.
@@ -148,76 +106,30 @@ public actor IncidentJournal {
 
     // MARK: - Set-up
 
-    private static func configure(_ database: JournalConnection, mode: AccessMode) async throws {
+    private static func configure(_ session: SQLiteSession, mode: AccessMode) async throws {
         // Replaces sqlite-nio's busy handler (which retries at once, spinning) with SQLite's own
         // sleeping one, bounded.
-        try await database.rows("PRAGMA busy_timeout = \(busyTimeoutMilliseconds)", doing: "set busy_timeout")
+        try await session.rows("PRAGMA busy_timeout = \(busyTimeoutMilliseconds)", doing: "set busy_timeout")
         switch mode {
         case .readWrite:
-            let journalMode = try await database.value("PRAGMA journal_mode = WAL", doing: "set journal_mode")
+            let journalMode = try await session.value("PRAGMA journal_mode = WAL", doing: "set journal_mode")
             guard journalMode?.string?.lowercased() == "wal" else {
-                throw JournalError.notWAL(path: database.path, journalMode: journalMode?.string ?? "unknown")
+                throw JournalError.notWAL(path: session.path, journalMode: journalMode?.string ?? "unknown")
             }
             // FULL: in WAL mode every commit fsyncs the WAL, so a commit survives power loss.
             // (NORMAL would survive only a process crash.) Incidents are rare; the fsync is cheap.
-            try await database.rows("PRAGMA synchronous = FULL", doing: "set synchronous")
+            try await session.rows("PRAGMA synchronous = FULL", doing: "set synchronous")
             // Bounds the WAL file left after a checkpoint.
-            try await database.rows("PRAGMA journal_size_limit = 4194304", doing: "set journal_size_limit")
-            try await migrate(database)
+            try await session.rows("PRAGMA journal_size_limit = 4194304", doing: "set journal_size_limit")
+            try await schema.migrate(session)
         case .readOnly:
-            let version = try await schemaVersion(database)
-            if version > JournalSchema.currentVersion {
-                throw JournalError.schemaTooNew(
-                    path: database.path,
-                    version: version,
-                    supported: JournalSchema.currentVersion
-                )
+            let version = try await schema.appliedVersion(session)
+            if version > schema.currentVersion {
+                throw JournalError.schemaTooNew(path: session.path, version: version, supported: schema.currentVersion)
             }
-            if version < JournalSchema.currentVersion {
-                throw JournalError.schemaMissing(
-                    path: database.path,
-                    version: version,
-                    expected: JournalSchema.currentVersion
-                )
+            if version < schema.currentVersion {
+                throw JournalError.schemaMissing(path: session.path, version: version, expected: schema.currentVersion)
             }
         }
-    }
-
-    private static func migrate(_ database: JournalConnection) async throws {
-        try await database.transaction(doing: "migrate the schema") {
-            try await database.rows(JournalSchema.versionTable, doing: "create the schemaVersion table")
-            let version = try await schemaVersion(database)
-            guard version <= JournalSchema.currentVersion else {
-                throw JournalError.schemaTooNew(
-                    path: database.path,
-                    version: version,
-                    supported: JournalSchema.currentVersion
-                )
-            }
-            for next in stride(from: version + 1, through: JournalSchema.currentVersion, by: 1) {
-                for statement in JournalSchema.migrations[next - 1] {
-                    try await database.rows(statement, doing: "migrate the schema to version \(next)")
-                }
-                try await database.rows(
-                    "INSERT INTO schemaVersion (version, appliedAt) VALUES (?, ?)",
-                    [.integer(next), .integer(Int(EventTime.now.millisecondsSinceEpoch))],
-                    doing: "record schema version \(next)"
-                )
-            }
-        }
-    }
-
-    /// The highest migration applied; 0 for a database without the version table.
-    private static func schemaVersion(_ database: JournalConnection) async throws -> Int {
-        let hasTable = try await database.value(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schemaVersion'",
-            doing: "read the schema version"
-        )
-        guard hasTable?.integer == 1 else { return 0 }
-        let version = try await database.value(
-            "SELECT coalesce(max(version), 0) FROM schemaVersion",
-            doing: "read the schema version"
-        )
-        return version?.integer ?? 0
     }
 }

@@ -1,4 +1,4 @@
-import SQLiteNIO
+import SQLiteDatabase
 
 /// Why a journal could not be opened, read or written. Each case names the database file and
 /// keeps the system's own facts (errno, SQLite's result code and message).
@@ -7,8 +7,8 @@ public enum JournalError: Error, CustomStringConvertible {
     case notFound(path: String)
     /// A file-system step on the state directory or the database file failed.
     case fileSystem(path: String, operation: String, errno: Int32)
-    /// SQLite refused an operation.
-    case sqlite(path: String, operation: String, error: SQLiteError)
+    /// SQLite refused an operation (`error` is SQLite's: result code and message).
+    case sqlite(path: String, operation: String, error: any Error)
     /// The database is not, and could not be put, in WAL mode.
     case notWAL(path: String, journalMode: String)
     /// The database was written by a newer execwatch, whose schema this one does not know.
@@ -42,6 +42,22 @@ public enum JournalError: Error, CustomStringConvertible {
             "journal \(path): opened read-only"
         case .closed(let path):
             "journal \(path): closed"
+        }
+    }
+}
+
+extension JournalError {
+    /// The journal's words for a failure of its database.
+    init(_ failure: SQLiteDatabaseError) {
+        switch failure {
+        case .statement(let path, let operation, let error):
+            self = error as? JournalError ?? .sqlite(path: path, operation: operation, error: error)
+        case .unreadableRow(let path, let reason):
+            self = .unreadableRow(path: path, reason: reason)
+        case .closed(let path, _):
+            self = .closed(path: path)
+        case .schemaTooNew(let path, let version, let supported):
+            self = .schemaTooNew(path: path, version: version, supported: supported)
         }
     }
 }

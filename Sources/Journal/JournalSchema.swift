@@ -1,17 +1,11 @@
 /// The journal's tables, as numbered migrations.
 ///
 /// Migration `n` is `migrations[n - 1]`. Opening a journal read-write applies the missing ones in
-/// order, all in one transaction, and records each in `schemaVersion`; a crash mid-way leaves the
-/// schema as it was. A journal with a version above ``currentVersion`` is refused, never touched.
+/// order, all in one transaction, and records each in `schemaVersion (version, appliedAt)` (see
+/// ``IncidentJournal/schema``); a crash mid-way leaves the schema as it was. A journal with a
+/// version above ``currentVersion`` is refused, never touched.
 /// Append migrations; never edit one that has shipped.
 enum JournalSchema {
-    static let versionTable = """
-        CREATE TABLE IF NOT EXISTS schemaVersion (
-            version INTEGER PRIMARY KEY NOT NULL,
-            appliedAt INTEGER NOT NULL
-        ) STRICT
-        """
-
     static let migrations: [[String]] = [
         // 1: the latest state of every incident, and the forwarder's outbox.
         [

@@ -1,4 +1,5 @@
 import ExecEvents
+import SQLiteDatabase
 import SQLiteNIO
 
 extension SQLiteCollectorStore {
@@ -95,10 +96,10 @@ extension SQLiteCollectorStore {
 }
 
 extension SQLiteSession {
-    fileprivate func credential(_ row: SQLiteRow) throws(CollectorStoreError) -> Credential {
+    fileprivate func credential(_ row: SQLiteRow) throws -> Credential {
         let roleText = try text(row, "role")
         guard let role = CredentialRole(rawValue: roleText) else {
-            throw .unreadableRow(reason: "SQLite \(path): role \"\(roleText)\" is neither agent nor reader")
+            throw CollectorStoreError.unreadableRow(reason: "SQLite \(path): role \"\(roleText)\" is neither agent nor reader")
         }
         return Credential(
             name: try text(row, "name"),

@@ -1,5 +1,6 @@
 import ExecEvents
 import RuleEngine
+import SQLiteDatabase
 import SQLiteNIO
 
 extension SQLiteCollectorStore {

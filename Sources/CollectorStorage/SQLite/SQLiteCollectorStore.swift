@@ -1,7 +1,7 @@
 import ExecEvents
 import Logging
+import SQLiteDatabase
 import SQLiteNIO
-import Synchronization
 
 /// The collector's store in one SQLite database file (WAL), for a collector on one machine.
 ///
@@ -26,82 +26,69 @@ final class SQLiteCollectorStore: CollectorStore {
     let path: String
     /// How long a statement waits for a lock held by another connection before it fails.
     static let busyTimeoutMilliseconds = 10_000
+    /// The store's tables, and the table that records which migrations were applied.
+    static let schema = SQLiteMigrations(
+        versionTable: "schema_version",
+        appliedAtColumn: "applied_at",
+        migrations: SQLiteSchema.migrations
+    )
 
     let writer: SQLiteSerialConnection
     let reader: SQLiteSerialConnection
     let upserts: SQLiteUpsertQueue
-    private let threadPool: NIOThreadPool
-    private let isOpen = Mutex(true)
 
-    private init(
-        path: String,
-        writer: SQLiteSerialConnection,
-        reader: SQLiteSerialConnection,
-        threadPool: NIOThreadPool
-    ) {
+    private init(path: String, writer: SQLiteSerialConnection, reader: SQLiteSerialConnection) {
         self.path = path
         self.writer = writer
         self.reader = reader
         self.upserts = SQLiteUpsertQueue(writer: writer)
-        self.threadPool = threadPool
     }
 
     /// Opens (creating when missing) the database at `path`, in WAL mode, with its schema up to date.
     static func open(path: String, logger: Logger) async throws -> SQLiteCollectorStore {
         try SQLiteDatabaseFile.prepare(path)
-        // Threads of its own: SQLite's blocking calls (the fsync at every commit) never hold up
-        // the threads that serve HTTP. Two: the writer's and the reader's.
-        let threadPool = NIOThreadPool(numberOfThreads: 2)
-        threadPool.start()
+        // Each connection has a thread of its own: SQLite's blocking calls (the fsync at every
+        // commit) never hold up the threads that serve HTTP.
         var opened: [SQLiteSerialConnection] = []
         do {
-            let writerSession = try await connect(path: path, threadPool: threadPool, logger: logger)
-            let writer = SQLiteSerialConnection(writerSession)
+            let writer = try await connect(path: path, logger: logger)
             opened.append(writer)
             try await writer.exclusively(doing: "set up \(path)") { session in
                 try await configureWriter(session)
-                try await migrate(session)
+                try await schema.migrate(session)
             }
-            let readerSession = try await connect(path: path, threadPool: threadPool, logger: logger)
-            let reader = SQLiteSerialConnection(readerSession)
+            let reader = try await connect(path: path, logger: logger)
             opened.append(reader)
             try await reader.exclusively(doing: "set up \(path)") { session in
                 try await session.rows("PRAGMA busy_timeout = \(busyTimeoutMilliseconds)", doing: "set busy_timeout")
                 try await session.rows("PRAGMA query_only = ON", doing: "set query_only")
             }
             logger.info("collector storage opened", metadata: ["storage": "sqlite", "path": "\(path)"])
-            return SQLiteCollectorStore(path: path, writer: writer, reader: reader, threadPool: threadPool)
+            return SQLiteCollectorStore(path: path, writer: writer, reader: reader)
         } catch {
             for connection in opened { try? await connection.close() }
-            try? await threadPool.shutdownGracefully()
             if let error = error as? CollectorStoreError, case .unusableLocation = error { throw error }
             throw CollectorStoreError.unusableLocation(path, reason: "\(error)")
         }
     }
 
     /// Closes both connections (SQLite checkpoints the WAL when the last one closes) once the
-    /// operations called before have run, and stops the store's threads. Closing twice is harmless.
+    /// operations called before have run, and stops their threads. Closing twice is harmless.
     func close() async throws {
         var failure: (any Error)?
         do { try await reader.close() } catch { failure = error }
         do { try await writer.close() } catch { failure = failure ?? error }
-        let stopThreads = isOpen.withLock { isOpen in
-            defer { isOpen = false }
-            return isOpen
-        }
-        if stopThreads { try? await threadPool.shutdownGracefully() }
         if let failure { throw failure }
     }
 
-    private static func connect(path: String, threadPool: NIOThreadPool, logger: Logger) async throws -> SQLiteSession {
+    private static func connect(path: String, logger: Logger) async throws -> SQLiteSerialConnection {
         do {
-            let connection = try await SQLiteConnection.open(
-                storage: .file(path: SQLiteDatabaseFile.uri(path: path)),
-                threadPool: threadPool,
+            return try await SQLiteSerialConnection.open(
+                path: path,
+                uri: SQLiteDatabaseFile.uri(path: path),
                 logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton.any()
+                report: CollectorStoreError.init(sqlite:)
             )
-            return SQLiteSession(connection: connection, path: path)
         } catch {
             throw CollectorStoreError.unusableLocation(path, reason: "cannot open: \(error)")
         }
@@ -130,32 +117,24 @@ final class SQLiteCollectorStore: CollectorStore {
         // Temporary data (sorting, statement journals) in memory, never in files in /tmp.
         try await session.rows("PRAGMA temp_store = MEMORY", doing: "set temp_store")
     }
+}
 
-    private static func migrate(_ session: SQLiteSession) async throws {
-        try await session.transaction(doing: "migrate the schema of \(session.path)") {
-            try await session.rows(SQLiteSchema.versionTable, doing: "create the schema_version table")
-            let stored = try await session.value(
-                "SELECT coalesce(max(version), 0) FROM schema_version",
-                doing: "read the schema version"
+extension CollectorStoreError {
+    /// The collector's words for a failure of its SQLite database.
+    init(sqlite failure: SQLiteDatabaseError) {
+        switch failure {
+        case .statement(let path, let operation, let error):
+            self = error as? CollectorStoreError ?? .database(operation: operation, reason: "SQLite \(path): \(error)")
+        case .unreadableRow(let path, let reason):
+            self = .unreadableRow(reason: "SQLite \(path): \(reason)")
+        case .closed(let path, let operation):
+            self = .database(operation: operation, reason: "SQLite \(path): the store is closed")
+        case .schemaTooNew(let path, let version, let supported):
+            self = .unusableLocation(
+                path,
+                reason: "schema version \(version) was written by a newer execwatch-collector "
+                    + "(this one knows up to \(supported))"
             )
-            let version = Int(stored?.integer ?? 0)
-            guard version <= SQLiteSchema.currentVersion else {
-                throw CollectorStoreError.unusableLocation(
-                    session.path,
-                    reason: "schema version \(version) was written by a newer execwatch-collector "
-                        + "(this one knows up to \(SQLiteSchema.currentVersion))"
-                )
-            }
-            for next in stride(from: version + 1, through: SQLiteSchema.currentVersion, by: 1) {
-                for statement in SQLiteSchema.migrations[next - 1] {
-                    try await session.rows(statement, doing: "migrate the schema to version \(next)")
-                }
-                try await session.rows(
-                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                    [.integer(next), .integer(Int(EventTime.now.millisecondsSinceEpoch))],
-                    doing: "record schema version \(next)"
-                )
-            }
         }
     }
 }

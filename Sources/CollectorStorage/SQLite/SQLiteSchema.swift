@@ -1,17 +1,11 @@
 /// The SQLite store's tables, as numbered migrations.
 ///
 /// Migration `n` is `migrations[n - 1]`. Opening a store applies the missing ones in order, all in
-/// one transaction, and records each in `schema_version`; a crash mid-way leaves the schema as it
-/// was. A database with a version above ``currentVersion`` is refused, never touched. Append
-/// migrations; never edit one that has shipped. ``PostgresSchema`` keeps the same tables.
+/// one transaction, and records each in `schema_version (version, applied_at)` (see
+/// ``SQLiteCollectorStore/schema``); a crash mid-way leaves the schema as it was. A database with
+/// a version above ``currentVersion`` is refused, never touched. Append migrations; never edit one
+/// that has shipped. ``PostgresSchema`` keeps the same tables.
 enum SQLiteSchema {
-    static let versionTable = """
-        CREATE TABLE IF NOT EXISTS schema_version (
-            version INTEGER PRIMARY KEY NOT NULL,
-            applied_at INTEGER NOT NULL
-        ) STRICT
-        """
-
     static let migrations: [[String]] = [
         // 1: the highest version of every incident, and the agents allowed to send them.
         [

@@ -1,3 +1,5 @@
+import SQLiteDatabase
+
 /// The batches waiting for the writer, stored together: when the writer is free, every batch that
 /// arrived meanwhile (up to ``maximumRowsPerTransaction`` incidents) goes into one transaction.
 ///
