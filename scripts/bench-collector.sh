@@ -18,13 +18,14 @@
 #                  unix socket) per run; the database is dropped and the cluster stopped and removed
 #                  at the end;
 #      starts `execwatch-collector serve` (TLS, clientAuth off, listen 127.0.0.1:<free port>),
-#      waits for GET /healthz = 200, creates a token (`agents add bench-sender`) and runs the
-#      Python load generator (/usr/bin/python3, below):
+#      waits for GET /healthz = 200, registers one agent per sender (`agents add bench-host-NN`:
+#      an agent may send only incidents whose hostName is its name) and runs the Python load
+#      generator (/usr/bin/python3, below):
 #        - BENCH_SENDERS (4) sender processes (multiprocessing, fork), each with ONE keep-alive
 #          HTTPS connection (http.client; TLS handshake done before the clock starts);
 #        - BENCH_INCIDENTS (200000) distinct incidents (incidentId = 8 hex digits of run tag +
 #          24 of the incident number; DESIGN.md's format, one LINUX_PROCESS_EXEC trigger event
-#          with the keys the agent writes, 25 host names, distinct swParam), in batches of
+#          with the keys the agent writes, each sender's host name, distinct swParam), in batches of
 #          BENCH_BATCH (100): batch b goes to sender b mod BENCH_SENDERS; each sender posts its
 #          batches back to back (closed loop: at most BENCH_SENDERS requests in flight). Every
 #          request body (JSON array; gzip level 6 with Content-Encoding: gzip when gzip is on) is
@@ -180,11 +181,12 @@ import sys
 import time
 import traceback
 
-(port, ca, token_file, senders, batch, incidents, use_gzip, passes, collector_pid, pg_pid, out) = sys.argv[1:]
+(port, ca, token_prefix, senders, batch, incidents, use_gzip, passes, collector_pid, pg_pid, out) = sys.argv[1:]
 port, senders, batch, incidents = int(port), int(senders), int(batch), int(incidents)
 use_gzip, collector_pid, pg_pid = use_gzip == "1", int(collector_pid), int(pg_pid)
 passes = passes.split(",")
-token = open(token_file).read().strip()
+# Sender i is agent bench-host-<i>, with its token in <token_prefix><i>.
+tokens = [open(f"{token_prefix}{i}").read().strip() for i in range(senders)]
 tag = int.from_bytes(os.urandom(4), "big")
 HZ = os.sysconf("SC_CLK_TCK")
 BASE_MS = 1795860000000  # 2026-11-28T10:00:00Z
@@ -195,8 +197,8 @@ def rfc3339(ms):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(s)) + f".{m:03d}Z"
 
 
-def incident(n):
-    host = f"bench-host-{n % 25:02d}"
+def incident(n, sender):
+    host = f"bench-host-{sender:02d}"
     t = rfc3339(BASE_MS + n)
     port_ = 1024 + n % 60000
     sw = f"-z -w 1 10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255} {port_}"
@@ -210,14 +212,14 @@ def incident(n):
             "ruleName": "Linux: Netcat Process Activity", "incidentType": "PH_RULE_TH_LINUX_23", "severity": 7,
             "category": "Security", "tactics": ["Execution"], "techniques": ["T1059.004"], "hostName": host,
             "attributes": {"hostName": host, "user": "alice", "procName": "nc", "swParam": sw},
-            "count": 1, "firstSeen": t, "lastSeen": t, "version": 1, "agentId": f"bench-agent-{n % 25:02d}",
+            "count": 1, "firstSeen": t, "lastSeen": t, "version": 1, "agentId": f"bench-agent-{sender:02d}",
             "triggerEvents": [event]}
 
 
 def bodies_for(sender):
     out = []
     for b in range(sender, incidents // batch, senders):
-        raw = json.dumps([incident(n) for n in range(b * batch, (b + 1) * batch)], separators=(",", ":")).encode()
+        raw = json.dumps([incident(n, sender) for n in range(b * batch, (b + 1) * batch)], separators=(",", ":")).encode()
         out.append((raw, gzip.compress(raw, 6) if use_gzip else raw))
     return out
 
@@ -229,7 +231,7 @@ def worker(sender, barrier, results):
         conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=120, context=context)
         conn.connect()
         connects = 1
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {tokens[sender]}"}
         if use_gzip:
             headers["Content-Encoding"] = "gzip"
         results.put(("ready", sender, sum(len(r) for r, _ in bodies), sum(len(z) for _, z in bodies), len(bodies),
@@ -454,10 +456,14 @@ bench_run() { # bench_run STORAGE GZIP
             ;;
     esac
     start_collector "$dir" "$storage_url" "($run) " || { stop_collector || true; return 1; }
-    add_agent bench-sender "$dir/token" || { stop_collector || true; return 1; }
+    local sender
+    for ((sender = 0; sender < SENDERS; sender++)); do
+        add_credential agents "$(printf 'bench-host-%02d' "$sender")" "$dir/token-$sender" ||
+            { stop_collector || true; return 1; }
+    done
     local passes=create
     ((DEDUPE)) && passes=create,dedupe
-    local c="$PY $WORK/load.py $COLLECTOR_PORT $CA_CERT $dir/token $SENDERS $BATCH $INCIDENTS $([[ $gz == on ]] && echo 1 || echo 0) $passes $COLLECTOR_PID $pg_pid $dir/summary.json"
+    local c="$PY $WORK/load.py $COLLECTOR_PORT $CA_CERT $dir/token- $SENDERS $BATCH $INCIDENTS $([[ $gz == on ]] && echo 1 || echo 0) $passes $COLLECTOR_PID $pg_pid $dir/summary.json"
     cmd "$c"
     COMMANDS+=("($run) $c")
     local lrc=0

@@ -14,7 +14,8 @@
 #      (scripts/lib/host-audit.sh).
 #   3. Starts `execwatch-collector serve` (TLS, clientAuth off, token auth, the default storage:
 #      SQLite collector.db in its stateDir; listen 127.0.0.1:<free port>), waits for GET /healthz,
-#      creates two tokens (`agents add`): one for the agent, one for the driver's queries.
+#      creates two tokens: the agent's (`agents add <bench host>`) and the driver's for its queries
+#      (`readers add`).
 #   4. Starts the agent: `execwatch run --config agent.yaml --source audit-unicast` with
 #      EXECWATCH_AUDIT_KEY=BENCH_KEY, the repository's rules (the netcat rule: one incident per
 #      (host, user, procName, swParam)), a fresh state dir, and agent.yaml = metrics off +
@@ -259,8 +260,10 @@ make_pki "$WORK/pki" || { cat "$WORK/pki/openssl.log" >&2; die "openssl failed";
 # 3. The collector
 # ---------------------------------------------------------------------------------------------
 start_collector "$WORK/collector" "" "" || die "the collector did not start"
-add_agent "$HOST_NAME-agent" "$WORK/agent.token" || die "agents add failed"
-add_agent "$HOST_NAME-reader" "$WORK/reader.token" || die "agents add failed"
+# The agent is registered under its hostName (it may send only that host's incidents); the
+# driver reads with a reader's token (an agent's token reads nothing).
+add_credential agents "$HOST_NAME" "$WORK/agent.token" || die "agents add failed"
+add_credential readers "$HOST_NAME-reader" "$WORK/reader.token" || die "readers add failed"
 
 # ---------------------------------------------------------------------------------------------
 # 4. The agent

@@ -67,17 +67,24 @@ tls:
 stateDir: $RUN/collector
 EOF
 
-token_for() { # name -> token file (made once)
-    local file=$RUN/$1.token
+token_for() { # agents|readers name -> token file (made once)
+    local file=$RUN/$2.token
     if [ ! -s "$file" ]; then
-        "$COLLECTOR" agents add "$1" --config "$RUN/collector.yaml" | tail -n 1 >"$file.new"
+        "$COLLECTOR" "$1" add "$2" --config "$RUN/collector.yaml" | tail -n 1 >"$file.new"
         chmod 600 "$file.new"
         mv "$file.new" "$file"
     fi
     echo "$file"
 }
-AGENT_TOKEN=$(token_for "$(hostname)")
-VIEWER_TOKEN=$(token_for viewer)
+# The agent's name is its hostName (this host's name): it may send only this host's incidents.
+AGENT_TOKEN=$(token_for agents "$(hostname)")
+# The page is read with a reader's token (agents' tokens read nothing). Before readers existed,
+# .run/viewer.token was an agent's: that agent is revoked.
+if [ -e "$RUN/viewer.token" ]; then
+    "$COLLECTOR" agents revoke viewer --config "$RUN/collector.yaml" >/dev/null 2>&1 || true
+    rm -f "$RUN/viewer.token"
+fi
+VIEWER_TOKEN=$(token_for readers reader)
 
 cat >"$RUN/agent.yaml" <<EOF
 # Written by make run. The agent: this host's executions, forwarded to the local collector.
@@ -140,7 +147,7 @@ cat >&2 <<EOF
   Where to look:
     the collector's page      https://127.0.0.1:$PORT/   user: anything, password: $(cat "$VIEWER_TOKEN")
                               (the certificate is from the local CA $PKI/ca.pem; or:
-                               curl --cacert $PKI/ca.pem -u viewer:\$(cat $VIEWER_TOKEN) https://127.0.0.1:$PORT/)
+                               curl --cacert $PKI/ca.pem -u reader:\$(cat $VIEWER_TOKEN) https://127.0.0.1:$PORT/)
     the collector's store     $COLLECTOR incidents --config $RUN/collector.yaml
     the agent's journal       $AGENT incidents --state-dir $RUN/agent
     the agent's status        $AGENT status --socket $RUN/agent.sock

@@ -206,8 +206,9 @@ class Collector:
             code = self.proc.wait(timeout=20)
             assert code == 0, f"collector exit status {code}\n{self.log_text()}"
 
-    def add_agent(self, name):
-        out = sh(COLLECTOR_BIN, "agents", "add", name, "--config", self.config).stdout
+    def add_agent(self, name, kind="agents"):
+        """`agents add NAME` (or `readers add NAME`): the token and the file it is written to."""
+        out = sh(COLLECTOR_BIN, kind, "add", name, "--config", self.config).stdout
         token = out.strip().splitlines()[-1].strip()
         path = os.path.join(self.dir, f"{name}.token")
         with open(path, "w") as f:
@@ -225,6 +226,9 @@ class Collector:
         if client_cert:
             context.load_cert_chain(*client_cert)
         return context
+
+    def add_reader(self, name):
+        return self.add_agent(name, kind="readers")
 
     def request(self, method, path, body=None, headers=None, token=None, auth=True, client_cert=None):
         if self.scheme == "https":
@@ -249,6 +253,11 @@ class Collector:
 
 # --- the agent ----------------------------------------------------------------------------------
 
+# Every agent of these tests runs with `--host fwd-test`: the name it must be registered under
+# (`agents add fwd-test`), and the CN of its client certificate.
+AGENT_HOST = "fwd-test"
+
+
 class Agent:
     """`execwatch run` (audit unicast) forwarding to a collector, in a state directory of its own."""
 
@@ -269,7 +278,7 @@ class Agent:
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [AGENT_BIN, "run", "--config", self.config, "--source", "audit-unicast", "--state-dir", self.dir,
-             "--status-socket", self.socket, "--rules", RULES, "--host", "fwd-test"],
+             "--status-socket", self.socket, "--rules", RULES, "--host", AGENT_HOST],
             stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, EXECWATCH_AUDIT_KEY=self.audit_key))
         PROCESSES.append(self.proc)
         wait_for(lambda: self.proc.poll() is not None or self.status() is not None, 20, "agent status")
@@ -364,7 +373,7 @@ def test_token_auth_over_tls():
     ca = CA("token")
     collector = Collector("token", ca).start()
     try:
-        _, token_file = collector.add_agent("web-1")
+        _, token_file = collector.add_agent(AGENT_HOST)
 
         def body(agent):
             netcat_runs(3)
@@ -449,7 +458,7 @@ def test_agent_refuses_a_collector_from_an_unknown_ca():
     ca, other = CA("servers"), CA("agents-trust")
     collector = Collector("unknownca", ca).start()
     try:
-        _, token_file = collector.add_agent("web-1")
+        _, token_file = collector.add_agent(AGENT_HOST)
 
         def body(agent):
             netcat_runs(1)
@@ -474,7 +483,7 @@ def test_agent_refuses_an_expired_collector_certificate():
     PROCESSES.append(collector.proc)
     try:
         wait_for(lambda: _port_open(collector.port), 30, "collector listening")
-        _, token_file = collector.add_agent("web-1")
+        _, token_file = collector.add_agent(AGENT_HOST)
 
         def body(agent):
             netcat_runs(1)
@@ -496,13 +505,15 @@ def test_mutual_tls_required():
     ca, other = CA("mtls"), CA("mtls-other")
     collector = Collector("mtls", ca, client_auth="required").start()
     try:
-        good = ca.issue("agent-web-1")
-        foreign = other.issue("agent-foreign")
+        collector.add_agent(AGENT_HOST)
+        good = ca.issue(AGENT_HOST)
+        foreign = other.issue(AGENT_HOST)
+        unregistered = ca.issue("agent-unregistered")
 
         def with_cert(agent):
             netcat_runs(2)
             stored = expect_forwarded(agent, collector, 2)
-            assert all(i["hostName"] == "fwd-test" for i in stored)
+            assert all(i["hostName"] == AGENT_HOST for i in stored)
         with_agent("mtls-good", {"url": collector.url, "caFile": ca.cert, "certFile": good[0], "keyFile": good[1]},
                    with_cert)
         # From here on, nothing else may arrive.
@@ -522,6 +533,10 @@ def test_mutual_tls_required():
                    refused_because("requires a client certificate"))
         with_agent("mtls-foreign", {"url": collector.url, "caFile": ca.cert, "certFile": foreign[0],
                                     "keyFile": foreign[1]}, refused_because("client certificate refused"))
+        # A certificate of the right CA whose CN is no registered agent: 401, saying so.
+        with_agent("mtls-unregistered", {"url": collector.url, "caFile": ca.cert, "certFile": unregistered[0],
+                                         "keyFile": unregistered[1]},
+                   refused_because('client certificate CN "agent-unregistered" is not a registered agent'))
         # And a plain TLS client without a certificate cannot even ask for the health page.
         try:
             status = collector.request("GET", "/healthz", auth=False)[0]
@@ -536,7 +551,7 @@ def _outage(storage_url, name):
     ca = CA(name)
     collector = Collector(name, ca, storage_url=storage_url)
     collector.start()
-    _, token_file = collector.add_agent("web-1")
+    _, token_file = collector.add_agent(AGENT_HOST)
     collector.stop()
 
     def body(agent):
@@ -568,7 +583,7 @@ def test_sigkill_while_sending_loses_and_duplicates_nothing():
     ca = CA("crash")
     collector = Collector("crash", ca).start()
     try:
-        _, token_file = collector.add_agent("web-1")
+        _, token_file = collector.add_agent(AGENT_HOST)
         forward = {"url": collector.url, "caFile": ca.cert, "tokenFile": token_file, "batchMaxIncidents": 1}
         with AuditLock():
             before = audit_state()
@@ -625,7 +640,7 @@ def test_two_collectors_on_one_postgres_store_each_incident_once():
     a = Collector("two-a", ca, storage_url=url).start()
     b = Collector("two-b", ca, storage_url=url).start()
     try:
-        token, _ = a.add_agent("web-1")
+        token, _ = a.add_agent("pg-test")
         headers = {"Content-Type": "application/json"}
         batches = [[_incident(n, version=v) for n in range(start, start + 50)]
                    for start in range(0, 300, 50) for v in (1, 2)]
@@ -659,7 +674,7 @@ def test_bad_requests_get_a_4xx_with_a_reason():
     ca = CA("bad")
     collector = Collector("bad", ca).start()
     try:
-        token, _ = collector.add_agent("web-1")
+        token, _ = collector.add_agent("pg-test")
         good = json.dumps([_incident(1)]).encode()
         json_type = {"Content-Type": "application/json"}
 
@@ -691,9 +706,9 @@ def test_bad_requests_get_a_4xx_with_a_reason():
         del missing["ruleId"]
         status, reason = post(json.dumps([missing]).encode())
         assert status == 400 and "ruleId" in reason, (status, reason)
-        unknown = dict(_incident(5), colour="red")
-        status, reason = post(json.dumps([unknown]).encode())
-        assert status == 400 and "colour" in reason, (status, reason)
+        bad_value = dict(_incident(5), severity="high")
+        status, reason = post(json.dumps([bad_value]).encode())
+        assert status == 400 and "severity" in reason, (status, reason)
         huge = _incident(6)
         huge["attributes"]["swParam"] = "A" * (5 << 20)
         status, reason = post(json.dumps([huge]).encode())
@@ -709,13 +724,15 @@ def test_web_page_in_headless_chromium():
     ca = CA("web")
     collector = Collector("web", ca, tls=False).start()
     try:
-        token, _ = collector.add_agent("viewer")
+        agent_token, _ = collector.add_agent("page-host")
+        token, _ = collector.add_reader("viewer")
         incident = _incident(7, host="page-host")
         incident["attributes"]["swParam"] = "-e /bin/sh <script>alert(1)</script> 10.0.0.1 4444"
         status, _, reply = collector.request("POST", "/api/v1/incidents", json.dumps([incident]).encode(),
-                                             {"Content-Type": "application/json"}, token=token)
+                                             {"Content-Type": "application/json"}, token=agent_token)
         assert status == 200, reply
         assert collector.request("GET", "/", auth=False)[0] == 401
+        assert collector.request("GET", "/", token=agent_token)[0] == 403
         browser = shutil.which("chromium") or shutil.which("chromium-browser")
         assert browser, "chromium is not installed (scripts/install-deps.sh test installs it)"
         profile = tempfile.mkdtemp(prefix="chromium-", dir=WORK)
@@ -747,6 +764,7 @@ def test_root_commands_leave_the_store_to_the_owner_of_the_state_directory():
     with open(config, "w") as f:
         f.write(f"stateDir: {state}\n")
     sh(COLLECTOR_BIN, "agents", "add", "web-1", "--config", config)
+    sh(COLLECTOR_BIN, "readers", "add", "ops", "--config", config)
     sh(COLLECTOR_BIN, "incidents", "--config", config)
     owners = {name: os.stat(os.path.join(state, name)).st_uid for name in os.listdir(state)}
     assert owners and set(owners.values()) == {pwd_uid("nobody")}, owners
@@ -755,6 +773,110 @@ def test_root_commands_leave_the_store_to_the_owner_of_the_state_directory():
 def pwd_uid(name):
     import pwd
     return pwd.getpwnam(name).pw_uid
+
+
+# --- ownership, readers, revocation of certificates, compatibility (issue 9) ---------------------
+
+def _post(collector, batch, token=None, client_cert=None):
+    status, _, reply = collector.request("POST", "/api/v1/incidents", json.dumps(batch).encode(),
+                                         {"Content-Type": "application/json"}, token=token, client_cert=client_cert)
+    return status, json.loads(reply or b"{}")
+
+
+def test_an_agent_cannot_create_or_update_another_hosts_incident():
+    ca = CA("owner")
+    collector = Collector("owner", ca).start()
+    try:
+        token_a, _ = collector.add_agent("host-a")
+        token_b, _ = collector.add_agent("host-b")
+        theirs = _incident(21, host="host-b")
+        assert _post(collector, [theirs], token_b)[0] == 200
+        before = collector.incidents()
+
+        # A sends B's incident (higher version and count): 403 naming the index and the hostName.
+        forged = dict(_incident(21, version=99, host="host-b"), count=12345)
+        status, reply = _post(collector, [_incident(22, host="host-a"), forged], token_a)
+        assert status == 403, (status, reply)
+        assert reply["error"].startswith('incident 1: hostName "host-b" is not this agent\'s host'), reply
+        # A sends its own hostName with B's incident id: 403 naming the index and the id.
+        collision = _incident(21, version=99, host="host-a")
+        status, reply = _post(collector, [collision], token_a)
+        assert status == 403 and reply["error"] == f"incident 0: incidentId {21:032x} is another host's incident", \
+            (status, reply)
+        # Stored nowhere: not A's valid incident of the same batch, not the forged versions.
+        assert collector.incidents() == before, collector.incidents()
+        assert collector.incidents()[0]["version"] == 1 and collector.incidents()[0]["count"] == 1
+    finally:
+        collector.stop()
+
+
+def test_readers_read_agents_do_not():
+    ca = CA("readers")
+    collector = Collector("readers", ca).start()
+    try:
+        agent_token, _ = collector.add_agent("host-a")
+        reader_token, _ = collector.add_reader("ops")
+        assert _post(collector, [_incident(31, host="host-a")], agent_token)[0] == 200
+        for path in ("/api/v1/incidents", "/", "/api/v1/incidents?hostName=host-a"):
+            status, _, body = collector.request("GET", path, token=agent_token)
+            assert status == 403 and b"readers add" in body and b"PH_Rule" not in body, (path, status, body)
+        status, _, body = collector.request("GET", "/api/v1/incidents", token=reader_token)
+        assert status == 200 and json.loads(body)["incidents"][0]["incidentId"] == f"{31:032x}", (status, body)
+        basic = "Basic " + __import__("base64").b64encode(f"ops:{reader_token}".encode()).decode()
+        assert collector.request("GET", "/", headers={"Authorization": basic})[0] == 200
+        # A reader sends nothing.
+        assert _post(collector, [_incident(32, host="ops")], reader_token)[0] == 403
+        listed = sh(COLLECTOR_BIN, "readers", "list", "--config", collector.config, "--json").stdout
+        assert [json.loads(line)["name"] for line in listed.splitlines()] == ["ops"], listed
+        agents = sh(COLLECTOR_BIN, "agents", "list", "--config", collector.config, "--json").stdout
+        assert [json.loads(line)["name"] for line in agents.splitlines()] == ["host-a"], agents
+        # Names are unique among agents and readers.
+        taken = sh(COLLECTOR_BIN, "agents", "add", "ops", "--config", collector.config, check=False)
+        assert taken.returncode == 1 and 'a reader named "ops" exists already' in taken.stderr, taken.stderr
+        # Revoked: refused within the collector's 10 s cache.
+        sh(COLLECTOR_BIN, "readers", "revoke", "ops", "--config", collector.config)
+        wait_for(lambda: collector.request("GET", "/api/v1/incidents", token=reader_token)[0] == 401, 12,
+                 "the revoked reader refused")
+    finally:
+        collector.stop()
+
+
+def test_a_revoked_certificate_agent_is_refused_within_10_s():
+    ca = CA("certrevoke")
+    collector = Collector("certrevoke", ca, client_auth="required").start()
+    try:
+        collector.add_agent("cert-1")
+        cert = ca.issue("cert-1")
+        assert _post(collector, [_incident(41, host="cert-1")], client_cert=cert)[0] == 200
+        # The certificate names the agent: its hostName must be the CN.
+        status, reply = _post(collector, [_incident(42, host="other")], client_cert=cert)
+        assert status == 403 and 'hostName "other"' in reply["error"], (status, reply)
+        sh(COLLECTOR_BIN, "agents", "revoke", "cert-1", "--config", collector.config)
+        revoked_at = time.time()
+        status, reply = wait_for(lambda: (r := _post(collector, [_incident(43, host="cert-1")], client_cert=cert))
+                                 [0] == 401 and r, 15, "the revoked certificate refused")
+        assert time.time() - revoked_at <= 11, time.time() - revoked_at
+        assert reply["error"] == 'client certificate CN "cert-1" is not a registered agent (or it was revoked)', reply
+        assert {i["incidentId"] for i in collector.incidents()} <= {f"{41:032x}", f"{43:032x}"}
+    finally:
+        collector.stop()
+
+
+def test_unknown_incident_fields_are_ignored_and_logged_once():
+    ca = CA("unknown")
+    collector = Collector("unknown", ca).start()
+    try:
+        token, _ = collector.add_agent("newer")
+        for n in (51, 52):
+            incident = dict(_incident(n, host="newer"), ruleAuthor="Florian Roth")
+            status, reply = _post(collector, [incident], token)
+            assert status == 200 and reply["created"] == 1, (status, reply)
+        stored = collector.incidents()
+        assert len(stored) == 2 and all("ruleAuthor" not in i for i in stored), stored
+        lines = [line for line in collector.log_text().splitlines() if "ruleAuthor" in line]
+        assert len(lines) == 1 and lines[0].startswith("<4>") and "client=newer" in lines[0], lines
+    finally:
+        collector.stop()
 
 
 def main():

@@ -75,14 +75,15 @@ start_collector() {
     return 1
 }
 
-# add_agent NAME FILE — `execwatch-collector agents add NAME`; its last line (the token) is
-# written to FILE (mode 0600). Returns 1 when the command failed or printed no token.
-add_agent() {
-    local name=$1 file=$2 out token
-    cmd "$COLLECTOR agents add $name --config $COLLECTOR_CONFIG"
-    out=$("$COLLECTOR" agents add "$name" --config "$COLLECTOR_CONFIG" 2>&1) || { log "agents add failed: $out"; return 1; }
+# add_credential agents|readers NAME FILE — `execwatch-collector agents add NAME` (an agent: the
+# hostName of the incidents it may send) or `readers add NAME` (reads incidents); its last line
+# (the token) is written to FILE (mode 0600). Returns 1 when the command failed or printed no token.
+add_credential() {
+    local kind=$1 name=$2 file=$3 out token
+    cmd "$COLLECTOR $kind add $name --config $COLLECTOR_CONFIG"
+    out=$("$COLLECTOR" "$kind" add "$name" --config "$COLLECTOR_CONFIG" 2>&1) || { log "$kind add failed: $out"; return 1; }
     token=$(tail -n 1 <<<"$out" | tr -d '[:space:]')
-    [[ -n $token ]] || { log "agents add printed no token: $out"; return 1; }
+    [[ -n $token ]] || { log "$kind add printed no token: $out"; return 1; }
     (umask 077 && printf '%s\n' "$token" >"$file")
     chmod 600 "$file"
 }

@@ -16,7 +16,7 @@ public struct CollectorConfiguration: Sendable, Equatable {
 
     /// How the web page and the query API are protected.
     public enum WebAuth: String, Sendable, CaseIterable {
-        /// A verified client certificate, a bearer token, or a token as the Basic password.
+        /// A reader's token, as bearer token or as the Basic password.
         case token
         /// Open to whoever reaches the listen address.
         case off
