@@ -18,8 +18,8 @@
 #      / EXECWATCH_REASSEMBLY_MAX_BYTES from the environment), runs the load as user nobody
 #      (setpriv) for BENCH_SECONDS (default 8), samples the agent's VmRSS every 100 ms until it is
 #      idle again, and reads its status.
-#   5. Prints per phase: execs done and their rate, events seen, lost (kernel lost delta + the
-#      agent's kernelLost, agentDrops, sequenceGaps), peak RSS (max sampled VmRSS and VmHWM) next
+#   5. Prints per phase: execs done and their rate, events seen, lost (the kernel's lost counter
+#      delta from auditctl -s + the agent's agentDrops and sequenceGaps deltas), peak RSS (max sampled VmRSS and VmHWM) next
 #      to the budgets, the bytes the engine and the reassembler hold at the end, and evictions
 #      (groupsEvicted, engine bytes evicted, pendingExecsEvicted).
 #
@@ -217,7 +217,12 @@ run_phase() {
     launched=$(sed -nE 's/.*launched=([0-9]+).*/\1/p' <<<"$out")
     elapsed=$(sed -nE 's/.*elapsed_s=([0-9.]+).*/\1/p' <<<"$out")
     seen=$(($(field events "$s1") - $(field events "$s0")))
-    lost=$(((k1 - k0) + $(field kernelLost "$s1") - $(field kernelLost "$s0") + $(field agentDrops "$s1") - $(field agentDrops "$s0") + $(field sequenceGaps "$s1") - $(field sequenceGaps "$s0")))
+    local kl=$(($(field kernelLost "$s1") - $(field kernelLost "$s0"))) drops=$(($(field agentDrops "$s1") - $(field agentDrops "$s0")))
+    local gaps=$(($(field sequenceGaps "$s1") - $(field sequenceGaps "$s0")))
+    # The agent's kernelLost is the kernel's own counter (since boot), read every 5 s: the delta of
+    # `auditctl -s` taken around the load is the same figure, exactly; it is not added twice.
+    lost=$(((k1 - k0) + drops + gaps))
+    LOST_NOTES+=("$phase: lost $lost = kernel lost +$((k1 - k0)) (status kernelLost moved +$kl), agentDrops +$drops, sequenceGaps +$gaps; malformedRecords +$(($(field malformedRecords "$s1") - $(field malformedRecords "$s0")))")
     BUDGETS="engine.maxBytes $(($(field engineMaxBytes "$s1") >> 20)) MiB, reassembly.maxBytes $(($(field reassemblyMaxBytes "$s1") >> 20)) MiB"
     ROWS+=("$(printf '%-5s %8s %7.0f %8s %6s %9.1f %9.1f %8.1f %8.1f %9s %10.0f %9s' \
         "$phase" "${launched:-0}" "$(awk -v l="${launched:-0}" -v e="${elapsed:-1}" 'BEGIN{print l/e}')" "$seen" "$lost" \
@@ -230,6 +235,7 @@ run_phase() {
 }
 
 PEAKS=()
+LOST_NOTES=()
 # sample_until_idle PID — in the background: samples VmRSS every 0.1 s until the load is done
 # (LOAD_DONE file) and the agent is idle again (< 2 ticks in 0.5 s, at least 1 s, at most 30 s);
 # leaves the peak (kB) in $WORK/peak-kb.
@@ -277,6 +283,7 @@ if ((worst / 1024 < RSS_GOAL_MB)); then
 else
     echo "goal: peak RSS < $RSS_GOAL_MB MiB: NOT met ($((worst / 1024)) MiB)"
 fi
-echo "lost = kernel lost delta + the agent's kernelLost, agentDrops and sequenceGaps deltas;"
+for note in "${LOST_NOTES[@]}"; do echo "$note"; done
+echo "lost = the kernel's lost counter delta (auditctl -s) + the agent's agentDrops and sequenceGaps deltas;"
 echo "seen = all exec events the agent evaluated (other processes' execs included)."
 exit "$FAILED"
