@@ -175,7 +175,9 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "Capture", "ConfigurationFiles", "ExecEvents", "RuleEngine"]
+            dependencies: [
+                "Agent", "Capture", "ConfigurationFiles", "ExecEvents", "Journal", "RuleEngine", "TestSupport",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import ConfigurationFiles
 import ExecEvents
+import Journal
 import Logging
 import ServiceLogging
 
@@ -58,6 +59,10 @@ struct RunCommand: AsyncParsableCommand {
             if status != 0 { throw ExitWithStatus(status: status) }
         } catch let error as ConfigurationError {
             logger.critical("\(error)")
+            throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
+        } catch let error as StateDirectoryError {
+            // The configured stateDir (or a file in it) is not safe to use.
+            logger.critical("stateDir: \(error)")
             throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
         } catch let exit as ExitWithStatus {
             throw exit
