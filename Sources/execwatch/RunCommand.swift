@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import ConfigurationFiles
 import ExecEvents
+import Forwarding
 import Journal
 import Logging
 import ServiceLogging
@@ -63,6 +64,9 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as StateDirectoryError {
             // The configured stateDir (or a file in it) is not safe to use.
             logger.critical("stateDir: \(error)")
+            throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
+        } catch let error as ForwarderSetupError {
+            logger.critical("\(error)")
             throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
         } catch let exit as ExitWithStatus {
             throw exit

@@ -430,6 +430,16 @@ def test_switches_user_and_still_detects_and_hands_audit_back():
         assert f"{agent.dir}: owned by nobody (uid 65534), not by root (uid 0)" in proc.stderr, proc.stderr
 
 
+def test_plain_http_to_another_host_is_refused_at_start():
+    state = os.path.join(WORK, "plain-http")
+    os.makedirs(state)
+    config = os.path.join(state, "agent.yaml")
+    with open(config, "w") as f:
+        f.write("forward:\n  url: http://192.0.2.1:8443\n")
+    proc = start_refused(state, "--config", config)
+    assert 'forward.url "http://192.0.2.1:8443": plain http:// is allowed only to a loopback address' in proc.stderr, proc.stderr
+
+
 def start_refused(state_dir, *args):
     """`execwatch run` (proc-poll, so audit is not touched) in `state_dir`, expected to refuse to start."""
     proc = subprocess.run([BIN, "run", "--source", "proc-poll", "--state-dir", state_dir, "--status-socket",
