@@ -430,6 +430,30 @@ def test_switches_user_and_still_detects_and_hands_audit_back():
         assert f"{agent.dir}: owned by nobody (uid 65534), not by root (uid 0)" in proc.stderr, proc.stderr
 
 
+def test_parent_started_before_the_agent_is_named_from_proc():
+    with AuditLock():
+        before = audit_state()
+        # The parent runs before the agent starts, so the agent never saw it exec.
+        parent = subprocess.Popen(["/bin/bash", "-c", "read line; /usr/bin/nc -h; true"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            agent = Agent("parent_before", "audit-unicast")
+            try:
+                parent.communicate(b"go\n", timeout=10)
+                agent.settle()
+                incidents = agent.incidents()
+                assert len(incidents) == 1, incidents
+                event = incidents[0]["triggerEvents"][0]
+                assert event["parentProcId"] == parent.pid and event.get("parentProcName") == "bash", event
+            finally:
+                agent.stop()
+        finally:
+            if parent.poll() is None:
+                parent.kill()
+                parent.wait()
+        assert audit_state() == before
+
+
 def test_plain_http_to_another_host_is_refused_at_start():
     state = os.path.join(WORK, "plain-http")
     os.makedirs(state)

@@ -5,6 +5,7 @@ import Dispatch
 import ExecEvents
 import Forwarding
 import Logging
+import ProcCapture
 import RuleEngine
 import Synchronization
 
@@ -145,6 +146,7 @@ public final class AgentRuntime: Sendable {
             engine: engine,
             hostName: hostName,
             graceMilliseconds: Int64(configuration.graceMilliseconds),
+            live: RunningProcessReader(),
             deliver: { writer.offer($0) }
         )
         pipelineCounters.withLock { $0 = pipeline.counters }
