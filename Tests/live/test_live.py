@@ -417,30 +417,32 @@ def test_switches_user_and_still_detects_and_hands_audit_back():
             agent.stop()
         assert audit_state() == before
         # The state directory is the user's now: the agent starts again in it with that user...
-        with AuditLock():
-            agent = Agent("as_nobody", "audit-unicast", extra_env={"EXECWATCH_USER": OTHER_USER})
-            try:
-                assert agent.status()["incidentsStored"] == 0
-                assert [i["attributes"]["procName"] for i in agent.incidents()] == ["nc"]
-            finally:
-                agent.stop()
-            assert audit_state() == before
-        # ... but not as root without `user:`: another user controls that directory.
-        proc = start_refused(agent.dir)
-        assert f"{agent.dir}: owned by nobody (uid 65534), not by root (uid 0)" in proc.stderr, proc.stderr
+        agent = Agent("as_nobody", "audit-unicast", extra_env={"EXECWATCH_USER": OTHER_USER})
+        try:
+            assert agent.status()["incidentsStored"] == 0
+            assert [i["attributes"]["procName"] for i in agent.incidents()] == ["nc"]
+        finally:
+            agent.stop()
+        assert audit_state() == before
+    # ... but not as root without `user:`: another user controls that directory.
+    proc = start_refused(agent.dir)
+    assert f"{agent.dir}: owned by nobody (uid 65534), not by root (uid 0)" in proc.stderr, proc.stderr
 
 
 def test_parent_started_before_the_agent_is_named_from_proc():
     with AuditLock():
         before = audit_state()
-        # The parent runs before the agent starts, so the agent never saw it exec.
-        parent = subprocess.Popen(["/bin/bash", "-c", "read line; /usr/bin/nc -h; true"], stdin=subprocess.PIPE,
+        # The parent runs before the agent starts, so the agent never saw it exec; it stays until
+        # the agent has handled its child's exec (a parent already gone cannot be read in /proc).
+        parent = subprocess.Popen(["/bin/bash", "-c", "read line; /usr/bin/nc -h; read line"], stdin=subprocess.PIPE,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             agent = Agent("parent_before", "audit-unicast")
             try:
-                parent.communicate(b"go\n", timeout=10)
+                parent.stdin.write(b"go\n")
+                parent.stdin.flush()
                 agent.settle()
+                parent.communicate(b"done\n", timeout=10)
                 incidents = agent.incidents()
                 assert len(incidents) == 1, incidents
                 event = incidents[0]["triggerEvents"][0]
