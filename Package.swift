@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "Forwarding",
             dependencies: [
-                "ExecEvents", "Journal", "RuleEngine",
+                "ConfigurationFiles", "ExecEvents", "Journal", "RuleEngine",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -93,7 +93,8 @@ let package = Package(
         .executableTarget(
             name: "execwatch",
             dependencies: [
-                "Agent", "AuditRecords", "ConfigurationFiles", "ExecEvents", "Journal", "RuleEngine", "ServiceLogging",
+                "Agent", "AuditRecords", "ConfigurationFiles", "ExecEvents", "Forwarding", "Journal", "RuleEngine",
+                "ServiceLogging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

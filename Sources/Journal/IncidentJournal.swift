@@ -2,6 +2,10 @@ import ExecEvents
 import SQLiteDatabase
 import SQLiteNIO
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The agent's local journal: the latest state of every incident, and the outbox the forwarder
 /// sends from. One SQLite database, `<stateDirectory>/agent.db`, in WAL mode.
 ///
@@ -56,12 +60,18 @@ public final class IncidentJournal: Sendable {
     /// Read-write: creates the directory (0700) and `agent.db` (0600) when missing, switches the
     /// database to WAL, sets `synchronous=FULL` and brings the schema up to date. Read-only: throws
     /// ``JournalError/notFound(path:)`` when there is no journal, and refuses a schema it does not
-    /// know.
-    public static func open(stateDirectory: String, mode: AccessMode = .readWrite) async throws -> IncidentJournal {
+    /// know. Either way no link is followed and a directory or file that is not safe to use is
+    /// refused with a ``StateDirectoryError`` (see ``StateDirectory``); `trustedOwner` is the user
+    /// the agent hands its files to, trusted besides this process's effective user.
+    public static func open(
+        stateDirectory: String,
+        mode: AccessMode = .readWrite,
+        trustedOwner: uid_t? = nil
+    ) async throws -> IncidentJournal {
         let path = JournalFiles.databasePath(inStateDirectory: stateDirectory)
         switch mode {
-        case .readWrite: try JournalFiles.prepareForWriting(stateDirectory: stateDirectory, databasePath: path)
-        case .readOnly: try JournalFiles.checkReadable(path)
+        case .readWrite: try JournalFiles.prepareForWriting(stateDirectory: stateDirectory, trustedOwner: trustedOwner)
+        case .readOnly: try JournalFiles.checkReadable(stateDirectory: stateDirectory)
         }
         let database = try await SQLiteSerialConnection.open(
             path: path,

@@ -2,6 +2,8 @@ import Agent
 import ArgumentParser
 import ConfigurationFiles
 import ExecEvents
+import Forwarding
+import Journal
 import Logging
 import ServiceLogging
 
@@ -57,6 +59,13 @@ struct RunCommand: AsyncParsableCommand {
             let status = try await runtime.run(openStore: AgentJournal.open, selectSource: AgentSources.select)
             if status != 0 { throw ExitWithStatus(status: status) }
         } catch let error as ConfigurationError {
+            logger.critical("\(error)")
+            throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
+        } catch let error as StateDirectoryError {
+            // The configured stateDir (or a file in it) is not safe to use.
+            logger.critical("stateDir: \(error)")
+            throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
+        } catch let error as ForwarderSetupError {
             logger.critical("\(error)")
             throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
         } catch let exit as ExitWithStatus {

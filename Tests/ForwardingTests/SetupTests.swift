@@ -102,9 +102,10 @@ struct SetupTests {
         var configuration = ForwardConfiguration(url: "https://collector.example")
         configuration.caFile = certificates.path("ca.pem")
         configuration.certFile = certificates.path("client.pem")
-        configuration.keyFile = certificates.path("ca.pem")
+        let directory = try TemporaryDirectory()
+        configuration.keyFile = try directory.write("ca.pem", try readText(certificates.path("ca.pem")), mode: 0o600)
         let notKey = try #require(setupError(configuration))
-        #expect(notKey.description.contains("forward.keyFile \(certificates.path("ca.pem")): not a PEM private key"))
+        #expect(notKey.description.contains("forward.keyFile \(directory.path)/ca.pem: not a PEM private key"))
 
         configuration.keyFile = certificates.path("server.key")
         let mismatch = try #require(setupError(configuration))
@@ -117,6 +118,52 @@ struct SetupTests {
         )
         configuration.keyFile = certificates.path("client.key")
         #expect(setupError(configuration) == nil)
+    }
+
+    @Test func keyFileReadableByOthersIsRefusedNamingTheFile() throws {
+        let certificates = try TestCertificates.load()
+        let directory = try TemporaryDirectory()
+        let key = try directory.write("client.key", try readText(certificates.path("client.key")), mode: 0o644)
+        var configuration = ForwardConfiguration(url: "https://collector.example")
+        configuration.caFile = certificates.path("ca.pem")
+        configuration.certFile = certificates.path("client.pem")
+        configuration.keyFile = key
+        let error = try #require(setupError(configuration))
+        #expect(error == .file(setting: "forward.keyFile", path: key, problem: .readableByOthers(mode: 0o100644)))
+        #expect(error.description.hasPrefix("forward.keyFile \(key): readable by group or others (mode 0644)"))
+        chmod(key, 0o640)
+        #expect(
+            setupError(configuration)
+                == .file(setting: "forward.keyFile", path: key, problem: .readableByOthers(mode: 0o100640))
+        )
+        chmod(key, 0o600)
+        #expect(setupError(configuration) == nil)
+        chmod(key, 0o400)
+        #expect(setupError(configuration) == nil)
+    }
+
+    @Test func plainHTTPGoesToLoopbackAddressesOnly() throws {
+        for url in [
+            "http://127.0.0.1:8443", "http://127.1.2.3", "http://localhost:8443", "http://LOCALHOST",
+            "http://[::1]:8443",
+        ] {
+            #expect(throws: Never.self, "\(url)") { try CollectorEndpoint(url: url) }
+        }
+        for url in [
+            "http://collector.example:8443", "http://10.0.0.1", "http://128.0.0.1", "http://[::2]",
+            "http://127.0.0.1.example",
+        ] {
+            #expect("\(url)") { try CollectorEndpoint(url: url) } throws: { error in
+                guard case ForwarderSetupError.invalidURL(url, let reason) = error else { return false }
+                return reason.hasPrefix("plain http:// is allowed only to a loopback address")
+            }
+        }
+        // Refused at start-up, whether a token is configured or not: incidents carry command lines.
+        let error = try #require(setupError(ForwardConfiguration(url: "http://collector.example:8443")))
+        #expect(
+            error.description.hasPrefix("forward.url \"http://collector.example:8443\": plain http:// is allowed only")
+        )
+        #expect(try CollectorEndpoint(url: "https://collector.example:8443").usesTLS)
     }
 
     @Test func urlIsCheckedAndItsTrailingSlashDropped() throws {
@@ -146,4 +193,19 @@ struct SetupTests {
         ).status
         #expect(status == ForwarderStatus(url: "http://127.0.0.1:9"))
     }
+}
+
+/// The text of a file (a test's own input).
+private func readText(_ path: String) throws -> String {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw TestFailure("cannot open \(path): errno \(errno)") }
+    defer { close(descriptor) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = read(descriptor, &chunk, chunk.count)
+        guard count > 0 else { break }
+        bytes += chunk[..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

@@ -40,11 +40,11 @@ class Agent:
 
     def __init__(self, name, source, extra_env=None, args=()):
         self.dir = os.path.join(WORK, name)
-        os.makedirs(self.dir)
+        os.makedirs(self.dir, exist_ok=True)  # an existing one: the agent starts again in it
         self.socket = os.path.join(self.dir, "agent.sock")
         env = dict(os.environ, EXECWATCH_METRICS_LISTEN="off")
         env.update(extra_env or {})
-        self.log = open(os.path.join(self.dir, "agent.log"), "w")
+        self.log = open(os.path.join(self.dir, "agent.log"), "a")
         self.proc = subprocess.Popen(
             [BIN, "run", "--source", source, "--state-dir", self.dir, "--status-socket", self.socket,
              "--rules", RULES, "--host", "live-test", *args],
@@ -416,6 +416,134 @@ def test_switches_user_and_still_detects_and_hands_audit_back():
         finally:
             agent.stop()
         assert audit_state() == before
+        # The state directory is the user's now: the agent starts again in it with that user...
+        agent = Agent("as_nobody", "audit-unicast", extra_env={"EXECWATCH_USER": OTHER_USER})
+        try:
+            assert agent.status()["incidentsStored"] == 0
+            assert [i["attributes"]["procName"] for i in agent.incidents()] == ["nc"]
+        finally:
+            agent.stop()
+        assert audit_state() == before
+    # ... but not as root without `user:`: another user controls that directory.
+    proc = start_refused(agent.dir)
+    assert f"{agent.dir}: owned by nobody (uid 65534), not by root (uid 0)" in proc.stderr, proc.stderr
+
+
+def test_parent_started_before_the_agent_is_named_from_proc():
+    with AuditLock():
+        before = audit_state()
+        # The parent runs before the agent starts, so the agent never saw it exec; it stays until
+        # the agent has handled its child's exec (a parent already gone cannot be read in /proc).
+        parent = subprocess.Popen(["/bin/bash", "-c", "read line; /usr/bin/nc -h; read line"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            agent = Agent("parent_before", "audit-unicast")
+            try:
+                parent.stdin.write(b"go\n")
+                parent.stdin.flush()
+                agent.settle()
+                parent.communicate(b"done\n", timeout=10)
+                incidents = agent.incidents()
+                assert len(incidents) == 1, incidents
+                event = incidents[0]["triggerEvents"][0]
+                assert event["parentProcId"] == parent.pid and event.get("parentProcName") == "bash", event
+            finally:
+                agent.stop()
+        finally:
+            if parent.poll() is None:
+                parent.kill()
+                parent.wait()
+        assert audit_state() == before
+
+
+def test_plain_http_to_another_host_is_refused_at_start():
+    state = os.path.join(WORK, "plain-http")
+    os.makedirs(state)
+    config = os.path.join(state, "agent.yaml")
+    with open(config, "w") as f:
+        f.write("forward:\n  url: http://192.0.2.1:8443\n")
+    proc = start_refused(state, "--config", config)
+    assert 'forward.url "http://192.0.2.1:8443": plain http:// is allowed only to a loopback address' in proc.stderr, proc.stderr
+
+
+def start_refused(state_dir, *args):
+    """`execwatch run` (proc-poll, so audit is not touched) in `state_dir`, expected to refuse to start."""
+    proc = subprocess.run([BIN, "run", "--source", "proc-poll", "--state-dir", state_dir, "--status-socket",
+                           os.path.join(WORK, "refused.sock"), "--rules", RULES, *args],
+                          capture_output=True, text=True, timeout=30, env=dict(os.environ, EXECWATCH_METRICS_LISTEN="off"))
+    assert proc.returncode == 2, f"exit {proc.returncode}, expected 2 (configuration error)\n{proc.stderr}"
+    return proc
+
+
+def make_victim(name):
+    """A root-owned file outside any state directory, that links in one point at."""
+    path = os.path.join(WORK, name)
+    with open(path, "w") as f:
+        f.write("do not touch\n")
+    os.chmod(path, 0o644)
+    return path
+
+
+def assert_untouched(victim):
+    info = os.stat(victim)
+    with open(victim) as f:
+        assert f.read() == "do not touch\n", victim
+    assert (info.st_uid, info.st_mode & 0o7777) == (0, 0o644), (info.st_uid, oct(info.st_mode))
+
+
+def test_state_directory_links_are_not_followed():
+    victim = make_victim("victim")
+    for name in ["agent.lock", "agent.db", "agent-id"]:
+        state = os.path.join(WORK, "linked-" + name)
+        os.makedirs(state, mode=0o700)
+        os.symlink(victim, os.path.join(state, name))
+        proc = start_refused(state)
+        assert f"{state}/{name}: is a symbolic link; refusing to follow it" in proc.stderr, proc.stderr
+        assert_untouched(victim)
+    # `execwatch incidents` reads no journal through a link either.
+    proc = subprocess.run([BIN, "incidents", "--state-dir", os.path.join(WORK, "linked-agent.db")],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1 and "agent.db: is a symbolic link" in proc.stderr, proc
+    assert_untouched(victim)
+    # Nor is a linked state directory.
+    os.symlink(os.path.join(WORK, "linked-agent.lock"), os.path.join(WORK, "linked-dir"))
+    proc = start_refused(os.path.join(WORK, "linked-dir"))
+    assert f"{WORK}/linked-dir: is a symbolic link" in proc.stderr, proc.stderr
+
+
+def test_state_directory_others_can_change_is_refused():
+    state = os.path.join(WORK, "open-state")
+    os.makedirs(state)
+    os.chmod(state, 0o777)
+    proc = start_refused(state)
+    assert f"{state}: the state directory is writable by group or others (mode 0777)" in proc.stderr, proc.stderr
+    assert os.listdir(state) == [], os.listdir(state)
+    os.chmod(state, 0o700)
+    os.chown(state, 65534, 65534)
+    proc = start_refused(state)
+    assert f"{state}: owned by nobody (uid 65534), not by root (uid 0)" in proc.stderr, proc.stderr
+    assert os.listdir(state) == [], os.listdir(state)
+
+
+def test_a_new_state_directory_is_made_0700():
+    # As the README's `execwatch run --state-dir /tmp/ew`: a directory that does not exist yet.
+    parent = os.path.join(WORK, "new-state")
+    os.makedirs(parent)
+    state = os.path.join(parent, "ew")
+    sock = os.path.join(parent, "agent.sock")
+    proc = subprocess.Popen([BIN, "run", "--source", "proc-poll", "--state-dir", state, "--status-socket", sock,
+                             "--rules", RULES], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, EXECWATCH_METRICS_LISTEN="off"))
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline and subprocess.run([BIN, "status", "--socket", sock], capture_output=True).returncode != 0:
+            assert proc.poll() is None, f"agent exited {proc.returncode}"
+            time.sleep(0.1)
+        info = os.stat(state)
+        assert (info.st_uid, info.st_mode & 0o7777) == (0, 0o700), (info.st_uid, oct(info.st_mode))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
 
 
 def test_auto_without_audit_capabilities_picks_the_proc_connector():

@@ -10,7 +10,7 @@ extension IncidentJournal: IncidentStore, ClosableStore {
 
 /// Opens the agent's journal in its state directory.
 public enum AgentJournal {
-    public static let open: AgentRuntime.StoreOpener = { stateDirectory in
-        try await IncidentJournal.open(stateDirectory: stateDirectory)
+    public static let open: AgentRuntime.StoreOpener = { state in
+        try await IncidentJournal.open(stateDirectory: state.path, trustedOwner: state.user?.uid)
     }
 }

@@ -21,16 +21,19 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
     private let waitingRules = Mutex<[Rule]?>(nil)
     private let hasWaitingRules = Atomic<Bool>(false)
 
+    /// `live`: in live capture, what `/proc` says of running processes, for `parentProcName`
+    /// (nil: the table of execs seen alone, as in replay).
     public init(
         engine: DetectionEngine,
         hostName: String,
         graceMilliseconds: Int64,
         reassemblyMaxBytes: Int = AuditEventAssembler.defaultMaximumBytes,
+        live: (any RunningProcesses)? = nil,
         deliver: @escaping (IncidentUpdate) -> Void
     ) {
         self.engine = engine
         self.assembler = AuditEventAssembler(graceMilliseconds: graceMilliseconds, maximumBytes: reassemblyMaxBytes)
-        self.normalizer = ExecEventNormalizer(hostName: hostName)
+        self.normalizer = ExecEventNormalizer(hostName: hostName, live: live)
         self.deliver = deliver
         takeEngineCounts(since: EngineCounters())  // what restoring incidents held and forgot
     }

@@ -5,6 +5,7 @@ import Dispatch
 import ExecEvents
 import Forwarding
 import Logging
+import ProcCapture
 import RuleEngine
 import Synchronization
 
@@ -28,9 +29,9 @@ public final class AgentRuntime: Sendable {
         self.logger = logger
     }
 
-    /// Opens the journal for the state directory (the real one, or a test double).
+    /// Opens the journal in the (checked) state directory (the real one, or a test double).
     public typealias StoreOpener =
-        @Sendable (_ stateDirectory: String) async throws -> any IncidentStore & ClosableStore
+        @Sendable (_ state: AgentStateDirectory) async throws -> any IncidentStore & ClosableStore
 
     /// Caps glibc's malloc arenas (one per thread by default, each holding on to freed memory):
     /// the daemon's threads do little allocation, and resident memory is what hosts pay for.
@@ -41,7 +42,10 @@ public final class AgentRuntime: Sendable {
 
     /// Runs until stopped; returns the exit status.
     public func run(openStore: StoreOpener, selectSource: SourceSelector) async throws -> Int32 {
-        let state = try AgentStateDirectory(path: configuration.stateDirectory)
+        // The user is looked up first: the state directory may already be theirs (handed over
+        // at an earlier start), and then its ownership is trusted.
+        let user = try configuration.user.map { name throws(CaptureError) in try PrivilegeDrop.User(named: name) }
+        let state = try AgentStateDirectory(path: configuration.stateDirectory, user: user)
         let lock = try state.lock()
         defer { close(lock) }
         let hostName = configuration.hostName ?? LocalHost.name
@@ -57,7 +61,7 @@ public final class AgentRuntime: Sendable {
                 maxBytes: configuration.engineMaxBytes
             )
         )
-        let store = try await openStore(configuration.stateDirectory)
+        let store = try await openStore(state)
         do {
             return try await run(
                 store: store,
@@ -94,8 +98,8 @@ public final class AgentRuntime: Sendable {
         )
 
         // Privileges: dropped on the capture thread once the source is set up (see PrivilegeDrop).
-        let user = try configuration.user.map { name throws(CaptureError) in try PrivilegeDrop.User(named: name) }
-        if let user { try state.handOver(to: user) }
+        let user = state.user
+        try state.handOver()
         let stopForFailure = Mutex<StopSignal?>(nil)
         let dropped = Mutex<Bool>(false)
         let captureThread = Atomic<Int32>(0)
@@ -144,6 +148,7 @@ public final class AgentRuntime: Sendable {
             hostName: hostName,
             graceMilliseconds: Int64(configuration.graceMilliseconds),
             reassemblyMaxBytes: configuration.reassemblyMaxBytes,
+            live: RunningProcessReader(),
             deliver: { writer.offer($0) }
         )
         pipelineCounters.withLock { $0 = pipeline.counters }

@@ -7,7 +7,9 @@ import ExecEvents
 ///   `comm`, else the base name of `exe`.
 /// - `swParam`: argv[1…] joined by single spaces (empty when argv has one entry).
 /// - `user`: the ENRICHED `UID` translation, else the user database, else the uid in decimal.
-/// - `parentProcName`: what this normalizer saw the parent pid execute last.
+/// - `parentProcName`: what this normalizer saw the parent process execute last; in live capture
+///   (with ``RunningProcesses``) checked against the parent's start time, and read from `/proc`
+///   for a parent it did not see (see ``ProcessTable``).
 ///
 /// `args` and `swParam` are decoded from the EXECVE records only when asked for, with
 /// ``attachArguments(from:to:)`` or ``event(from:includingArguments:)``: most events match no rule
@@ -16,15 +18,24 @@ public struct ExecEventNormalizer {
     public var hostName: String
     private var users: any UserNameLookup
     private var processes = ProcessTable()
+    /// The live host's /proc, nil in replay.
+    private let live: (any RunningProcesses)?
     /// EXECVE fields that could not be decoded (bad hex, absurd indexes), in the events decoded.
     public private(set) var malformedArgumentFields = 0
 
     /// The value audit uses for "no login uid".
     static let unsetID: Int64 = 4_294_967_295
 
-    public init(hostName: String, users: any UserNameLookup = SystemUserDatabase()) {
+    /// `live`: in live capture, what `/proc` says of running processes (see ``ProcessTable``);
+    /// nil (replay) never looks at this host's processes.
+    public init(
+        hostName: String,
+        users: any UserNameLookup = SystemUserDatabase(),
+        live: (any RunningProcesses)? = nil
+    ) {
         self.hostName = hostName
         self.users = users
+        self.live = live
     }
 
     /// The event of a completed exec; `args` and `swParam` only when `includingArguments` (or when
@@ -40,7 +51,7 @@ public struct ExecEventNormalizer {
         let context = exec.context
         event.procId = identity.pid
         event.parentProcId = context.ppid
-        if let ppid = context.ppid { event.parentProcName = processes.programName(ofPID: ppid) }
+        if let ppid = context.ppid { event.parentProcName = processes.parentName(ofPID: ppid, live: live) }
         event.exePath = identity.exe.map { String(decoding: $0, as: UTF8.self) }
         event.cwd = context.cwd.map { String(decoding: $0, as: UTF8.self) }
         event.uid = context.uid
@@ -74,7 +85,9 @@ public struct ExecEventNormalizer {
             comm: identity.comm,
             exe: identity.exe
         )
-        if let pid = identity.pid, let name = event.procName { processes.record(pid: pid, programName: name) }
+        if let pid = identity.pid, let name = event.procName {
+            processes.record(pid: pid, programName: name, live: live)
+        }
         return event
     }
 

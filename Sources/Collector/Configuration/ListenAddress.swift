@@ -22,11 +22,5 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether only this machine can connect: `localhost`, `127.0.0.0/8` or `::1`.
-    public var isLoopback: Bool {
-        let host = host.lowercased()
-        if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else { return false }
-        return octets[0] == "127"
-    }
+    public var isLoopback: Bool { SettingValue.isLoopback(host: host) }
 }

@@ -1,4 +1,6 @@
-/// The collector's address, from `forward.url`.
+import ConfigurationFiles
+
+/// The collector's address, from `forward.url`: `https://`, or `http://` to a loopback address.
 struct CollectorEndpoint: Sendable, Equatable {
     /// The base URL without trailing `/`: `https://collector.example:8443`.
     var baseURL: String
@@ -24,7 +26,7 @@ struct CollectorEndpoint: Sendable, Equatable {
             usesTLS = false
             rest = base.dropFirst("http://".count)
         } else {
-            throw .invalidURL(url, reason: "expected https://host[:port] (or http:// for tests)")
+            throw .invalidURL(url, reason: "expected https://host[:port] (or http:// to a loopback address)")
         }
         var authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         guard !rest.contains("?"), !rest.contains("#") else {
@@ -53,6 +55,15 @@ struct CollectorEndpoint: Sendable, Equatable {
             throw .invalidURL(url, reason: "unexpected \"\(authority)\" after the host")
         }
         guard !host.isEmpty else { throw .invalidURL(url, reason: "no host") }
+        // Incidents (command lines) and the bearer token would cross the network in clear; the
+        // collector, too, serves plain HTTP on loopback addresses only.
+        guard usesTLS || SettingValue.isLoopback(host: host) else {
+            throw .invalidURL(
+                url,
+                reason: "plain http:// is allowed only to a loopback address (127.0.0.0/8, ::1, localhost); "
+                    + "use https:// to reach \(host)"
+            )
+        }
         self.port = port
         self.baseURL = base
     }

@@ -48,9 +48,9 @@ struct ForwarderCredentials: Sendable {
         return certificates
     }
 
-    /// An unencrypted PEM private key (PKCS#8, RSA or EC).
+    /// An unencrypted PEM private key (PKCS#8, RSA or EC), in a file that only its owner may read.
     static func privateKey(_ file: ConfiguredFile) throws(ForwarderSetupError) -> NIOSSLPrivateKey {
-        let bytes = try file.contents()
+        let bytes = try file.contents(secret: true)
         if bytes.contains(subsequence: Array("ENCRYPTED".utf8)) {
             throw file.failure(.notPEM(expected: "unencrypted private key (this one is encrypted)"))
         }
