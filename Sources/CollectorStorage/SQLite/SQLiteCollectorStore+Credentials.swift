@@ -99,7 +99,9 @@ extension SQLiteSession {
     fileprivate func credential(_ row: SQLiteRow) throws -> Credential {
         let roleText = try text(row, "role")
         guard let role = CredentialRole(rawValue: roleText) else {
-            throw CollectorStoreError.unreadableRow(reason: "SQLite \(path): role \"\(roleText)\" is neither agent nor reader")
+            throw CollectorStoreError.unreadableRow(
+                reason: "SQLite \(path): role \"\(roleText)\" is neither agent nor reader"
+            )
         }
         return Credential(
             name: try text(row, "name"),
