@@ -201,7 +201,7 @@ let package = Package(
 
 // libFuzzer targets, one per parser of outside input (see Fuzz/ and scripts/fuzz.sh). Declared only
 // when EXECWATCH_FUZZ=1, so the normal build and test graph are unchanged; built with
-// `-sanitize=fuzzer,address -parse-as-library` into their own scratch path.
+// `-sanitize=fuzzer,address` into their own scratch path (.build-fuzz).
 if Context.environment["EXECWATCH_FUZZ"] == "1" {
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
         ("FuzzAuditLog", ["AuditCapture", "AuditRecords", "ExecEvents", "RuleEngine"]),
@@ -225,7 +225,7 @@ if Context.environment["EXECWATCH_FUZZ"] == "1" {
             )
         )
     }
-    // What every fuzz target shares: the repository's paths and a sample event.
+    // What every fuzz target shares: the libFuzzer driver, the shipped rules, a sample event.
     package.targets.append(
         .target(name: "FuzzSupport", dependencies: ["ExecEvents", "RuleEngine"], path: "Fuzz/FuzzSupport")
     )

@@ -177,6 +177,11 @@ public enum ConfigurationYAML {
         let line: Int
         let columnOffset: Int
         var i = 0
+        /// Flow collections open around the current byte.
+        var depth = 0
+        /// Deepest `[`/`{` nesting accepted: each level recurses, so `[[[[…` would overflow the
+        /// stack; configuration values nest one or two levels.
+        static let maximumDepth = 64
 
         var atEnd: Bool { i >= bytes.count }
         var mark: Mark { Mark(line: line, column: columnOffset + i + 1) }
@@ -280,8 +285,21 @@ public enum ConfigurationYAML {
             throw ParseError(mark: start, message: "unterminated quoted string")
         }
 
+        /// Enters a `[` or `{` at `start`; an error past ``maximumDepth``.
+        mutating func enterFlow(at start: Mark) throws(ParseError) {
+            depth += 1
+            guard depth <= Self.maximumDepth else {
+                throw ParseError(
+                    mark: start,
+                    message: "[lists] and {mappings} nested deeper than \(Self.maximumDepth) levels"
+                )
+            }
+        }
+
         mutating func flowSequence() throws(ParseError) -> Node {
             let start = mark
+            try enterFlow(at: start)
+            defer { depth -= 1 }
             i += 1
             var items: [Node] = []
             skipSpaces()
@@ -307,6 +325,8 @@ public enum ConfigurationYAML {
 
         mutating func flowMapping() throws(ParseError) -> Node {
             let start = mark
+            try enterFlow(at: start)
+            defer { depth -= 1 }
             i += 1
             var entries: [Entry] = []
             skipSpaces()

@@ -58,6 +58,25 @@ struct SettingsFileTests {
         #expect(sample.names == ["c", "d"] && sample.clientCAFile == "/ca.pem")
     }
 
+    @Test func deeplyNestedFlowCollectionsAreAnErrorNotAStackOverflow() {
+        // Each [ or { recursed: a line of 100,000 of them overflowed the stack.
+        #expect(
+            throws: ConfigurationError(
+                location: "x.yaml:1:72",
+                message: "not valid YAML: [lists] and {mappings} nested deeper than 64 levels"
+            )
+        ) {
+            _ = try file.load(yaml: "names: " + String(repeating: "[", count: 100_000), file: "x.yaml", onto: Sample())
+        }
+        #expect(throws: ConfigurationError.self) {
+            _ = try file.load(
+                yaml: "audit: " + String(repeating: "{a: ", count: 100_000),
+                file: "x.yaml",
+                onto: Sample()
+            )
+        }
+    }
+
     @Test func errorsNameFileLineAndColumn() {
         #expect(
             throws: ConfigurationError(location: "x.yaml:2:17", message: "audit.backlogLimit: 11 is out of range 1…10")
