@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN_DEBUG = .build/debug
 
-.PHONY: all deps build release run deb test lint bench fixture clean fuzz fuzz-brief
+.PHONY: all deps build release run deb test test-suites lint bench fixture clean fuzz fuzz-brief
 
 all: build
 
@@ -33,6 +33,11 @@ deb:
 test: deps lint
 	$(SWIFT) build --build-tests
 	scripts/postgres-for-tests.sh start
+	status=0; $(MAKE) test-suites || status=$$?; scripts/postgres-for-tests.sh stop; exit $$status
+
+# What `make test` runs while its PostgreSQL cluster is up (stopped and removed afterwards, pass or
+# fail, so the host is left as found).
+test-suites:
 	EXECWATCH_TEST_POSTGRES_URL="$$(scripts/postgres-for-tests.sh url)" $(SWIFT) test --skip-build
 	Tests/cli/test-cli.sh $(BIN_DEBUG)/execwatch
 	Tests/live/test-live.sh $(BIN_DEBUG)/execwatch
