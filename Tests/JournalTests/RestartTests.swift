@@ -65,7 +65,7 @@ struct RestartTests {
     @Test func incidentJSONReadsBackExactly() throws {
         var incident = Sample.incident(count: 12, version: 7, lastSeenOffset: 3600)
         incident.attributes.append(IncidentAttribute(name: "note", value: .string("tab\t \"quoted\" é ☕ \u{01}")))
-        incident.triggerEvents.append(ExecEvent(eventTime: EventTime(millisecondsSinceEpoch: -1), hostName: "other"))
+        incident.triggerEvents.append(ExecEvent(eventTime: EventTime(millisecondsSinceEpoch: 0), hostName: "other"))
         let text = incident.jsonLine
         let back = try Incident(jsonText: text)
         #expect(back == incident)
