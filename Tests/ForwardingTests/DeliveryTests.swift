@@ -244,7 +244,7 @@ struct DeliveryTests {
                 logger: LogRecording().logger()
             )
             let task = Task { await forwarder.run() }
-            let deadline = ContinuousClock.now + .seconds(5)
+            let deadline = ContinuousClock.now + .seconds(30)
             while forwarder.status.retries < 2, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(5))
             }
@@ -265,7 +265,7 @@ struct DeliveryTests {
         )
         let task = Task { await forwarder.run() }
         try await collector.waitForRequests(1)
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while try await journal.outboxDepth() > 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
         }

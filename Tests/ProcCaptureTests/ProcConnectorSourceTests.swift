@@ -112,13 +112,15 @@ struct ProcConnectorSourceTests {
         try socket.send(.listen)
         try socket.send(.listen, eventFilter: ProcConnectorWire.EventKind.exec)
         defer { _ = try? socket.send(.ignore) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 8)
+        defer { buffer.deallocate() }
+        // What other programs did between the two listen requests arrived unfiltered: not ours.
+        while case .datagram = try socket.receive(into: buffer) {}
         let child = try ChildProcess("/bin/true")
         child.wait()
         sleepSeconds(0.2)
 
         var events: [ProcConnectorWire.Event] = []
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 8)
-        defer { buffer.deallocate() }
         while case .datagram(let length) = try socket.receive(into: buffer) {
             let malformed = ProcConnectorWire.forEachEvent(in: UnsafeRawBufferPointer(rebasing: buffer[0..<length])) {
                 events.append($0)

@@ -64,7 +64,7 @@ final class ForwarderRun: Sendable {
     /// last status seen.
     @discardableResult
     func waitForStatus(
-        seconds: Double = 5,
+        seconds: Double = 30,
         _ condition: @Sendable (ForwarderStatus) -> Bool
     ) async throws -> ForwarderStatus {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
@@ -76,7 +76,7 @@ final class ForwarderRun: Sendable {
 
     /// Waits until the outbox is empty (or `seconds` passed); returns its depth.
     @discardableResult
-    func waitForEmptyOutbox(seconds: Double = 5) async throws -> Int {
+    func waitForEmptyOutbox(seconds: Double = 30) async throws -> Int {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while try await outboxDepth() > 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))

@@ -119,7 +119,7 @@ final class TestCollector: Sendable {
 
     /// Waits until `count` requests arrived (or `seconds` passed); returns the requests received.
     @discardableResult
-    func waitForRequests(_ count: Int, seconds: Double = 5) async throws -> [Request] {
+    func waitForRequests(_ count: Int, seconds: Double = 30) async throws -> [Request] {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while requests.count < count, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
