@@ -17,6 +17,10 @@ import Glibc
 ///
 /// Both need CAP_AUDIT_CONTROL until they stop (status reads, rules, restoring).
 ///
+/// With a ``Configuration/stateRecord`` both write down what they found before changing it (an
+/// ``AuditStateRecord``) and remove the record once it is put back; a record a killed agent left
+/// in this boot is put back first, so the leftover is never taken for the host's state.
+///
 /// The source is `Sendable` (checked): its configuration is immutable, its counters are atomics,
 /// its snapshot is behind a mutex, and everything `run` changes (sockets, buffers, serial
 /// tracking, what to restore) lives in `run`'s own frame on the capture thread.
