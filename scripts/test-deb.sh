@@ -15,8 +15,9 @@
 #      The configuration goes into the installed /etc/execwatch/*.yaml: a throwaway CA and
 #      server certificate (openssl), a token from `execwatch-collector agents add`, the agent's
 #      audit key execwatch-deb-test. Runs real `nc`, waits for the incident at the collector,
-#      stops both with SIGTERM. The agent holds the audit lock shared with the tests and must
-#      leave kernel audit exactly as it found it.
+#      stops both with SIGTERM. Then starts the agent again, SIGKILLs it and runs the unit's
+#      ExecStopPost= (`execwatch audit restore`, also traced and checked). The agent holds the
+#      audit lock shared with the tests and must leave kernel audit exactly as it found it.
 #   5. Restores the shipped configuration and installs the packages again (an upgrade: the
 #      journal, the store and the user stay), then purges both and checks that nothing of
 #      theirs is left (files from dpkg -L, /etc/execwatch, state, /run/execwatch, the user).
@@ -235,12 +236,13 @@ unit_all() { # unit_all UNIT KEY — every value of KEY, one per line
     awk -v key="$2" '/^\[/ { service = ($0 == "[Service]") } service && index($0, key "=") == 1 { print substr($0, length(key) + 2) }' "$1"
 }
 
-# start_unit UNIT LOG TRACE — starts the unit's ExecStart= as systemd would (see the header),
-# under strace; leaves the program's pid in UNIT_PID.
+# start_unit UNIT LOG TRACE [KEY] — starts the unit's ExecStart= (or KEY, e.g. ExecStopPost=) as
+# systemd would (see the header), under strace; leaves the program's pid in UNIT_PID (ExecStart=)
+# and strace's in UNIT_STRACE_PID (wait_pid it for a command that ends by itself).
 start_unit() {
-    local unit=$1 out=$2 trace=$3 exec_start user group caps umask_value nnp runtime
+    local unit=$1 out=$2 trace=$3 key=${4:-ExecStart} exec_start user group caps umask_value nnp runtime
     local -a command setpriv_args environment
-    exec_start=$(unit_get "$unit" ExecStart)
+    exec_start=$(unit_get "$unit" "$key")
     exec_start=${exec_start#[-@+!]}
     read -r -a command <<<"$exec_start"
     user=$(unit_get "$unit" User)
@@ -285,6 +287,10 @@ start_unit() {
     local strace_pid=$! i
     UNIT_STRACE_PID=$strace_pid
     UNIT_PID=
+    if [[ $key != ExecStart ]]; then
+        STARTED+=("$strace_pid:$strace_pid")
+        return 0
+    fi
     for ((i = 0; i < 100; i++)); do
         UNIT_PID=$(pgrep -P "$strace_pid" | head -1 || true)
         if [[ -n $UNIT_PID && $(readlink "/proc/$UNIT_PID/exe" 2>/dev/null) == "${command[0]}" ]]; then
@@ -431,6 +437,29 @@ kill -TERM "$AGENT_PID"
 rc=0
 wait_pid "$AGENT_STRACE" || rc=$?
 ((rc == 0)) && ok "the agent stopped (exit 0)" || fail "the agent exited with status $rc"
+[[ ! -e /var/lib/execwatch/audit-state ]] && ok "a clean stop removed the audit state record" ||
+    fail "the audit state record is left after a clean stop"
+
+log "the agent again, SIGKILLed, then the unit's ExecStopPost= as systemd runs it after a crash"
+start_unit "$AGENT_UNIT" "$WORK/agent-killed.log" "$WORK/agent-killed.trace" || exit 1
+for ((i = 0; i < 600; i++)); do
+    /usr/bin/execwatch status --json >/dev/null 2>&1 && break
+    kill -0 "$UNIT_STRACE_PID" 2>/dev/null || break
+    sleep 0.1
+done
+kill -KILL "$UNIT_PID"
+wait_pid "$UNIT_STRACE_PID" || true
+[[ -e /var/lib/execwatch/audit-state ]] && ok "the killed agent left its audit state record" ||
+    fail "the killed agent left no audit state record"
+start_unit "$AGENT_UNIT" "$WORK/stop-post.log" "$WORK/stop-post.trace" ExecStopPost || exit 1
+rc=0
+wait_pid "$UNIT_STRACE_PID" || rc=$?
+if ((rc == 0)) && grep -q "put back" "$WORK/stop-post.log" && [[ ! -e /var/lib/execwatch/audit-state ]]; then
+    ok "ExecStopPost= put audit back: $(cat "$WORK/stop-post.log")"
+else
+    fail "ExecStopPost= exited $rc: $(cat "$WORK/stop-post.log")"
+fi
+rm -f /run/execwatch/agent.sock
 restore_audit
 rm -rf /run/execwatch
 CREATED_RUN_DIR=0
@@ -443,7 +472,8 @@ if grep -qiE 'critical|error' "$WORK/agent.log" "$WORK/collector.log"; then
     log "errors logged:"; grep -iE 'critical|error' "$WORK/agent.log" "$WORK/collector.log" | sed 's/^/    /' >&2
 fi
 
-for pair in "$AGENT_UNIT:$WORK/agent.trace:/usr/bin/execwatch" "$COLLECTOR_UNIT:$WORK/collector.trace:/usr/bin/execwatch-collector"; do
+for pair in "$AGENT_UNIT:$WORK/agent.trace:/usr/bin/execwatch" "$AGENT_UNIT:$WORK/stop-post.trace:/usr/bin/execwatch" \
+    "$COLLECTOR_UNIT:$WORK/collector.trace:/usr/bin/execwatch-collector"; do
     IFS=: read -r unit trace program <<<"$pair"
     if python3 packaging/test/check-trace.py "$unit" "$trace" "$program" >"$WORK/check.txt" 2>&1; then
         ok "$program stayed within $unit"

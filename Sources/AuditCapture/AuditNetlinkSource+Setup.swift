@@ -38,6 +38,16 @@ extension AuditNetlinkSource {
         }
         guard !found.isLocked else { return daemon }
 
+        // Written down before anything changes, so that a crash cannot lose what was found.
+        var planned = changes
+        if found.backlogLimit != configuration.backlogLimit { planned.backlogLimitFound = found.backlogLimit }
+        if found.backlogWaitTime != configuration.backlogWaitTime {
+            planned.backlogWaitTimeFound = found.backlogWaitTime
+        }
+        if found.enabled == 0 { planned.enabledFound = 0 }
+        planned.addedRules = Self.missing(rules, loaded)
+        try writeDown(planned, in: &changes)
+
         // Recorded before each change: restoring a value that did not change is harmless.
         if found.backlogLimit != configuration.backlogLimit {
             changes.backlogLimitFound = found.backlogLimit
@@ -76,19 +86,31 @@ extension AuditNetlinkSource {
         let reader = try AuditLink.openReadLog()
         let granted = reader.raiseReceiveBuffer(to: configuration.receiveBufferBytes)
         update { $0.receiveBufferBytes = granted }
-        if !found.isLocked { try install(rules, loaded: loaded, control: control, changes: &changes) }
+        if !found.isLocked {
+            var planned = changes
+            planned.addedRules = Self.missing(rules, loaded)
+            try writeDown(planned, in: &changes)
+            try install(rules, loaded: loaded, control: control, changes: &changes)
+        }
         return reader
     }
 
+    /// The rules of `rules` not loaded: those ``install(_:loaded:control:changes:)`` will add.
+    private static func missing(_ rules: [AuditExecRule], _ loaded: [AuditRuleListing]) -> [AuditExecRule] {
+        rules.filter { rule in !loaded.contains(where: { $0.isExactly(rule) }) }
+    }
+
     /// Adds each rule not already loaded; rules found loaded are left alone (and not deleted later).
+    /// When one was loaded meanwhile by someone else, the record is rewritten without it.
     private func install(
         _ rules: [AuditExecRule],
         loaded: [AuditRuleListing],
         control: AuditLink,
         changes: inout AuditStateChanges
     ) throws(CaptureError) {
+        let planned = Self.missing(rules, loaded)
         for rule in rules {
-            if !loaded.contains(where: { $0.isExactly(rule) }) {
+            if planned.contains(rule) {
                 do throws(CaptureError) {
                     try control.add(rule)
                     changes.addedRules.append(rule)
@@ -99,6 +121,10 @@ extension AuditNetlinkSource {
                 }
             }
             update { $0.rulesAlreadyPresent.append(rule) }
+        }
+        if changes.addedRules != planned {
+            let actual = changes
+            try writeDown(actual, in: &changes)
         }
     }
 

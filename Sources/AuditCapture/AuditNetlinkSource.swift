@@ -17,6 +17,10 @@ import Glibc
 ///
 /// Both need CAP_AUDIT_CONTROL until they stop (status reads, rules, restoring).
 ///
+/// With a ``Configuration/stateRecord`` both write down what they found before changing it (an
+/// ``AuditStateRecord``) and remove the record once it is put back; a record a killed agent left
+/// in this boot is put back first, so the leftover is never taken for the host's state.
+///
 /// The source is `Sendable` (checked): its configuration is immutable, its counters are atomics,
 /// its snapshot is behind a mutex, and everything `run` changes (sockets, buffers, serial
 /// tracking, what to restore) lives in `run`'s own frame on the capture thread.
@@ -52,6 +56,12 @@ public final class AuditNetlinkSource: CaptureSource {
         /// the first read: where to drop privileges (capabilities belong to a thread). Keep
         /// CAP_AUDIT_CONTROL (status, restoring) and, for multicast, CAP_AUDIT_READ.
         public var whenSetUp: (@Sendable () -> Void)?
+        /// Where the audit state found is written down before anything is changed, so that a
+        /// later start (or `execwatch audit restore`) can put it back after a crash. At start a
+        /// record a dead agent left in this boot is restored first. Nil: nothing is written down.
+        public var stateRecord: (any AuditStateRecordStore)?
+        /// Told, in words, what the source did with a record a previous agent left (for the log).
+        public var leftoverStateHandled: (@Sendable (String) -> Void)?
 
         public init(mode: Mode, ruleKey: String = "execwatch") {
             self.mode = mode
@@ -104,9 +114,10 @@ public final class AuditNetlinkSource: CaptureSource {
         var changes = AuditStateChanges()
         // Whatever way `run` is left, what it changed is put back; after the explicit restore
         // below (which reports problems) this finds nothing left to do.
-        defer { _ = changes.restore(using: control) }
+        defer { _ = restore(&changes, using: control) }
         let delivery = AuditRecordDelivery(sink: sink, counters: counters)
         do throws(CaptureError) {
+            changes.bootId = try restoreLeftoverState(control: control)
             let records =
                 switch configuration.mode {
                 case .unicast: try startUnicast(control: control, changes: &changes, delivery: delivery)
@@ -116,7 +127,7 @@ public final class AuditNetlinkSource: CaptureSource {
             configuration.whenSetUp?()
             try read(from: records, control: control, delivery: delivery, until: stop)
         } catch {
-            let problems = changes.restore(using: control)
+            let problems = restore(&changes, using: control)
             update {
                 $0.phase = .failed(error.description)
                 $0.restoreProblems = problems.map(\.description)
@@ -130,7 +141,7 @@ public final class AuditNetlinkSource: CaptureSource {
             }
             throw failure
         }
-        let problems = changes.restore(using: control)
+        let problems = restore(&changes, using: control)
         update {
             $0.phase = .stopped
             $0.restoreProblems = problems.map(\.description)
@@ -142,6 +153,55 @@ public final class AuditNetlinkSource: CaptureSource {
                 detail: problems.map(\.description).joined(separator: "; ")
             )
         }
+    }
+}
+
+extension AuditNetlinkSource {
+    /// With a record store: puts back what a dead agent's record of this boot says (before the
+    /// kernel state is read as "found"), and returns this boot's id for the new record.
+    private func restoreLeftoverState(control: AuditLink) throws(CaptureError) -> String? {
+        guard let store = configuration.stateRecord else { return nil }
+        let bootId = try AuditStateRecord.currentBootId()
+        switch try AuditStateRecovery.restoreLeftover(from: store, bootId: bootId, control: control) {
+        case .none: break
+        case .otherBoot(let other):
+            configuration.leftoverStateHandled?(
+                "ignored and removed \(store.location): a record from another boot (\(other))"
+            )
+        case .restored(let record):
+            configuration.leftoverStateHandled?(
+                "put back the audit state a killed agent left changed (\(record.summary)) from \(store.location)"
+            )
+        }
+        return bootId
+    }
+
+    /// Writes down `planned` (what is about to change, with what was found) before it changes;
+    /// an empty plan removes the record this run wrote.
+    func writeDown(_ planned: AuditStateChanges, in changes: inout AuditStateChanges) throws(CaptureError) {
+        guard let store = configuration.stateRecord, let bootId = changes.bootId else { return }
+        let record = planned.record(bootId: bootId)
+        if record.isEmpty {
+            if changes.isRecorded { try store.remove() }
+            changes.isRecorded = false
+            return
+        }
+        try store.write(record.text)
+        changes.isRecorded = true
+    }
+
+    /// Undoes `changes`, then removes their record when everything was put back (it stays for
+    /// the next start or `execwatch audit restore` otherwise).
+    private func restore(_ changes: inout AuditStateChanges, using control: AuditLink) -> [CaptureError] {
+        var problems = changes.restore(using: control)
+        guard problems.isEmpty, changes.isRecorded, let store = configuration.stateRecord else { return problems }
+        do throws(CaptureError) {
+            try store.remove()
+            changes.isRecorded = false
+        } catch {
+            problems.append(error)
+        }
+        return problems
     }
 }
 

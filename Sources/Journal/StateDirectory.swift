@@ -31,7 +31,7 @@ public final class StateDirectory: Sendable {
     public let path: String
     public let access: Access
     /// The descriptor of the directory, open until this value is released.
-    private let descriptor: Int32
+    let descriptor: Int32
 
     /// Opens (for ``Access/writing(trustedOwner:)``, creating when missing) and checks the directory.
     public init(path: String, access: Access) throws(StateDirectoryError) {

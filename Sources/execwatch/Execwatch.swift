@@ -14,6 +14,7 @@ struct Execwatch: ParsableCommand {
         version: "0.4.0",
         subcommands: [
             RunCommand.self, StatusCommand.self, ReplayCommand.self, RulesCommand.self, IncidentsCommand.self,
+            AuditCommand.self,
         ]
     )
 }

@@ -183,6 +183,24 @@ def test_rules_check_accepts_shipped_and_rejects_bad_with_position():
         assert run("replay", FIXTURE, "--rules", bad).returncode == 2
 
 
+def test_audit_restore_without_a_record_does_nothing_and_a_bad_record_is_named():
+    with tempfile.TemporaryDirectory() as d:
+        said = run("audit", "restore", "--state-dir", os.path.join(d, "missing"), check_status=0).stdout.decode()
+        assert "no state directory" in said and "no audit state to restore" in said, said
+        assert not os.path.exists(os.path.join(d, "missing"))
+        state = os.path.join(d, "state")
+        os.mkdir(state, 0o700)
+        said = run("audit", "restore", "--state-dir", state, check_status=0).stdout.decode()
+        assert "no audit state record" in said and "nothing to restore" in said, said
+        record = os.path.join(state, "audit-state")
+        with open(record, "w") as f:
+            f.write("boot_id 1\nenable 0\n")
+        os.chmod(record, 0o600)
+        error = run("audit", "restore", "--state-dir", state, check_status=1).stderr.decode()
+        assert f"{record}:2: unknown setting \"enable\"" in error, error
+        assert os.path.exists(record)  # kept for a human to look at
+
+
 def test_rules_list():
     out = run("rules", "list", check_status=0).stdout.decode()
     assert "PH_Rule_TH_Linux_23" in out and "Linux: Netcat Process Activity" in out

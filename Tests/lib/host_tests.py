@@ -15,10 +15,39 @@ def sh(*args, check=True, **kw):
 
 
 def audit_state():
-    """Enabled flag, audit pid and rules, to compare before and after a test."""
+    """Enabled flag, audit pid, backlog limit and wait time, and rules, to compare before and after a test."""
     status = sh("auditctl", "-s").stdout
     fields = dict(line.split(" ", 1) for line in status.splitlines() if " " in line)
-    return {"enabled": fields.get("enabled"), "pid": fields.get("pid"), "rules": sh("auditctl", "-l").stdout}
+    return {
+        "enabled": fields.get("enabled"),
+        "pid": fields.get("pid"),
+        "backlog_limit": fields.get("backlog_limit"),
+        "backlog_wait_time": fields.get("backlog_wait_time"),
+        "rules": sh("auditctl", "-l").stdout,
+    }
+
+
+def set_audit_settings(state):
+    """Sets the enabled flag, backlog limit and wait time of an `audit_state()` (not pid or rules)."""
+    sh("auditctl", "-b", state["backlog_limit"])
+    sh("auditctl", "--backlog_wait_time", state["backlog_wait_time"])
+    sh("auditctl", "-e", state["enabled"])
+
+
+class KnownAuditState:
+    """Within it audit is as a fresh host has it (enabled 0, backlog limit 64, wait time 15000),
+    whatever this host had; the host's own settings are put back on the way out. Use under
+    `AuditLock`."""
+
+    FRESH = {"enabled": "0", "backlog_limit": "64", "backlog_wait_time": "15000"}
+
+    def __enter__(self):
+        self.host = audit_state()
+        set_audit_settings(self.FRESH)
+        return audit_state()
+
+    def __exit__(self, *exc):
+        set_audit_settings(self.host)
 
 
 class AuditLock:

@@ -19,7 +19,7 @@ import time
 
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from host_tests import AuditLock, audit_state, run_tests, sh  # noqa: E402
+from host_tests import AuditLock, KnownAuditState, audit_state, run_tests, set_audit_settings, sh  # noqa: E402
 
 BUILT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/execwatch")
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -346,7 +346,9 @@ def test_sigkill_loses_no_stored_incident():
             assert stored == 20, status
             agent.proc.send_signal(signal.SIGKILL)
             agent.proc.wait(timeout=10)
-            # Killed, the agent could not clean up: its rules stay until someone removes them.
+            # Killed, the agent could not clean up: its rules stay, and its record of the audit
+            # state it found tells the restarted agent what to put back on stop.
+            assert os.path.exists(os.path.join(agent.dir, "audit-state"))
             got = {i["attributes"]["swParam"] for i in agent.incidents()}
             assert got == {f"-z -w 1 127.0.0.1 {40000 + n}" for n in range(20)}, got
             # A restart on the same state directory continues the same incidents.
@@ -371,10 +373,124 @@ def test_sigkill_loses_no_stored_incident():
                 assert again["-z -w 1 127.0.0.1 40000"]["count"] == 2 and again["-z -w 1 127.0.0.1 40000"]["version"] == 2
             finally:
                 restarted.stop()
+            assert not os.path.exists(os.path.join(agent.dir, "audit-state"))
+            after = audit_state()
+        finally:
+            # Only if the agent failed to: the host must not keep a test's leftovers.
+            subprocess.run(["auditctl", "-D", "-k", key], capture_output=True)
+            set_audit_settings(before)
+        assert after == before, f"{before} -> {after}"
+
+
+def start_killed_agent(name, key, runs=3):
+    """An audit-unicast agent that saw a few execs, then SIGKILLed (it restores nothing)."""
+    agent = Agent(name, "audit-unicast", extra_env={"EXECWATCH_AUDIT_KEY": key})
+    for n in range(runs):
+        run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", str(41000 + n)], "root")
+    agent.settle()
+    during = audit_state()
+    agent.proc.send_signal(signal.SIGKILL)
+    agent.proc.wait(timeout=10)
+    agent.log.close()
+    return agent, during
+
+
+def test_sigkill_restart_stop_leaves_audit_as_before_the_first_start():
+    key = "execwatch-live-crash"
+    with AuditLock(), KnownAuditState() as before:
+        try:
+            agent, during = start_killed_agent("crash-restart", key)
+            # The leak the restarted agent must not take for the host's state.
+            assert during["enabled"] == "1" and during["backlog_limit"] == "8192", during
+            assert during["backlog_wait_time"] == "0" and f"key={key}" in during["rules"], during
+            record = open(os.path.join(agent.dir, "audit-state")).read()
+            assert "enabled 0\nbacklog_limit 64\nbacklog_wait_time 15000\n" in record, record
+            restarted = Agent("crash-restart", "audit-unicast", extra_env={"EXECWATCH_AUDIT_KEY": key})
+            try:
+                assert "put back the audit state a killed agent left changed" in restarted.log_text()
+                run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "41000"], "root")
+                restarted.settle()
+                # Its own rules only, once: the dead agent's were removed before.
+                assert audit_state()["rules"].count(f"key={key}") == during["rules"].count(f"key={key}")
+            finally:
+                restarted.stop()
+            assert not os.path.exists(os.path.join(agent.dir, "audit-state"))
+            after = audit_state()
         finally:
             subprocess.run(["auditctl", "-D", "-k", key], capture_output=True)
-            subprocess.run(["auditctl", "-e", before["enabled"]], capture_output=True)
-        assert audit_state() == before
+        assert after == before, f"{before} -> {after}"
+
+
+def test_sigkill_then_audit_restore_leaves_audit_as_found():
+    key = "execwatch-live-restore"
+    with AuditLock(), KnownAuditState() as before:
+        try:
+            agent, during = start_killed_agent("crash-restore", key)
+            assert during != before
+            restored = sh(BIN, "audit", "restore", "--state-dir", agent.dir).stdout
+            assert "put back" in restored and "enabled=0, backlog_limit=64, backlog_wait_time=15000" in restored, restored
+            after = audit_state()
+            assert not os.path.exists(os.path.join(agent.dir, "audit-state"))
+            again = sh(BIN, "audit", "restore", "--state-dir", agent.dir).stdout
+            assert "nothing to restore" in again, again
+        finally:
+            subprocess.run(["auditctl", "-D", "-k", key], capture_output=True)
+        assert after == before, f"{before} -> {after}"
+
+
+def test_audit_restore_leaves_a_running_agents_audit_alone():
+    key = "execwatch-live-restore-running"
+    with AuditLock(), KnownAuditState() as before:
+        try:
+            agent = Agent("restore-running", "audit-unicast", extra_env={"EXECWATCH_AUDIT_KEY": key})
+            try:
+                during = audit_state()
+                said = sh(BIN, "audit", "restore", "--state-dir", agent.dir).stdout
+                assert "another execwatch agent" in said and "restores audit when it stops" in said, said
+                assert audit_state() == during
+                assert os.path.exists(os.path.join(agent.dir, "audit-state"))
+            finally:
+                agent.stop()
+            after = audit_state()
+        finally:
+            subprocess.run(["auditctl", "-D", "-k", key], capture_output=True)
+        assert after == before, f"{before} -> {after}"
+
+
+def write_record_from_another_boot(state_dir, key):
+    """A record an agent wrote before a reboot: its settings must not be applied in this boot."""
+    os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    path = os.path.join(state_dir, "audit-state")
+    with open(path, "w") as f:
+        f.write("boot_id 00000000-0000-0000-0000-000000000000\nenabled 1\nbacklog_limit 999\n"
+                f"backlog_wait_time 7\nrule b64 execve,execveat {key}\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def test_audit_state_record_from_another_boot_is_ignored():
+    key = "execwatch-live-other-boot"
+    with AuditLock(), KnownAuditState() as before:
+        try:
+            # By `audit restore`: removed, audit untouched.
+            path = write_record_from_another_boot(os.path.join(WORK, "other-boot-restore"), key)
+            said = sh(BIN, "audit", "restore", "--state-dir", os.path.dirname(path)).stdout
+            assert "another boot" in said and "nothing to restore" in said, said
+            assert not os.path.exists(path)
+            assert audit_state() == before
+            # By the agent at start: not taken as what it found, so its stop puts back this boot's state.
+            path = write_record_from_another_boot(os.path.join(WORK, "other-boot-agent"), key)
+            agent = Agent("other-boot-agent", "audit-unicast", extra_env={"EXECWATCH_AUDIT_KEY": key})
+            try:
+                assert "a record from another boot" in agent.log_text(), agent.log_text()
+                assert "boot_id 00000000-0000-0000-0000-000000000000" not in open(path).read()
+            finally:
+                agent.stop()
+            assert not os.path.exists(path)
+            after = audit_state()
+        finally:
+            subprocess.run(["auditctl", "-D", "-k", key], capture_output=True)
+        assert after == before, f"{before} -> {after}"
 
 
 def test_capture_thread_keeps_only_what_its_source_needs():

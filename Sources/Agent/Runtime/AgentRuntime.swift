@@ -125,7 +125,7 @@ public final class AgentRuntime: Sendable {
                 stopForFailure.withLock { $0?.signal() }
             }
         }
-        let chosen = try selectSource(configuration, logger, dropPrivileges)
+        let chosen = try selectSource(configuration, state, logger, dropPrivileges)
         sourceName.withLock { $0 = chosen.source.name }
         logger.notice(
             "capturing executions",
@@ -333,7 +333,8 @@ public struct ChosenSource: Sendable {
 /// Picks the capture source for a configuration (see ``AgentSources``); audit sources call
 /// `whenSetUp` on their capture thread once set up.
 public typealias SourceSelector =
-    @Sendable (AgentConfiguration, Logger, _ whenSetUp: @escaping @Sendable () -> Void) throws -> ChosenSource
+    @Sendable (AgentConfiguration, _ state: AgentStateDirectory, Logger, _ whenSetUp: @escaping @Sendable () -> Void)
+    throws -> ChosenSource
 
 /// Events per second over the last few seconds, from the events counter sampled when asked.
 final class RateSampler: Sendable {

@@ -14,8 +14,10 @@ import Glibc
 public enum AgentSources {
     /// - Parameter whenSetUp: run on the capture thread once the source's sockets are open and its
     ///   audit changes made (the audit sources call it; for the others the runtime calls it first).
+    ///   The audit sources write down the audit state they find in `state` (see ``AuditStateFile``).
     public static func select(
         _ configuration: AgentConfiguration,
+        state: AgentStateDirectory,
         logger: Logger,
         whenSetUp: @escaping @Sendable () -> Void
     ) throws -> ChosenSource {
@@ -26,6 +28,8 @@ public enum AgentSources {
             settings.backlogLimit = UInt32(configuration.auditBacklogLimit)
             settings.backlogWaitTime = UInt32(configuration.auditBacklogWaitTime)
             settings.whenSetUp = whenSetUp
+            settings.stateRecord = state.auditState
+            settings.leftoverStateHandled = { logger.notice("\($0)") }
             return AuditNetlinkSource(configuration: settings)
         }
         let poll = ProcPollSource(
