@@ -190,10 +190,22 @@ public struct SettingsFile<Configuration>: Sendable {
         return name
     }
 
+    /// An unknown key: "did you mean" the nearest known key or section when one is close, then
+    /// every known key.
     private func unknownKey(_ key: String, at location: String) -> ConfigurationError {
-        ConfigurationError(
+        let keys = settings.map(\.key)
+        var sections: [String] = []
+        for known in keys {
+            var parts = known.split(separator: ".").dropLast()
+            while !parts.isEmpty {
+                sections.append(parts.joined(separator: "."))
+                parts = parts.dropLast()
+            }
+        }
+        let suggestion = KeySuggestion.nearest(to: key, among: keys + sections).map { "did you mean \"\($0)\"? " }
+        return ConfigurationError(
             location: location,
-            message: "unknown key \"\(key)\"; known keys: \(settings.map(\.key).joined(separator: ", "))"
+            message: "unknown key \"\(key)\"; \(suggestion ?? "")known keys: \(keys.joined(separator: ", "))"
         )
     }
 

@@ -40,30 +40,49 @@ struct CommandFailure: Error {
 }
 
 /// Parses the arguments, runs the command, and turns its outcome into an exit status.
+///
+/// The error that ends `serve` is logged at err (`<3>`, what `journalctl -p err` shows) like
+/// the server's other log lines; the other commands print theirs plainly for the person at the
+/// terminal.
 enum CommandLineRunner {
     static func run(_ arguments: [String]) async -> Int32 {
+        var command: any ParsableCommand
         do {
-            var command = try ExecwatchCollector.parseAsRoot(arguments)
+            command = try ExecwatchCollector.parseAsRoot(arguments)
+        } catch {
+            return report(error)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
             return ExitStatus.success
-        } catch let failure as CommandFailure {
+        } catch {
+            if command is ServeCommand {
+                let failure = error as? CommandFailure ?? .failure("\(error)")
+                Logger(label: "execwatch-collector").error("\(failure.message)")
+                return failure.status
+            }
+            return report(error)
+        }
+    }
+
+    private static func report(_ error: any Error) -> Int32 {
+        if let failure = error as? CommandFailure {
             StandardError.write("execwatch-collector: \(failure.message)\n")
             return failure.status
-        } catch {
-            let code = ExecwatchCollector.exitCode(for: error)
-            let message = ExecwatchCollector.fullMessage(for: error)
-            if code == .success {
-                if !message.isEmpty { print(message) }
-                return ExitStatus.success
-            }
-            if !message.isEmpty { StandardError.write(message + "\n") }
-            // ArgumentParser's usage errors (64) are 2 here.
-            return code == .validationFailure ? ExitStatus.usageOrConfiguration : ExitStatus.failure
         }
+        let code = ExecwatchCollector.exitCode(for: error)
+        let message = ExecwatchCollector.fullMessage(for: error)
+        if code == .success {
+            if !message.isEmpty { print(message) }
+            return ExitStatus.success
+        }
+        if !message.isEmpty { StandardError.write(message + "\n") }
+        // ArgumentParser's usage errors (64) are 2 here.
+        return code == .validationFailure ? ExitStatus.usageOrConfiguration : ExitStatus.failure
     }
 }
 

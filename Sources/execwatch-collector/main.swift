@@ -11,4 +11,5 @@ LoggingSystem.bootstrap { label in
     handler.logLevel = CollectorLogLevel.fromEnvironment
     return handler
 }
-exit(await CommandLineRunner.run(Array(CommandLine.arguments.dropFirst())))
+let arguments = Array(CommandLine.arguments.dropFirst())
+exit(BlockingAsyncMain.run { [arguments] in await CommandLineRunner.run(arguments) })

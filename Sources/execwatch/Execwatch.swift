@@ -1,5 +1,5 @@
 import ArgumentParser
-import Dispatch
+import ServiceLogging
 import Synchronization
 
 #if canImport(Glibc)
@@ -61,17 +61,10 @@ enum Main {
     }
 }
 
-/// Runs an async command to completion while the main thread waits on a semaphore. (An async
-/// `main` would park the main thread in `dispatch_main()`, where glibc no longer counts it as a
-/// thread: a later switch to an unprivileged user would leave it with root's credentials.)
+/// Runs an async command to completion while the main thread waits (see ``BlockingAsyncMain``).
 private func runBlocking(_ command: any AsyncParsableCommand) throws {
-    let done = DispatchSemaphore(value: 0)
     let box = AsyncCommandBox(command)
-    Task {
-        await box.run()
-        done.signal()
-    }
-    done.wait()
+    BlockingAsyncMain.run { await box.run() }
     try box.outcome.withLock { $0 }.get()
 }
 

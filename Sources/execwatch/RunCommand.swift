@@ -51,7 +51,8 @@ struct RunCommand: AsyncParsableCommand {
         do {
             configuration = try loadConfiguration()
         } catch {
-            StandardError.write("execwatch: \(error)\n")
+            // At err, as every error that ends the start: `journalctl -p err` shows it.
+            logger.error("\(error)")
             throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
         }
         let runtime = AgentRuntime(configuration: configuration, logger: logger)
@@ -59,19 +60,19 @@ struct RunCommand: AsyncParsableCommand {
             let status = try await runtime.run(openStore: AgentJournal.open, selectSource: AgentSources.select)
             if status != 0 { throw ExitWithStatus(status: status) }
         } catch let error as ConfigurationError {
-            logger.critical("\(error)")
+            logger.error("\(error)")
             throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
         } catch let error as StateDirectoryError {
             // The configured stateDir (or a file in it) is not safe to use.
-            logger.critical("stateDir: \(error)")
+            logger.error("stateDir: \(error)")
             throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
         } catch let error as ForwarderSetupError {
-            logger.critical("\(error)")
+            logger.error("\(error)")
             throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
         } catch let exit as ExitWithStatus {
             throw exit
         } catch {
-            logger.critical("\(error)")
+            logger.error("\(error)")
             throw ExitWithStatus(status: ExitStatus.failure)
         }
     }
@@ -93,10 +94,11 @@ struct RunCommand: AsyncParsableCommand {
         }
         try AgentConfigurationLoader.applyEnvironment(environment, to: &configuration)
         if let source {
-            guard let choice = AgentConfiguration.SourceChoice(rawValue: source) else {
-                throw ConfigurationError(location: "--source", message: "unknown source \"\(source)\"")
+            do {
+                configuration.source = try AgentConfiguration.SourceChoice.named(source)
+            } catch {
+                throw ConfigurationError(location: "--source", message: error.message)
             }
-            configuration.source = choice
         }
         if let stateDir { configuration.stateDirectory = stateDir }
         if let host { configuration.hostName = host }

@@ -40,6 +40,8 @@ struct ConfigurationTests {
     @Test(arguments: [
         ("audti:\n  key: x\n", "agent.yaml:1:1", "unknown key \"audti\""),
         ("audit:\n  backlogLimt: 5\n", "agent.yaml:2:3", "unknown key \"audit.backlogLimt\""),
+        ("audit:\n  backlogLimt: 5\n", "agent.yaml:2:3", "did you mean \"audit.backlogLimit\"?"),
+        ("forward:\n  tokenFil: /t\n", "agent.yaml:2:3", "did you mean \"forward.tokenFile\"?"),
         ("audit:\n  backlogLimit: lots\n", "agent.yaml:2:17", "expected a whole number, got \"lots\""),
         ("audit:\n  backlogLimit: 1\n", "agent.yaml:2:17", "out of range"),
         ("audit:\n  backlogLimit: 99999999999999999999\n", "agent.yaml:2:17", "expected a whole number"),
@@ -48,6 +50,7 @@ struct ConfigurationTests {
         ("procPoll:\n  intervalMilliseconds: nan\n", "agent.yaml:2:25", "expected a whole number"),
         ("metrics:\n  listen: 127.0.0.1:99999999999999999999\n", "agent.yaml:2:11", "expected host:port or off"),
         ("source: kernel\n", "agent.yaml:1:9", "unknown source \"kernel\""),
+        ("source: audit\n", "agent.yaml:1:9", "expected one of auto, audit-unicast, audit-multicast, audisp"),
         ("stateDir: var/lib\n", "agent.yaml:1:11", "expected an absolute path"),
         ("hostName: [a, b]\n", "agent.yaml:1:11", "expected a single value"),
         ("- a\n- b\n", "agent.yaml:1:1", "expected a mapping"),

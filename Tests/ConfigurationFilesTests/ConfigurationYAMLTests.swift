@@ -97,3 +97,51 @@ struct SettingsFileTests {
         }
     }
 }
+
+@Suite("Unknown keys")
+struct UnknownKeyTests {
+    let file = SettingsFile<Int>(
+        settings: [
+            Setting("forward.tokenFile") { _, _ in },
+            Setting("audit.backlogLimit") { _, _ in },
+            Setting("source") { _, _ in },
+        ],
+        environmentPrefix: "EXAMPLE_"
+    )
+
+    func message(_ yaml: String) -> String {
+        do {
+            _ = try file.load(yaml: yaml, file: "x.yaml", onto: 0)
+            return "accepted"
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func aCloseMisspellingGetsTheNearestKey() {
+        #expect(
+            message("forward:\n  tokenFil: /t\n").hasPrefix(
+                "x.yaml:2:3: unknown key \"forward.tokenFil\"; did you mean \"forward.tokenFile\"? known keys: "
+            )
+        )
+        #expect(message("audit.backlogLimt: 5\n").contains("did you mean \"audit.backlogLimit\"?"))
+        #expect(message("sourec: auto\n").contains("did you mean \"source\"?"))
+        #expect(message("forward.tokenfile: /t\n").contains("did you mean \"forward.tokenFile\"?"))
+    }
+
+    @Test func aMisspeltSectionGetsTheSection() {
+        #expect(message("audti:\n  backlogLimit: 5\n").contains("unknown key \"audti\"; did you mean \"audit\"?"))
+    }
+
+    @Test func aKeyFarFromEveryKnownOneGetsNoGuessButTheList() {
+        let text = message("colour: blue\n")
+        #expect(!text.contains("did you mean"), "\(text)")
+        #expect(text.hasSuffix("known keys: forward.tokenFile, audit.backlogLimit, source"), "\(text)")
+    }
+
+    @Test func editDistanceCountsASwapOfNeighboursAsOneEdit() {
+        #expect(KeySuggestion.editDistance(Array("audti"), Array("audit")) == 1)
+        #expect(KeySuggestion.editDistance(Array("kitten"), Array("sitting")) == 3)
+        #expect(KeySuggestion.editDistance(Array(""), Array("abc")) == 3)
+    }
+}

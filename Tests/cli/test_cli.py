@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 
 BUILT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/execwatch")
@@ -261,6 +262,148 @@ def test_replay_memory_does_not_grow_with_input_size():
         small_kb, large_kb = peak(small), peak(large)
     # 30× the input (36 MB) may not cost more than a few MB more than 1× (1.2 MB).
     assert large_kb < small_kb + 8 * 1024, (small_kb, large_kb)
+
+
+def fatal_line(stderr):
+    """The one line of a start that ended with an error."""
+    lines = stderr.decode(errors="replace").splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_a_configuration_error_that_stops_the_start_is_logged_at_err_with_a_guess():
+    with tempfile.TemporaryDirectory() as d:
+        config = os.path.join(d, "agent.yaml")
+        with open(config, "w") as f:
+            f.write("forward:\n  tokenFil: /etc/execwatch/agent.token\n")
+        proc = run("run", "--config", config, check_status=2)
+    line = fatal_line(proc.stderr)
+    # <3>: journalctl -p err shows it (it was <6>, info).
+    assert line.startswith(f"<3>execwatch: {config}:2:3: unknown key \"forward.tokenFil\"; "
+                           "did you mean \"forward.tokenFile\"? known keys: "), line
+
+
+def test_an_unknown_source_lists_the_valid_ones():
+    proc = run("run", "--source", "audit", check_status=2)
+    line = fatal_line(proc.stderr)
+    assert line == ("<3>execwatch: --source: unknown source \"audit\"; expected one of auto, audit-unicast, "
+                    "audit-multicast, audisp, proc-connector, proc-poll"), line
+
+
+def test_log_lines_carry_no_escape_sequences_and_stay_one_line():
+    # A configured value reaches the log as written: an escape sequence or a line break in it
+    # is written escaped, not passed to the terminal or the log file.
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, "stderr.log")
+        with open(log, "wb") as f:
+            proc = subprocess.run([BIN, "run", "--source", "\x1b[31maudit\nfake line"], stderr=f)
+        assert proc.returncode == 2, proc.returncode
+        with open(log, "rb") as f:
+            data = f.read()
+    assert b"\x1b" not in data, data
+    assert data.count(b"\n") == 1 and data.startswith(b"<3>"), data
+    assert b'unknown source "\\x1b[31maudit\\x0afake line"' in data, data
+
+
+def test_under_journald_a_line_does_not_name_the_program_twice():
+    # journald prefixes every line with the program's name; systemd tells a service that its
+    # stderr is the journal by JOURNAL_STREAM=device:inode. Elsewhere the name leads the line.
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, "stderr.log")
+        with open(log, "wb") as f:
+            st = os.fstat(f.fileno())
+            env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+            proc = subprocess.run([BIN, "run", "--source", "audit"], stderr=f, env=env)
+        assert proc.returncode == 2, proc.returncode
+        with open(log, "rb") as f:
+            under_journald = f.read().decode()
+    assert under_journald.startswith("<3>--source: unknown source"), under_journald
+    # An inherited variable that is not this stream's changes nothing.
+    env = dict(os.environ, JOURNAL_STREAM="1:1")
+    elsewhere = subprocess.run([BIN, "run", "--source", "audit"], capture_output=True, env=env).stderr.decode()
+    assert elsewhere.startswith("<3>execwatch: --source: unknown source"), elsewhere
+
+
+def test_a_missing_token_file_is_exit_2_before_audit_is_touched():
+    sys.path.insert(0, os.path.join(ROOT, "Tests", "lib"))
+    from host_tests import AuditLock, audit_state
+    assert os.geteuid() == 0, "needs root (audit-unicast)"
+    with tempfile.TemporaryDirectory() as d, AuditLock():
+        config = os.path.join(d, "agent.yaml")
+        missing = os.path.join(d, "no-such.token")
+        with open(config, "w") as f:
+            f.write(f"forward:\n  url: http://127.0.0.1:9\n  tokenFile: {missing}\n"
+                    "audit:\n  key: execwatch-cli-test\n")
+        before = audit_state()
+        status_before = subprocess.run(["auditctl", "-s"], capture_output=True, text=True).stdout
+        proc = subprocess.run([BIN, "run", "--config", config, "--source", "audit-unicast",
+                               "--state-dir", os.path.join(d, "state"), "--status-socket", os.path.join(d, "sock"),
+                               "--rules", RULES], capture_output=True, timeout=60)
+        after = audit_state()
+        status_after = subprocess.run(["auditctl", "-s"], capture_output=True, text=True).stdout
+    err = proc.stderr.decode(errors="replace")
+    assert proc.returncode == 2, (proc.returncode, err)
+    assert "forward.tokenFile" in err and missing in err, err
+    # The forwarder's files are read before the source is chosen: audit was never taken.
+    assert "capturing executions" not in err, err
+    assert [l for l in err.splitlines() if "forward.tokenFile" in l][0].startswith("<3>"), err
+    assert before == after, (before, after)
+    volatile = ("lost ", "backlog ", "backlog_wait_time_actual ")
+    keep = lambda text: [l for l in text.splitlines() if not l.startswith(volatile)]
+    assert keep(status_before) == keep(status_after), (status_before, status_after)
+
+
+def raised_priority_workers(pid):
+    """libdispatch worker threads of the user-initiated and user-interactive pools: each raised
+    (or, without CAP_SYS_NICE, failed to raise) its priority. Threads are named after the end of
+    their pool's label: com.apple.root.user-initiated-qos → "r-initiated-qos"."""
+    names = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/comm") as f:
+                names.append(f.read().strip())
+        except FileNotFoundError:
+            pass
+    return [n for n in names if n.endswith(("initiated-qos", "interactive-qos", "initiated-qos.overcommit"))]
+
+
+def test_a_start_without_cap_sys_nice_runs_its_work_at_the_default_priority():
+    # As the packaged unit runs it: no CAP_SYS_NICE. The agent's work ran at user-initiated
+    # priority (an async main's, on Linux): every libdispatch worker running it tried nice -2 and
+    # logged "Failed to set thread priority for worker thread … errno=13" (to syslog;
+    # LIBDISPATCH_LOG=stderr puts it where this test reads). libdispatch's own event manager
+    # thread still asks for nice -4: the unit's LimitNICE=-4 allows that one.
+    assert os.geteuid() == 0, "needs root (setpriv)"
+    with open(os.path.join(ROOT, "packaging/systemd/execwatch.service")) as f:
+        assert "\nLimitNICE=-4\n" in f.read()
+    with tempfile.TemporaryDirectory() as d:
+        env = dict(os.environ, LIBDISPATCH_LOG="stderr")
+        sock = os.path.join(d, "sock")
+        config = os.path.join(d, "agent.yaml")
+        with open(config, "w") as f:
+            f.write("metrics:\n  listen: off\n")
+        agent = subprocess.Popen(["setpriv", "--bounding-set=-sys_nice", "--inh-caps=-sys_nice",
+                                  BIN, "run", "--source", "proc-poll", "--config", config,
+                                  "--state-dir", os.path.join(d, "state"), "--status-socket", sock, "--rules", RULES],
+                                 stderr=subprocess.PIPE, env=env)
+        try:
+            deadline = time.time() + 60
+            while not os.path.exists(sock):
+                assert agent.poll() is None and time.time() < deadline, "the agent did not start"
+                time.sleep(0.1)
+            for _ in range(20):
+                subprocess.run(["true"])
+            status = subprocess.run([BIN, "status", "--socket", sock], capture_output=True)
+            assert status.returncode == 0, status.stderr
+            time.sleep(1)
+            raised = raised_priority_workers(agent.pid)
+        finally:
+            agent.terminate()
+            err = agent.communicate(timeout=30)[1].decode(errors="replace")
+    assert agent.returncode == 0, err
+    assert "capturing executions" in err, err
+    assert raised == [], (raised, err)
+    assert err.count("Failed to set thread priority") <= 1, err
 
 
 def main():

@@ -879,6 +879,54 @@ def test_unknown_incident_fields_are_ignored_and_logged_once():
         collector.stop()
 
 
+def test_a_bad_setting_in_the_environment_stops_serve_with_a_line_at_err():
+    collector = Collector("bad-env", tls=False)
+    env = dict(os.environ, EXECWATCH_COLLECTOR_LISTEN="nowhere")
+    proc = subprocess.run([COLLECTOR_BIN, "serve", "--config", collector.config], capture_output=True, env=env,
+                          timeout=30)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    lines = proc.stderr.decode().splitlines()
+    # <3>: `journalctl -p err` shows it (it was a line without a priority: info).
+    assert lines == ["<3>execwatch-collector: environment variable EXECWATCH_COLLECTOR_LISTEN: "
+                     "expected host:port, got \"nowhere\""], lines
+
+
+def test_serve_as_the_unit_runs_it_logs_plain_lines_naming_the_program_once():
+    # As the packaged unit: no CAP_SYS_NICE, stderr the journal (systemd says so with
+    # JOURNAL_STREAM=device:inode). libdispatch logs its failures to raise a thread's priority to
+    # syslog; LIBDISPATCH_LOG=stderr puts them where this test reads (one thread of its own asks
+    # for nice -4, which the unit's LimitNICE=-4 allows).
+    collector = Collector("as-unit", tls=False)
+    log_path = os.path.join(collector.dir, "stderr.log")
+    with open(log_path, "wb") as log:
+        st = os.fstat(log.fileno())
+        env = dict(os.environ, LIBDISPATCH_LOG="stderr", JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+        proc = subprocess.Popen(["setpriv", "--bounding-set=-sys_nice", "--inh-caps=-sys_nice", COLLECTOR_BIN, "serve", "--config", collector.config], stderr=log, env=env)
+        PROCESSES.append(proc)
+        collector.proc = proc
+        wait_for(lambda: proc.poll() is not None or collector._healthy(), 30, "collector /healthz")
+        for _ in range(20):
+            assert collector.request("GET", "/healthz", auth=False)[0] == 200
+        threads = [open(f"/proc/{proc.pid}/task/{t}/comm").read().strip() for t in os.listdir(f"/proc/{proc.pid}/task")]
+        assert collector.request("GET", "/api/v1/incidents", auth=False)[0] == 401
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    with open(log_path, "rb") as f:
+        data = f.read()
+    text = data.decode()
+    assert b"\x1b" not in data, text
+    assert not [t for t in threads if t.endswith(("initiated-qos", "interactive-qos"))], threads
+    assert text.count("Failed to set thread priority") <= 1, text
+    with open(os.path.join(ROOT, "packaging/systemd/execwatch-collector.service")) as f:
+        assert "\nLimitNICE=-4\n" in f.read()
+    lines = text.splitlines()
+    assert any(l.startswith("<6>serving on http://127.0.0.1:") for l in lines), text
+    # journald names the program on every line: the line itself does not.
+    assert not any("execwatch-collector:" in l for l in lines), text
+    ours = [l for l in lines if l and not l.startswith(("=== log file opened", "Failed to set thread priority"))]
+    assert all(l.startswith("<") for l in ours), text
+
+
 def main():
     run_tests(globals(), os.path.basename(__file__), 3)
 

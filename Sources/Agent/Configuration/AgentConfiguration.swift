@@ -1,4 +1,5 @@
 import AuditRecords
+import ConfigurationFiles
 import Forwarding
 import RuleEngine
 
@@ -15,6 +16,15 @@ public struct AgentConfiguration: Sendable, Equatable {
         case audisp
         case procConnector = "proc-connector"
         case procPoll = "proc-poll"
+
+        /// The choice called `name`; an unknown name is an error listing the valid ones.
+        public static func named(_ name: String) throws(SettingError) -> SourceChoice {
+            guard let choice = SourceChoice(rawValue: name) else {
+                let names = allCases.map(\.rawValue).joined(separator: ", ")
+                throw SettingError(message: "unknown source \"\(name)\"; expected one of \(names)")
+            }
+            return choice
+        }
     }
 
     /// `hostName` of every event; nil: this host's name.

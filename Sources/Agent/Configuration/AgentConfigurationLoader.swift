@@ -14,13 +14,7 @@ public enum AgentConfigurationLoader {
     static let settings: [Setting] = [
         Setting("hostName") { c, v in c.hostName = try nonEmpty(v) },
         Setting("agentId") { c, v in c.agentId = try nonEmpty(v) },
-        Setting("source") { c, v in
-            guard let choice = AgentConfiguration.SourceChoice(rawValue: v) else {
-                let names = AgentConfiguration.SourceChoice.allCases.map(\.rawValue).joined(separator: ", ")
-                throw SettingError(message: "unknown source \"\(v)\"; expected one of \(names)")
-            }
-            c.source = choice
-        },
+        Setting("source") { c, v in c.source = try AgentConfiguration.SourceChoice.named(v) },
         Setting("stateDir") { c, v in c.stateDirectory = try absolutePath(v) },
         Setting(
             list: "rules",

@@ -125,6 +125,17 @@ public final class AgentRuntime: Sendable {
                 stopForFailure.withLock { $0?.signal() }
             }
         }
+        let pipelineCounters = Mutex<PipelineCounters?>(nil)
+        let forwarderSlot = Mutex<IncidentForwarder?>(nil)
+        let writer = JournalWriter(
+            outboxMaxDepth: configuration.outboxMaxDepth,
+            dropped: { pipelineCounters.withLock { $0?.incidentsDropped.count() } },
+            afterStore: { forwarderSlot.withLock { $0 }?.wake() }
+        )
+        // Forwarding: its files (CA, certificate, key, token) are read and checked now, before
+        // the source is chosen (an audit source takes audit over) and before privileges go.
+        let forwarder = try makeForwarder(store: store, writer: writer)
+        forwarderSlot.withLock { $0 = forwarder }
         let chosen = try selectSource(configuration, state, logger, dropPrivileges)
         sourceName.withLock { $0 = chosen.source.name }
         logger.notice(
@@ -133,16 +144,6 @@ public final class AgentRuntime: Sendable {
         )
         if let limitations = chosen.limitations { logger.warning("source limitation: \(limitations)") }
 
-        let pipelineCounters = Mutex<PipelineCounters?>(nil)
-        let forwarderSlot = Mutex<IncidentForwarder?>(nil)
-        let writer = JournalWriter(
-            outboxMaxDepth: configuration.outboxMaxDepth,
-            dropped: { pipelineCounters.withLock { $0?.incidentsDropped.count() } },
-            afterStore: { forwarderSlot.withLock { $0 }?.wake() }
-        )
-        // Forwarding: its files (CA, certificate, key, token) are read now, before privileges go.
-        let forwarder = try makeForwarder(store: store, writer: writer)
-        forwarderSlot.withLock { $0 = forwarder }
         let pipeline = DetectionPipeline(
             engine: engine,
             hostName: hostName,
