@@ -8,7 +8,7 @@ import RuleEngine
 
 @testable import Collector
 
-nonisolated(unsafe) let decoder = IncidentBatchDecoder(maxStringBytes: 4096)
+let decoder = IncidentBatchDecoder(maxStringBytes: 4096)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -36,8 +36,8 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     } else {
         body = Array(rest)
     }
-    guard let incidents = try? decoder.decode(body) else { return 0 }
-    for incident in incidents {
+    guard let batch = try? decoder.decode(body) else { return 0 }
+    for incident in batch.incidents {
         let line = incident.jsonLine
         do {
             let again = try Incident(jsonText: line)
