@@ -38,33 +38,9 @@ struct DeadLetterStatusTests {
         try await reopened.close()
         #expect(next.deadLettered.current == 1)
 
-        let status = AgentStatus(
-            source: "test",
-            sourceReason: "test",
-            sourceLimitations: nil,
-            hostName: "h",
-            agentId: "a",
-            startedAt: EventTime(seconds: 0),
-            uptimeSeconds: 0,
-            inputs: 0,
-            events: 0,
-            eventsPerSecond: 0,
-            failedExecs: 0,
-            malformedRecords: 0,
-            kernelLost: 0,
-            kernelBacklog: 0,
-            agentDrops: 0,
-            sequenceGaps: 0,
-            incidentsCreated: 0,
-            incidentsUpdated: 0,
-            incidentsStored: 0,
+        let status = AgentStatus.sample(
             outboxDepth: next.outboxDepth.current,
-            outboxDropped: 0,
-            deadLettered: next.deadLettered.current,
-            rules: 0,
-            capabilities: [],
-            user: "root",
-            residentBytes: 0
+            deadLettered: next.deadLettered.current
         )
         let json = try JSONValue.parse(bytes: status.json)
         #expect(json["deadLettered"] == .integer(1))

@@ -66,35 +66,7 @@ struct PipelineMemoryTests {
             reassemblyBytes: 89,
             pendingExecsEvicted: 10
         )
-        let status = AgentStatus(
-            source: "audit-unicast",
-            sourceReason: "asked",
-            sourceLimitations: nil,
-            hostName: "h",
-            agentId: "a",
-            startedAt: EventTime(seconds: 0),
-            uptimeSeconds: 1,
-            inputs: 0,
-            events: 0,
-            eventsPerSecond: 0,
-            failedExecs: 0,
-            malformedRecords: 0,
-            kernelLost: 0,
-            kernelBacklog: 0,
-            agentDrops: 0,
-            sequenceGaps: 0,
-            incidentsCreated: 0,
-            incidentsUpdated: 0,
-            incidentsStored: 0,
-            outboxDepth: 0,
-            outboxDropped: 0,
-            deadLettered: 0,
-            rules: 1,
-            capabilities: [],
-            user: "root",
-            residentBytes: 1,
-            memory: memory
-        )
+        let status = AgentStatus.sample(memory: memory)
         let json = try JSONValue.parse(bytes: status.json)
         #expect(json["engineMaxBytes"] == .integer(32 << 20))
         #expect(json["engineBytes"] == .integer(1234))
