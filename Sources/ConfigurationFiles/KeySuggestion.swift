@@ -1,9 +1,10 @@
-/// The known key a misspelt one was most likely meant to be: "did you mean …" in errors.
-enum KeySuggestion {
+/// The known name a misspelt one was most likely meant to be: "did you mean …" in errors (of
+/// configuration keys, and of attribute names in rules).
+public enum KeySuggestion {
     /// The candidate closest to `key` by edit distance (letters compared ignoring case, a swap of
     /// two neighbours one edit), when it is close enough to be a typo: one edit for keys of up to
     /// four characters, two up to ten, three beyond. Nil when none is.
-    static func nearest(to key: String, among candidates: [String]) -> String? {
+    public static func nearest(to key: String, among candidates: [String]) -> String? {
         let typed = Array(key.lowercased())
         let limit = typed.count <= 4 ? 1 : typed.count <= 10 ? 2 : 3
         var best: (candidate: String, distance: Int)?

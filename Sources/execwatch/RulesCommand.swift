@@ -13,22 +13,32 @@ struct RulesCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Load rule files and report every error with file, line and column.",
-            discussion: "Exit status 0 when every rule loads, 2 when any error was found."
+            abstract: "Load rule files and report every error and warning with file, line and column.",
+            discussion: """
+                Warnings name attributes no source produces (a misspelt procNam never matches). Exit status 0 \
+                when every rule loads (warnings allowed unless --strict), 2 when any error was found or, with \
+                --strict, any warning.
+                """
         )
 
         @Argument(help: "Rule files or directories of *.xml rules.")
         var paths: [String]
 
+        @Flag(help: "Treat warnings as errors (exit status 2).")
+        var strict = false
+
         func run() throws {
             let result = RuleLoader.load(paths: paths)
             for error in result.errors { StandardError.write("\(error)\n") }
-            let summary = "\(result.rules.count) rule(s) loaded, \(result.errors.count) error(s)"
-            if result.errors.isEmpty && !result.rules.isEmpty {
+            for warning in result.warnings { StandardError.write("\(warning.positionedText("warning"))\n") }
+            let summary =
+                "\(result.rules.count) rule(s) loaded, \(result.errors.count) error(s), \(result.warnings.count) warning(s)"
+            let failed = !result.errors.isEmpty || result.rules.isEmpty || (strict && !result.warnings.isEmpty)
+            if !failed {
                 StandardOutput.shared.writeLine("ok: \(summary)")
                 return
             }
-            StandardError.write("execwatch: \(summary)\n")
+            StandardError.write("execwatch: \(summary)\(strict && !result.warnings.isEmpty ? " (--strict)" : "")\n")
             throw ExitWithStatus(status: ExitStatus.usageOrRuleError)
         }
     }

@@ -188,3 +188,66 @@ import Testing
         #expect(result.errors.first?.message.hasPrefix("cannot read") == true)
     }
 }
+
+/// Attributes no source produces load (a FortiSIEM rule may name them) but are warned about with
+/// their position, so a misspelt `procNam` does not silently never match.
+@Suite struct UnproducedAttributeWarningTests {
+    /// Line 7 holds the filter, line 8 the group-by, line 9 the aggregate, line 4 the ArgList.
+    private func document(filter: String, groupBy: String = "hostName", aggregate: String = "COUNT(*)") -> String {
+        """
+        <Rules>
+          <Rule id="R1" function="Security">
+            <Name>n</Name>
+            <IncidentDef eventType="T" severity="5"><ArgList>hostName = Filter.hostNme</ArgList></IncidentDef>
+            <PatternClause window="300">
+              <SubPattern name="Filter">
+                <SingleEvtConstr>\(filter)</SingleEvtConstr>
+                <GroupByAttr>\(groupBy)</GroupByAttr>
+                <GroupEvtConstr>\(aggregate) &gt;= 1</GroupEvtConstr>
+              </SubPattern>
+            </PatternClause>
+          </Rule>
+        </Rules>
+        """
+    }
+
+    @Test func aMisspeltAttributeIsAWarningAtItsPositionWithTheNearestName() throws {
+        let result = RuleDocument.parse(
+            document(
+                filter: #"eventType = "LINUX_PROCESS_EXEC" AND procNam IN ("nc")"#,
+                groupBy: "hostName, usr",
+                aggregate: "COUNT(DISTINCT swParm)"
+            ),
+            file: "rules/typo.xml"
+        )
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        #expect(result.rules.map(\.id) == ["R1"])
+        let warnings = result.warnings.map { "\($0.line):\($0.column) \($0.message)" }
+        #expect(
+            warnings == [
+                #"7:63 no source produces attribute "procNam": events never carry it; did you mean "procName"?"#,
+                #"8:32 no source produces attribute "usr": events never carry it; did you mean "user"?"#,
+                #"9:40 no source produces attribute "swParm": events never carry it; did you mean "swParam"?"#,
+                #"4:72 no source produces attribute "hostNme": events never carry it; did you mean "hostName"?"#,
+            ]
+        )
+        #expect(result.warnings.allSatisfy { $0.file == "rules/typo.xml" && $0.ruleId == "R1" })
+        #expect(result.warnings[0].positionedText("warning").hasPrefix("rules/typo.xml:7:63: warning: no source"))
+    }
+
+    @Test func anAttributeOfAnotherEventTypeIsWarnedAboutWithoutAGuess() throws {
+        let result = RuleDocument.parse(document(filter: #"reptDevIpAddr = "10.0.0.1""#), file: "r.xml")
+        #expect(result.rules.count == 1)
+        let messages = result.warnings.map(\.message)
+        #expect(messages.first == #"no source produces attribute "reptDevIpAddr": events never carry it"#)
+    }
+
+    @Test func theShippedRuleAndEveryKnownAttributeGiveNoWarning() throws {
+        let filter = EventAttribute.known.map { "\($0.name) IS NOT NULL" }.joined(separator: " AND ")
+        let known = RuleDocument.parse("<Rules>\n\(ruleXML(filter: filter))\n</Rules>\n", file: "k.xml")
+        #expect(known.errors.isEmpty && known.warnings.isEmpty, "\(known.errors) \(known.warnings)")
+        let shipped = RuleLoader.load(paths: [NetcatRuleTests.rulesDirectory])
+        #expect(!shipped.rules.isEmpty && shipped.errors.isEmpty)
+        #expect(shipped.warnings.isEmpty, "\(shipped.warnings)")
+    }
+}

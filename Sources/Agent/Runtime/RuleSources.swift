@@ -35,6 +35,7 @@ public enum RuleSources {
         let paths = paths(configured)
         let result = RuleLoader.load(paths: paths)
         for error in result.errors { logger.error("rule error: \(error)") }
+        for warning in result.warnings { logger.warning("rule warning: \(warning)") }
         guard !result.rules.isEmpty else {
             throw ConfigurationError(location: paths.joined(separator: ", "), message: "no rules could be loaded")
         }

@@ -10,12 +10,15 @@ public struct AggregateExpression: Sendable, CustomStringConvertible {
     public let attributes: [EventAttribute]
     /// The expression as written in the rule.
     public let text: String
+    /// Every attribute name as written, with its offset in the text given to `init`.
+    let attributeUses: [AttributeUse]
 
     /// Compiles aggregate text. Errors carry the byte offset in `text` of the offending token.
     public init(_ text: String) throws(ExpressionError) {
         var parser = try AggregateParser(text)
         let root = try parser.parseExpression()
         self.root = root
+        self.attributeUses = parser.attributeUses
         self.terms = parser.terms
         var attributes: [EventAttribute] = []
         for term in parser.terms {

@@ -12,6 +12,8 @@ struct AggregateParser: BooleanExpressionParser {
     var p = 0
     var depth = 0
     private(set) var terms: [AggregateTerm] = []
+    /// Every attribute name read so far, where it stands.
+    private(set) var attributeUses: [AttributeUse] = []
 
     init(_ text: String) throws(ExpressionError) {
         tokens = try Lexer.tokenize(text)
@@ -106,7 +108,9 @@ struct AggregateParser: BooleanExpressionParser {
         guard case .word(let name) = current.kind else {
             throw ExpressionError(offset: current.start, message: "expected an attribute name, found \(current.quoted)")
         }
+        let attribute = EventAttribute(name: name)
+        attributeUses.append(AttributeUse(attribute: attribute, offset: current.start))
         p += 1
-        return EventAttribute(name: name)
+        return attribute
     }
 }

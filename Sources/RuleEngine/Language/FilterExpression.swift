@@ -6,11 +6,14 @@ public struct FilterExpression: Sendable, CustomStringConvertible {
     let root: FilterNode
     /// The expression as written in the rule.
     public let text: String
+    /// Every attribute name as written, with its offset in the text given to `init`.
+    let attributeUses: [AttributeUse]
 
     /// Compiles filter text. Errors carry the byte offset in `text` of the offending token.
     public init(_ text: String) throws(ExpressionError) {
         var parser = try FilterParser(text)
         self.root = try parser.parseExpression()
+        self.attributeUses = parser.attributeUses
         self.text = text.trimmingXMLSpace()
     }
 

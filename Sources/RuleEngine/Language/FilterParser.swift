@@ -15,6 +15,8 @@ struct FilterParser: BooleanExpressionParser {
     let tokens: [Token]
     var p = 0
     var depth = 0
+    /// Every attribute name read so far, where it stands.
+    var attributeUses: [AttributeUse] = []
 
     init(_ text: String) throws(ExpressionError) {
         tokens = try Lexer.tokenize(text)
@@ -45,6 +47,7 @@ struct FilterParser: BooleanExpressionParser {
             )
         }
         let attribute = EventAttribute(name: name)
+        attributeUses.append(AttributeUse(attribute: attribute, offset: current.start))
         p += 1
         let opToken = current
         if case .comparison(let symbol) = opToken.kind {

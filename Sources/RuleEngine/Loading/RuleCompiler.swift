@@ -1,3 +1,4 @@
+import ConfigurationFiles
 import ExecEvents
 
 /// Turns one `<Rule>` element into a ``Rule``, reporting the first problem with its source offset.
@@ -7,7 +8,9 @@ struct RuleCompiler {
     let file: String
     let locator: SourceLocator
 
-    func compile(_ element: XMLElement) throws(PositionedError) -> Rule {
+    /// Compiles the rule; `warnings` gets, for a rule that compiles, every place it names an
+    /// attribute no source produces (a misspelt `procNam` would silently never match).
+    func compile(_ element: XMLElement, warnings: inout [PositionedError]) throws(PositionedError) -> Rule {
         guard let idAttribute = element.attribute("id") ?? element.attribute("natural_id"),
             !idAttribute.value.trimmed.isEmpty
         else {
@@ -73,14 +76,23 @@ struct RuleCompiler {
                 message: error.message
             )
         }
+        var uses = filter.attributeUses.map { use in
+            (use.attribute, filterElement.text.sourceOffset(ofDecodedOffset: use.offset))
+        }
         var groupBy: [EventAttribute] = []
         if let groupElement = subPattern.child("GroupByAttr") {
-            groupBy = try Self.parseGroupBy(groupElement.text).map { EventAttribute(name: $0) }
+            for item in try Self.parseGroupBy(groupElement.text) {
+                groupBy.append(EventAttribute(name: item.text))
+                uses.append((groupBy.last!, groupElement.text.sourceOffset(ofDecodedOffset: item.offset)))
+            }
         }
         var aggregate = AggregateExpression.countAtLeastOne
         if let aggregateElement = subPattern.child("GroupEvtConstr"), !aggregateElement.text.trimmed.isEmpty {
             do {
                 aggregate = try AggregateExpression(aggregateElement.text.value)
+                for use in aggregate.attributeUses {
+                    uses.append((use.attribute, aggregateElement.text.sourceOffset(ofDecodedOffset: use.offset)))
+                }
             } catch {
                 throw PositionedError(
                     offset: aggregateElement.text.sourceOffset(ofDecodedOffset: error.offset),
@@ -88,9 +100,13 @@ struct RuleCompiler {
                 )
             }
         }
-        var mappings: [IncidentAttributeMapping] = []
+        var mappings: [(mapping: IncidentAttributeMapping, offset: Int)] = []
         if let argList = incidentDef.child("ArgList") {
             mappings = try Self.parseArgList(argList.text, subPattern: subName)
+            for (mapping, offset) in mappings { uses.append((mapping.attribute, offset)) }
+        }
+        for (attribute, offset) in uses {
+            if let warning = Self.unproducedAttributeWarning(attribute, at: offset) { warnings.append(warning) }
         }
         let position = locator.position(ofOffset: element.offset)
         return Rule(
@@ -110,7 +126,7 @@ struct RuleCompiler {
             filter: filter,
             groupBy: groupBy,
             aggregate: aggregate,
-            incidentAttributes: mappings,
+            incidentAttributes: mappings.map(\.mapping),
             location: RuleLocation(file: file, line: position.line, column: position.column)
         )
     }
@@ -172,10 +188,11 @@ struct RuleCompiler {
         return result
     }
 
-    static func parseGroupBy(_ text: DecodedText) throws(PositionedError) -> [String] {
+    /// The attribute names of `<GroupByAttr>` with the decoded offsets where they start.
+    static func parseGroupBy(_ text: DecodedText) throws(PositionedError) -> [(text: String, offset: Int)] {
         let items = items(text)
         if items.count == 1, items[0].text.isEmpty { return [] }
-        var names: [String] = []
+        var names: [(text: String, offset: Int)] = []
         for item in items {
             guard isAttributeName(item.text) else {
                 throw PositionedError(
@@ -183,16 +200,17 @@ struct RuleCompiler {
                     message: "expected an attribute name in <GroupByAttr>, found \"\(item.text)\""
                 )
             }
-            names.append(item.text)
+            names.append(item)
         }
         return names
     }
 
+    /// The mappings of `<ArgList>`, each with the source offset of its item.
     static func parseArgList(
         _ text: DecodedText,
         subPattern: String
-    ) throws(PositionedError) -> [IncidentAttributeMapping] {
-        var mappings: [IncidentAttributeMapping] = []
+    ) throws(PositionedError) -> [(mapping: IncidentAttributeMapping, offset: Int)] {
+        var mappings: [(mapping: IncidentAttributeMapping, offset: Int)] = []
         for item in items(text) {
             if item.text.isEmpty { continue }  // a trailing comma
             let at = text.sourceOffset(ofDecodedOffset: item.offset)
@@ -220,15 +238,28 @@ struct RuleCompiler {
                     message: "<ArgList> refers to sub-pattern \(pieces[0]), expected \(subPattern)"
                 )
             }
-            mappings.append(
-                IncidentAttributeMapping(
-                    name: name,
-                    subPattern: subPattern,
-                    attribute: EventAttribute(name: String(pieces[1]))
-                )
+            let mapping = IncidentAttributeMapping(
+                name: name,
+                subPattern: subPattern,
+                attribute: EventAttribute(name: String(pieces[1]))
             )
+            // The attribute ends the item: point at it rather than at the item.
+            let attributeStart = item.offset + item.text.utf8.count - pieces[1].utf8.count
+            mappings.append((mapping, text.sourceOffset(ofDecodedOffset: attributeStart)))
         }
         return mappings
+    }
+
+    /// A warning for an attribute that is not one of the event's (``EventAttribute/known``), with
+    /// the nearest known name when it looks like a typo of one.
+    static func unproducedAttributeWarning(_ attribute: EventAttribute, at offset: Int) -> PositionedError? {
+        guard case .other(let name) = attribute else { return nil }
+        let known = EventAttribute.known.map(\.name)
+        let suggestion = KeySuggestion.nearest(to: name, among: known).map { "; did you mean \"\($0)\"?" } ?? ""
+        return PositionedError(
+            offset: offset,
+            message: "no source produces attribute \"\(name)\": events never carry it\(suggestion)"
+        )
     }
 
     private static func isAttributeName(_ text: String) -> Bool {

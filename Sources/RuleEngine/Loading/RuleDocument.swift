@@ -1,11 +1,14 @@
-/// Rules read from sources, and the errors of those that could not be read.
+/// Rules read from sources, the errors of those that could not be read, and warnings about rules
+/// that load but name attributes no source produces (`rules check --strict` makes them errors).
 public struct RuleLoadResult: Sendable {
     public var rules: [Rule]
     public var errors: [RuleError]
+    public var warnings: [RuleError]
 
-    public init(rules: [Rule] = [], errors: [RuleError] = []) {
+    public init(rules: [Rule] = [], errors: [RuleError] = [], warnings: [RuleError] = []) {
         self.rules = rules
         self.errors = errors
+        self.warnings = warnings
     }
 }
 
@@ -39,10 +42,12 @@ public enum RuleDocument {
         var result = RuleLoadResult()
         let compiler = RuleCompiler(file: file, locator: locator)
         for element in ruleElements {
+            let id = element.attribute("id")?.value.trimmed ?? element.attribute("natural_id")?.value.trimmed
+            var warnings: [PositionedError] = []
             do {
-                result.rules.append(try compiler.compile(element))
+                result.rules.append(try compiler.compile(element, warnings: &warnings))
+                result.warnings += warnings.map { ruleError($0.offset, $0.message, ruleId: id) }
             } catch {
-                let id = element.attribute("id")?.value.trimmed ?? element.attribute("natural_id")?.value.trimmed
                 result.errors.append(ruleError(error.offset, error.message, ruleId: id))
             }
         }

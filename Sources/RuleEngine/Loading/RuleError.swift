@@ -20,4 +20,9 @@ public struct RuleError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         line > 0 ? "\(file):\(line):\(column): \(message)" : "\(file): \(message)"
     }
+
+    /// The same with a severity word after the position: `rules/x.xml:3:5: warning: …`.
+    public func positionedText(_ severity: String) -> String {
+        line > 0 ? "\(file):\(line):\(column): \(severity): \(message)" : "\(file): \(severity): \(message)"
+    }
 }

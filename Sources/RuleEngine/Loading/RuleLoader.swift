@@ -38,6 +38,7 @@ public enum RuleLoader {
         for document in documents {
             let parsed = RuleDocument.parse(document.bytes, file: document.file)
             result.errors.append(contentsOf: parsed.errors)
+            result.warnings.append(contentsOf: parsed.warnings)
             for rule in parsed.rules {
                 if let first = seen[rule.id] {
                     result.errors.append(
