@@ -18,6 +18,7 @@ release: deps
 
 # A collector and an agent forwarding to it, on this machine, until Ctrl-C (root; see
 # scripts/run-local.sh: local CA and certificates made on first use, state in .run/).
+# Ports: RUN_PORT (collector, 8443), RUN_METRICS_PORT (agent metrics, 9466), checked before building.
 run:
 	scripts/run-local.sh
 

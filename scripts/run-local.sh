@@ -7,7 +7,8 @@
 # Everything it creates lives in .run/ in the source tree (certificates, tokens, configuration,
 # the agent's journal, the collector's database, logs); `rm -rf .run` starts over.
 #
-# Environment: RUN_CONFIGURATION (debug; or release), RUN_PORT (8443),
+# Environment: RUN_CONFIGURATION (debug; or release), RUN_PORT (8443, the collector),
+#              RUN_METRICS_PORT (9466, the agent's /metrics),
 #              RUN_SMOKE=1 (run `nc -h`, wait for its incident at the collector, stop: a check).
 # Needs root: the agent reads kernel audit.
 set -euo pipefail
@@ -16,6 +17,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN=$REPO/.run
 CONFIGURATION=${RUN_CONFIGURATION:-debug}
 PORT=${RUN_PORT:-8443}
+METRICS_PORT=${RUN_METRICS_PORT:-9466}
 SWIFT=${SWIFT:-swift}
 
 say() { printf '\033[1m[make run]\033[0m %s\n' "$*" >&2; }
@@ -23,6 +25,17 @@ die() { printf '[make run] ERROR: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run me as root (sudo make run): the agent reads kernel audit"
 [[ $CONFIGURATION == debug || $CONFIGURATION == release ]] || die "RUN_CONFIGURATION is debug or release"
+
+# A port another program holds is found now, before a first build of several minutes.
+check_port() { # port, who uses it, the setting that changes it
+    [[ $1 =~ ^[0-9]+$ ]] && (($1 > 0 && $1 < 65536)) || die "$3=$1: expected a port number"
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || return 0
+    local holder
+    holder=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -n 1 | cut -d '"' -f 2 || true)
+    die "port $1 on 127.0.0.1 ($2) is already in use${holder:+ by $holder}; pick a free one: $3=PORT make run"
+}
+check_port "$PORT" "the collector" RUN_PORT
+check_port "$METRICS_PORT" "the agent's metrics" RUN_METRICS_PORT
 
 say "installing what is needed (apt-get, only what is missing)"
 "$REPO/scripts/install-deps.sh" build run
@@ -92,7 +105,7 @@ stateDir: $RUN/agent
 status:
   socket: $RUN/agent.sock
 metrics:
-  listen: 127.0.0.1:9466
+  listen: 127.0.0.1:$METRICS_PORT
 forward:
   url: https://127.0.0.1:$PORT
   caFile: $PKI/ca.pem
@@ -151,7 +164,7 @@ cat >&2 <<EOF
     the collector's store     $COLLECTOR incidents --config $RUN/collector.yaml
     the agent's journal       $AGENT incidents --state-dir $RUN/agent
     the agent's status        $AGENT status --socket $RUN/agent.sock
-    metrics                   http://127.0.0.1:9466/metrics (agent), https://127.0.0.1:$PORT/metrics (collector)
+    metrics                   http://127.0.0.1:$METRICS_PORT/metrics (agent), https://127.0.0.1:$PORT/metrics (collector)
 
   Ctrl-C stops both.
 EOF

@@ -28,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
         let server = CollectorServer(configuration: configuration, store: store, logger: logger)
         do {
             try await server.run()
+        } catch let error as ListenError {
+            try? await store.close()
+            throw CommandFailure.failure("\(error)")
         } catch {
             try? await store.close()
             throw CommandFailure.failure("cannot serve on \(configuration.listen): \(error)")

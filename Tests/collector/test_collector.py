@@ -891,6 +891,24 @@ def test_a_bad_setting_in_the_environment_stops_serve_with_a_line_at_err():
                      "expected host:port, got \"nowhere\""], lines
 
 
+def test_a_busy_listen_port_stops_serve_with_one_clear_line():
+    # Another program listens on the port: one line at err naming the address, the cause and the
+    # setting to change (it was `bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)`
+    # after a "serving on" line).
+    collector = Collector("busy-port", tls=False)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = dict(os.environ, EXECWATCH_COLLECTOR_LISTEN=f"127.0.0.1:{port}")
+        proc = subprocess.run([COLLECTOR_BIN, "serve", "--config", collector.config], capture_output=True, env=env,
+                              timeout=30)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    lines = [l for l in proc.stderr.decode().splitlines() if l.startswith("<") and "storage opened" not in l]
+    assert lines == [f"<3>execwatch-collector: cannot listen on 127.0.0.1:{port}: the port is already in use by "
+                     "another program; set `listen` (or EXECWATCH_COLLECTOR_LISTEN) to a free port"], lines
+
+
 def test_serve_as_the_unit_runs_it_logs_plain_lines_naming_the_program_once():
     # As the packaged unit: no CAP_SYS_NICE, stderr the journal (systemd says so with
     # JOURNAL_STREAM=device:inode). libdispatch logs its failures to raise a thread's priority to

@@ -5,6 +5,10 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The collector's HTTP(S) server over a store: the ``CollectorRouter`` in a Hummingbird
 /// application, with TLS when certificates are configured.
 ///
@@ -32,7 +36,10 @@ public struct CollectorServer: Sendable {
     }
 
     /// The application, ready to run or test; throws when the TLS files are unusable.
-    public func makeApplication() throws(ConfigurationError) -> Application<RouterResponder<CollectorRequestContext>> {
+    /// `onServerRunning` is called once the address is bound.
+    public func makeApplication(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) throws(ConfigurationError) -> Application<RouterResponder<CollectorRequestContext>> {
         let tls = try ServerTLS.configuration(for: configuration.tls)
         let router = CollectorRouter.make(configuration: configuration, store: store, metrics: metrics)
         let address = ApplicationConfiguration(
@@ -43,6 +50,7 @@ public struct CollectorServer: Sendable {
                 router: router,
                 server: .http1(configuration: .init(idleTimeout: Self.idleTimeout)),
                 configuration: address,
+                onServerRunning: onServerRunning,
                 logger: logger
             )
         }
@@ -51,6 +59,7 @@ public struct CollectorServer: Sendable {
                 router: router,
                 server: try .tls(.http1(configuration: .init(idleTimeout: Self.idleTimeout)), tlsConfiguration: tls),
                 configuration: address,
+                onServerRunning: onServerRunning,
                 logger: logger
             )
         } catch {
@@ -58,18 +67,46 @@ public struct CollectorServer: Sendable {
         }
     }
 
-    /// Serves until SIGTERM or SIGINT.
+    /// Serves until SIGTERM or SIGINT. An address that cannot be bound is a ``ListenError``.
     public func run() async throws {
-        let application = try makeApplication()
         let scheme = configuration.tls.isEnabled ? "https" : "http"
-        logger.info(
-            "serving on \(scheme)://\(configuration.listen)",
-            metadata: [
-                "clientAuth": "\(configuration.tls.clientAuth.rawValue)",
-                "webAuth": "\(configuration.webAuth.rawValue)",
-            ]
-        )
-        try await application.runService()
+        let (listen, logger) = (configuration.listen, logger)
+        let metadata: Logger.Metadata = [
+            "clientAuth": "\(configuration.tls.clientAuth.rawValue)",
+            "webAuth": "\(configuration.webAuth.rawValue)",
+        ]
+        let application = try makeApplication { _ in
+            logger.info("serving on \(scheme)://\(listen)", metadata: metadata)
+        }
+        do {
+            try await application.runService()
+        } catch let error as IOError where error.isBinding {
+            throw ListenError(listen: "\(listen)", errno: error.errnoCode)
+        }
         logger.info("stopped")
     }
+}
+
+/// The `listen` address could not be bound: one line saying which address, why, and what to do.
+public struct ListenError: Error, CustomStringConvertible {
+    public var listen: String
+    public var errno: Int32
+
+    public var description: String {
+        switch errno {
+        case EADDRINUSE:
+            "cannot listen on \(listen): the port is already in use by another program; set `listen` (or EXECWATCH_COLLECTOR_LISTEN) to a free port"
+        case EACCES:
+            "cannot listen on \(listen): permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)"
+        case EADDRNOTAVAIL:
+            "cannot listen on \(listen): no interface of this host has that address"
+        default:
+            "cannot listen on \(listen): \(String(cString: strerror(errno))) (errno \(errno))"
+        }
+    }
+}
+
+extension IOError {
+    /// Whether the failed call was `bind` (NIO names it, e.g. `bind(descriptor:ptr:bytes:)`).
+    fileprivate var isBinding: Bool { "\(self)".hasPrefix("bind(") }
 }
