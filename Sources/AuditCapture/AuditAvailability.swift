@@ -47,6 +47,9 @@ public struct AuditAvailability: Sendable {
     /// The pid of auditd when it started this process as its plugin (parent named `auditd`,
     /// standard input a pipe or socket).
     public var auditdParent: Int32?
+    /// `"PID"` or `"user"` when this process is outside the host's initial namespace of that kind
+    /// (a container), where the kernel refuses audit requests whatever the capabilities.
+    public var nonInitialNamespace: String?
 
     /// Looks at the audit state and this process's capabilities.
     public static func probe(ruleKey: String = "execwatch") -> AuditAvailability {
@@ -55,7 +58,8 @@ public struct AuditAvailability: Sendable {
             agentRulesLoaded: false,
             hasAuditControl: capabilities & (1 << 30) != 0,
             hasAuditRead: capabilities & (1 << 37) != 0,
-            auditdParent: pluginParent()
+            auditdParent: pluginParent(),
+            nonInitialNamespace: LinuxProcess.nonInitialNamespace()
         )
         let link: AuditLink
         do {
@@ -91,6 +95,14 @@ public struct AuditAvailability: Sendable {
         let use = Recommendation.init(source:reason:)
         if let auditdParent {
             return use(.audisp, "started by auditd (pid \(auditdParent)) with its plugin stream on standard input")
+        }
+        if let nonInitialNamespace {
+            // The kernel answers EPERM or ECONNREFUSED there (a container's seccomp filter may even
+            // fail the socket with EAFNOSUPPORT), which would otherwise read as missing support.
+            return use(
+                nil,
+                "this process is not in the host's initial \(nonInitialNamespace) namespace (a container): the kernel takes audit requests only from the initial PID and user namespaces"
+            )
         }
         if let openError { return use(nil, "the audit netlink socket cannot be opened: \(openError)") }
         if status == nil, statusError?.errno == EPERM, !hasAuditControl {

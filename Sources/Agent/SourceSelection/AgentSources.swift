@@ -10,7 +10,7 @@ import Glibc
 
 /// Builds the capture source a configuration asks for; for `auto`, the first that works in the
 /// order DESIGN.md gives (audisp plugin, audit multicast, audit unicast, proc connector, /proc
-/// polling), with the reason in words.
+/// polling) and is seen delivering the agent's own probe exec, with the reason in words.
 public enum AgentSources {
     /// - Parameter whenSetUp: run on the capture thread once the source's sockets are open and its
     ///   audit changes made (the audit sources call it; for the others the runtime calls it first).
@@ -23,7 +23,7 @@ public enum AgentSources {
     ) throws -> ChosenSource {
         let hostName = configuration.hostName ?? LocalHost.name
         let snapshots = ProcessSnapshotReader.Configuration(hostName: hostName)
-        func audit(_ mode: AuditNetlinkSource.Mode) -> AuditNetlinkSource {
+        func audit(_ mode: AuditNetlinkSource.Mode, _ whenSetUp: @escaping @Sendable () -> Void) -> AuditNetlinkSource {
             var settings = AuditNetlinkSource.Configuration(mode: mode, ruleKey: configuration.auditKey)
             settings.backlogLimit = UInt32(configuration.auditBacklogLimit)
             settings.backlogWaitTime = UInt32(configuration.auditBacklogWaitTime)
@@ -32,20 +32,18 @@ public enum AgentSources {
             settings.leftoverStateHandled = { logger.notice("\($0)") }
             return AuditNetlinkSource(configuration: settings)
         }
-        let poll = ProcPollSource(
-            period: .milliseconds(configuration.procPollIntervalMilliseconds),
-            snapshotConfiguration: snapshots
-        )
+        let pollPeriod = Duration.milliseconds(configuration.procPollIntervalMilliseconds)
+        func poll() -> ProcPollSource { ProcPollSource(period: pollPeriod, snapshotConfiguration: snapshots) }
         switch configuration.source {
         case .auditUnicast:
             return ChosenSource(
-                source: audit(.unicast),
+                source: audit(.unicast, whenSetUp),
                 reason: "asked for (--source audit-unicast)",
                 callsWhenSetUp: true
             )
         case .auditMulticast:
             return ChosenSource(
-                source: audit(.multicast),
+                source: audit(.multicast, whenSetUp),
                 reason: "asked for (--source audit-multicast)",
                 callsWhenSetUp: true
             )
@@ -58,33 +56,106 @@ public enum AgentSources {
                 limitations: connector.limitation
             )
         case .procPoll:
+            let poll = poll()
             return ChosenSource(source: poll, reason: "asked for (--source proc-poll)", limitations: poll.limitation)
         case .auto:
-            let availability = AuditAvailability.probe(ruleKey: configuration.auditKey)
-            let recommendation = availability.recommendation
-            let why = recommendation.reason
-            switch recommendation.source {
-            case .audisp: return ChosenSource(source: AudispSource(), reason: "auto: \(why)")
-            case .auditMulticast:
-                return ChosenSource(source: audit(.multicast), reason: "auto: \(why)", callsWhenSetUp: true)
-            case .auditUnicast:
-                return ChosenSource(source: audit(.unicast), reason: "auto: \(why)", callsWhenSetUp: true)
+            let why = AuditAvailability.probe(ruleKey: configuration.auditKey).recommendation
+            var candidates: [Candidate] = []
+            switch why.source {
+            case .audisp:
+                // Not tried first: a trial run would consume auditd's records from standard input.
+                let reason = "auto: \(why.reason)"
+                candidates.append(
+                    Candidate(verify: false) { _ in ChosenSource(source: AudispSource(), reason: reason) }
+                )
+            case .auditMulticast, .auditUnicast:
+                let mode: AuditNetlinkSource.Mode = why.source == .auditMulticast ? .multicast : .unicast
+                candidates.append(
+                    Candidate {
+                        ChosenSource(source: audit(mode, $0), reason: "auto: \(why.reason)", callsWhenSetUp: true)
+                    }
+                )
             case nil:
-                if procConnectorAvailable() {
-                    let connector = ProcConnectorSource(snapshotConfiguration: snapshots)
-                    return ChosenSource(
-                        source: connector,
-                        reason: "auto: no audit source (\(why)); the proc connector works",
-                        limitations: connector.limitation
-                    )
-                }
-                return ChosenSource(
-                    source: poll,
-                    reason: "auto: no audit source (\(why)) and no proc connector; polling /proc",
-                    limitations: poll.limitation
+                break
+            }
+            let noAudit = why.source == nil ? "no audit source (\(why.reason)); " : ""
+            if procConnectorAvailable() {
+                let outside = LinuxProcess.nonInitialNamespace()
+                candidates.append(
+                    Candidate(
+                        whenSilent: outside.map {
+                            "this process is not in the host's initial \($0) namespace (a container), whose listen request the kernel ignores"
+                        }
+                    ) { _ in
+                        let connector = ProcConnectorSource(snapshotConfiguration: snapshots)
+                        return ChosenSource(
+                            source: connector,
+                            reason: "auto: \(noAudit)the proc connector delivers",
+                            limitations: connector.limitation
+                        )
+                    }
                 )
             }
+            candidates.append(
+                Candidate(bound: .seconds(2) + pollPeriod * 2) { _ in
+                    let poll = poll()
+                    return ChosenSource(
+                        source: poll,
+                        reason: "auto: \(noAudit)polling /proc",
+                        limitations: poll.limitation
+                    )
+                }
+            )
+            return try firstDelivering(candidates, whenSetUp: whenSetUp, logger: logger)
         }
+    }
+
+    /// A source `auto` may use: how to make one (calling the given `whenSetUp` if it sets up
+    /// itself), and how it is checked first.
+    struct Candidate {
+        /// Whether a trial run must show the probe's exec before the source is used.
+        var verify = true
+        /// How long the trial waits for the probe's exec.
+        var bound: Duration = .seconds(2)
+        /// The known cause, said when the source sets up but delivers nothing.
+        var whenSilent: String? = nil
+        var make: (_ whenSetUp: @escaping @Sendable () -> Void) -> ChosenSource
+    }
+
+    /// The first candidate a trial run shows delivering (see ``DeliveryCheck``), made afresh for
+    /// the real run; the ones passed over are logged and named in its reason. Fails when none does.
+    static func firstDelivering(
+        _ candidates: [Candidate],
+        whenSetUp: @escaping @Sendable () -> Void,
+        logger: Logger
+    ) throws(CaptureError) -> ChosenSource {
+        var passedOver: [String] = []
+        for candidate in candidates {
+            if candidate.verify {
+                let trial = candidate.make({})
+                switch DeliveryCheck.verify(trial.source, within: candidate.bound) {
+                case .delivered:
+                    break
+                case .unverified(let why):
+                    logger.warning("source \(trial.source.name) not checked (\(why)); using it unchecked")
+                case .silent(let why):
+                    let said =
+                        "\(trial.source.name) delivers no executions: \(why)"
+                        + (candidate.whenSilent.map { "; \($0)" } ?? "")
+                    logger.warning("source \(said)")
+                    passedOver.append(said)
+                    continue
+                }
+            }
+            var chosen = candidate.make(whenSetUp)
+            if !passedOver.isEmpty { chosen.reason += " (passed over: \(passedOver.joined(separator: "; ")))" }
+            return chosen
+        }
+        throw CaptureError(
+            operation: "choosing a capture source",
+            errno: 0,
+            detail: "no source delivers executions here: \(passedOver.joined(separator: "; "))"
+        )
     }
 
     /// Whether the proc connector can be subscribed to (NETLINK_CONNECTOR, group CN_IDX_PROC;

@@ -1,0 +1,167 @@
+import Capture
+import Dispatch
+import ExecEvents
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whether a capture source really delivers executions here: `auto` runs a candidate for a moment,
+/// execs a harmless probe (`sleep`) and waits to see that exec come through. A source can set up
+/// without error and still deliver nothing (the proc connector in a container: the kernel ignores
+/// a listen request from outside the initial PID namespace).
+///
+/// The trial run is a whole run of the source: it sets up, then undoes what it changed (an audit
+/// source hands audit back), before the agent runs a fresh instance for real.
+enum DeliveryCheck {
+    /// What a trial run showed.
+    enum Outcome: Equatable {
+        case delivered
+        /// The source ran but the probe's exec did not come through in time, or the source failed;
+        /// the reason in words.
+        case silent(String)
+        /// No probe could be started: the source could not be judged.
+        case unverified(String)
+    }
+
+    /// How long a source may take to show the probe's exec: `bound` after the probe starts
+    /// (a /proc polling source gets two of its periods more).
+    static func verify(_ source: any CaptureSource, within bound: Duration) -> Outcome {
+        let sink = ProbeSink()
+        let stop: StopSignal
+        do { stop = try StopSignal() } catch { return .unverified("\(error)") }
+        let finished = DispatchSemaphore(value: 0)
+        let failure = Mutex<String?>(nil)
+        DetachedThread.start {
+            do {
+                try source.run(into: sink, until: stop)
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+                sink.sourceEnded()
+            }
+            finished.signal()
+        }
+        var probes: [pid_t] = []
+        defer {
+            for pid in probes {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            }
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + bound
+        var nextProbe = clock.now + .milliseconds(100)  // a moment for the source to set up
+        var outcome = Outcome.silent("the probe's exec was not seen within \(bound.formattedSeconds)")
+        while clock.now < deadline {
+            if sink.isEnded { break }
+            if clock.now >= nextProbe {
+                // Several probes: a source that snapshots what exists first must see a later one.
+                switch spawnProbe(lifetime: bound) {
+                case .success(let pid):
+                    probes.append(pid)
+                    sink.expect(pid)
+                case .failure(let reason):
+                    if probes.isEmpty { outcome = .unverified(reason.description) }
+                }
+                if probes.isEmpty { break }
+                nextProbe = clock.now + .milliseconds(400)
+            }
+            if sink.sawProbe {
+                outcome = .delivered
+                break
+            }
+            _ = sink.wait(milliseconds: 20)
+        }
+        if sink.sawProbe { outcome = .delivered }
+        stop.signal()
+        finished.wait()
+        if let failure = failure.withLock({ $0 }) { return .silent("it failed: \(failure)") }
+        return outcome
+    }
+
+    /// Starts `sleep` (a harmless program that stays long enough for a polling source to see it).
+    private static func spawnProbe(lifetime: Duration) -> Result<pid_t, ProbeError> {
+        let seconds = String(lifetime.components.seconds + 2)
+        for path in ["/bin/sleep", "/usr/bin/sleep"] where access(path, X_OK) == 0 {
+            var pid: pid_t = 0
+            let arguments = [path, seconds]
+            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+            defer { for pointer in argv { free(pointer) } }
+            let result = posix_spawn(&pid, path, nil, nil, &argv, environ)
+            if result == 0 { return .success(pid) }
+            return .failure(ProbeError(description: "the probe \(path) could not be started: errno \(result)"))
+        }
+        return .failure(ProbeError(description: "no probe program (/bin/sleep) to exec"))
+    }
+
+    struct ProbeError: Error {
+        var description: String
+    }
+}
+
+/// Watches what a trial run delivers for the probe processes' execs: an event with one of their
+/// pids, or an audit SYSCALL record naming one (`pid=N`). Called on the capture thread; asked from
+/// the checking one.
+private final class ProbeSink: CaptureSink, Sendable {
+    private struct State {
+        var probes: Set<Int32> = []
+        var sawProbe = false
+        var ended = false
+    }
+    private let state = Mutex(State())
+    /// Wakes the checking thread when the probe was seen or the source ended.
+    private let seen = DispatchSemaphore(value: 0)
+
+    func expect(_ pid: Int32) { state.withLock { _ = $0.probes.insert(pid) } }
+    var sawProbe: Bool { state.withLock { $0.sawProbe } }
+    var isEnded: Bool { state.withLock { $0.ended } }
+
+    func sourceEnded() {
+        state.withLock { $0.ended = true }
+        seen.signal()
+    }
+
+    func wait(milliseconds: Int) -> Bool {
+        seen.wait(timeout: .now() + .milliseconds(milliseconds)) == .success
+    }
+
+    func auditRecord(type: UInt16, payload: UnsafeRawBufferPointer) {
+        guard type == 1300 else { return }  // AUDIT_SYSCALL: carries the pid
+        noteRecord(String(decoding: payload, as: UTF8.self))
+    }
+
+    func auditLine(_ line: UnsafeRawBufferPointer) {
+        let text = String(decoding: line, as: UTF8.self)
+        if text.contains("type=SYSCALL") { noteRecord(text) }
+    }
+
+    func exec(_ event: ExecEvent) {
+        guard let pid = event.procId else { return }
+        note { $0.contains(Int32(truncatingIfNeeded: pid)) }
+    }
+
+    func idle(now: EventTime) {}
+
+    private func noteRecord(_ text: String) {
+        note { probes in probes.contains { text.contains(" pid=\($0) ") } }
+    }
+
+    private func note(_ isProbe: (Set<Int32>) -> Bool) {
+        let found = state.withLock { state in
+            guard !state.sawProbe, isProbe(state.probes) else { return false }
+            state.sawProbe = true
+            return true
+        }
+        if found { seen.signal() }
+    }
+}
+
+extension Duration {
+    /// `2 s`, `2.5 s`: a bound as the log says it.
+    fileprivate var formattedSeconds: String {
+        let milliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
+    }
+}
