@@ -112,7 +112,12 @@ struct RunCommand: AsyncParsableCommand {
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show what the running agent is doing (source, counters, loss, outbox, capabilities)."
+        abstract: "Show what the running agent is doing (source, counters, loss, outbox, capabilities).",
+        discussion: """
+            With --wait SECONDS, first waits up to that long for the agent to answer with its source \
+            running (an exec from then on is seen): for scripts that start the agent and use it at once. \
+            Exit status 1 when the agent does not answer (in time).
+            """
     )
 
     @Flag(help: "Print the status as one JSON object.")
@@ -121,21 +126,46 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "The agent's status socket.")
     var socket = "/run/execwatch/agent.sock"
 
+    @Option(help: "Wait up to this many seconds for the agent to be capturing.")
+    var wait: Double?
+
     func run() throws {
-        switch StatusServer.request(path: socket) {
-        case .failure(let error):
-            StandardError.write("execwatch: cannot get status: \(error)\n")
-            throw ExitWithStatus(status: ExitStatus.failure)
-        case .success(let reply):
-            if json {
-                StandardOutput.shared.write(reply)
-                return
+        var reply: [UInt8]
+        var value: JSONValue?
+        let deadline = EventTime.now.millisecondsSinceEpoch + Int64((wait ?? 0) * 1000)
+        while true {
+            switch StatusServer.request(path: socket) {
+            case .failure(let error):
+                guard EventTime.now.millisecondsSinceEpoch < deadline else {
+                    StandardError.write("execwatch: cannot get status: \(error)\(waited)\n")
+                    throw ExitWithStatus(status: ExitStatus.failure)
+                }
+                usleep(50_000)
+                continue
+            case .success(let answer):
+                reply = answer
+                value = try? JSONValue.parse(bytes: Array(reply.prefix { $0 != 0x0a }))
             }
-            guard let value = try? JSONValue.parse(bytes: Array(reply.prefix { $0 != 0x0a })) else {
-                StandardError.write("execwatch: the agent's reply is not JSON\n")
+            guard wait != nil, value?["sourceRunning"] == .bool(false) else { break }
+            guard EventTime.now.millisecondsSinceEpoch < deadline else {
+                StandardError.write("execwatch: the agent answers but its source is not running yet\(waited)\n")
                 throw ExitWithStatus(status: ExitStatus.failure)
             }
-            StandardOutput.shared.writeLine(AgentStatus.render(json: value))
+            usleep(50_000)
         }
+        if json {
+            StandardOutput.shared.write(reply)
+            return
+        }
+        guard let value else {
+            StandardError.write("execwatch: the agent's reply is not JSON\n")
+            throw ExitWithStatus(status: ExitStatus.failure)
+        }
+        StandardOutput.shared.writeLine(AgentStatus.render(json: value))
+    }
+
+    private var waited: String {
+        guard let wait else { return "" }
+        return wait == wait.rounded() ? " (waited \(Int(wait)) s)" : " (waited \(wait) s)"
     }
 }

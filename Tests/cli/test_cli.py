@@ -184,6 +184,30 @@ def test_rules_check_accepts_shipped_and_rejects_bad_with_position():
         assert run("replay", FIXTURE, "--rules", bad).returncode == 2
 
 
+def test_rules_check_warns_about_an_attribute_no_source_produces_and_strict_refuses_it():
+    with tempfile.TemporaryDirectory() as d:
+        typo = os.path.join(d, "typo.xml")
+        with open(os.path.join(RULES, "PH_Rule_TH_Linux_23.xml")) as f:
+            shipped = f.read()
+        assert shipped.count("procName IN (") == 1
+        with open(typo, "w") as f:
+            f.write(shipped.replace("procName IN (", "procNam IN ("))
+        line = next(n for n, text in enumerate(shipped.splitlines(), 1) if "procName IN (" in text)
+        column = shipped.splitlines()[line - 1].index("procName IN (") + 1
+        proc = run("rules", "check", typo, check_status=0)
+        err = proc.stderr.decode()
+        assert f'{typo}:{line}:{column}: warning: no source produces attribute "procNam"' in err, err
+        assert 'did you mean "procName"?' in err, err
+        assert b"1 rule(s) loaded, 0 error(s), 1 warning(s)" in proc.stdout, proc.stdout
+        proc = run("rules", "check", "--strict", typo, check_status=2)
+        assert f"{typo}:{line}:{column}: warning:" in proc.stderr.decode()
+        assert b"1 warning(s) (--strict)" in proc.stderr, proc.stderr
+        # The shipped rules are clean under --strict; the other commands say the same warning.
+        run("rules", "check", "--strict", RULES, check_status=0)
+        proc = run("rules", "list", "--rules", typo, check_status=0)
+        assert f"{typo}:{line}:{column}: warning:" in proc.stderr.decode(), proc.stderr
+
+
 def test_audit_restore_without_a_record_does_nothing_and_a_bad_record_is_named():
     with tempfile.TemporaryDirectory() as d:
         said = run("audit", "restore", "--state-dir", os.path.join(d, "missing"), check_status=0).stdout.decode()
@@ -404,6 +428,136 @@ def test_a_start_without_cap_sys_nice_runs_its_work_at_the_default_priority():
     assert "capturing executions" in err, err
     assert raised == [], (raised, err)
     assert err.count("Failed to set thread priority") <= 1, err
+
+
+def readme_block(marker):
+    """A ```sh block of README.md: from the line holding `marker` to the block's end when the
+    marker is inside one, else the whole block after the marker."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = f.read()
+    at = text.index(marker)
+    if text.rfind("```sh\n", 0, at) > text.rfind("\n```\n", 0, at):
+        start = text.rindex("\n", 0, at) + 1
+    else:
+        start = text.index("```sh\n", at) + len("```sh\n")
+    return text[start:text.index("\n```\n", start) + 1]
+
+
+def run_readme_block(script, cwd, env=None, timeout=120):
+    """Runs a README block with bash as a user would paste it; background jobs it left (agents,
+    collectors) get SIGTERM when it ends, and are waited for."""
+    wrapped = "cleanup() { kill $(jobs -p) 2>/dev/null; wait; }\ntrap cleanup EXIT\n" + script
+    return subprocess.run(["bash", "-c", wrapped], cwd=cwd, env=env, capture_output=True, timeout=timeout)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_auto_in_a_container_names_the_namespace_and_falls_back_to_a_source_that_delivers():
+    # Another PID namespace, as in a container: audit refuses every request and the proc connector
+    # sets up but the kernel ignores its listen request, so it delivers nothing. `auto` checks
+    # that a source shows its own probe exec before using it, and says why it passed one over.
+    import signal
+    with tempfile.TemporaryDirectory() as d:
+        sock = os.path.join(d, "agent.sock")
+        config = os.path.join(d, "agent.yaml")
+        with open(config, "w") as f:
+            f.write("metrics:\n  listen: off\n")
+        agent = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGTERM",
+                                  BIN, "run", "--config", config, "--state-dir", os.path.join(d, "state"),
+                                  "--status-socket", sock, "--rules", RULES],
+                                 stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            status = subprocess.run([BIN, "status", "--json", "--wait", "60", "--socket", sock], capture_output=True)
+            assert status.returncode == 0, status.stderr
+            status = json.loads(status.stdout)
+        finally:
+            os.killpg(agent.pid, signal.SIGTERM)
+            err = agent.communicate(timeout=30)[1].decode(errors="replace")
+    assert status["source"] == "proc-poll" and status["sourceRunning"] is True, status
+    reason = status["sourceReason"]
+    assert "not in the host's initial PID namespace (a container)" in reason, reason
+    assert "CONFIG_AUDIT" not in reason and "Operation not permitted" not in reason, reason
+    assert ("passed over: proc-connector delivers no executions: the probe's exec was not seen within 2 s; this "
+            "process is not in the host's initial PID namespace (a container), whose listen request the kernel "
+            "ignores") in reason, reason
+    assert "<4>execwatch: source proc-connector delivers no executions" in err, err
+
+
+def test_make_run_names_a_busy_port_and_its_setting_before_building():
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        script = os.path.join(ROOT, "scripts", "run-local.sh")
+        for setting, what in [("RUN_PORT", "the collector"), ("RUN_METRICS_PORT", "the agent's metrics")]:
+            env = dict(os.environ, RUN_PORT=str(free_port()), RUN_METRICS_PORT=str(free_port()))
+            env[setting] = str(port)
+            started = time.time()
+            # SWIFT=false: a build would fail at once, so reaching it shows the check came too late.
+            proc = subprocess.run([script], env=dict(env, SWIFT="false"), capture_output=True, timeout=60)
+            err = proc.stderr.decode()
+            assert proc.returncode == 1, (proc.returncode, err)
+            assert err.strip().splitlines()[-1] == (f"[make run] ERROR: port {port} on 127.0.0.1 ({what}) is already "
+                                                    f"in use by python3; pick a free one: {setting}=PORT make run"), err
+            assert "installing" not in err and "building" not in err, err
+            assert time.time() - started < 10
+
+
+def test_readme_rules_test_example_makes_an_incident_as_written():
+    block = readme_block("cat > my-rule.xml")
+    assert "my-rule.xml" in block and "rules test" in block, block
+    env = dict(os.environ, PATH=os.path.dirname(BIN) + ":" + os.environ["PATH"])
+    with tempfile.TemporaryDirectory() as d:
+        proc = run_readme_block(block, d, env=env)
+        err = proc.stderr.decode()
+        assert proc.returncode == 0, (proc.returncode, err)
+        assert "0 error(s), 0 warning(s)" in proc.stdout.decode(), proc.stdout
+        incidents = [line for line in proc.stdout.decode().splitlines() if line.startswith("{")]
+        assert len(incidents) == 1, proc.stdout
+        incident = json.loads(incidents[0])
+        assert incident["ruleId"] == "LOCAL_Socat_Shell", incident
+        assert incident["attributes"]["swParam"] == "TCP:10.0.0.1:4444 EXEC:/bin/sh", incident
+        assert "1 incidents" in err, err
+
+
+def readme_host_snippet(marker, d, port):
+    """A README snippet that starts an agent, with this build's binaries, `d` for /tmp and a free
+    port for the collector's 8443."""
+    collector = os.path.join(os.path.dirname(BUILT), "execwatch-collector")
+    assert os.access(collector, os.X_OK), f"{collector}: build execwatch-collector first"
+    block = readme_block(marker)
+    assert "status --wait" in block, block
+    block = block.replace("/tmp/", d + "/").replace("8443", str(port))
+    return block.replace(".build/release/execwatch-collector", collector).replace(".build/release/execwatch", BIN)
+
+
+def test_readme_snippets_watch_this_host_and_forward_see_the_first_nc():
+    sys.path.insert(0, os.path.join(ROOT, "Tests", "lib"))
+    from host_tests import AuditLock, audit_state
+    assert os.geteuid() == 0, "needs root (the agent's auto source takes audit)"
+    with AuditLock():
+        before = audit_state()
+        with tempfile.TemporaryDirectory() as d:
+            watch = run_readme_block(readme_host_snippet("# Watch this host", d, free_port()), d)
+            out, err = watch.stdout.decode(), watch.stderr.decode()
+            # status found the socket at once, and the very first `nc -h` made an incident.
+            assert "cannot get status" not in err, err
+            assert re.search(r"^sourceRunning:\s+true$", out, re.M), out
+            assert "PH_Rule_TH_Linux_23" in out and re.search(r"\snc\s+-h\s", out), out
+        with tempfile.TemporaryDirectory() as d:
+            port = free_port()
+            forward = run_readme_block(readme_host_snippet("Forwarding to a collector", d, port), d)
+            out, err = forward.stdout.decode(), forward.stderr.decode()
+            assert "PH_Rule_TH_Linux_23" in out and os.uname().nodename in out, (out, err)
+            assert re.search(r"\snc\s+-h\s", out), out
+        after = audit_state()
+    assert after == before, (before, after)
 
 
 def main():

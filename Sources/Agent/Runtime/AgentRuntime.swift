@@ -104,6 +104,7 @@ public final class AgentRuntime: Sendable {
         let dropped = Mutex<Bool>(false)
         let captureThread = Atomic<Int32>(0)
         let sourceName = Mutex<String>("")
+        let sourceRunning = Atomic<Bool>(false)
         let logger = self.logger
         let dropPrivileges: @Sendable () -> Void = {
             guard
@@ -123,7 +124,9 @@ public final class AgentRuntime: Sendable {
             } catch {
                 logger.critical("cannot drop privileges, stopping: \(error)")
                 stopForFailure.withLock { $0?.signal() }
+                return
             }
+            sourceRunning.store(true, ordering: .releasing)
         }
         let pipelineCounters = Mutex<PipelineCounters?>(nil)
         let forwarderSlot = Mutex<IncidentForwarder?>(nil)
@@ -164,7 +167,7 @@ public final class AgentRuntime: Sendable {
             let capture = chosen.source.counters
             let counters = pipeline.counters
             let now = EventTime.now
-            return AgentStatus(
+            var status = AgentStatus(
                 source: chosen.source.name,
                 sourceReason: chosen.reason,
                 sourceLimitations: chosen.limitations,
@@ -204,6 +207,8 @@ public final class AgentRuntime: Sendable {
                     pendingExecsEvicted: counters.pendingExecsEvicted.current
                 )
             )
+            status.sourceRunning = sourceRunning.load(ordering: .acquiring)
+            return status
         }
         let statusServer = try StatusServer(path: configuration.statusSocket, snapshot: snapshot)
         DetachedThread.start { statusServer.serve(until: stop) }

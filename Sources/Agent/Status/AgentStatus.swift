@@ -8,6 +8,9 @@ public struct AgentStatus: Sendable, Equatable {
     public var sourceReason: String
     /// What the source cannot see (e.g. polling misses short-lived processes); nil when none.
     public var sourceLimitations: String?
+    /// The source is set up and capturing (an exec from now on is seen): what `status --wait`
+    /// waits for. False while it sets up (an audit source installing its rules).
+    public var sourceRunning = true
     public var hostName: String
     public var agentId: String
     public var startedAt: EventTime
@@ -118,6 +121,8 @@ extension AgentStatus {
             w.key("sourceLimitations")
             w.string(sourceLimitations)
         }
+        w.key("sourceRunning")
+        w.bool(sourceRunning)
         w.key("hostName")
         w.string(hostName)
         w.key("agentId")
