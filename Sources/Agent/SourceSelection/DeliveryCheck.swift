@@ -25,8 +25,8 @@ enum DeliveryCheck {
         case unverified(String)
     }
 
-    /// How long a source may take to show the probe's exec: `bound` after the probe starts
-    /// (a /proc polling source gets two of its periods more).
+    /// Runs `source` on a thread of its own until it shows a probe's exec or `bound` has passed
+    /// since the trial began (probes start 100 ms in, then every 400 ms), then stops it.
     static func verify(_ source: any CaptureSource, within bound: Duration) -> Outcome {
         let sink = ProbeSink()
         let stop: StopSignal
