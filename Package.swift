@@ -191,8 +191,8 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "Capture", "ConfigurationFiles", "ExecEvents", "Journal", "RuleEngine", "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
+                "Agent", "Capture", "ConfigurationFiles", "ExecEvents", "Forwarding", "Journal", "RuleEngine",
+                "TestSupport", .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ],

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# postgres-for-tests.sh start|stop|url|status — a private PostgreSQL 15 cluster for the collector's
+# postgres-for-tests.sh start|halt|stop|url|status — a private PostgreSQL 15 cluster for the collector's
 # storage tests, apart from Debian's own cluster (which need not run).
 #
 #   start   creates the cluster when missing (initdb as the `postgres` user, the role `execwatch`
 #           with a random password, the database `execwatch_test`), starts it when stopped, and
 #           prints its URL. Running it again while the cluster runs only prints the URL.
 #   url     prints postgres://execwatch:PASSWORD@127.0.0.1:55432/execwatch_test?sslmode=disable
+#   halt    stops the server and keeps the cluster: `start` runs it again with its data (a test of
+#           the collector with its PostgreSQL gone uses it on a cluster of its own).
 #   stop    stops the cluster and removes everything it had (data, socket, log, password).
 #   status  exits 0 when the cluster runs.
 #
 # It listens on 127.0.0.1 only (port $EXECWATCH_TEST_PG_PORT, default 55432); its unix socket is
 # in the cluster's directory ($EXECWATCH_TEST_PG_DIR, default /tmp/execwatch-test-pg). fsync is
-# off: the data are thrown away anyway, and the tests run faster.
+# off: the data are thrown away anyway, and the tests run faster. Setting both variables gives a
+# second cluster beside the shared one (a test that stops its server must not stop the shared one).
 #
 # Typical use:
 #   scripts/postgres-for-tests.sh start
@@ -129,11 +132,16 @@ start)
     create_role_and_database
     url
     ;;
+halt)
+    if running; then
+        as_postgres "$bin/pg_ctl" stop -D "$data" -m fast -w -t 60 >/dev/null
+    fi
+    ;;
 stop) stop_cluster ;;
 url) url ;;
 status) running ;;
 *)
-    echo "usage: $0 start|stop|url|status" >&2
+    echo "usage: $0 start|halt|stop|url|status" >&2
     exit 2
     ;;
 esac

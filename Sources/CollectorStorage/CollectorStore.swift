@@ -181,10 +181,17 @@ public enum CollectorStoreError: Error, Equatable, CustomStringConvertible {
     case foreignIncident(index: Int, incidentId: IncidentID, storedHostName: String)
     /// `storage.url` is neither a file path nor a `postgres://` URL, or cannot be opened.
     case unusableLocation(String, reason: String)
-    /// The database failed; `operation` says what the store was doing.
-    case database(operation: String, reason: String)
+    /// The database failed; `operation` says what the store was doing, `cause` what kind of
+    /// failure it was (a full disk and an unreachable server pass; the collector answers 503).
+    case database(operation: String, reason: String, cause: StorageFailureCause = .other)
     /// A stored row cannot be read back.
     case unreadableRow(reason: String)
+
+    /// What kind of failure this is, for the collector's reply and metrics.
+    public var cause: StorageFailureCause {
+        if case .database(_, _, let cause) = self { return cause }
+        return .other
+    }
 
     public var description: String {
         switch self {
@@ -193,8 +200,26 @@ public enum CollectorStoreError: Error, Equatable, CustomStringConvertible {
         case .foreignIncident(let index, let id, let host):
             "incident \(index): incidentId \(id) is stored for another host (\"\(host)\")"
         case .unusableLocation(let location, let reason): "storage \(location): \(reason)"
-        case .database(let operation, let reason): "cannot \(operation): \(reason)"
+        case .database(let operation, let reason, _): "cannot \(operation): \(reason)"
         case .unreadableRow(let reason): "a stored row cannot be read: \(reason)"
         }
+    }
+}
+
+/// What kind of database failure stopped an operation: what an operator does about it differs.
+public enum StorageFailureCause: String, Sendable, Equatable {
+    /// No space left: SQLite's `SQLITE_FULL` (the disk of the database file), PostgreSQL's
+    /// `disk_full` (SQLSTATE 53100).
+    case full
+    /// The PostgreSQL server cannot be reached, or its connection broke (stopped, restarted).
+    case unreachable
+    /// Anything else.
+    case other
+}
+
+extension StorageFailureCause {
+    /// The cause of any error a store threw (``CollectorStoreError/cause``; ``other`` for the rest).
+    public init(of error: any Error) {
+        self = (error as? CollectorStoreError)?.cause ?? .other
     }
 }

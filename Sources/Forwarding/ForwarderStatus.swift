@@ -21,6 +21,8 @@ public struct ForwarderStatus: Sendable, Equatable {
     /// (…)", "401 Unauthorized: unknown token", "connection refused by 127.0.0.1:8443", …
     /// It stays after a later success: ``lastErrorAt`` and ``lastSuccessAt`` tell which came last.
     public var lastError: String?
+    /// The kind of the last failure, for `/metrics`.
+    public var lastErrorKind: ForwardFailureKind?
     public var lastErrorAt: EventTime?
     public var lastSuccessAt: EventTime?
     /// Incident changes (outbox rows) the collector has acknowledged.
@@ -37,6 +39,7 @@ public struct ForwarderStatus: Sendable, Equatable {
         url: String,
         state: State = .idle,
         lastError: String? = nil,
+        lastErrorKind: ForwardFailureKind? = nil,
         lastErrorAt: EventTime? = nil,
         lastSuccessAt: EventTime? = nil,
         forwarded: Int = 0,
@@ -47,6 +50,7 @@ public struct ForwarderStatus: Sendable, Equatable {
         self.url = url
         self.state = state
         self.lastError = lastError
+        self.lastErrorKind = lastErrorKind
         self.lastErrorAt = lastErrorAt
         self.lastSuccessAt = lastSuccessAt
         self.forwarded = forwarded

@@ -19,7 +19,7 @@ extension IncidentForwarder {
                 batch = try await collectBatch(windowed: status.consecutiveFailures == 0)
             } catch {
                 if Task.isCancelled { break }
-                await pause(milliseconds: recordFailure("journal: cannot read the outbox: \(error)"))
+                await pause(milliseconds: recordFailure("journal: cannot read the outbox: \(error)", kind: .journal))
                 continue
             }
             guard let batch else {
@@ -66,14 +66,15 @@ extension IncidentForwarder {
             do {
                 body = try RequestBody(next, gzip: configuration.gzip)
             } catch {
-                return .retry(afterMilliseconds: recordFailure("cannot compress the request: \(error)"))
+                return .retry(afterMilliseconds: recordFailure("cannot compress the request: \(error)", kind: .other))
             }
             let reply: CollectorClient.Reply
             do {
                 reply = try await client.post(body)
             } catch {
                 if Task.isCancelled { return .cancelled }
-                return .retry(afterMilliseconds: recordFailure(await describe(error)))
+                let (reason, kind) = await describe(error)
+                return .retry(afterMilliseconds: recordFailure(reason, kind: kind))
             }
             let replyBody = CollectorReplyBody(bytes: reply.body)
             let verdict = CollectorVerdict(
@@ -85,13 +86,14 @@ extension IncidentForwarder {
             )
             // The collector's wording may change from one reply to the next; its status does not.
             let failureKey = "HTTP \(reply.status)"
+            let failureKind = ForwardFailureKind(httpStatus: reply.status)
             switch verdict {
             case .accepted:
                 do {
                     _ = try await outbox.acknowledge(seqs: next.seqs)
                 } catch {
                     let reason = "journal: cannot acknowledge \(next.seqs.count) forwarded rows: \(error)"
-                    return .retry(afterMilliseconds: recordFailure(reason))
+                    return .retry(afterMilliseconds: recordFailure(reason, kind: .journal))
                 }
                 recordSuccess(rows: next.seqs.count, reply: replyBody)
             case .refusedContent(let status, let reason):
@@ -108,29 +110,35 @@ extension IncidentForwarder {
                     _ = try await outbox.deadLetter(seqs: item.seqs, status: status, reason: reason)
                 } catch {
                     let reason = "journal: cannot keep the refused incident \(item.entry.incidentId): \(error)"
-                    return .retry(afterMilliseconds: recordFailure(reason))
+                    return .retry(afterMilliseconds: recordFailure(reason, kind: .journal))
                 }
                 recordRejection(item, status: status, reason: reason)
             case .unauthorized(let reason):
-                return .retry(afterMilliseconds: recordFailure(reason, key: failureKey))
+                return .retry(afterMilliseconds: recordFailure(reason, kind: failureKind, key: failureKey))
             case .retryLater(let reason, let retryAfter):
                 return .retry(
-                    afterMilliseconds: recordFailure(reason, key: failureKey, retryAfterMilliseconds: retryAfter)
+                    afterMilliseconds: recordFailure(
+                        reason,
+                        kind: failureKind,
+                        key: failureKey,
+                        retryAfterMilliseconds: retryAfter
+                    )
                 )
             }
         }
         return .delivered
     }
 
-    /// The failure in words; a refused server certificate is examined with a probe connection.
-    func describe(_ error: CollectorClient.Failure) async -> String {
+    /// The failure in words, and its kind; a refused server certificate is examined with a probe
+    /// connection.
+    func describe(_ error: CollectorClient.Failure) async -> (String, ForwardFailureKind) {
         let failure = TransportFailure(
             error.underlying,
             presentsClientCertificate: credentials.presentsClientCertificate && endpoint.usesTLS,
             onNewConnection: error.onNewConnection
         )
         guard failure == .serverCertificateRejected else {
-            return failure.reason(endpoint: endpoint, configuration: configuration)
+            return (failure.reason(endpoint: endpoint, configuration: configuration), failure.kind)
         }
         let chain = await ServerCertificateProbe.presentedChain(
             endpoint: endpoint,
@@ -142,18 +150,24 @@ extension IncidentForwarder {
             trusted: credentials.trustedCAs?.map(ServerCertificateDiagnosis.Certificate.init),
             trustSource: credentials.caFile ?? "the system trust store"
         )
-        return diagnosis.reason(now: EventTime.now.millisecondsSinceEpoch / 1000)
+        return (diagnosis.reason(now: EventTime.now.millisecondsSinceEpoch / 1000), .tls)
     }
 
     /// Counts a failed attempt, logs it as loudly as ``FailureLogPolicy`` says (a failure is "the
     /// same" as the previous one when its `key`, by default its reason, is), and returns how long to
     /// wait before the next one.
-    func recordFailure(_ reason: String, key: String? = nil, retryAfterMilliseconds: Int64? = nil) -> Int64 {
+    func recordFailure(
+        _ reason: String,
+        kind: ForwardFailureKind,
+        key: String? = nil,
+        retryAfterMilliseconds: Int64? = nil
+    ) -> Int64 {
         let now = EventTime.now
         let (failures, level) = progress.withLock { progress in
             progress.status.retries += 1
             progress.status.consecutiveFailures += 1
             progress.status.lastError = reason
+            progress.status.lastErrorKind = kind
             progress.status.lastErrorAt = now
             progress.status.state = .retrying
             let level = progress.failureLog.failed(key: key ?? reason, now: Self.monotonicMilliseconds)

@@ -10,17 +10,18 @@ actor InMemoryCollectorStore: CollectorStore {
 
     private var stored: [IncidentID: CollectedIncident] = [:]
     private var credentialList: [Credential] = []
-    private var failUpserts = false
+    private var upsertFailure: (any Error)?
     private(set) var tokenLookups = 0
     private(set) var nameLookups = 0
     private(set) var counts = 0
 
-    func setFailing(upserts: Bool) {
-        failUpserts = upserts
+    /// Makes upserts throw `error` (`Failure()` by default) when `upserts`, else succeed.
+    func setFailing(upserts: Bool, with error: any Error = Failure()) {
+        upsertFailure = upserts ? error : nil
     }
 
     func upsert(_ incidents: [ReceivedIncident]) async throws -> [UpsertOutcome] {
-        if failUpserts { throw Failure() }
+        if let upsertFailure { throw upsertFailure }
         for (index, received) in incidents.enumerated() {
             if let existing = stored[received.incident.incidentId],
                 existing.incident.hostName != received.incident.hostName

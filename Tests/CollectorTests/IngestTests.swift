@@ -238,6 +238,46 @@ struct IngestTests {
         }
     }
 
+    @Test(
+        "a full store or an unreachable one is 503 saying which, with Retry-After; /metrics counts it by cause",
+        arguments: [(StorageFailureCause.full, "storage full"), (.unreachable, "storage unreachable")]
+    )
+    func storageFullOrUnreachable(cause: StorageFailureCause, words: String) async throws {
+        let store = InMemoryCollectorStore()
+        let token = "ewt_test"
+        try await store.addCredential(
+            Credential(name: "web-1", role: .agent, tokenHash: CredentialToken.hash(token), createdAt: .now)
+        )
+        let failure = CollectorStoreError.database(operation: "store 1 incidents", reason: "test", cause: cause)
+        await store.setFailing(upserts: true, with: failure)
+        let metrics = CollectorMetrics()
+        let application = try CollectorServer(
+            configuration: CollectorConfiguration(),
+            store: store,
+            metrics: metrics,
+            logger: .quiet
+        )
+        .makeApplication()
+        let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(token)"]
+        try await application.test(.router) { client throws in
+            for _ in 0..<2 {
+                let response = try await client.ingest(Fixtures.jsonArray([Fixtures.incident()]), headers: headers)
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "5")
+                #expect(response.errorReason == "\(words), retry later")
+            }
+            var exposition = String(decoding: metrics.exposition(), as: UTF8.self)
+            #expect(exposition.contains("execwatch_collector_storage_failures_total{cause=\"\(cause.rawValue)\"} 2"))
+            #expect(exposition.contains("execwatch_collector_storage_available 0.0"))
+            // Storage back: the same batch is stored, and the gauge says so.
+            await store.setFailing(upserts: false)
+            let response = try await client.ingest(Fixtures.jsonArray([Fixtures.incident()]), headers: headers)
+            #expect(response.status == .ok)
+            exposition = String(decoding: metrics.exposition(), as: UTF8.self)
+            #expect(exposition.contains("execwatch_collector_storage_available 1.0"))
+        }
+    }
+
     @Test("another host's incident is 403 naming its index and hostName; nothing of the batch is stored")
     func anotherHostsIncident() async throws {
         let collector = try await TestCollector.make()

@@ -220,7 +220,8 @@ struct HealthAndMetricsTests {
         try await application.test(.router) { client throws in
             let response = try await client.execute(uri: "/healthz", method: .get)
             #expect(response.status == .serviceUnavailable)
-            #expect(response.errorReason == "storage unavailable")
+            #expect(response.headers[.retryAfter] == "5")
+            #expect(response.errorReason == "storage unavailable, retry later")
         }
     }
 

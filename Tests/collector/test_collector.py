@@ -206,9 +206,13 @@ class Collector:
             code = self.proc.wait(timeout=20)
             assert code == 0, f"collector exit status {code}\n{self.log_text()}"
 
+    def cli(self, *args):
+        """`execwatch-collector ARGS --config CONFIG`, as the test's shell would run it."""
+        return sh(COLLECTOR_BIN, *args, "--config", self.config)
+
     def add_agent(self, name, kind="agents"):
         """`agents add NAME` (or `readers add NAME`): the token and the file it is written to."""
-        out = sh(COLLECTOR_BIN, kind, "add", name, "--config", self.config).stdout
+        out = self.cli(kind, "add", name).stdout
         token = out.strip().splitlines()[-1].strip()
         path = os.path.join(self.dir, f"{name}.token")
         with open(path, "w") as f:
@@ -218,7 +222,7 @@ class Collector:
 
     def incidents(self):
         """What the collector stored, through its own command (`incidents --json`)."""
-        out = sh(COLLECTOR_BIN, "incidents", "--config", self.config, "--json", "--limit", "1000").stdout
+        out = self.cli("incidents", "--json", "--limit", "1000").stdout
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
     def ssl_context(self, client_cert=None):
@@ -246,6 +250,12 @@ class Collector:
         finally:
             conn.close()
 
+    def metrics(self):
+        """`GET /metrics` as text."""
+        status, _, body = self.request("GET", "/metrics", auth=False, client_cert=self.probe_cert)
+        assert status == 200, (status, body)
+        return body.decode()
+
     def log_text(self):
         with open(self.log_path) as f:
             return f.read()[-4000:]
@@ -261,14 +271,16 @@ AGENT_HOST = "fwd-test"
 class Agent:
     """`execwatch run` (audit unicast) forwarding to a collector, in a state directory of its own."""
 
-    def __init__(self, name, forward, audit_key="execwatch-fwd-test"):
+    def __init__(self, name, forward, audit_key="execwatch-fwd-test", metrics_port=None):
         self.audit_key = audit_key
         self.dir = os.path.join(WORK, "agent-" + name)
         os.makedirs(self.dir, exist_ok=True)
         self.socket = os.path.join(self.dir, "agent.sock")
         self.config = os.path.join(self.dir, "agent.yaml")
+        self.metrics_port = metrics_port
+        listen = f"127.0.0.1:{metrics_port}" if metrics_port else "off"
         with open(self.config, "w") as f:
-            f.write("metrics:\n  listen: off\nforward:\n")
+            f.write(f"metrics:\n  listen: {listen}\nforward:\n")
             for key, value in forward.items():
                 f.write(f"  {key}: {value}\n")
         self.proc = None
@@ -295,6 +307,15 @@ class Agent:
             self.proc.send_signal(signal.SIGTERM)
             code = self.proc.wait(timeout=30)
             assert code == 0, f"agent exit status {code}\n{self.log_text()}"
+
+    def metrics(self):
+        """The agent's `GET /metrics` as text (with `metrics_port`)."""
+        with socket.create_connection(("127.0.0.1", self.metrics_port), timeout=5) as conn:
+            conn.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := conn.recv(65536):
+                data += chunk
+        return data.decode()
 
     def kill(self):
         """SIGKILL: the agent cannot clean up; its audit rules stay until the test removes them."""
@@ -356,10 +377,10 @@ def journal_outbox_depth(state_dir):
         db.close()
 
 
-def with_agent(name, forward, body):
+def with_agent(name, forward, body, **options):
     with AuditLock():
         before = audit_state()
-        agent = Agent(name, forward).start()
+        agent = Agent(name, forward, **options).start()
         try:
             body(agent)
         finally:
@@ -943,6 +964,295 @@ def test_serve_as_the_unit_runs_it_logs_plain_lines_naming_the_program_once():
     assert not any("execwatch-collector:" in l for l in lines), text
     ours = [l for l in lines if l and not l.startswith(("=== log file opened", "Failed to set thread priority"))]
     assert all(l.startswith("<") for l in ours), text
+
+# --- faults at the collector's end (issue 11): its storage full or gone, collectors that hang -----
+
+class CollectorOnSmallDisk(Collector):
+    """A collector whose state directory (its SQLite database) is a tmpfs of `size`, mounted in a
+    mount namespace of the collector's own (`unshare --mount`): the mount exists only for the
+    collector and goes away with it. The test reaches it with `nsenter` to fill it up and free it."""
+
+    def __init__(self, name, ca, size="4m"):
+        super().__init__(name, ca)
+        self.state = os.path.join(self.dir, "state")
+        os.makedirs(self.state, mode=0o750, exist_ok=True)
+        self.size = size
+        self.filler = os.path.join(self.state, "filler")
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        script = 'mount -t tmpfs -o size="$1",mode=0750 execwatch-test "$2" && exec "$3" serve --config "$4"'
+        self.proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+                                      self.size, self.state, COLLECTOR_BIN, self.config],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        PROCESSES.append(self.proc)
+        wait_for(lambda: self.proc.poll() is not None or self._healthy(), 30, "collector /healthz")
+        assert self.proc.poll() is None, f"collector exited {self.proc.returncode}:\n{self.log_text()}"
+        return self
+
+    def inside(self, *args, check=True):
+        """A command in the collector's mount namespace (where its tmpfs is)."""
+        return sh("nsenter", "--target", str(self.proc.pid), "--mount", "--", *args, check=check)
+
+    def cli(self, *args):
+        return self.inside(COLLECTOR_BIN, *args, "--config", self.config)
+
+    def fill(self):
+        """Fills the tmpfs to the last byte."""
+        out = self.inside("sh", "-c", 'cat /dev/zero > "$1"', "sh", self.filler, check=False)
+        assert "No space left" in out.stderr, out.stderr
+        avail = self.inside("df", "--output=avail", self.state).stdout.split()[-1]
+        assert avail == "0", avail
+
+    def free(self):
+        self.inside("rm", self.filler)
+
+
+def _metric(text, name, **labels):
+    """The value of a metric line `name{labels…} value` (labels in any order), 0 when absent."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            if all(f'{k}="{v}"' in line for k, v in labels.items()):
+                return float(line.rsplit(" ", 1)[1])
+    return 0
+
+
+def _expect_503_and_retry_after(agent, collector, words, cause, waiting):
+    """The agent's changes get 503 `words` from a collector whose store failed: the agent keeps them
+    (outbox, no dead letter), retries when Retry-After (5 s) says, and the collector goes on
+    serving, its /metrics and log saying why."""
+    try:
+        status = wait_for(lambda: (s := agent.status()) and s["outboxDepth"] >= waiting
+                          and words in (s["forwardLastError"] or "") and s, 40, f"503 {words!r}")
+    except AssertionError:
+        raise AssertionError(f"agent status: {agent.status()}\nagent log:\n{agent.log_text()}\n"
+                             f"collector log:\n{collector.log_text()}")
+    assert status["forwardLastError"] == f"503 Service Unavailable: {words}, retry later", status
+    assert status["forwardState"] == "retrying" and status["deadLettered"] == 0, status
+    assert reason_logged(agent, "as the collector asked (Retry-After)"), agent.log_text()
+    metrics = collector.metrics()
+    assert _metric(metrics, "execwatch_collector_storage_failures_total", cause=cause) >= 1, metrics
+    assert _metric(metrics, "execwatch_collector_storage_available") == 0, metrics
+    assert f"cannot store incidents ({cause};" in collector.log_text(), collector.log_text()
+    # Retry-After: 5 s between attempts, not the backoff's 250 ms, 500 ms, 1 s, …
+    posts = lambda: _metric(collector.metrics(), "execwatch_collector_http_requests_total", method="POST",
+                            route="/api/v1/incidents", status="503")
+    before = posts()
+    time.sleep(8)
+    assert 1 <= posts() - before <= 2, (before, posts())
+    assert collector.proc.poll() is None and collector.request("GET", "/healthz", auth=False)[0] in (200, 503)
+    status = agent.status()
+    assert status["outboxDepth"] >= waiting and status["deadLettered"] == 0, status
+
+
+def _expect_everything_once(agent, collector, runs):
+    """Storage back: every change the journal holds arrives, each incident once, at the journal's
+    version, `runs` (netcat swParams) among them. The journal is the reference, not a count: on a
+    shared machine another program's netcat run is an incident too."""
+    def same():
+        if agent.status()["outboxDepth"] != 0:
+            return None
+        stored = collector.incidents()
+        journal = {i["incidentId"]: i["version"] for i in agent.journal()}
+        return stored if {i["incidentId"]: i["version"] for i in stored} == journal else None
+    try:
+        stored = wait_for(same, 60, "the journal's incidents at the collector, at the journal's versions")
+    except AssertionError:
+        raise AssertionError(f"agent status: {agent.status()}\nagent log:\n{agent.log_text()}\n"
+                             f"collector log:\n{collector.log_text()}")
+    ids = [i["incidentId"] for i in stored]
+    assert len(ids) == len(set(ids)), "an incident stored twice"
+    assert runs <= {i["attributes"]["swParam"] for i in stored}, runs - {i["attributes"]["swParam"] for i in stored}
+    status = agent.status()
+    assert status["deadLettered"] == 0 and status["forwardRejected"] == 0, status
+    assert _metric(collector.metrics(), "execwatch_collector_storage_available") == 1
+
+
+def _runs(count, first_port):
+    """The swParams of `netcat_runs(count, first_port)`."""
+    return {f"-z -w 1 127.0.0.1 {first_port + n}" for n in range(count)}
+
+
+def test_collector_storage_full_is_503_then_everything_arrives_once():
+    ca = CA("full")
+    collector = CollectorOnSmallDisk("full", ca).start()
+    try:
+        _, token_file = collector.add_agent(AGENT_HOST)
+
+        def body(agent):
+            netcat_runs(3, first_port=45000)
+            _expect_everything_once(agent, collector, _runs(3, 45000))
+            collector.fill()
+            netcat_runs(20, first_port=45100)
+            _expect_503_and_retry_after(agent, collector, "storage full", "full", waiting=20)
+            collector.free()
+            _expect_everything_once(agent, collector, _runs(3, 45000) | _runs(20, 45100))
+        with_agent("full", {"url": collector.url, "caFile": ca.cert, "tokenFile": token_file}, body)
+    finally:
+        collector.stop()
+
+
+def test_collector_postgres_stopped_is_503_then_everything_arrives_once():
+    # A cluster of this test's own: the shared one (55432) serves other tests meanwhile.
+    script = os.path.join(ROOT, "scripts", "postgres-for-tests.sh")
+    env = dict(os.environ, EXECWATCH_TEST_PG_DIR=f"/tmp/execwatch-test-pg-stopped-{os.getpid()}",
+               EXECWATCH_TEST_PG_PORT=str(free_port()))
+    url = sh(script, "start", env=env).stdout.strip()
+    try:
+        ca = CA("pgstop")
+        collector = Collector("pgstop", ca, storage_url=url).start()
+        try:
+            _, token_file = collector.add_agent(AGENT_HOST)
+
+            def body(agent):
+                netcat_runs(3, first_port=45200)
+                _expect_everything_once(agent, collector, _runs(3, 45200))
+                sh(script, "halt", env=env)
+                netcat_runs(20, first_port=45300)
+                _expect_503_and_retry_after(agent, collector, "storage unreachable", "unreachable", waiting=20)
+                sh(script, "start", env=env)
+                _expect_everything_once(agent, collector, _runs(3, 45200) | _runs(20, 45300))
+            with_agent("pgstop", {"url": collector.url, "caFile": ca.cert, "tokenFile": token_file}, body)
+        finally:
+            collector.stop()
+    finally:
+        sh(script, "stop", env=env)
+
+
+class BrokenCollector:
+    """A TCP listener on 127.0.0.1 playing a collector broken in one of three ways: `silent` takes
+    connections and requests and never answers; `trickle` sends a reply's head at once, then its
+    body a byte a second; `full-backlog` never accepts and its accept queue is full, so the kernel
+    drops new connections' SYNs and they are never set up."""
+
+    def __init__(self, port, mode):
+        self.mode = mode
+        self.requests = 0
+        self.connections = []  # seconds each connection lasted until the client hung up
+        self.stopping = threading.Event()
+        self.threads = []
+        self.fillers = []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        if mode == "full-backlog":
+            self.sock.listen(0)
+            for _ in range(3):  # Linux queues backlog + 1: the rest wait in SYN retries
+                filler = socket.socket()
+                filler.setblocking(False)
+                filler.connect_ex(("127.0.0.1", port))
+                self.fillers.append(filler)
+        else:
+            self.sock.listen(16)
+            self.sock.settimeout(0.1)
+            self._spawn(self._accept)
+
+    def _spawn(self, target, *args):
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            self._spawn(self._serve, conn)
+
+    def _serve(self, conn):
+        started = time.time()
+        conn.settimeout(0.1)
+        data = b""
+        try:
+            while not self.stopping.is_set():
+                try:
+                    chunk = conn.recv(65536)
+                except socket.timeout:
+                    continue
+                if not chunk:
+                    return  # the client hung up
+                data += chunk
+                head, sep, body = data.partition(b"\r\n\r\n")
+                length = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+                if not sep or len(body) < (length or [0])[0]:
+                    continue
+                self.requests += 1
+                data = b""
+                if self.mode == "trickle":
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+                    while not self.stopping.wait(1):
+                        try:
+                            if conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                                return
+                        except (BlockingIOError, socket.timeout):
+                            pass  # nothing from the client: it still waits for the reply
+                        conn.send(b" ")
+        except OSError:
+            pass  # reset by the client
+        finally:
+            self.connections.append(time.time() - started)
+            conn.close()
+
+    def stop(self):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        for filler in self.fillers:
+            filler.close()
+        self.sock.close()
+
+
+def test_collectors_that_hang_or_trickle_time_out_and_retries_go_on():
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    collector = Collector("hanging", tls=False, port=port)  # the real one, once the broken ones are gone
+    _, token_file = collector.add_agent(AGENT_HOST)
+    no_reply = f"timeout: no complete reply from {url} within 2000 ms (forward.requestTimeoutMilliseconds)"
+    no_connection = f"timeout: no connection to {url} within 1000 ms (forward.connectTimeoutMilliseconds)"
+    metrics_port = free_port()
+
+    def body(agent):
+        netcat_runs(5, first_port=45400)
+        wait_for(lambda: agent.status()["incidentsStored"] >= 5, 20, "5 incidents in the journal")
+        for mode, reason, kind in [("silent", no_reply, "request_timeout"), ("trickle", no_reply, "request_timeout"),
+                                   ("full-backlog", no_connection, "connect_timeout")]:
+            peer = BrokenCollector(port, mode)
+            try:
+                retries = agent.status()["forwardRetries"]
+                try:
+                    status = wait_for(lambda: (s := agent.status()) and s["forwardRetries"] >= retries + 2
+                                      and s["forwardLastError"] == reason and s, 40, f"{mode}: {reason}")
+                except AssertionError:
+                    raise AssertionError(f"{mode}: agent status {agent.status()}\n{agent.log_text()}")
+                assert status["outboxDepth"] >= 5 and status["deadLettered"] == 0, (mode, status)
+                assert status["forwardState"] in ("retrying", "sending"), (mode, status)
+                metrics = agent.metrics()
+                assert _metric(metrics, "execwatch_forward_failing") == 1, metrics
+                assert _metric(metrics, "execwatch_forward_last_failure", kind=kind) == 1, (mode, metrics)
+                if mode != "full-backlog":
+                    # Each attempt was given up at the request timeout, the trickled reply's body too.
+                    assert peer.requests >= 2, (mode, peer.requests)
+                    assert peer.connections and max(peer.connections) < 6, (mode, peer.connections)
+            finally:
+                peer.stop()
+        assert reason_logged(agent, no_reply) and reason_logged(agent, no_connection), agent.log_text()
+        collector.start()
+        _expect_everything_once(agent, collector, _runs(5, 45400))
+        assert _metric(agent.metrics(), "execwatch_forward_failing") == 0
+    try:
+        with_agent("hanging", {"url": url, "tokenFile": token_file, "connectTimeoutMilliseconds": 1000,
+                               "requestTimeoutMilliseconds": 2000, "maxBackoffMilliseconds": 1000}, body,
+                   metrics_port=metrics_port)
+    finally:
+        collector.stop()
+
+
+def reason_logged(agent, reason):
+    """`reason` is on a line of the agent's log at error level (`<3>`)."""
+    with open(agent.log_path) as f:
+        return any(line.startswith("<3>") and reason in line for line in f)
+
 
 
 def main():

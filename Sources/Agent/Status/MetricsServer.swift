@@ -135,6 +135,15 @@ public final class MetricsServer: Sendable {
                 "1 while forwarding fails (see execwatch status for the reason).",
                 forward.consecutiveFailures > 0 ? "1" : "0"
             )
+            if forward.consecutiveFailures > 0, let kind = forward.lastErrorKind {
+                metric(
+                    "forward_last_failure",
+                    "gauge",
+                    "While forwarding fails: the kind of the last failure (execwatch status has its words).",
+                    "1",
+                    labels: "{kind=\"\(kind.rawValue)\"}"
+                )
+            }
         }
         metric("rules", "gauge", "Rules in force.", String(s.rules))
         metric("resident_memory_bytes", "gauge", "Resident set size.", String(s.residentBytes))

@@ -46,8 +46,9 @@ struct Authenticator: Sendable {
             do {
                 owner = try await credentials.credential(forToken: token)
             } catch {
+                metrics.storageFailed(error)
                 logger.error("cannot check a token: \(error)")
-                throw APIError.storageUnavailable
+                throw APIError.storageUnavailable(error)
             }
             guard let owner else { throw refusal(.unknownToken, kind: kind, logger: logger) }
             guard owner.role == kind.role else { throw forbidden(owner, kind: kind, logger: logger) }
@@ -76,8 +77,9 @@ struct Authenticator: Sendable {
         do {
             found = try await credentials.credential(named: name)
         } catch {
+            metrics.storageFailed(error)
             logger.error("cannot look up a certificate's agent: \(error)")
-            throw APIError.storageUnavailable
+            throw APIError.storageUnavailable(error)
         }
         guard let found, found.role == .agent else {
             throw refusal(.unknownCertificateName(name), kind: .ingest, logger: logger)

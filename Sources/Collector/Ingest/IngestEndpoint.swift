@@ -69,8 +69,14 @@ struct IngestEndpoint: Sendable {
                 )
                 throw APIError(.forbidden, "incident \(index): incidentId \(id) is another host's incident")
             } catch {
-                context.logger.error("cannot store incidents: \(error)", metadata: ["client": "\(client.name)"])
-                throw APIError.storageUnavailable
+                metrics.storageFailed(error)
+                let cause = StorageFailureCause(of: error).rawValue
+                let wait = APIError.storageRetryAfterSeconds
+                context.logger.error(
+                    "cannot store incidents (\(cause); the agent is asked to retry after \(wait) s): \(error)",
+                    metadata: ["client": "\(client.name)"]
+                )
+                throw APIError.storageUnavailable(error)
             }
         }
         metrics.incidentsStored(outcomes)

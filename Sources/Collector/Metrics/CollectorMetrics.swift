@@ -6,7 +6,8 @@ import Prometheus
 ///
 /// Metric names start with `execwatch_collector_`: requests by method, route and status, request
 /// duration, incidents received and what storing them did, authentication failures by reason,
-/// rejected bodies by status, and the number of stored incidents (counted in the store at most
+/// rejected bodies by status, store failures by cause and whether the store answered last time,
+/// and the number of stored incidents (counted in the store at most
 /// once per `storedIncidentsRefresh`, see ``StoredIncidentCount``).
 public final class CollectorMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
@@ -15,6 +16,7 @@ public final class CollectorMetrics: Sendable {
     private let incidentsUpdated: Counter
     private let incidentsUnchanged: Counter
     private let storedIncidents: Gauge
+    private let storageAvailable: Gauge
     private let storedIncidentCount: StoredIncidentCount
 
     public init(
@@ -34,6 +36,15 @@ public final class CollectorMetrics: Sendable {
             descriptor: Self.name("incidents_stored", unit: "", help: "Incidents in the store."),
             labels: []
         )
+        storageAvailable = registry.makeGauge(
+            descriptor: Self.name(
+                "storage_available",
+                unit: "",
+                help: "1 when the store's last operation succeeded, 0 when it failed (see storage_failures_total)."
+            ),
+            labels: []
+        )
+        storageAvailable.set(Int64(1))
     }
 
     /// One request answered.
@@ -66,8 +77,27 @@ public final class CollectorMetrics: Sendable {
         ).increment()
     }
 
+    /// The store failed (the request got 503): counted by cause (`full`, `unreachable`, `other`).
+    func storageFailed(_ error: any Error) {
+        storageAvailable.set(Int64(0))
+        registry.makeCounter(
+            descriptor: Self.name(
+                "storage_failures",
+                unit: "total",
+                help: "Store operations that failed, by cause (full, unreachable, other); the log says more."
+            ),
+            labels: [("cause", StorageFailureCause(of: error).rawValue)]
+        ).increment()
+    }
+
+    /// The store answered.
+    func storageAnswered() {
+        storageAvailable.set(Int64(1))
+    }
+
     /// A batch stored, with what happened to each incident.
     func incidentsStored(_ outcomes: [UpsertOutcome]) {
+        storageAnswered()
         incidentsReceived.increment(by: Int64(outcomes.count))
         var created: Int64 = 0
         var updated: Int64 = 0

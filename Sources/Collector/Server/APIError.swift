@@ -1,3 +1,4 @@
+import CollectorStorage
 import ExecEvents
 import Hummingbird
 
@@ -13,12 +14,25 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable, CustomStr
         self.headers = headers
     }
 
-    /// The store failed; agents retry later.
-    public static let storageUnavailable = APIError(
-        .serviceUnavailable,
-        "storage unavailable, retry later",
-        headers: [.retryAfter: "5"]
-    )
+    /// How long agents are asked to wait (`Retry-After`, seconds) when the store failed.
+    public static let storageRetryAfterSeconds = 5
+
+    /// The store failed (`error`); agents keep what they sent and try again after `Retry-After`.
+    /// The reply says what kind of failure it was (the store's full, its server unreachable), not
+    /// its details: those are in the collector's log.
+    public static func storageUnavailable(_ error: any Error) -> APIError {
+        let what =
+            switch StorageFailureCause(of: error) {
+            case .full: "storage full"
+            case .unreachable: "storage unreachable"
+            case .other: "storage unavailable"
+            }
+        return APIError(
+            .serviceUnavailable,
+            "\(what), retry later",
+            headers: [.retryAfter: "\(storageRetryAfterSeconds)"]
+        )
+    }
 
     public var description: String { "\(status.code) \(reason)" }
 

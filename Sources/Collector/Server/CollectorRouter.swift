@@ -8,7 +8,7 @@ import Logging
 /// - `POST /api/v1/incidents`: agents send incidents (``IngestEndpoint``).
 /// - `GET /api/v1/incidents`: incidents as JSON, newest first, filtered and paged (readers).
 /// - `GET /`: the same as a web page (readers).
-/// - `GET /healthz`: `ok` when the store answers, else 503.
+/// - `GET /healthz`: `ok` when the store answers, else 503 saying why (full, unreachable).
 /// - `GET /metrics`: Prometheus metrics, without authentication (the store is counted at most
 ///   once a minute, whatever the scrape rate).
 ///
@@ -36,12 +36,17 @@ public enum CollectorRouter {
         }
         router.get("/api/v1/incidents") { request, context in
             _ = try await authenticator.authenticate(request, context: context, for: .read)
-            let (_, page) = try await incidents(for: request, from: store, context: context)
+            let (_, page) = try await incidents(for: request, from: store, metrics: metrics, context: context)
             return Response.json(IncidentListJSON.render(page))
         }
         router.get("/") { request, context in
             _ = try await authenticator.authenticate(request, context: context, for: .read)
-            let (listRequest, page) = try await incidents(for: request, from: store, context: context)
+            let (listRequest, page) = try await incidents(
+                for: request,
+                from: store,
+                metrics: metrics,
+                context: context
+            )
             return Response(
                 status: .ok,
                 headers: [
@@ -57,9 +62,11 @@ public enum CollectorRouter {
             do {
                 _ = try await store.incidents(IncidentQuery(limit: 1))
             } catch {
+                metrics.storageFailed(error)
                 context.logger.error("health check: the store does not answer: \(error)")
-                throw APIError(.serviceUnavailable, "storage unavailable")
+                throw APIError.storageUnavailable(error)
             }
+            metrics.storageAnswered()
             return Response.text("ok\n")
         }
         router.get("/metrics") { _, context in
@@ -78,6 +85,7 @@ public enum CollectorRouter {
     private static func incidents(
         for request: Request,
         from store: any CollectorStore,
+        metrics: CollectorMetrics,
         context: CollectorRequestContext
     ) async throws(APIError) -> (IncidentListRequest, IncidentPage) {
         let listRequest: IncidentListRequest
@@ -87,10 +95,13 @@ public enum CollectorRouter {
             throw APIError(.badRequest, error.reason)
         }
         do {
-            return (listRequest, try await store.incidents(listRequest.storeQuery))
+            let page = try await store.incidents(listRequest.storeQuery)
+            metrics.storageAnswered()
+            return (listRequest, page)
         } catch {
+            metrics.storageFailed(error)
             context.logger.error("cannot read incidents: \(error)")
-            throw APIError.storageUnavailable
+            throw APIError.storageUnavailable(error)
         }
     }
 }

@@ -59,6 +59,12 @@ final class PostgresCollectorStore: CollectorStore {
             throw error
         } catch let error as CancellationError {
             throw error
+        } catch let failure as PostgresFailure {
+            throw CollectorStoreError.database(
+                operation: description,
+                reason: "PostgreSQL \(location): \(failure)",
+                cause: failure.cause
+            )
         } catch {
             throw CollectorStoreError.database(operation: description, reason: "PostgreSQL \(location): \(error)")
         }

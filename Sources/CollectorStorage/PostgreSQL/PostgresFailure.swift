@@ -39,6 +39,13 @@ struct PostgresFailure: Error, CustomStringConvertible {
 
     var description: String { sqlState.map { "\(message) [SQLSTATE \($0)]" } ?? message }
 
+    /// What kind of failure this is: the server out of disk space (`disk_full`), the server gone
+    /// (the connection broke or could not be made), or another.
+    var cause: StorageFailureCause {
+        if sqlState == "53100" { return .full }
+        return connectionBroke ? .unreachable : .other
+    }
+
     /// A deadlock or a serialization failure: the transaction was rolled back and can run again.
     var isDeadlockOrSerializationFailure: Bool { sqlState == "40P01" || sqlState == "40001" }
 

@@ -124,7 +124,16 @@ extension CollectorStoreError {
     init(sqlite failure: SQLiteDatabaseError) {
         switch failure {
         case .statement(let path, let operation, let error):
-            self = error as? CollectorStoreError ?? .database(operation: operation, reason: "SQLite \(path): \(error)")
+            if let error = error as? CollectorStoreError {
+                self = error
+            } else {
+                let full = (error as? SQLiteError)?.reason == .full
+                self = .database(
+                    operation: operation,
+                    reason: "SQLite \(path): \(error)",
+                    cause: full ? .full : .other
+                )
+            }
         case .unreadableRow(let path, let reason):
             self = .unreadableRow(reason: "SQLite \(path): \(reason)")
         case .closed(let path, let operation):

@@ -24,7 +24,8 @@ enum TransportFailure: Sendable, Equatable {
     case connectionRefused
     case connectTimeout
     case tlsHandshakeTimeout
-    /// Connected, but no complete reply within the request timeout.
+    /// Connected, but no complete reply (head and body) within the request timeout: a collector
+    /// that does not answer, or one that answers too slowly (a byte a second).
     case noReply
     /// The collector closed or reset the connection before its reply (`detail`: "reset the connection").
     case connectionClosed(detail: String)
@@ -152,11 +153,14 @@ enum TransportFailure: Sendable, Equatable {
         case .connectionRefused:
             return "connection refused by \(endpoint.authority) (is the collector running?)"
         case .connectTimeout:
-            return "no connection to \(endpoint.authority) within \(configuration.connectTimeoutMilliseconds) ms"
+            return "timeout: no connection to \(endpoint.baseURL) within "
+                + "\(configuration.connectTimeoutMilliseconds) ms (forward.connectTimeoutMilliseconds)"
         case .tlsHandshakeTimeout:
-            return "TLS: handshake with \(endpoint.authority) timed out"
+            return "timeout: TLS handshake with \(endpoint.baseURL) not done within "
+                + "\(configuration.connectTimeoutMilliseconds) ms (forward.connectTimeoutMilliseconds)"
         case .noReply:
-            return "no reply from \(endpoint.authority) within \(configuration.requestTimeoutMilliseconds) ms"
+            return "timeout: no complete reply from \(endpoint.baseURL) within "
+                + "\(configuration.requestTimeoutMilliseconds) ms (forward.requestTimeoutMilliseconds)"
         case .connectionClosed(let detail):
             return "the collector (\(endpoint.authority)) \(detail) before replying"
         case .hostNotFound(let detail):

@@ -87,13 +87,11 @@ final class CollectorClient: Sendable {
         request.body = .bytes(body.bytes)
         let openedBefore = connections.opened.load(ordering: .relaxed)
         let reusable = connections.open.load(ordering: .relaxed) > 0
+        // One deadline for the whole exchange: connecting, sending, the reply's head and its body.
+        let deadline = NIODeadline.now() + requestTimeout
         do {
-            let response = try await client.execute(request, timeout: requestTimeout, logger: logger)
-            // Read the whole body (so the connection can be reused) but keep only its start.
-            var kept: [UInt8] = []
-            for try await chunk in response.body where kept.count < Self.maximumReplyBytes {
-                kept.append(contentsOf: chunk.readableBytesView.prefix(Self.maximumReplyBytes - kept.count))
-            }
+            let response = try await client.execute(request, deadline: deadline, logger: logger)
+            let kept = try await Self.read(response.body, by: deadline)
             return Reply(
                 status: Int(response.status.code),
                 reasonPhrase: response.status.reasonPhrase,
@@ -103,6 +101,33 @@ final class CollectorClient: Sendable {
         } catch {
             let onNewConnection = !reusable || connections.opened.load(ordering: .relaxed) != openedBefore
             throw Failure(underlying: error, onNewConnection: onNewConnection)
+        }
+    }
+
+    /// Reads the whole reply body (so the connection can be reused) and keeps its start, or
+    /// throws `HTTPClientError.deadlineExceeded` at `deadline`: the HTTP client's own deadline
+    /// ends with the reply's head, and its read timeout restarts at every byte, so a collector
+    /// that trickles its body (a byte a second) would otherwise hold the forwarder for as long as
+    /// it likes. Giving up closes the connection.
+    static func read(_ body: HTTPClientResponse.Body, by deadline: NIODeadline) async throws -> [UInt8] {
+        try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask {
+                var kept: [UInt8] = []
+                for try await chunk in body where kept.count < maximumReplyBytes {
+                    kept.append(contentsOf: chunk.readableBytesView.prefix(maximumReplyBytes - kept.count))
+                }
+                return kept
+            }
+            group.addTask {
+                let left = deadline - NIODeadline.now()
+                if left > .zero { try await Task.sleep(for: .nanoseconds(left.nanoseconds)) }
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard case .some(.some(let kept)) = try await group.next() else {
+                throw HTTPClientError.deadlineExceeded
+            }
+            return kept
         }
     }
 

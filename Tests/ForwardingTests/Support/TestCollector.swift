@@ -21,9 +21,23 @@ final class TestCollector: Sendable {
 
     /// What to answer.
     struct Reply: Sendable {
+        /// How the reply goes out.
+        enum Pace: Sendable {
+            case atOnce
+            /// The head at once, then the body one byte per interval: a collector that answers
+            /// too slowly.
+            case byteEvery(TimeAmount)
+            /// Nothing at all, ever: a collector that accepts requests and never answers.
+            case never
+        }
+
         var status: Int
         var headers: [(String, String)] = []
         var body: String = ""
+        var pace: Pace = .atOnce
+
+        /// No reply, ever.
+        static let silence = Reply(status: 200, pace: .never)
 
         static func accepted(_ count: Int = 1) -> Reply {
             Reply(
@@ -177,6 +191,8 @@ private final class RequestHandler: ChannelInboundHandler {
             )
             let index = collector.record(request)
             let reply = responder(request, index)
+            self.head = nil
+            if case .never = reply.pace { return }
             var headers = HTTPHeaders(reply.headers)
             headers.replaceOrAdd(name: "Content-Length", value: "\(reply.body.utf8.count)")
             let responseHead = HTTPResponseHead(
@@ -184,10 +200,28 @@ private final class RequestHandler: ChannelInboundHandler {
                 status: HTTPResponseStatus(statusCode: reply.status),
                 headers: headers
             )
+            if case .byteEvery(let interval) = reply.pace {
+                context.writeAndFlush(wrapOutboundOut(.head(responseHead)), promise: nil)
+                trickle(Array(reply.body.utf8)[...], every: interval, context: context)
+                return
+            }
             context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: reply.body)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            self.head = nil
+        }
+    }
+
+    /// Sends `bytes` one at a time, `interval` apart, then ends the reply; stops when the client
+    /// hung up.
+    private func trickle(_ bytes: ArraySlice<UInt8>, every interval: TimeAmount, context: ChannelHandlerContext) {
+        context.eventLoop.assumeIsolated().scheduleTask(in: interval) {
+            guard context.channel.isActive else { return }
+            guard let byte = bytes.first else {
+                context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+                return
+            }
+            context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: [byte])))), promise: nil)
+            self.trickle(bytes.dropFirst(), every: interval, context: context)
         }
     }
 
