@@ -1,5 +1,6 @@
 import AuditCapture
 import Capture
+import EBPFCapture
 import ExecEvents
 import Logging
 import ProcCapture
@@ -9,8 +10,8 @@ import Glibc
 #endif
 
 /// Builds the capture source a configuration asks for; for `auto`, the first that works in the
-/// order DESIGN.md gives (audisp plugin, audit multicast, audit unicast, proc connector, /proc
-/// polling), with the reason in words.
+/// order DESIGN.md gives (eBPF, audisp plugin, audit multicast, audit unicast, proc connector,
+/// /proc polling), with the reason in words (and why eBPF was passed over).
 public enum AgentSources {
     /// - Parameter whenSetUp: run on the capture thread once the source's sockets are open and its
     ///   audit changes made (the audit sources call it; for the others the runtime calls it first).
@@ -32,11 +33,29 @@ public enum AgentSources {
             settings.leftoverStateHandled = { logger.notice("\($0)") }
             return AuditNetlinkSource(configuration: settings)
         }
+        func ebpf() -> EBPFSource {
+            EBPFSource(
+                configuration: EBPFSource.Configuration(
+                    hostName: hostName,
+                    ringBufferBytes: configuration.ebpfRingBufferBytes,
+                    btfPath: configuration.ebpfBTFPath,
+                    whenSetUp: whenSetUp
+                )
+            )
+        }
         let poll = ProcPollSource(
             period: .milliseconds(configuration.procPollIntervalMilliseconds),
             snapshotConfiguration: snapshots
         )
         switch configuration.source {
+        case .ebpf:
+            let source = ebpf()
+            return ChosenSource(
+                source: source,
+                reason: "asked for (--source ebpf)",
+                limitations: source.limitation,
+                callsWhenSetUp: true
+            )
         case .auditUnicast:
             return ChosenSource(
                 source: audit(.unicast),
@@ -60,9 +79,23 @@ public enum AgentSources {
         case .procPoll:
             return ChosenSource(source: poll, reason: "asked for (--source proc-poll)", limitations: poll.limitation)
         case .auto:
+            let ebpfProblem = EBPFSource.unavailability(
+                ringBufferBytes: configuration.ebpfRingBufferBytes,
+                btfPath: configuration.ebpfBTFPath
+            )
+            guard let ebpfProblem else {
+                let source = ebpf()
+                return ChosenSource(
+                    source: source,
+                    reason: "auto: the eBPF probe loads (kernel BTF, CAP_BPF and CAP_PERFMON)",
+                    limitations: source.limitation,
+                    callsWhenSetUp: true
+                )
+            }
+            logger.notice("auto: not the ebpf source: \(ebpfProblem)")
             let availability = AuditAvailability.probe(ruleKey: configuration.auditKey)
             let recommendation = availability.recommendation
-            let why = recommendation.reason
+            let why = "no ebpf (\(ebpfProblem)); " + recommendation.reason
             switch recommendation.source {
             case .audisp: return ChosenSource(source: AudispSource(), reason: "auto: \(why)")
             case .auditMulticast:
