@@ -85,7 +85,12 @@ public final class MetricsServer: Sendable {
             String(s.failedExecs)
         )
         metric("malformed_records_total", "counter", "Records that could not be parsed.", String(s.malformedRecords))
-        metric("kernel_lost", "gauge", "The kernel's audit lost counter.", String(s.kernelLost))
+        metric(
+            "kernel_lost",
+            "gauge",
+            "Lost in the kernel: audit's lost counter, or records the eBPF ring had no room for.",
+            String(s.kernelLost)
+        )
         metric("kernel_backlog", "gauge", "The kernel's audit backlog.", String(s.kernelBacklog))
         metric(
             "agent_drops_total",
