@@ -462,7 +462,7 @@ def test_ebpf_reads_200_kib_of_arguments_whole_and_cuts_beyond_256_kib():
         cut = [p for p in swparams if p.startswith("-h www")]
         assert len(cut) == 1 and 250 * 1024 < len(cut[0]) < 256 * 1024, [len(p) for p in cut]
         status = agent.status()
-        assert status["kernelLost"] == 0, status
+        assert status["kernelLost"] == 0 and status["argumentsTruncated"] == 1, status
     finally:
         agent.stop()
 
@@ -930,6 +930,7 @@ def test_status_reports_loss_counters_and_capabilities():
             metrics = response.read().decode()
         assert 'execwatch_source_info{source="proc-poll"} 1' in metrics, metrics
         for name in ["events_total", "failed_execs_total", "kernel_lost", "agent_drops_total", "outbox_depth",
+                     "arguments_truncated_total",
                      "outbox_dropped_total",
                      "incidents_stored_total", "resident_memory_bytes"]:
             assert f"# TYPE execwatch_{name} " in metrics, name

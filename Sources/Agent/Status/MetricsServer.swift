@@ -99,6 +99,12 @@ public final class MetricsServer: Sendable {
             String(s.agentDrops)
         )
         metric("sequence_gaps_total", "counter", "Audit serials missing on the link.", String(s.sequenceGaps))
+        metric(
+            "arguments_truncated_total",
+            "counter",
+            "Execs delivered with only the first 256 KiB of their arguments (eBPF source).",
+            String(s.argumentsTruncated)
+        )
         metric("incidents_created_total", "counter", "Incidents created.", String(s.incidentsCreated))
         metric("incidents_updated_total", "counter", "Updates to incidents.", String(s.incidentsUpdated))
         metric(
