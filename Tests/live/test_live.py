@@ -425,6 +425,7 @@ def test_ebpf_and_audit_unicast_report_the_same_fields():
                 from_audit = incidents_by_pid(audit)
             finally:
                 audit.stop()
+                shutil.rmtree(FIELDS_DIR, ignore_errors=True)
         finally:
             ebpf.stop()
         assert audit_state() == before
