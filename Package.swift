@@ -44,6 +44,19 @@ let package = Package(
         .target(name: "AuditCapture", dependencies: ["Capture", "CAudit", "ExecEvents"]),
         // Sources without audit: the proc connector, and /proc polling.
         .target(name: "ProcCapture", dependencies: ["Capture", "ExecEvents"]),
+        // libbpf, to load the eBPF probe (pkg-config `libbpf`, Debian's libbpf-dev; runtime libbpf1).
+        .systemLibrary(name: "CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev"])]),
+        // Writes a file's bytes as a Swift string literal (the probe object, for ExecProbeBuilder).
+        .executableTarget(name: "ProbeObjectEmbedder"),
+        // Compiles the eBPF probe from source with the toolchain's clang and embeds the object.
+        .plugin(name: "ExecProbeBuilder", capability: .buildTool(), dependencies: ["ProbeObjectEmbedder"]),
+        // The eBPF source: a probe on tp_btf/sched_process_exec (C, in Probe/) and its ring buffer.
+        .target(
+            name: "EBPFCapture",
+            dependencies: ["Capture", "CLibbpf", "ExecEvents", "ProcCapture"],
+            exclude: ["Probe"],
+            plugins: ["ExecProbeBuilder"]
+        ),
         // What the journal and the collector's SQLite store share: a serial connection on a thread of
         // its own, statements with "doing:" error context, transactions, one migration runner.
         .target(
@@ -83,8 +96,8 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "AuditCapture", "AuditRecords", "Capture", "CLibcap", "ConfigurationFiles", "ExecEvents",
-                "Forwarding", "Journal", "ProcCapture", "RuleEngine",
+                "AuditCapture", "AuditRecords", "Capture", "CLibcap", "ConfigurationFiles", "EBPFCapture",
+                "ExecEvents", "Forwarding", "Journal", "ProcCapture", "RuleEngine",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -157,6 +170,7 @@ let package = Package(
             dependencies: ["AuditCapture", "Capture", "AuditRecords", "ExecEvents"]
         ),
         .testTarget(name: "ProcCaptureTests", dependencies: ["ProcCapture", "Capture", "ExecEvents"]),
+        .testTarget(name: "EBPFCaptureTests", dependencies: ["EBPFCapture", "Capture", "ExecEvents"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "RuleEngine", "ExecEvents", "TestSupport"]),
         .testTarget(
             name: "ForwardingTests",

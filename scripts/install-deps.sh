@@ -2,8 +2,9 @@
 # install-deps.sh SET... — install the Debian packages a part of execwatch needs, if missing.
 #
 #   build    what `swift build` of execwatch needs beyond the Swift toolchain: libaudit and
-#            libcap headers for live capture (the CAudit and CLibcap shims), zlib headers (gzip
-#            bodies), libpq headers (the collector's PostgreSQL store), pkg-config
+#            libcap headers for live capture (the CAudit and CLibcap shims), libbpf headers (the
+#            eBPF probe and its loader, CLibbpf), zlib headers (gzip bodies), libpq headers (the
+#            collector's PostgreSQL store), pkg-config
 #   test     what `make test` needs (also PostgreSQL, openssl for test certificates, chromium
 #            for the collector's page, curl)
 #   run      what `make run` needs: openssl for the local CA, curl, a netcat to try
@@ -19,7 +20,7 @@ set -euo pipefail
 packages=()
 for set in "$@"; do
     case "$set" in
-        build) packages+=(libaudit-dev libcap-dev zlib1g-dev libpq-dev pkg-config) ;;
+        build) packages+=(libaudit-dev libcap-dev libbpf-dev zlib1g-dev libpq-dev pkg-config) ;;
         test)
             packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat libcap2-bin python3)
             packages+=(postgresql openssl chromium curl)

@@ -341,6 +341,8 @@ umask 0022
 cat >/etc/execwatch/agent.yaml <<EOF
 # written by scripts/test-deb.sh
 hostName: $HOST_NAME
+# audit-unicast, named: auto would pick ebpf, and this run checks the agent's audit handling.
+source: audit-unicast
 audit:
   key: $KEY
 metrics:

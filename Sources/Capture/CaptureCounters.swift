@@ -15,6 +15,9 @@ public final class CaptureCounters: Sendable {
     public let kernelBacklog = Atomic<Int>(0)
     /// Processes that exited before /proc could be read.
     public let processesGone = Atomic<Int>(0)
+    /// Executions delivered with only the first part of their arguments (beyond the eBPF
+    /// source's limit).
+    public let argumentsTruncated = Atomic<Int>(0)
     /// Messages that could not be understood (skipped).
     public let malformed = Atomic<Int>(0)
 

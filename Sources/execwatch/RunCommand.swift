@@ -28,7 +28,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The configuration file (default: \(RunCommand.defaultConfigFile) when it exists).")
     var config: String?
 
-    @Option(help: "auto, audit-unicast, audit-multicast, audisp, proc-connector or proc-poll.")
+    @Option(help: "auto, ebpf, audit-unicast, audit-multicast, audisp, proc-connector or proc-poll.")
     var source: String?
 
     @Option(help: "The journal's directory (default /var/lib/execwatch).")

@@ -42,7 +42,7 @@ import Testing
         )
         #expect(
             DeliveryCheck.verify(FailingSource(), within: .seconds(5))
-                == .silent("it failed: bind(NETLINK_TEST) failed: Operation not permitted (errno 1)")
+                == .failed("bind(NETLINK_TEST) failed: Operation not permitted (errno 1)")
         )
     }
 
@@ -82,7 +82,7 @@ import Testing
         } catch {
             #expect(
                 "\(error)"
-                    == "choosing a capture source failed; no source delivers executions here: failing delivers no executions: it failed: bind(NETLINK_TEST) failed: Operation not permitted (errno 1)"
+                    == "choosing a capture source failed; no source delivers executions here: failing cannot be used: bind(NETLINK_TEST) failed: Operation not permitted (errno 1)"
             )
         }
     }

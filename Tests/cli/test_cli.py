@@ -310,7 +310,7 @@ def test_a_configuration_error_that_stops_the_start_is_logged_at_err_with_a_gues
 def test_an_unknown_source_lists_the_valid_ones():
     proc = run("run", "--source", "audit", check_status=2)
     line = fatal_line(proc.stderr)
-    assert line == ("<3>execwatch: --source: unknown source \"audit\"; expected one of auto, audit-unicast, "
+    assert line == ("<3>execwatch: --source: unknown source \"audit\"; expected one of auto, ebpf, audit-unicast, "
                     "audit-multicast, audisp, proc-connector, proc-poll"), line
 
 

@@ -297,6 +297,227 @@ def test_proc_poll():
     proc_mode_test("proc-poll", env={"EXECWATCH_PROC_POLL_INTERVAL_MILLISECONDS": "100"})
 
 
+def wait_until_attached(agent):
+    """Waits until the eBPF agent's probe is attached: it then drops every capability (loading
+    reads the kernel's BTF, which can take seconds on a busy host)."""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        status = agent.status()
+        if status and status["capabilities"] == []:
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"the probe was not attached within 30 s: {agent.status()}\n{agent.log_text()}")
+
+
+def test_ebpf():
+    """The eBPF source sees every exec (however short): the same incidents as the audit modes, no
+    loss, audit untouched; and once the agent stops, no program of ours is left in the kernel."""
+    with AuditLock():
+        before = audit_state()
+        agent = Agent("ebpf", "ebpf")
+        try:
+            status = wait_until_attached(agent)
+            assert status["source"] == "ebpf", status
+            assert "failed execs are not seen" in status["sourceLimitations"], status
+            assert "exec_probe" in sh("bpftool", "prog", "show").stdout, "the probe is not loaded"
+            runs = quick_runs()
+            for argv, user in runs:
+                run_as(argv, user)
+            agent.settle()
+            check_incidents(agent, runs)
+            status = agent.status()
+            assert status["kernelLost"] == 0 and status["agentDrops"] == 0, status
+            assert status["capabilities"] == [], status  # nothing kept once the probe is attached
+        finally:
+            agent.stop()
+        assert audit_state() == before, "the ebpf source changed audit"
+    assert "exec_probe" not in sh("bpftool", "prog", "show").stdout, "the probe is still loaded after the stop"
+
+
+FIELDS_DIR = "/tmp/execwatch-fields"
+FIELDS_RULE = """<?xml version="1.0" encoding="UTF-8"?>
+<Rules>
+  <Rule group="TEST" id="Test_Exec_Fields" phIncidentCategory="Server" function="Security" subFunction="Execution">
+    <Name>Every field of the test's execs</Name>
+    <IncidentTitle>Test exec</IncidentTitle>
+    <active>true</active>
+    <Description>Each exec in the test's directory, by pid.</Description>
+    <DetectionTechnology>Correlation</DetectionTechnology>
+    <CustomerScope groupByEachCustomer="true"><Include all="true"/><Exclude/></CustomerScope>
+    <IncidentDef eventType="TEST_EXEC_FIELDS" severity="1">
+      <ArgList>procId = Filter.procId, procName = Filter.procName, swParam = Filter.swParam, user = Filter.user,
+ exePath = Filter.exePath, cwd = Filter.cwd, uid = Filter.uid, euid = Filter.euid, auid = Filter.auid</ArgList>
+    </IncidentDef>
+    <PatternClause window="300">
+      <SubPattern displayName="Filter" name="Filter">
+        <SingleEvtConstr>eventType = "LINUX_PROCESS_EXEC" AND cwd = "/tmp/execwatch-fields"</SingleEvtConstr>
+        <GroupByAttr>procId, procName, swParam, user, exePath, cwd, uid, euid, auid</GroupByAttr>
+        <GroupEvtConstr>COUNT(*) &gt;= 1</GroupEvtConstr>
+      </SubPattern>
+    </PatternClause>
+    <TriggerEventDisplay><AttrList>phRecvTime,hostName,user,procName,swParam</AttrList></TriggerEventDisplay>
+  </Rule>
+</Rules>
+"""
+
+
+def fields_workload():
+    """Execs whose fields the sources must agree on, all run in FIELDS_DIR."""
+    shutil.rmtree(FIELDS_DIR, ignore_errors=True)
+    os.makedirs(FIELDS_DIR)
+    os.chmod(FIELDS_DIR, 0o755)
+    script = os.path.join(FIELDS_DIR, "script.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nexit 0\n")
+    os.chmod(script, 0o755)
+    os.symlink("/usr/bin/nc", os.path.join(FIELDS_DIR, "linked-nc"))
+    shutil.copy2("/bin/true", os.path.join(FIELDS_DIR, "copied-true"))
+    commands = [
+        [b"/usr/bin/nc", b"-h"],
+        [b"nc.openbsd", b"-z", b"-w", b"1", b"127.0.0.1", b"9"],
+        [b"ncat", b"--version"],
+        [b"./script.sh", b"an argument"],
+        [b"bash", b"-c", b"exec -a renamed /bin/true after-exec-a"],
+        [b"./linked-nc", b"-h"],
+        [b"./copied-true", b"copied"],
+        [b"/usr/bin/python3", b"-c",
+         b"import os; fd = os.open('/bin/true', os.O_RDONLY); os.execve(fd, ['fexecve', 'x'], {})"],
+        [b"/bin/true", b"", b"between empty", b""],
+        [b"/bin/true", b"\xff\xfe not UTF-8 \xc3"],
+        [b"/bin/true", b"y" * 20000],
+        [b"/bin/true", *[b"%d" % n for n in range(3000)]],
+        [b"runuser", b"-u", OTHER_USER, b"--", b"/usr/bin/nc", b"-h"],
+    ]
+    for argv in commands:
+        subprocess.run(argv, cwd=FIELDS_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       stdin=subprocess.DEVNULL, timeout=10)
+    return commands
+
+
+def incidents_by_pid(agent):
+    """The test rule's incidents: attributes by procId and procName (a pid can exec twice)."""
+    found = {}
+    for incident in agent.incidents():
+        if incident["ruleId"] == "Test_Exec_Fields":
+            a = incident["attributes"]
+            found[(a["procId"], a["procName"])] = a
+    return found
+
+
+def test_ebpf_and_audit_unicast_report_the_same_fields():
+    """Both sources at once on one workload: every exec the audit source reports, the eBPF source
+    reports with the same procName, swParam, user, exePath, cwd, uid, euid and auid."""
+    rules = os.path.join(WORK, "fields-rules")
+    os.makedirs(rules, exist_ok=True)
+    with open(os.path.join(rules, "fields.xml"), "w") as f:
+        f.write(FIELDS_RULE)
+    with AuditLock():
+        before = audit_state()
+        ebpf = Agent("fields_ebpf", "ebpf", args=("--rules", rules))
+        try:
+            wait_until_attached(ebpf)
+            audit = Agent("fields_audit", "audit-unicast", args=("--rules", rules))
+            try:
+                fields_workload()
+                ebpf.settle()
+                audit.settle()
+                from_ebpf = incidents_by_pid(ebpf)
+                from_audit = incidents_by_pid(audit)
+            finally:
+                audit.stop()
+                shutil.rmtree(FIELDS_DIR, ignore_errors=True)
+        finally:
+            ebpf.stop()
+        assert audit_state() == before
+    assert len(from_audit) >= 13, f"the audit source saw only {sorted(from_audit)}"
+    missing = set(from_audit) - set(from_ebpf)
+    assert not missing, f"the ebpf source missed {missing}"
+    for key, expected in from_audit.items():
+        got = from_ebpf[key]
+        differing = {name: (got.get(name), value) for name, value in expected.items() if got.get(name) != value}
+        assert not differing, f"{key}: ebpf differs from audit-unicast (ebpf, audit): {differing}"
+    names = {name for (_, name) in from_ebpf}
+    # `exec -a renamed /bin/true`: procName is the path given to execve, as audit's PATH record says.
+    for name in ["nc", "nc.openbsd", "ncat", "script.sh", "linked-nc", "copied-true", "true", "runuser"]:
+        assert name in names, f"{name} not seen: {sorted(names)}"
+    big = [a for a in from_ebpf.values() if a["procName"] == "true" and a["swParam"] == "y" * 20000]
+    assert big, "the 20000-byte argument is not whole"
+    many = [a for a in from_ebpf.values() if a["swParam"] == " ".join(str(n) for n in range(3000))]
+    assert many, "the 3000 arguments are not whole"
+    other = [a for a in from_ebpf.values() if a["user"] == OTHER_USER and a["procName"] == "nc"]
+    assert other and other[0]["uid"] == 65534, other
+
+
+def test_ebpf_reads_200_kib_of_arguments_whole_and_cuts_beyond_256_kib():
+    """Arguments come in 16 KiB chunks through the ring, up to 256 KiB (one argument is at most
+    128 KiB: the kernel's MAX_ARG_STRLEN); beyond that the event has what fits."""
+    agent = Agent("ebpf_big", "ebpf")
+    try:
+        wait_until_attached(agent)
+        whole = ["-h", "z" * (100 * 1024), "y" * (100 * 1024)]
+        run_as(["/usr/bin/nc", *whole], "root")
+        run_as(["/usr/bin/nc", "-h", *("w" * (100 * 1024) for _ in range(3))], "root")
+        agent.settle()
+        swparams = {i["attributes"]["swParam"] for i in agent.incidents()}
+        assert " ".join(whole) in swparams, f"200 KiB of arguments not whole: {[len(p) for p in swparams]}"
+        cut = [p for p in swparams if p.startswith("-h www")]
+        assert len(cut) == 1 and 250 * 1024 < len(cut[0]) < 256 * 1024, [len(p) for p in cut]
+        status = agent.status()
+        assert status["kernelLost"] == 0 and status["argumentsTruncated"] == 1, status
+    finally:
+        agent.stop()
+
+
+def test_ebpf_tiny_ring_counts_what_it_drops_and_keeps_running():
+    agent = Agent("ebpf_tiny", "ebpf", extra_env={"EXECWATCH_EBPF_RING_BUFFER_BYTES": "4096"})
+    try:
+        wait_until_attached(agent)
+        for n in range(30):
+            run_as(["/bin/true", "x" * 8000, str(n)], "root")  # a chunk larger than the whole ring
+        time.sleep(1.5)
+        status = agent.status()
+        assert status["kernelLost"] >= 30, status
+        run_as(["/usr/bin/nc", "-h"], "root")  # still delivering what fits
+        agent.settle()
+        assert any(i["attributes"]["procName"] == "nc" for i in agent.incidents())
+        assert agent.proc.poll() is None
+    finally:
+        agent.stop()
+
+
+def test_ebpf_with_a_missing_btf_file_fails_clearly_and_auto_goes_on():
+    env = {"EXECWATCH_EBPF_BTF_PATH": "/nonexistent/vmlinux"}
+    state = os.path.join(WORK, "ebpf_nobtf")
+    os.makedirs(state, exist_ok=True)
+    proc = subprocess.run(
+        [BIN, "run", "--source", "ebpf", "--state-dir", state, "--status-socket", os.path.join(state, "s.sock"),
+         "--rules", RULES], capture_output=True, text=True, timeout=30,
+        env=dict(os.environ, EXECWATCH_METRICS_LISTEN="off", **env))
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert "the BTF file /nonexistent/vmlinux (ebpf.btfPath) cannot be read" in proc.stderr, proc.stderr
+    with AuditLock():
+        before = audit_state()
+        agent = Agent("ebpf_auto", "auto", extra_env=env)
+        try:
+            status = agent.status()
+            assert status["source"] != "ebpf", status
+            assert "/nonexistent/vmlinux" in status["sourceReason"], status
+            assert "source ebpf cannot be used: " in agent.log_text()
+        finally:
+            agent.stop()
+        assert audit_state() == before
+
+
+def test_auto_picks_ebpf_when_the_probe_loads():
+    agent = Agent("ebpf_auto_ok", "auto")
+    try:
+        status = wait_until_attached(agent)
+        assert status["source"] == "ebpf", status
+        assert "eBPF probe loads" in status["sourceReason"], status
+    finally:
+        agent.stop()
+
+
 def test_sighup_reloads_rules_and_keeps_windows_of_unchanged_ones():
     rules_dir = os.path.join(WORK, "reload-rules")
     os.makedirs(rules_dir)
@@ -668,7 +889,8 @@ def test_auto_without_audit_capabilities_picks_the_proc_connector():
     sock = os.path.join(state, "agent.sock")
     env = dict(os.environ, EXECWATCH_METRICS_LISTEN="off")
     command = f"exec {BIN} run --source auto --state-dir {state} --status-socket {sock} --rules {RULES}"
-    proc = subprocess.Popen(["capsh", "--drop=cap_audit_control,cap_audit_read", "--", "-c", command],
+    # Without CAP_BPF and CAP_PERFMON, the eBPF source is passed over first.
+    proc = subprocess.Popen(["capsh", "--drop=cap_audit_control,cap_audit_read,cap_bpf,cap_perfmon", "--", "-c", command],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         deadline = time.time() + 20
@@ -680,6 +902,7 @@ def test_auto_without_audit_capabilities_picks_the_proc_connector():
         assert status is not None, "agent did not start"
         assert status["source"] == "proc-connector", status
         assert "CAP_AUDIT_CONTROL is missing" in status["sourceReason"], status["sourceReason"]
+        assert "CAP_BPF and CAP_PERFMON are missing" in status["sourceReason"], status["sourceReason"]
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -708,6 +931,7 @@ def test_status_reports_loss_counters_and_capabilities():
             metrics = response.read().decode()
         assert 'execwatch_source_info{source="proc-poll"} 1' in metrics, metrics
         for name in ["events_total", "failed_execs_total", "kernel_lost", "agent_drops_total", "outbox_depth",
+                     "arguments_truncated_total",
                      "outbox_dropped_total",
                      "incidents_stored_total", "resident_memory_bytes"]:
             assert f"# TYPE execwatch_{name} " in metrics, name

@@ -1,5 +1,6 @@
 import AuditRecords
 import ConfigurationFiles
+import EBPFCapture
 import Forwarding
 import RuleEngine
 
@@ -11,6 +12,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// Where executions come from.
     public enum SourceChoice: String, Sendable, CaseIterable {
         case auto
+        case ebpf
         case auditUnicast = "audit-unicast"
         case auditMulticast = "audit-multicast"
         case audisp
@@ -45,6 +47,11 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var auditBacklogLimit = 8192
     /// How long (in jiffies) audited programs may wait when the backlog is full; 0: never.
     public var auditBacklogWaitTime = 0
+
+    /// The eBPF source's ring buffer (a power of two).
+    public var ebpfRingBufferBytes = EBPFSource.defaultRingBufferBytes
+    /// The kernel BTF the eBPF probe is loaded against; nil: the running kernel's.
+    public var ebpfBTFPath: String?
 
     public var procPollIntervalMilliseconds = 1000
     /// Event-time grace before an audit event without EOE is taken as complete.

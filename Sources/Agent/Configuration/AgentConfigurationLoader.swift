@@ -30,6 +30,14 @@ public enum AgentConfigurationLoader {
         },
         Setting("audit.backlogLimit") { c, v in c.auditBacklogLimit = try number(v, in: 64...1 << 24) },
         Setting("audit.backlogWaitTime") { c, v in c.auditBacklogWaitTime = try number(v, in: 0...600_000) },
+        Setting("ebpf.ringBufferBytes") { c, v in
+            let size = try SettingValue.byteSize(v, in: 4096...1 << 30)
+            guard size & (size - 1) == 0 else {
+                throw SettingError(message: "the ring buffer size must be a power of two (e.g. 16MiB), got \"\(v)\"")
+            }
+            c.ebpfRingBufferBytes = size
+        },
+        Setting("ebpf.btfPath") { c, v in c.ebpfBTFPath = try absolutePath(v) },
         Setting("procPoll.intervalMilliseconds") { c, v in
             c.procPollIntervalMilliseconds = try number(v, in: 10...3_600_000)
         },

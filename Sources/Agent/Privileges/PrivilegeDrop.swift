@@ -36,7 +36,7 @@ public enum PrivilegeDrop {
         case "audit-multicast": [.auditControl, .auditRead]  // rules, status; reading the group
         case "proc-connector": [.netAdmin, .sysPtrace, .dacReadSearch]  // unsubscribe; /proc/PID/exe, cwd
         case "proc-poll": [.sysPtrace, .dacReadSearch]  // /proc/PID/exe, cwd of every user
-        default: []  // audisp reads its standard input
+        default: []  // audisp reads its standard input; ebpf reads its ring (loaded and attached before)
         }
     }
 

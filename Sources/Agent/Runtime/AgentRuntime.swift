@@ -185,6 +185,7 @@ public final class AgentRuntime: Sendable {
                 agentDrops: capture.socketOverruns.current + capture.processesGone.current
                     + counters.incidentsDropped.current,
                 sequenceGaps: capture.sequenceGaps.current,
+                argumentsTruncated: capture.argumentsTruncated.current,
                 incidentsCreated: counters.incidentsCreated.current,
                 incidentsUpdated: counters.incidentsUpdated.current,
                 incidentsStored: writer.stored.current,

@@ -1,5 +1,6 @@
 import AuditCapture
 import Capture
+import EBPFCapture
 import ExecEvents
 import Logging
 import ProcCapture
@@ -9,8 +10,8 @@ import Glibc
 #endif
 
 /// Builds the capture source a configuration asks for; for `auto`, the first that works in the
-/// order DESIGN.md gives (audisp plugin, audit multicast, audit unicast, proc connector, /proc
-/// polling) and is seen delivering the agent's own probe exec, with the reason in words.
+/// order DESIGN.md gives (eBPF, audisp plugin, audit multicast, audit unicast, proc connector,
+/// /proc polling) and is seen delivering the agent's own probe exec, with the reason in words.
 public enum AgentSources {
     /// - Parameter whenSetUp: run on the capture thread once the source's sockets are open and its
     ///   audit changes made (the audit sources call it; for the others the runtime calls it first).
@@ -34,7 +35,25 @@ public enum AgentSources {
         }
         let pollPeriod = Duration.milliseconds(configuration.procPollIntervalMilliseconds)
         func poll() -> ProcPollSource { ProcPollSource(period: pollPeriod, snapshotConfiguration: snapshots) }
+        func ebpf(_ whenSetUp: @escaping @Sendable () -> Void) -> EBPFSource {
+            EBPFSource(
+                configuration: EBPFSource.Configuration(
+                    hostName: hostName,
+                    ringBufferBytes: configuration.ebpfRingBufferBytes,
+                    btfPath: configuration.ebpfBTFPath,
+                    whenSetUp: whenSetUp
+                )
+            )
+        }
         switch configuration.source {
+        case .ebpf:
+            let source = ebpf(whenSetUp)
+            return ChosenSource(
+                source: source,
+                reason: "asked for (--source ebpf)",
+                limitations: source.limitation,
+                callsWhenSetUp: true
+            )
         case .auditUnicast:
             return ChosenSource(
                 source: audit(.unicast, whenSetUp),
@@ -59,14 +78,30 @@ public enum AgentSources {
             let poll = poll()
             return ChosenSource(source: poll, reason: "asked for (--source proc-poll)", limitations: poll.limitation)
         case .auto:
+            // eBPF first: it costs the host's other system calls nothing. Its trial run loads the
+            // probe, so a kernel without BTF, missing capabilities or a verifier refusal is the
+            // reason it is passed over.
+            var candidates: [Candidate] = [
+                Candidate { whenSetUp in
+                    let source = ebpf(whenSetUp)
+                    return ChosenSource(
+                        source: source,
+                        reason: "auto: the eBPF probe loads (kernel BTF, CAP_BPF and CAP_PERFMON) and delivers",
+                        limitations: source.limitation,
+                        callsWhenSetUp: true
+                    )
+                }
+            ]
             let why = AuditAvailability.probe(ruleKey: configuration.auditKey).recommendation
-            var candidates: [Candidate] = []
             switch why.source {
             case .audisp:
-                // Not tried first: a trial run would consume auditd's records from standard input.
+                // Started by auditd as its plugin: the site chose audit, and auditd's records on
+                // standard input must be read, so before eBPF. Not tried first: a trial run would
+                // consume them.
                 let reason = "auto: \(why.reason)"
-                candidates.append(
-                    Candidate(verify: false) { _ in ChosenSource(source: AudispSource(), reason: reason) }
+                candidates.insert(
+                    Candidate(verify: false) { _ in ChosenSource(source: AudispSource(), reason: reason) },
+                    at: 0
                 )
             case .auditMulticast, .auditUnicast:
                 let mode: AuditNetlinkSource.Mode = why.source == .auditMulticast ? .multicast : .unicast
@@ -132,16 +167,27 @@ public enum AgentSources {
         var passedOver: [String] = []
         for candidate in candidates {
             if candidate.verify {
-                let trial = candidate.make({})
-                switch DeliveryCheck.verify(trial.source, within: candidate.bound) {
+                let setUp = DeliveryCheck.SetUpLatch()
+                let trial = candidate.make({ setUp.open() })
+                let said: String
+                switch DeliveryCheck.verify(
+                    trial.source,
+                    within: candidate.bound,
+                    setUp: trial.callsWhenSetUp ? setUp : nil
+                ) {
                 case .delivered:
-                    break
+                    said = ""
                 case .unverified(let why):
                     logger.warning("source \(trial.source.name) not checked (\(why)); using it unchecked")
+                    said = ""
                 case .silent(let why):
-                    let said =
+                    said =
                         "\(trial.source.name) delivers no executions: \(why)"
                         + (candidate.whenSilent.map { "; \($0)" } ?? "")
+                case .failed(let error):
+                    said = "\(trial.source.name) cannot be used: \(error)"
+                }
+                if !said.isEmpty {
                     logger.warning("source \(said)")
                     passedOver.append(said)
                     continue

@@ -18,16 +18,22 @@ enum DeliveryCheck {
     /// What a trial run showed.
     enum Outcome: Equatable {
         case delivered
-        /// The source ran but the probe's exec did not come through in time, or the source failed;
-        /// the reason in words.
+        /// The source ran but the probe's exec did not come through in time; the reason in words.
         case silent(String)
+        /// The source failed (to set up, or while running); its error.
+        case failed(String)
         /// No probe could be started: the source could not be judged.
         case unverified(String)
     }
 
+    /// How long a source that reports its own set-up (``ChosenSource/callsWhenSetUp``) may take
+    /// to set up: loading and verifying the eBPF probe takes seconds on a busy host.
+    static let setUpBound = Duration.seconds(30)
+
     /// Runs `source` on a thread of its own until it shows a probe's exec or `bound` has passed
-    /// since the trial began (probes start 100 ms in, then every 400 ms), then stops it.
-    static func verify(_ source: any CaptureSource, within bound: Duration) -> Outcome {
+    /// since the trial began (probes start 100 ms in, then every 400 ms), then stops it. With
+    /// `setUp`, the bound starts once the source has opened it (at most ``setUpBound`` later).
+    static func verify(_ source: any CaptureSource, within bound: Duration, setUp: SetUpLatch? = nil) -> Outcome {
         let sink = ProbeSink()
         let stop: StopSignal
         do { stop = try StopSignal() } catch { return .unverified("\(error)") }
@@ -51,9 +57,16 @@ enum DeliveryCheck {
             }
         }
         let clock = ContinuousClock()
-        let deadline = clock.now + bound
-        var nextProbe = clock.now + .milliseconds(100)  // a moment for the source to set up
         var outcome = Outcome.silent("the probe's exec was not seen within \(bound.formattedSeconds)")
+        if let setUp {
+            let setUpDeadline = clock.now + Self.setUpBound
+            while !setUp.isOpen && !sink.isEnded && clock.now < setUpDeadline { _ = sink.wait(milliseconds: 20) }
+            if !setUp.isOpen && !sink.isEnded {
+                outcome = .silent("it did not finish setting up within \(Self.setUpBound.formattedSeconds)")
+            }
+        }
+        let deadline = clock.now + (setUp == nil || setUp?.isOpen == true ? bound : .zero)
+        var nextProbe = clock.now + .milliseconds(100)  // a moment for the source to set up
         while clock.now < deadline {
             if sink.isEnded { break }
             if clock.now >= nextProbe {
@@ -77,8 +90,15 @@ enum DeliveryCheck {
         if sink.sawProbe { outcome = .delivered }
         stop.signal()
         finished.wait()
-        if let failure = failure.withLock({ $0 }) { return .silent("it failed: \(failure)") }
+        if let failure = failure.withLock({ $0 }) { return .failed(failure) }
         return outcome
+    }
+
+    /// Opened by a source's `whenSetUp` during a trial run.
+    final class SetUpLatch: Sendable {
+        private let opened = Atomic<Bool>(false)
+        var isOpen: Bool { opened.load(ordering: .acquiring) }
+        func open() { opened.store(true, ordering: .releasing) }
     }
 
     /// Starts `sleep` (a harmless program that stays long enough for a polling source to see it).

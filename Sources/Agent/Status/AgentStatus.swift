@@ -28,6 +28,8 @@ public struct AgentStatus: Sendable, Equatable {
     /// /proc could be read, incident changes the journal queue could not take.
     public var agentDrops: Int
     public var sequenceGaps: Int
+    /// Executions delivered with only the first part of their arguments (the eBPF source's limit).
+    public var argumentsTruncated: Int
     public var incidentsCreated: Int
     public var incidentsUpdated: Int
     public var incidentsStored: Int
@@ -64,6 +66,7 @@ public struct AgentStatus: Sendable, Equatable {
         kernelBacklog: Int,
         agentDrops: Int,
         sequenceGaps: Int,
+        argumentsTruncated: Int = 0,
         incidentsCreated: Int,
         incidentsUpdated: Int,
         incidentsStored: Int,
@@ -93,6 +96,7 @@ public struct AgentStatus: Sendable, Equatable {
         self.kernelBacklog = kernelBacklog
         self.agentDrops = agentDrops
         self.sequenceGaps = sequenceGaps
+        self.argumentsTruncated = argumentsTruncated
         self.incidentsCreated = incidentsCreated
         self.incidentsUpdated = incidentsUpdated
         self.incidentsStored = incidentsStored
@@ -149,6 +153,8 @@ extension AgentStatus {
         w.integer(Int64(agentDrops))
         w.key("sequenceGaps")
         w.integer(Int64(sequenceGaps))
+        w.key("argumentsTruncated")
+        w.integer(Int64(argumentsTruncated))
         w.key("incidentsCreated")
         w.integer(Int64(incidentsCreated))
         w.key("incidentsUpdated")

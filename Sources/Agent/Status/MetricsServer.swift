@@ -85,7 +85,12 @@ public final class MetricsServer: Sendable {
             String(s.failedExecs)
         )
         metric("malformed_records_total", "counter", "Records that could not be parsed.", String(s.malformedRecords))
-        metric("kernel_lost", "gauge", "The kernel's audit lost counter.", String(s.kernelLost))
+        metric(
+            "kernel_lost",
+            "gauge",
+            "Lost in the kernel: audit's lost counter, or records the eBPF ring had no room for.",
+            String(s.kernelLost)
+        )
         metric("kernel_backlog", "gauge", "The kernel's audit backlog.", String(s.kernelBacklog))
         metric(
             "agent_drops_total",
@@ -94,6 +99,12 @@ public final class MetricsServer: Sendable {
             String(s.agentDrops)
         )
         metric("sequence_gaps_total", "counter", "Audit serials missing on the link.", String(s.sequenceGaps))
+        metric(
+            "arguments_truncated_total",
+            "counter",
+            "Execs delivered with only the first 256 KiB of their arguments (eBPF source).",
+            String(s.argumentsTruncated)
+        )
         metric("incidents_created_total", "counter", "Incidents created.", String(s.incidentsCreated))
         metric("incidents_updated_total", "counter", "Updates to incidents.", String(s.incidentsUpdated))
         metric(

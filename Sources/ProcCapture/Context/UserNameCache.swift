@@ -6,18 +6,18 @@ import Glibc
 ///
 /// Every answer is cached, "unknown" included; when the cache is full it starts over, so its size
 /// stays bounded however many uids a host uses. A uid the database does not know is named by its
-/// number, as audit-based sources name it.
-struct UserNameCache {
+/// number, as audit-based sources name it. Shared by the /proc and eBPF sources.
+public struct UserNameCache {
     private var names: [UInt32: String?] = [:]
     private let capacity: Int
     private let lookup: @Sendable (UInt32) -> String?
 
-    init(capacity: Int, lookup: @escaping @Sendable (UInt32) -> String?) {
+    public init(capacity: Int, lookup: @escaping @Sendable (UInt32) -> String?) {
         self.capacity = max(1, capacity)
         self.lookup = lookup
     }
 
-    mutating func name(of uid: UInt32) -> String {
+    public mutating func name(of uid: UInt32) -> String {
         if let cached = names[uid] { return cached ?? String(uid) }
         let found = lookup(uid)
         if names.count >= capacity { names.removeAll(keepingCapacity: true) }

@@ -4,7 +4,7 @@
 /// whole name; otherwise the full name is the base name of `argv[0]` (as invoked), else of `exe`,
 /// else — for a script, whose argv[0] is its interpreter — of `argv[1]`, whichever starts with
 /// `comm`; failing all, `comm` itself.
-enum ProgramName {
+public enum ProgramName {
     /// Bytes of `comm` the kernel keeps (TASK_COMM_LEN - 1).
     static let commLimit = 15
 
@@ -21,7 +21,7 @@ enum ProgramName {
     }
 
     /// The last path component (`/usr/bin/nc` → `nc`, `dir/` → `dir`); empty for `/` or empty input.
-    static func baseName(_ path: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    public static func baseName(_ path: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         var end = path.endIndex
         while end > path.startIndex, path[end - 1] == UInt8(ascii: "/") { end -= 1 }
         var start = end

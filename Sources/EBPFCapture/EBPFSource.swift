@@ -1,0 +1,148 @@
+import Capture
+import ExecEvents
+import ProcCapture
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Executions from the kernel through an eBPF probe on `tp_btf/sched_process_exec`: the source
+/// that costs the host's other system calls nothing (audit taxes every one). Needs the kernel's
+/// BTF and CAP_BPF + CAP_PERFMON to load (Linux 5.17+ for `bpf_loop`); keeps no capability after.
+///
+/// Everything is read in the kernel at the exec (argv byte for byte up to 256 KiB, the executable
+/// and working directory paths, ids, terminal), so a process that exits at once is still complete.
+/// Records the ring had no room for, and reads of a process's memory that failed, are counted per
+/// CPU in the kernel and shown as `kernelLost`.
+public final class EBPFSource: CaptureSource {
+    public struct Configuration: Sendable {
+        /// `hostName` of every event.
+        public var hostName: String
+        /// The name of a uid, nil when unknown (such a uid is then named by its number).
+        public var userName: @Sendable (UInt32) -> String?
+        /// The ring buffer between the probe and the agent: a power of two, at least a page.
+        public var ringBufferBytes: Int
+        /// The kernel BTF to load against; nil: the running kernel's (`/sys/kernel/btf/vmlinux`).
+        public var btfPath: String?
+        /// Run on the capture thread once the probe is attached (the agent then drops privileges).
+        public var whenSetUp: @Sendable () -> Void
+        /// After this long without a record, the sink is told it is idle (and loss is read).
+        public var idleInterval: Duration
+
+        public init(
+            hostName: String? = nil,
+            userName: @escaping @Sendable (UInt32) -> String? = ProcessSnapshotReader.Configuration.userDatabase,
+            ringBufferBytes: Int = EBPFSource.defaultRingBufferBytes,
+            btfPath: String? = nil,
+            whenSetUp: @escaping @Sendable () -> Void = {},
+            idleInterval: Duration = .seconds(1)
+        ) {
+            self.hostName = hostName ?? LocalHost.name
+            self.userName = userName
+            self.ringBufferBytes = ringBufferBytes
+            self.btfPath = btfPath
+            self.whenSetUp = whenSetUp
+            self.idleInterval = idleInterval
+        }
+    }
+
+    public static let defaultRingBufferBytes = 16 << 20
+
+    public let name = "ebpf"
+    public let counters = CaptureCounters()
+    public let configuration: Configuration
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// What this source cannot see, for the agent's status.
+    public var limitation: String {
+        "failed execs are not seen (the probe runs on successful execs only); "
+            + "arguments beyond 256 KiB are cut (counted as truncated)"
+    }
+
+    /// Whether the probe loads here (kernel BTF, capabilities, the verifier): nil when it does,
+    /// else why not. Loads it and unloads it at once.
+    public static func unavailability(ringBufferBytes: Int, btfPath: String?) -> String? {
+        do {
+            _ = try LoadedProbe(ringBufferBytes: ringBufferBytes, btfPath: btfPath)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    /// Loads and attaches the probe, delivers executions until `stop` is signalled, then detaches
+    /// and unloads it.
+    public func run(into sink: any CaptureSink, until stop: StopSignal) throws {
+        var probe = try LoadedProbe(ringBufferBytes: configuration.ringBufferBytes, btfPath: configuration.btfPath)
+        let reader = RingReader(
+            assembler: ExecRecordAssembler(
+                hostName: configuration.hostName,
+                userName: configuration.userName,
+                counters: counters
+            ),
+            sink: sink,
+            counters: counters
+        )
+        let context = Unmanaged.passRetained(reader)
+        defer { context.release() }
+        try probe.attach(
+            handle: { context, data, size in
+                guard let context, let data else { return 0 }
+                let reader = Unmanaged<RingReader>.fromOpaque(context).takeUnretainedValue()
+                reader.take(UnsafeRawBufferPointer(start: data, count: size))
+                return 0
+            },
+            context: context.toOpaque()
+        )
+        configuration.whenSetUp()
+
+        var descriptors = [
+            pollfd(fd: probe.descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: stop.descriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        let idleMilliseconds = Int32(clamping: configuration.idleInterval.components.seconds * 1000)
+        var lossReadAt = MonotonicClock.milliseconds()
+        while true {
+            let ready = poll(&descriptors, 2, idleMilliseconds)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw CaptureError(operation: "poll", errno: errno)
+            }
+            if descriptors[1].revents != 0 { break }
+            if ready == 0 {
+                sink.idle(now: EventTime.now)
+            } else {
+                try probe.consume()
+            }
+            let now = MonotonicClock.milliseconds()
+            if ready == 0 || now - lossReadAt >= 1000 {
+                lossReadAt = now
+                counters.kernelLost.set(probe.lostCounts())
+            }
+        }
+        counters.kernelLost.set(probe.lostCounts())
+    }
+}
+
+/// What the ring buffer's callback reaches: the assembler and the sink, used on the capture
+/// thread only (the callback runs inside `ring_buffer__consume`).
+private final class RingReader {
+    var assembler: ExecRecordAssembler
+    let sink: any CaptureSink
+    let counters: CaptureCounters
+
+    init(assembler: ExecRecordAssembler, sink: any CaptureSink, counters: CaptureCounters) {
+        self.assembler = assembler
+        self.sink = sink
+        self.counters = counters
+    }
+
+    func take(_ record: UnsafeRawBufferPointer) {
+        guard let event = assembler.take(record) else { return }
+        sink.exec(event)
+        counters.delivered.count()
+    }
+}

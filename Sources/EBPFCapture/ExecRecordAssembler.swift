@@ -1,0 +1,103 @@
+import Capture
+import ExecEvents
+import ProcCapture
+
+/// Turns the probe's records into ``ExecEvent``s, on the capture thread: keeps the argument
+/// chunks of an exec until its EXEC record (which the probe writes last) arrives, then builds the
+/// event the way the audit sources do (DESIGN.md's table): `procName` from the path given to
+/// execve, `args`/`swParam` from argv byte for byte, `user`/`loginUser` from the user database,
+/// `parentProcName` from the parent's last exec this source saw (keyed by pid and start time),
+/// else the parent's `comm`.
+struct ExecRecordAssembler {
+    /// Argument bytes received for execs whose EXEC record has not come yet, by cookie.
+    private var pending: [UInt64: [UInt8]] = [:]
+    private var users: UserNameCache
+    private var processNames: ProcessNames
+    private let hostName: String
+    private let counters: CaptureCounters
+    /// Chunks whose EXEC record never came (it had no room in the ring) are dropped beyond this.
+    private static let pendingLimit = 256
+
+    init(hostName: String, userName: @escaping @Sendable (UInt32) -> String?, counters: CaptureCounters) {
+        self.hostName = hostName
+        users = UserNameCache(capacity: 1024, lookup: userName)
+        processNames = ProcessNames(capacity: 4096)
+        self.counters = counters
+    }
+
+    /// Takes one record from the ring; returns the event when it completes one.
+    mutating func take(_ bytes: UnsafeRawBufferPointer) -> ExecEvent? {
+        switch ProbeRecords.parse(bytes) {
+        case nil:
+            counters.malformed.count()
+            return nil
+        case .arguments(let chunk):
+            if pending[chunk.cookie] == nil, pending.count >= Self.pendingLimit {
+                pending.removeAll(keepingCapacity: true)  // orphans of EXEC records the ring lost
+            }
+            var area = pending[chunk.cookie, default: []]
+            guard chunk.offset == area.count else {
+                counters.malformed.count()
+                return nil
+            }
+            area.append(contentsOf: chunk.bytes)
+            pending[chunk.cookie] = area
+            return nil
+        case .exec(let exec):
+            let area = pending.removeValue(forKey: exec.cookie) ?? []
+            return event(exec, argumentArea: area)
+        }
+    }
+
+    private mutating func event(_ exec: ProbeRecords.Exec, argumentArea: [UInt8]) -> ExecEvent {
+        var event = ExecEvent(eventTime: EventTime.now, hostName: hostName)
+        let arguments = ProbeRecords.arguments(fromArea: argumentArea)
+        if argumentArea.count < exec.argumentBytes {
+            // Cut at the probe's limit, or a chunk was lost (counted in the kernel as lost).
+            event.extra["argsTruncated"] = .integer(Int64(exec.argumentBytes))
+            if exec.flags.contains(.argumentsTruncated) { counters.argumentsTruncated.count() }
+        }
+        event.args = arguments
+        event.swParam = ExecEvent.joinedText(arguments.dropFirst())
+        event.procName = Self.programName(exec, arguments: arguments)
+        event.procId = Int64(exec.pid)
+        event.parentProcId = Int64(exec.parentPID)
+        if let name = event.procName {
+            processNames.record(pid: Int32(bitPattern: exec.pid), startTime: exec.startTime, name: name)
+        }
+        event.parentProcName =
+            processNames.name(of: Int32(bitPattern: exec.parentPID), startTime: exec.parentStartTime)
+            ?? String(decoding: exec.parentComm, as: UTF8.self)
+        if !exec.exe.isEmpty {
+            event.exePath = String(decoding: ProbeRecords.path(fromLeafFirst: exec.exe), as: UTF8.self)
+        }
+        event.cwd = String(decoding: ProbeRecords.path(fromLeafFirst: exec.cwd), as: UTF8.self)
+        event.uid = Int64(exec.uid)
+        event.euid = Int64(exec.euid)
+        event.user = users.name(of: exec.uid)
+        if exec.auid != ProbeRecords.unset {
+            event.auid = Int64(exec.auid)
+            event.loginUser = users.name(of: exec.auid)
+        }
+        if !exec.tty.isEmpty { event.tty = String(decoding: exec.tty, as: UTF8.self) }
+        return event
+    }
+
+    /// The base name of the path given to execve, as audit's PATH record names it. An exec of a
+    /// descriptor itself (fexecve, `execveat(fd, "", AT_EMPTY_PATH)`) gave no path: audit then
+    /// names argv[0], and so does this (not the kernel's `/dev/fd/N`).
+    static func programName(_ exec: ProbeRecords.Exec, arguments: [[UInt8]]) -> String? {
+        let filename = Array(exec.filename)
+        let descriptorOnly =
+            exec.flags.contains(.byDescriptor) && filename.starts(with: Array("/dev/fd/".utf8))
+            && filename.dropFirst(8).allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        if !descriptorOnly, let name = baseName(filename) { return name }
+        return arguments.first.flatMap(baseName) ?? baseName(Array(exec.comm))
+    }
+
+    /// The last path component as text (`/usr/bin/nc` → `nc`); nil when there is none.
+    static func baseName(_ path: [UInt8]) -> String? {
+        let base = ProgramName.baseName(path[...])
+        return base.isEmpty ? nil : String(decoding: base, as: UTF8.self)
+    }
+}

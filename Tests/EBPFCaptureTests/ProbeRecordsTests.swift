@@ -1,0 +1,168 @@
+import Capture
+import ExecEvents
+import Testing
+
+@testable import EBPFCapture
+
+/// The probe's ring records as bytes, and how they become events (no kernel needed).
+@Suite struct ProbeRecordsTests {
+    /// An `exec_record` as the probe lays it out (see ProbeRecords).
+    private func execRecord(
+        cookie: UInt64,
+        pid: UInt32 = 4242,
+        argumentBytes: UInt32,
+        argumentBytesSent: UInt32,
+        flags: UInt32 = 0,
+        filename: String,
+        exe: [String],
+        cwd: [String],
+        tty: String = ""
+    ) -> [UInt8] {
+        var record = [UInt8](repeating: 0, count: 104)
+        func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+            withUnsafeBytes(of: value.littleEndian) { record.replaceSubrange(offset..<offset + $0.count, with: $0) }
+        }
+        func leafFirst(_ components: [String]) -> [UInt8] {
+            components.reversed().flatMap { Array($0.utf8) + [0] }
+        }
+        let exeBytes = leafFirst(exe)
+        let cwdBytes = leafFirst(cwd)
+        put(UInt32(1), at: 0)
+        put(flags, at: 4)
+        put(cookie, at: 8)
+        put(pid, at: 16)
+        put(UInt32(1), at: 20)
+        put(UInt32(1000), at: 24)
+        put(UInt32(0), at: 28)
+        put(UInt32(0xffff_ffff), at: 32)
+        put(UInt64(77), at: 40)
+        put(argumentBytes, at: 56)
+        put(argumentBytesSent, at: 60)
+        put(UInt16(filename.utf8.count), at: 64)
+        put(UInt16(exeBytes.count), at: 66)
+        put(UInt16(cwdBytes.count), at: 68)
+        put(UInt16(tty.utf8.count), at: 70)
+        record.replaceSubrange(72..<76, with: Array("comm".utf8))
+        record.replaceSubrange(88..<92, with: Array("bash".utf8))
+        return record + Array(filename.utf8) + exeBytes + cwdBytes + Array(tty.utf8)
+    }
+
+    private func argumentsRecord(cookie: UInt64, offset: UInt32, _ bytes: [UInt8]) -> [UInt8] {
+        var record = [UInt8](repeating: 0, count: 24)
+        withUnsafeBytes(of: UInt32(2)) { record.replaceSubrange(0..<4, with: $0) }
+        withUnsafeBytes(of: UInt32(bytes.count)) { record.replaceSubrange(4..<8, with: $0) }
+        withUnsafeBytes(of: cookie) { record.replaceSubrange(8..<16, with: $0) }
+        withUnsafeBytes(of: offset) { record.replaceSubrange(16..<20, with: $0) }
+        return record + bytes
+    }
+
+    @Test func chunksAndTheExecRecordMakeOneEventWithArgumentsByteForByte() {
+        let counters = CaptureCounters()
+        var assembler = ExecRecordAssembler(hostName: "h", userName: { $0 == 1000 ? "alice" : nil }, counters: counters)
+        let area: [UInt8] = Array("/usr/bin/nc\0".utf8) + [0] + [0xff, 0xfe, 0] + Array("-l\0".utf8)
+        let first = argumentsRecord(cookie: 9, offset: 0, Array(area[0..<7]))
+        let second = argumentsRecord(cookie: 9, offset: 7, Array(area[7...]))
+        let exec = execRecord(
+            cookie: 9,
+            argumentBytes: UInt32(area.count),
+            argumentBytesSent: UInt32(area.count),
+            filename: "./nc",
+            exe: ["usr", "bin", "nc.openbsd"],
+            cwd: ["home", "alice"],
+            tty: "pts3"
+        )
+        #expect(first.withUnsafeBytes { assembler.take($0) } == nil)
+        #expect(second.withUnsafeBytes { assembler.take($0) } == nil)
+        let event = exec.withUnsafeBytes { assembler.take($0) }
+        #expect(event?.args == [Array("/usr/bin/nc".utf8), [], [0xff, 0xfe], Array("-l".utf8)])
+        #expect(event?.swParam == " \u{FFFD}\u{FFFD} -l")
+        #expect(event?.procName == "nc")
+        #expect(event?.exePath == "/usr/bin/nc.openbsd")
+        #expect(event?.cwd == "/home/alice")
+        #expect(event?.user == "alice" && event?.uid == 1000 && event?.euid == 0)
+        #expect(event?.auid == nil && event?.loginUser == nil)
+        #expect(event?.tty == "pts3")
+        #expect(event?.procId == 4242 && event?.parentProcId == 1 && event?.parentProcName == "bash")
+        #expect(event?.extra["argsTruncated"] == nil)
+        #expect(counters.malformed.current == 0)
+    }
+
+    @Test func aCutArgumentAreaIsMarkedAndCounted() {
+        let counters = CaptureCounters()
+        var assembler = ExecRecordAssembler(hostName: "h", userName: { _ in nil }, counters: counters)
+        let chunk = argumentsRecord(cookie: 5, offset: 0, Array("x\0yy".utf8))
+        let exec = execRecord(
+            cookie: 5,
+            argumentBytes: 300_000,
+            argumentBytesSent: 4,
+            flags: 1,
+            filename: "/bin/x",
+            exe: ["bin", "x"],
+            cwd: []
+        )
+        _ = chunk.withUnsafeBytes { assembler.take($0) }
+        let event = exec.withUnsafeBytes { assembler.take($0) }
+        #expect(event?.args == [Array("x".utf8), Array("yy".utf8)])
+        #expect(event?.extra["argsTruncated"] == .integer(300_000))
+        #expect(event?.cwd == "/")
+        #expect(event?.user == "1000")
+        #expect(counters.argumentsTruncated.current == 1)
+    }
+
+    @Test func aChildOfAnExecSeenIsNamedByItsFullName() {
+        var assembler = ExecRecordAssembler(hostName: "h", userName: { _ in nil }, counters: CaptureCounters())
+        var parent = execRecord(
+            cookie: 1,
+            pid: 1,
+            argumentBytes: 0,
+            argumentBytesSent: 0,
+            filename: "/opt/a-very-long-program-name",
+            exe: [],
+            cwd: []
+        )
+        // The parent record's start time (77) is what the child's parent_start_boottime says.
+        _ = parent.withUnsafeMutableBytes { assembler.take(UnsafeRawBufferPointer($0)) }
+        var child = execRecord(
+            cookie: 2,
+            pid: 2,
+            argumentBytes: 0,
+            argumentBytesSent: 0,
+            filename: "/bin/c",
+            exe: [],
+            cwd: []
+        )
+        withUnsafeBytes(of: UInt64(77)) { child.replaceSubrange(48..<56, with: $0) }
+        #expect(child.withUnsafeBytes { assembler.take($0) }?.parentProcName == "a-very-long-program-name")
+        withUnsafeBytes(of: UInt64(78)) { child.replaceSubrange(48..<56, with: $0) }  // pid 1 reused
+        #expect(child.withUnsafeBytes { assembler.take($0) }?.parentProcName == "bash")
+    }
+
+    @Test func anExecOfADescriptorIsNamedByArgvZeroAsAuditNamesIt() {
+        var assembler = ExecRecordAssembler(hostName: "h", userName: { _ in nil }, counters: CaptureCounters())
+        let area = Array("fexecve\0x\0".utf8)
+        let chunk = argumentsRecord(cookie: 3, offset: 0, area)
+        for (flags, filename, expected) in [
+            (UInt32(16), "/dev/fd/3", "fexecve"), (16, "/dev/fd/3/tool", "tool"), (0, "/dev/fd/3", "3"),
+        ] {
+            let exec = execRecord(
+                cookie: 3,
+                argumentBytes: UInt32(area.count),
+                argumentBytesSent: UInt32(area.count),
+                flags: flags,
+                filename: filename,
+                exe: ["usr", "bin", "true"],
+                cwd: []
+            )
+            _ = chunk.withUnsafeBytes { assembler.take($0) }
+            #expect(exec.withUnsafeBytes { assembler.take($0) }?.procName == expected, "\(filename), flags \(flags)")
+        }
+    }
+
+    @Test func aRecordCutShortIsMalformed() {
+        let counters = CaptureCounters()
+        var assembler = ExecRecordAssembler(hostName: "h", userName: { _ in nil }, counters: counters)
+        let exec = execRecord(cookie: 1, argumentBytes: 0, argumentBytesSent: 0, filename: "/bin/x", exe: [], cwd: [])
+        #expect(exec.dropLast(3).withUnsafeBytes { assembler.take($0) } == nil)
+        #expect(counters.malformed.current == 1)
+    }
+}
