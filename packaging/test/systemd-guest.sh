@@ -268,14 +268,16 @@ for path in /etc/execwatch /var/lib/execwatch /var/lib/execwatch-collector /run/
     /etc/systemd/system/multi-user.target.wants/execwatch-collector.service; do
     [[ -e $path || -L $path ]] && left+=("$path")
 done
-while read -r path; do left+=("$path"); done < <(find /etc/systemd /var/lib/systemd /run/systemd/system -name '*execwatch*' 2>/dev/null)
+while read -r path; do left+=("$path"); done < <(find /etc/systemd /var/lib/systemd /run/systemd/system \
+    \( -name 'execwatch.service*' -o -name 'execwatch-collector.service*' \) 2>/dev/null)
 ((${#left[@]} == 0)) && ok "no file of theirs is left" || fail "left after purge: ${left[*]}"
 users=$(diff /tmp/passwd-before <(getent passwd) | grep '^>' || true)
 groups=$(diff /tmp/group-before <(getent group) | grep '^>' || true)
 [[ -z $users$groups ]] && ok "no user or group of theirs is left" || fail "left after purge: $users $groups"
-units=$(systemctl list-units --all --no-legend 'execwatch*' | wc -l)
-files=$(systemctl list-unit-files --no-legend 'execwatch*' | wc -l)
-((units + files == 0)) && ok "systemd knows no execwatch unit" || fail "systemd still lists $units units, $files unit files"
+for unit in execwatch.service execwatch-collector.service; do
+    state=$(prop $unit LoadState)/$(prop $unit ActiveState)/$(prop $unit UnitFileState)
+    [[ $state == not-found/inactive/ ]] && ok "systemd: $unit not found" || fail "systemd still has $unit: $state"
+done
 pgrep -l execwatch >/dev/null && fail "processes left: $(pgrep -l execwatch | tr '\n' ' ')" || ok "no execwatch process runs"
 audit_as_found "purge"
 finish
