@@ -149,17 +149,18 @@ kvm_boots() { # kvm_boots CPU_MODEL
     [[ -w /dev/kvm ]] || return 1
     local probe=$WORK/kvm-probe.log pid i
     : >"$probe"
-    ( # a subshell: qemu may abort (an MSR refused), which bash would report as a job's crash
-        qemu-system-x86_64 -machine q35 -accel kvm -cpu "$1" -m 512 -nodefaults -display none -no-reboot \
-            -kernel "$KERNEL" -append "console=ttyS0 panic=-1" -serial "file:$probe" </dev/null >/dev/null 2>&1
-    ) &
+    # Under timeout(1), in case this script dies first. qemu may abort (an MSR refused): bash's
+    # report of that crash goes to the caller's stderr (/dev/null).
+    timeout 30 qemu-system-x86_64 -machine q35 -accel kvm -cpu "$1" -m 512 -nodefaults -display none \
+        -no-reboot -kernel "$KERNEL" -append "console=ttyS0 panic=-1" -serial "file:$probe" \
+        </dev/null >/dev/null 2>&1 &
     pid=$!
     for ((i = 0; i < 200; i++)); do
         grep -q 'Linux version' "$probe" && break
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    kill -KILL "$pid" 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     grep -q 'Linux version' "$probe"
 }
@@ -167,7 +168,7 @@ ACCEL=${TEST_SYSTEMD_ACCEL:-}
 CPU_MODEL=max
 if [[ $ACCEL != tcg ]]; then
     for model in host host,-arch-capabilities; do
-        if kvm_boots "$model"; then ACCEL=kvm CPU_MODEL=$model; break; fi
+        if kvm_boots "$model" 2>/dev/null; then ACCEL=kvm CPU_MODEL=$model; break; fi
     done
     if [[ $CPU_MODEL == max ]]; then # no model booted
         log "KVM does not boot the guest's kernel here: TCG (slow)"

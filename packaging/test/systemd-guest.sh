@@ -251,7 +251,7 @@ wait_until "$WAIT" agent_answers || fail "the agent does not answer status after
 priority_lines() { journal_since "$START" -o short "$@" | grep 'Failed to set thread priority'; }
 lines=$(priority_lines -u execwatch -u execwatch-collector | wc -l)
 if ((lines == 0)); then
-    ok "no 'Failed to set thread priority' from the units (LimitNICE=$(prop execwatch LimitNICE), $(prop execwatch-collector LimitNICE))"
+    ok "no 'Failed to set thread priority' from the units (LimitNICE=$((20 - $(prop execwatch LimitNICE))), $((20 - $(prop execwatch-collector LimitNICE))))"
 else
     fail "$lines 'Failed to set thread priority' lines from the units, e.g. $(priority_lines -u execwatch -u execwatch-collector | head -1)"
 fi
