@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN_DEBUG = .build/debug
 
-.PHONY: all deps build release run deb test test-suites lint bench fixture clean fuzz fuzz-brief
+.PHONY: all deps build release run deb test test-systemd test-suites lint bench fixture clean fuzz fuzz-brief
 
 all: build
 
@@ -27,6 +27,12 @@ run:
 deb:
 	scripts/install-deps.sh build deb
 	scripts/build-deb.sh
+
+# The packages under a real systemd: a Debian 12 guest booted with qemu (KVM when it works),
+# both .debs installed, enabled, reloaded, restarted, SIGKILLed, reinstalled and purged (root;
+# not part of `test` nor CI; see scripts/test-systemd.sh). Builds the packages first.
+test-systemd:
+	scripts/test-systemd.sh
 
 # The whole suite: unit, conformance and live-kernel tests (storage tests also against a private
 # PostgreSQL cluster started here), the command line end to end, the agent in every source mode

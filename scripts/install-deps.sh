@@ -9,6 +9,7 @@
 #            for the collector's page, curl)
 #   run      what `make run` needs: openssl for the local CA, curl, a netcat to try
 #   deb      what `make deb` and scripts/test-deb.sh need (dpkg-dev, binutils, lintian, strace, …)
+#   systemd  what scripts/test-systemd.sh needs beyond `deb`: debootstrap, qemu (with 9p), mkfs.ext4
 #   fixture  what scripts/capture-audit-fixture.sh needs (auditd, real netcat binaries)
 #   bench    what the scripts/bench-*.sh need (auditd, laurel, GNU time, jq, a C compiler for the
 #            load generator, netcat)
@@ -27,9 +28,10 @@ for set in "$@"; do
             ;;
         run) packages+=(ca-certificates openssl curl netcat-openbsd) ;;
         deb) packages+=(dpkg-dev binutils lintian strace openssl netcat-openbsd python3 auditd util-linux) ;;
+        systemd) packages+=(debootstrap qemu-system-x86 e2fsprogs debian-archive-keyring) ;;
         fixture) packages+=(auditd python3 netcat-openbsd netcat-traditional ncat) ;;
         bench) packages+=(auditd laurel time python3 jq gcc libc6-dev netcat-openbsd perl-base) ;;
-        *) echo "install-deps.sh: unknown set '$set' (build, test, run, deb, fixture, bench)" >&2; exit 2 ;;
+        *) echo "install-deps.sh: unknown set '$set' (build, test, run, deb, systemd, fixture, bench)" >&2; exit 2 ;;
     esac
 done
 
