@@ -290,6 +290,7 @@ while (($(elapsed_us) < DURATION * 1000000)); do
         do_event ${PENDING[0]}
         PENDING=("${PENDING[@]:1}")
     done
+    now=$(elapsed_us)   # a fault can take seconds
     if ((now >= next_sample)); then
         sample
         next_sample=$((next_sample + SAMPLE_SECONDS * 1000000))
@@ -390,7 +391,7 @@ cmpfield() { sed -nE "s/.*\\b$1=([0-9]+).*/\\1/p" <<<"$COMPARISON"; }
 verdict "$(( $(cmpfield MISSING) + $(cmpfield EXTRA) + $(cmpfield DIFFER) + $(cmpfield TWICE) + $(cmpfield TAGTWICE) == 0 && $(cmpfield J) > 0 ))" \
     "journal = collector: $(cmpfield J) incidents in the journal, $(cmpfield C) at the collector; missing $(cmpfield MISSING), extra $(cmpfield EXTRA), count/version differ $(cmpfield DIFFER), incidentId twice $(cmpfield TWICE), nc argument in two incidents $(cmpfield TAGTWICE)"
 verdict "$(( $(cmpfield NCMISSING) + $(cmpfield NCCOUNT) == 0 && $(cmpfield EXPECTED) > 0 ))" \
-    "soak nc: $(cmpfield NCEXECS) execs of $(cmpfield NCTAGS) arguments; $(cmpfield EXPECTED) made while the agent ran ($(cmpfield REPEATS) repeated: count 2), $(cmpfield EXCUSED) within 2 s of its restart not counted; without incident $(cmpfield NCMISSING), count differs $(cmpfield NCCOUNT)"
+    "soak nc: $(cmpfield NCEXECS) execs of $(cmpfield NCTAGS) arguments; $(cmpfield EXPECTED) arguments run only while the agent ran ($(cmpfield REPEATS) of them twice: count 2), $(cmpfield EXCUSED) run within 2 s of its restart not counted; without incident $(cmpfield NCMISSING), count differs $(cmpfield NCCOUNT)"
 
 # Growth after warm-up, per agent process (from the samples).
 GROWTH=$("$PY" - "$WORK/samples.csv" "$WARM_UP" "$RSS_GROWTH_LIMIT" "$FLAT_TOLERANCE" "${LIFE_START_US[@]}" <<'EOF'
@@ -451,8 +452,8 @@ if ((TOUCHES_AUDIT)); then
     recovery_logged=$(grep -c "put back the audit state a killed agent left changed" "$WORK/agent-2.log" || true)
     if [[ $CHOSEN_SOURCE == audit* ]]; then
         verdict "$([[ $AUDIT_AFTER == "$BEFORE_STATE" && $recovery_logged -ge 1 && ${AUDIT_RECORD_AFTER_KILL:-} == present && $AUDIT_RECORD_AFTER_STOP == removed ]] && echo 1 || echo 0)" \
-            "audit after the agent's SIGKILL, restart and stop (exit status $AGENT_RC) as found: $([[ $AUDIT_AFTER == "$BEFORE_STATE" ]] && echo identical || echo "DIFFERS: $(diff <(echo "$BEFORE_STATE") <(echo "$AUDIT_AFTER") | grep '^[<>]' | tr '\n' ' ')");" \
-            "after the kill: ${AUDIT_AFTER_KILL:-?}, audit-state record ${AUDIT_RECORD_AFTER_KILL:-?}; the restarted agent logged putting it back: $recovery_logged time(s); after the stop the record is $AUDIT_RECORD_AFTER_STOP"
+            "audit after the agent's SIGKILL, restart and stop (exit status $AGENT_RC) as found: $([[ $AUDIT_AFTER == "$BEFORE_STATE" ]] && echo identical || echo "DIFFERS: $(diff <(echo "$BEFORE_STATE") <(echo "$AUDIT_AFTER") | grep '^[<>]' | tr '\n' ' ')");\
+ after the kill: ${AUDIT_AFTER_KILL:-?}, audit-state record ${AUDIT_RECORD_AFTER_KILL:-?}; the restarted agent logged putting it back: $recovery_logged time(s); after the stop the record is $AUDIT_RECORD_AFTER_STOP"
     else
         verdict "$([[ $AUDIT_AFTER == "$BEFORE_STATE" ]] && echo 1 || echo 0)" "audit as found after the agent stopped (source $CHOSEN_SOURCE does not change audit)"
     fi
