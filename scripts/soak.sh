@@ -20,8 +20,9 @@
 #
 # Samples, every SOAK_SAMPLE_SECONDS (5), into WORK/samples.csv: the agent's RSS (VmRSS), CPU
 # (% of one core over the interval), open fds, threads, and from `execwatch status --json` events,
-# kernelLost, agentDrops, sequenceGaps, outboxDepth, forwardState; WORK/soak.png plots RSS and
-# CPU over time with the faults marked (gnuplot).
+# kernelLost, agentDrops, sequenceGaps, outboxDepth, forwardState, engineBytes, reassemblyBytes
+# (what the agent's bounded parts hold, to tell their growth from the allocator's). WORK/soak.png
+# plots RSS and CPU over time with the faults marked (gnuplot).
 #
 # At the end (load done, outbox drained, agent stopped with SIGTERM) it prints PASS/FAIL lines:
 #   - every incident in the agent's journal is at the collector with the same count and version,
@@ -202,7 +203,7 @@ COMMANDS+=("(nc, once a second) nc -h soak-N")
 # Sampling and faults
 # ---------------------------------------------------------------------------------------------
 CLK_TCK=$(getconf CLK_TCK)
-echo "elapsed_s,agent,pid,rss_kb,cpu_pct,fds,threads,events,kernel_lost,agent_drops,sequence_gaps,outbox_depth,forward_state" >"$WORK/samples.csv"
+echo "elapsed_s,agent,pid,rss_kb,cpu_pct,fds,threads,events,kernel_lost,agent_drops,sequence_gaps,outbox_depth,forward_state,engine_bytes,reassembly_bytes" >"$WORK/samples.csv"
 PREV_TICKS=""
 PREV_US=0
 LAST_STATUS=()   # per agent process: its last status JSON (one line)
@@ -231,9 +232,9 @@ sample() {
     status=$(ew_status "$AGENT_SOCKET" | tr -d '\n') || status=""
     if [[ -n $status ]]; then
         LAST_STATUS[$life]=$status
-        fields=$(jq -r '[.events, .kernelLost, .agentDrops, .sequenceGaps, .outboxDepth, .forwardState] | map(tostring) | join(",")' <<<"$status")
+        fields=$(jq -r '[.events, .kernelLost, .agentDrops, .sequenceGaps, .outboxDepth, .forwardState, .engineBytes, .reassemblyBytes] | map(tostring) | join(",")' <<<"$status")
     else
-        fields=",,,,,"
+        fields=",,,,,,,"
     fi
     [[ -z $cpu ]] && return 0   # the first sample of a process only starts its CPU interval
     printf '%d.%06d,%d,%d,%s,%s,%s,%s,%s\n' $((now_us / 1000000)) $((now_us % 1000000)) "$life" "$pid" "$rss" "$cpu" \
@@ -294,7 +295,8 @@ while (($(elapsed_us) < DURATION * 1000000)); do
     if ((now >= next_sample)); then
         sample
         next_sample=$((next_sample + SAMPLE_SECONDS * 1000000))
-        ((next_sample < now)) && next_sample=$((now + SAMPLE_SECONDS * 1000000))
+        # late by more than half a period (a fault took seconds): the next one a period from now
+        ((next_sample - now < SAMPLE_SECONDS * 500000)) && next_sample=$((now + SAMPLE_SECONDS * 1000000))
     fi
     sleep 0.2
 done
