@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN_DEBUG = .build/debug
 
-.PHONY: all deps build release run deb test test-systemd test-suites lint bench fixture clean fuzz fuzz-brief
+.PHONY: all deps build release run deb test test-systemd test-suites lint bench soak fixture clean fuzz fuzz-brief
 
 all: build
 
@@ -68,6 +68,12 @@ lint:
 
 bench: deps
 	scripts/bench-replay.sh
+
+# An hour of 1000 exec/s and an nc a second with the collector restarted and killed and the agent
+# killed, then PASS/FAIL checks, a CSV and a plot (root; not in `make test`; see scripts/soak.sh).
+# SOAK_SECONDS=600 make soak for a shorter run.
+soak: deps
+	scripts/soak.sh
 
 # Re-record Tests/Fixtures/audit from this machine's kernel (root, no auditd running).
 fixture:

@@ -13,6 +13,8 @@
 #   fixture  what scripts/capture-audit-fixture.sh needs (auditd, real netcat binaries)
 #   bench    what the scripts/bench-*.sh need (auditd, laurel, GNU time, jq, a C compiler for the
 #            load generator, netcat)
+#   soak     what scripts/soak.sh needs (auditctl, jq, a C compiler for the load generator, netcat,
+#            openssl for its CA, gnuplot for the plot)
 #
 # Idempotent: asks apt only for packages that are not installed, and runs `apt-get update` once,
 # only when something must be installed.
@@ -31,7 +33,8 @@ for set in "$@"; do
         systemd) packages+=(debootstrap qemu-system-x86 e2fsprogs debian-archive-keyring) ;;
         fixture) packages+=(auditd python3 netcat-openbsd netcat-traditional ncat) ;;
         bench) packages+=(auditd laurel time python3 jq gcc libc6-dev netcat-openbsd perl-base) ;;
-        *) echo "install-deps.sh: unknown set '$set' (build, test, run, deb, systemd, fixture, bench)" >&2; exit 2 ;;
+        soak) packages+=(auditd python3 jq gcc libc6-dev netcat-openbsd openssl gnuplot-nox) ;;
+        *) echo "install-deps.sh: unknown set '$set' (build, test, run, deb, systemd, fixture, bench, soak)" >&2; exit 2 ;;
     esac
 done
 

@@ -43,7 +43,7 @@ EOF
 # (log DIR/collector.log) and waits up to 30 s for GET /healthz = 200. Sets COLLECTOR_PID,
 # COLLECTOR_PORT, COLLECTOR_URL, COLLECTOR_CONFIG, COLLECTOR_LOG. Returns 1 when it did not come up.
 start_collector() {
-    local dir=$1 storage=$2 label=$3 i
+    local dir=$1 storage=$2 label=$3
     mkdir -p "$dir/state"
     COLLECTOR_PORT=$(free_port)
     COLLECTOR_URL=https://127.0.0.1:$COLLECTOR_PORT
@@ -59,10 +59,18 @@ start_collector() {
         echo "storage:"
         echo "  url: \"$storage\""
     } >"$COLLECTOR_CONFIG"
+    serve_collector "$label"
+}
+
+# serve_collector LABEL — starts `execwatch-collector serve --config $COLLECTOR_CONFIG` (log appended
+# to COLLECTOR_LOG) as start_collector set it up, again after a stop (the same port and store), and
+# waits up to 30 s for GET /healthz = 200. Sets COLLECTOR_PID. Returns 1 when it did not come up.
+serve_collector() {
+    local label=$1 i
     local c="$COLLECTOR serve --config $COLLECTOR_CONFIG"
     cmd "$c"
     COMMANDS+=("$label$c")
-    "$COLLECTOR" serve --config "$COLLECTOR_CONFIG" >"$COLLECTOR_LOG" 2>&1 &
+    "$COLLECTOR" serve --config "$COLLECTOR_CONFIG" >>"$COLLECTOR_LOG" 2>&1 &
     COLLECTOR_PID=$!
     STARTED_PIDS+=("$COLLECTOR_PID")
     for ((i = 0; i < 300; i++)); do

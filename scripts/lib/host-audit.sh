@@ -4,6 +4,8 @@
 # leftover rules with our key, and on exit stops what the script started (STARTED_PIDS), deletes
 # exactly the rules with key $KEY, hands back the recorded settings and checks that the state is
 # as before. Expects: log, die, LOCK_PATH, KEY, WORK (removed on exit unless BENCH_KEEP_WORK=1).
+# With HOST_AUDIT_UNTOUCHED=1 (a run whose agent does not touch audit: a proc source) it takes no
+# lock and records nothing: it only stops what the script started and removes WORK on exit.
 
 # audit_state — enabled, pid, backlog_limit, backlog_wait_time (one per line) and the rule list.
 audit_state() {
@@ -67,26 +69,28 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log "waiting for the audit lock $LOCK_PATH"
-mkdir -p "$(dirname "$LOCK_PATH")"
-exec 9>"$LOCK_PATH"
-flock 9
-log "holding the audit lock"
+if [[ ${HOST_AUDIT_UNTOUCHED:-} != 1 ]]; then
+    log "waiting for the audit lock $LOCK_PATH"
+    mkdir -p "$(dirname "$LOCK_PATH")"
+    exec 9>"$LOCK_PATH"
+    flock 9
+    log "holding the audit lock"
 
-BEFORE_STATE=$(audit_state)
-BEFORE_ENABLED=$(audit_field enabled)
-BEFORE_PID=$(audit_field pid)
-BEFORE_BACKLOG=$(audit_field backlog_limit)
-BEFORE_WAIT=$(audit_field backlog_wait_time)
-STATE_RECORDED=1
-log "audit state before: enabled $BEFORE_ENABLED, pid $BEFORE_PID, backlog_limit $BEFORE_BACKLOG, backlog_wait_time $BEFORE_WAIT, rules: $(auditctl -l | tr '\n' ' ')"
-if [[ $BEFORE_PID != 0 ]] && kill -0 "$BEFORE_PID" 2>/dev/null; then
-    STATE_RECORDED=0
-    die "an audit daemon is registered (pid $BEFORE_PID, $(cat /proc/"$BEFORE_PID"/comm 2>/dev/null)); not benchmarking beside it"
-fi
-if auditctl -l | grep -q -- "key=$KEY\$"; then
-    STATE_RECORDED=0
-    die "rules with key $KEY are already loaded (left by a crashed run?): remove them with auditctl -D -k $KEY"
+    BEFORE_STATE=$(audit_state)
+    BEFORE_ENABLED=$(audit_field enabled)
+    BEFORE_PID=$(audit_field pid)
+    BEFORE_BACKLOG=$(audit_field backlog_limit)
+    BEFORE_WAIT=$(audit_field backlog_wait_time)
+    STATE_RECORDED=1
+    log "audit state before: enabled $BEFORE_ENABLED, pid $BEFORE_PID, backlog_limit $BEFORE_BACKLOG, backlog_wait_time $BEFORE_WAIT, rules: $(auditctl -l | tr '\n' ' ')"
+    if [[ $BEFORE_PID != 0 ]] && kill -0 "$BEFORE_PID" 2>/dev/null; then
+        STATE_RECORDED=0
+        die "an audit daemon is registered (pid $BEFORE_PID, $(cat /proc/"$BEFORE_PID"/comm 2>/dev/null)); not benchmarking beside it"
+    fi
+    if auditctl -l | grep -q -- "key=$KEY\$"; then
+        STATE_RECORDED=0
+        die "rules with key $KEY are already loaded (left by a crashed run?): remove them with auditctl -D -k $KEY"
+    fi
 fi
 
 ew_status() { "$EXECWATCH" status --json --socket "$1" 2>/dev/null; }
