@@ -3,11 +3,11 @@
 # vs auditd with laurel, while a load generator execs /bin/true at fixed rates on this host.
 #
 # What it does:
-#   1. Compiles a tiny C load generator (gcc, into a temp dir): `loadgen RATE SECONDS` fork+execs
-#      /bin/true (execve with an empty environment) RATE times per second for SECONDS seconds,
-#      on absolute CLOCK_MONOTONIC deadlines (clock_nanosleep TIMER_ABSTIME, start + i/RATE: a late
-#      launch does not shift later ones), reaps its children as it goes and prints how many it
-#      launched (and how many launches were more than one period late).
+#   1. Compiles the shared C load generator scripts/lib/exec-load.c (gcc, into a temp dir):
+#      `exec-load RATE SECONDS` posix_spawns /bin/true (empty environment) RATE times per second
+#      for SECONDS seconds, on absolute CLOCK_MONOTONIC deadlines (clock_nanosleep TIMER_ABSTIME,
+#      start + i/RATE: a late launch does not shift later ones), reaps its children as it goes and
+#      prints how many it launched (and how many launches were more than one period late).
 #   2. Builds execwatch in release mode (`swift build -c release --product execwatch`) unless
 #      BENCH_SKIP_BUILD=1, and copies the binary to the temp dir (a concurrent rebuild cannot swap
 #      it mid-run).
@@ -16,7 +16,7 @@
 #      rules with the bench key are loaded, and records `auditctl -s` (enabled, pid, backlog_limit,
 #      backlog_wait_time) and `auditctl -l`.
 #   4. For each rate (BENCH_RATES, default "200 500 1000") and each tool, starts the tool fresh,
-#      lets it go idle, runs `loadgen RATE BENCH_SECONDS` (default 20 s), waits until the tool is
+#      lets it go idle, runs `exec-load RATE BENCH_SECONDS` (default 20 s), waits until the tool is
 #      idle again (its backlog processed: < 2 ticks of CPU per 0.5 s, at most 20 s), then stops it:
 #        (a) execwatch run --source audit-unicast (EXECWATCH_METRICS_LISTEN=off,
 #            EXECWATCH_AUDIT_KEY=BENCH_KEY): the agent registers as audit daemon, sets backlog_limit
@@ -103,72 +103,9 @@ chmod 755 "$WORK"   # laurel (as _laurel) must reach its directory below it
 # ---------------------------------------------------------------------------------------------
 # 1. Load generator
 # ---------------------------------------------------------------------------------------------
-cat >"$WORK/loadgen.c" <<'EOF'
-/* loadgen RATE SECONDS [PROGRAM]: fork+exec PROGRAM (default /bin/true) RATE times per second for
- * SECONDS seconds on absolute CLOCK_MONOTONIC deadlines (start + i/RATE); reaps children as it
- * goes. Prints: launched=N failed_forks=N bad_exits=N late=N max_late_us=N elapsed_s=X */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-static long long ns(const struct timespec *t) { return (long long)t->tv_sec * 1000000000LL + t->tv_nsec; }
-static long bad_exits, running;
-
-static void reap(int block) {
-    int status;
-    while (running > 0 && waitpid(-1, &status, block ? 0 : WNOHANG) > 0) {
-        running--;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) bad_exits++;
-    }
-}
-
-int main(int argc, char **argv) {
-    if (argc < 3) { fprintf(stderr, "usage: loadgen RATE SECONDS [PROGRAM]\n"); return 2; }
-    long rate = atol(argv[1]);
-    double seconds = atof(argv[2]);
-    const char *prog = argc > 3 ? argv[3] : "/bin/true";
-    if (rate <= 0 || seconds <= 0) { fprintf(stderr, "loadgen: bad RATE or SECONDS\n"); return 2; }
-    long total = (long)(rate * seconds + 0.5);
-    long long period = 1000000000LL / rate;
-    char *child_argv[] = { (char *)prog, NULL };
-    char *child_env[] = { NULL };
-    long launched = 0, failed_forks = 0, late = 0;
-    long long max_late = 0;
-    struct timespec start, now, deadline;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (long i = 0; i < total; i++) {
-        long long d = ns(&start) + i * period;
-        deadline.tv_sec = d / 1000000000LL;
-        deadline.tv_nsec = d % 1000000000LL;
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR) {}
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long long lateness = ns(&now) - d;
-        if (lateness > period) late++;
-        if (lateness > max_late) max_late = lateness;
-        pid_t pid = fork();
-        if (pid == 0) {
-            execve(prog, child_argv, child_env);
-            _exit(127);
-        }
-        if (pid < 0) { failed_forks++; reap(1); continue; }
-        launched++;
-        running++;
-        reap(0);
-    }
-    reap(1);
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    printf("launched=%ld failed_forks=%ld bad_exits=%ld late=%ld max_late_us=%lld elapsed_s=%.3f\n",
-           launched, failed_forks, bad_exits, late, max_late / 1000, (ns(&now) - ns(&start)) / 1e9);
-    return failed_forks || bad_exits ? 1 : 0;
-}
-EOF
-cmd "gcc -O2 -Wall -o $WORK/loadgen $WORK/loadgen.c"
-gcc -O2 -Wall -o "$WORK/loadgen" "$WORK/loadgen.c" || die "gcc failed"
-LOADGEN=$WORK/loadgen
+cmd "gcc -O2 -Wall -o $WORK/exec-load $REPO/scripts/lib/exec-load.c"
+gcc -O2 -Wall -o "$WORK/exec-load" "$REPO/scripts/lib/exec-load.c" || die "gcc failed"
+LOADGEN=$WORK/exec-load
 
 # ---------------------------------------------------------------------------------------------
 # 2. execwatch
@@ -254,7 +191,7 @@ check_state_restored() {
 run_load() {
     local out rc=0
     out=$("$LOADGEN" "$1" "$SECONDS_PER_RATE") || rc=$?
-    ((rc == 0)) || { log "loadgen exited $rc: $out"; return 1; }
+    ((rc == 0)) || { log "exec-load exited $rc: $out"; return 1; }
     LOAD_LINE=$out
     LOAD_LAUNCHED=$(sed -nE 's/.*launched=([0-9]+).*/\1/p' <<<"$out")
     LOAD_ELAPSED=$(sed -nE 's/.*elapsed_s=([0-9.]+).*/\1/p' <<<"$out")
@@ -523,7 +460,7 @@ echo "host audit state checks after each tool stopped:"
 for n in "${STATE_NOTES[@]}"; do echo "  $n"; done
 echo
 echo "commands:"
-echo "  load: $LOADGEN RATE $SECONDS_PER_RATE   (source: loadgen.c in this script)"
+echo "  load: $LOADGEN RATE $SECONDS_PER_RATE   (source: scripts/lib/exec-load.c)"
 for c in "${COMMANDS[@]}"; do echo "  $c"; done
 echo "  (b)/(c) rules: auditctl -a always,exit -F arch=b64 -S execve,execveat -k $KEY; same with arch=b32;" \
      "auditctl -b 8192 --backlog_wait_time 0"

@@ -4,10 +4,11 @@
 # a `COUNT(*) >= 5` rule grouped by swParam (no group ever triggers: every one is kept open).
 #
 # What it does:
-#   1. Compiles a small C load generator (gcc, into a temp dir): `memload RATE SECONDS BYTES`
-#      posix_spawns /bin/true with one argument of BYTES bytes, distinct for every exec (a counter
-#      in its first bytes), RATE times per second on absolute CLOCK_MONOTONIC deadlines, or with
-#      RATE 0 as fast as it can (up to 4 children at once); prints how many it launched.
+#   1. Compiles the shared C load generator scripts/lib/exec-load.c (gcc, into a temp dir):
+#      `exec-load RATE SECONDS BYTES` posix_spawns /bin/true with one argument of BYTES bytes,
+#      distinct for every exec (a counter in its first bytes), RATE times per second on absolute
+#      CLOCK_MONOTONIC deadlines, or with RATE 0 as fast as it can (up to 4 children at once);
+#      prints how many it launched.
 #   2. Builds execwatch in release mode (`swift build -c release --product execwatch`) unless
 #      BENCH_SKIP_BUILD=1, and copies the binary to the temp dir.
 #   3. Takes the audit lock and records the host's audit state (scripts/lib/host-audit.sh, which
@@ -44,7 +45,7 @@ cmd() { printf '[bench-memory] $ %s\n' "$*" >&2; }
 [[ $(id -u) -eq 0 ]] || die "needs root (kernel audit)"
 for p in $PHASES; do [[ $p == max || $p =~ ^[1-9][0-9]*$ ]] || die "BENCH_RATES: 'max' or positive integers, got '$p'"; done
 [[ $SECONDS_PER_PHASE =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a positive integer"
-[[ $ARG_BYTES =~ ^[1-9][0-9]*$ && $ARG_BYTES -le 131071 ]] || die "BENCH_ARG_BYTES: 1…131071 (the kernel's limit per argument)"
+[[ $ARG_BYTES =~ ^[1-9][0-9]*$ && $ARG_BYTES -ge 21 && $ARG_BYTES -le 131071 ]] || die "BENCH_ARG_BYTES: 21…131071 (a 20-byte counter; the kernel's limit per argument)"
 [[ $KEY =~ ^[A-Za-z0-9_.-]+$ ]] || die "BENCH_KEY must be [A-Za-z0-9_.-]+"
 
 "$REPO/scripts/install-deps.sh" bench || die "cannot install what the benchmark needs"
@@ -55,76 +56,9 @@ chmod 755 "$WORK"
 # ---------------------------------------------------------------------------------------------
 # 1. Load generator
 # ---------------------------------------------------------------------------------------------
-cat >"$WORK/memload.c" <<'EOF'
-/* memload RATE SECONDS BYTES: posix_spawn /bin/true with one BYTES-long argument, distinct for
- * every exec, RATE times per second (absolute CLOCK_MONOTONIC deadlines), or RATE 0: as fast as
- * possible with up to 4 children running. Prints: launched=N failed=N elapsed_s=X */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <spawn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-static long long ns(const struct timespec *t) { return (long long)t->tv_sec * 1000000000LL + t->tv_nsec; }
-static long running, failed;
-
-static void reap(int block) {
-    int status;
-    while (running > 0 && waitpid(-1, &status, block ? 0 : WNOHANG) > 0) {
-        running--;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed++;
-    }
-}
-
-int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: memload RATE SECONDS BYTES\n"); return 2; }
-    long rate = atol(argv[1]);
-    double seconds = atof(argv[2]);
-    long bytes = atol(argv[3]);
-    if (rate < 0 || seconds <= 0 || bytes < 16) { fprintf(stderr, "memload: bad arguments\n"); return 2; }
-    char *argument = malloc(bytes + 1);
-    memset(argument, 'x', bytes);
-    argument[bytes] = 0;
-    char *child_argv[] = { "/bin/true", argument, NULL };
-    char *child_env[] = { NULL };
-    long launched = 0;
-    struct timespec start, now, deadline;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    long long end = ns(&start) + (long long)(seconds * 1e9);
-    long long period = rate > 0 ? 1000000000LL / rate : 0;
-    for (long i = 0;; i++) {
-        if (rate > 0) {
-            long long d = ns(&start) + i * period;
-            if (d >= end) break;
-            deadline.tv_sec = d / 1000000000LL;
-            deadline.tv_nsec = d % 1000000000LL;
-            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR) {}
-        } else {
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (ns(&now) >= end) break;
-            while (running >= 4) reap(1);
-        }
-        snprintf(argument, 21, "%020ld", i);   /* distinct: a counter in the first 20 bytes */
-        argument[20] = 'x';
-        pid_t pid;
-        if (posix_spawn(&pid, "/bin/true", NULL, NULL, child_argv, child_env) != 0) { failed++; continue; }
-        launched++;
-        running++;
-        reap(0);
-    }
-    reap(1);
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    printf("launched=%ld failed=%ld elapsed_s=%.3f\n", launched, failed, (ns(&now) - ns(&start)) / 1e9);
-    return failed ? 1 : 0;
-}
-EOF
-cmd "gcc -O2 -Wall -o $WORK/memload $WORK/memload.c"
-gcc -O2 -Wall -o "$WORK/memload" "$WORK/memload.c" || die "gcc failed"
-chmod 755 "$WORK/memload"
+cmd "gcc -O2 -Wall -o $WORK/exec-load $REPO/scripts/lib/exec-load.c"
+gcc -O2 -Wall -o "$WORK/exec-load" "$REPO/scripts/lib/exec-load.c" || die "gcc failed"
+chmod 755 "$WORK/exec-load"
 
 # ---------------------------------------------------------------------------------------------
 # 2. execwatch
@@ -198,9 +132,9 @@ run_phase() {
     rm -f "$WORK/load-done" "$WORK/peak-kb"
     sample_until_idle "$pid" &
     local sampler=$!
-    cmd "setpriv --reuid=nobody --regid=nogroup --clear-groups $WORK/memload $rate $SECONDS_PER_PHASE $ARG_BYTES"
-    out=$(cd / && setpriv --reuid=nobody --regid=nogroup --clear-groups "$WORK/memload" "$rate" "$SECONDS_PER_PHASE" "$ARG_BYTES") \
-        || log "memload: $out"
+    cmd "setpriv --reuid=nobody --regid=nogroup --clear-groups $WORK/exec-load $rate $SECONDS_PER_PHASE $ARG_BYTES"
+    out=$(cd / && setpriv --reuid=nobody --regid=nogroup --clear-groups "$WORK/exec-load" "$rate" "$SECONDS_PER_PHASE" "$ARG_BYTES") \
+        || log "exec-load: $out"
     touch "$WORK/load-done"
     # The sampler runs in a subshell: it writes its peak where this shell can read it.
     wait "$sampler" || true
