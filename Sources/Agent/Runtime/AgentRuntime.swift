@@ -202,6 +202,11 @@ public final class AgentRuntime: Sendable {
                     reassemblyMaxBytes: budgets.reassembly,
                     reassemblyBytes: counters.reassemblyBytes.current,
                     pendingExecsEvicted: counters.pendingExecsEvicted.current
+                ),
+                journal: JournalStatus(
+                    waiting: writer.waiting.current,
+                    storeFailures: writer.storeFailures.current,
+                    error: writer.storeError
                 )
             )
         }

@@ -43,6 +43,8 @@ public struct AgentStatus: Sendable, Equatable {
     public var forward: ForwarderStatus?
     /// Byte budgets, bytes held and evictions.
     public var memory: MemoryStatus
+    /// Changes waiting for the journal, failed stores and why.
+    public var journal: JournalStatus
 
     public init(
         source: String,
@@ -72,7 +74,8 @@ public struct AgentStatus: Sendable, Equatable {
         user: String,
         residentBytes: Int,
         forward: ForwarderStatus? = nil,
-        memory: MemoryStatus = MemoryStatus()
+        memory: MemoryStatus = MemoryStatus(),
+        journal: JournalStatus = JournalStatus()
     ) {
         self.source = source
         self.sourceReason = sourceReason
@@ -102,6 +105,7 @@ public struct AgentStatus: Sendable, Equatable {
         self.residentBytes = residentBytes
         self.forward = forward
         self.memory = memory
+        self.journal = journal
     }
 }
 
@@ -170,6 +174,12 @@ extension AgentStatus {
             w.key(key)
             w.integer(Int64(value))
         }
+        for (key, value) in journal.facts {
+            w.key(key)
+            w.integer(Int64(value))
+        }
+        w.key("journalError")
+        if let error = journal.error { w.string(error) } else { w.null() }
         if let forward { Self.write(forward, to: &w) }
         w.endObject()
         return w.bytes

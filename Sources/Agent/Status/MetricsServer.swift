@@ -139,6 +139,7 @@ public final class MetricsServer: Sendable {
         metric("rules", "gauge", "Rules in force.", String(s.rules))
         metric("resident_memory_bytes", "gauge", "Resident set size.", String(s.residentBytes))
         s.memory.expose { metric($0, $1, $2, $3) }
+        s.journal.expose { metric($0, $1, $2, $3) }
         return text
     }
 }
