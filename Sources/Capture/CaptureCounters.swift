@@ -17,6 +17,9 @@ public final class CaptureCounters: Sendable {
     public let processesGone = Atomic<Int>(0)
     /// Messages that could not be understood (skipped).
     public let malformed = Atomic<Int>(0)
+    /// Times another program asked to become the audit daemon while this source was it (the
+    /// kernel refuses it and tells the daemon with AUDIT_REPLACE).
+    public let auditClaimsRefused = Atomic<Int>(0)
 
     public init() {}
 }

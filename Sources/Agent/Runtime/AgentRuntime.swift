@@ -207,7 +207,8 @@ public final class AgentRuntime: Sendable {
                     waiting: writer.waiting.current,
                     storeFailures: writer.storeFailures.current,
                     error: writer.storeError
-                )
+                ),
+                auditClaimsRefused: capture.auditClaimsRefused.current
             )
         }
         let statusServer = try StatusServer(path: configuration.statusSocket, snapshot: snapshot)

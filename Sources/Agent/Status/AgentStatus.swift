@@ -45,6 +45,9 @@ public struct AgentStatus: Sendable, Equatable {
     public var memory: MemoryStatus
     /// Changes waiting for the journal, failed stores and why.
     public var journal: JournalStatus
+    /// Times another program (auditd, say) asked to become the audit daemon while the agent was
+    /// it; the kernel refused each (audit-unicast).
+    public var auditClaimsRefused: Int
 
     public init(
         source: String,
@@ -75,7 +78,8 @@ public struct AgentStatus: Sendable, Equatable {
         residentBytes: Int,
         forward: ForwarderStatus? = nil,
         memory: MemoryStatus = MemoryStatus(),
-        journal: JournalStatus = JournalStatus()
+        journal: JournalStatus = JournalStatus(),
+        auditClaimsRefused: Int = 0
     ) {
         self.source = source
         self.sourceReason = sourceReason
@@ -106,6 +110,7 @@ public struct AgentStatus: Sendable, Equatable {
         self.forward = forward
         self.memory = memory
         self.journal = journal
+        self.auditClaimsRefused = auditClaimsRefused
     }
 }
 
@@ -180,6 +185,8 @@ extension AgentStatus {
         }
         w.key("journalError")
         if let error = journal.error { w.string(error) } else { w.null() }
+        w.key("auditClaimsRefused")
+        w.integer(Int64(auditClaimsRefused))
         if let forward { Self.write(forward, to: &w) }
         w.endObject()
         return w.bytes

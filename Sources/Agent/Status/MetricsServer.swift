@@ -136,6 +136,12 @@ public final class MetricsServer: Sendable {
                 forward.consecutiveFailures > 0 ? "1" : "0"
             )
         }
+        metric(
+            "audit_claims_refused_total",
+            "counter",
+            "Times another program asked to become the audit daemon while the agent was it (refused by the kernel).",
+            String(s.auditClaimsRefused)
+        )
         metric("rules", "gauge", "Rules in force.", String(s.rules))
         metric("resident_memory_bytes", "gauge", "Resident set size.", String(s.residentBytes))
         s.memory.expose { metric($0, $1, $2, $3) }
