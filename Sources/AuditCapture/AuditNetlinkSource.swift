@@ -62,9 +62,10 @@ public final class AuditNetlinkSource: CaptureSource {
         public var stateRecord: (any AuditStateRecordStore)?
         /// Told, in words, what the source did with a record a previous agent left (for the log).
         public var leftoverStateHandled: (@Sendable (String) -> Void)?
-        /// Unicast: told, in words, when another program tried to become the audit daemon (for
-        /// the log; called on the capture thread). The kernel refused it; capture goes on.
-        public var auditClaimed: (@Sendable (String) -> Void)?
+        /// Told, in words, when another program changed what the source relies on (for the log;
+        /// called on the capture thread): it tried to become the audit daemon (the kernel refused
+        /// it), or it removed the source's exec rules (added again). Capture goes on either way.
+        public var othersChangedAudit: (@Sendable (String) -> Void)?
 
         public init(mode: Mode, ruleKey: String = "execwatch") {
             self.mode = mode
@@ -118,7 +119,7 @@ public final class AuditNetlinkSource: CaptureSource {
         // Whatever way `run` is left, what it changed is put back; after the explicit restore
         // below (which reports problems) this finds nothing left to do.
         defer { _ = restore(&changes, using: control) }
-        let delivery = AuditRecordDelivery(sink: sink, counters: counters, claimed: configuration.auditClaimed)
+        let delivery = AuditRecordDelivery(sink: sink, counters: counters, claimed: configuration.othersChangedAudit)
         do throws(CaptureError) {
             changes.bootId = try restoreLeftoverState(control: control)
             let records =

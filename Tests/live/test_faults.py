@@ -160,6 +160,7 @@ def test_state_directory_full_keeps_detecting_counts_and_resumes():
 
 
 def test_auditd_started_while_the_agent_owns_audit_is_refused_noticed_and_capture_goes_on():
+    """And its rules removed by another program are noticed and added again."""
     key = "execwatch-live-auditd-claims"
     with AuditLock():
         before = audit_state()
@@ -195,6 +196,17 @@ def test_auditd_started_while_the_agent_owns_audit_is_refused_noticed_and_captur
                 run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "43000"], "root")
                 agent.settle()
                 assert [i["attributes"]["swParam"] for i in agent.incidents()] == ["-z -w 1 127.0.0.1 43000"]
+                # What auditd's `augenrules --load` (`-D` first) does to the agent's rules: noticed
+                # within seconds, said, and the rules added again.
+                sh("auditctl", "-D", "-k", key)
+                status = wait_for("the rules to be added again", lambda: (lambda s: s if s["auditRulesRestored"] == 2
+                                                                          else None)(agent.status()), seconds=15)
+                assert audit_state() == owned
+                line = next(l for l in agent.log_text().splitlines() if "removed this agent's audit exec rules" in l)
+                assert line.startswith("<4>") and f"key {key}" in line, line
+                run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "43000"], "root")
+                agent.settle()
+                assert [i["count"] for i in agent.incidents()] == [2]
             finally:
                 agent.stop()
             after = audit_state()

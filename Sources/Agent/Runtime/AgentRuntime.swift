@@ -208,7 +208,8 @@ public final class AgentRuntime: Sendable {
                     storeFailures: writer.storeFailures.current,
                     error: writer.storeError
                 ),
-                auditClaimsRefused: capture.auditClaimsRefused.current
+                auditClaimsRefused: capture.auditClaimsRefused.current,
+                auditRulesRestored: capture.auditRulesRestored.current
             )
         }
         let statusServer = try StatusServer(path: configuration.statusSocket, snapshot: snapshot)

@@ -30,7 +30,7 @@ public enum AgentSources {
             settings.whenSetUp = whenSetUp
             settings.stateRecord = state.auditState
             settings.leftoverStateHandled = { logger.notice("\($0)") }
-            settings.auditClaimed = { logger.warning("\($0)") }
+            settings.othersChangedAudit = { logger.warning("\($0)") }
             return AuditNetlinkSource(configuration: settings)
         }
         let poll = ProcPollSource(

@@ -48,6 +48,8 @@ public struct AgentStatus: Sendable, Equatable {
     /// Times another program (auditd, say) asked to become the audit daemon while the agent was
     /// it; the kernel refused each (audit-unicast).
     public var auditClaimsRefused: Int
+    /// Times the agent found its audit exec rules removed by another program and added them again.
+    public var auditRulesRestored: Int
 
     public init(
         source: String,
@@ -79,7 +81,8 @@ public struct AgentStatus: Sendable, Equatable {
         forward: ForwarderStatus? = nil,
         memory: MemoryStatus = MemoryStatus(),
         journal: JournalStatus = JournalStatus(),
-        auditClaimsRefused: Int = 0
+        auditClaimsRefused: Int = 0,
+        auditRulesRestored: Int = 0
     ) {
         self.source = source
         self.sourceReason = sourceReason
@@ -111,6 +114,7 @@ public struct AgentStatus: Sendable, Equatable {
         self.memory = memory
         self.journal = journal
         self.auditClaimsRefused = auditClaimsRefused
+        self.auditRulesRestored = auditRulesRestored
     }
 }
 
@@ -187,6 +191,8 @@ extension AgentStatus {
         if let error = journal.error { w.string(error) } else { w.null() }
         w.key("auditClaimsRefused")
         w.integer(Int64(auditClaimsRefused))
+        w.key("auditRulesRestored")
+        w.integer(Int64(auditRulesRestored))
         if let forward { Self.write(forward, to: &w) }
         w.endObject()
         return w.bytes

@@ -142,6 +142,12 @@ public final class MetricsServer: Sendable {
             "Times another program asked to become the audit daemon while the agent was it (refused by the kernel).",
             String(s.auditClaimsRefused)
         )
+        metric(
+            "audit_rules_restored_total",
+            "counter",
+            "The agent's audit exec rules found removed by another program and added again.",
+            String(s.auditRulesRestored)
+        )
         metric("rules", "gauge", "Rules in force.", String(s.rules))
         metric("resident_memory_bytes", "gauge", "Resident set size.", String(s.residentBytes))
         s.memory.expose { metric($0, $1, $2, $3) }
