@@ -34,9 +34,10 @@ public final class JournalWriter: Sendable {
     private let reminderInterval: Duration
     private let failure = Mutex<String?>(nil)
     private let finishing = Atomic<Bool>(false)
-    /// After ``finish()``, how long a failing store is still retried before the changes left are
-    /// given up (logged and counted), so that the agent can stop.
-    private let retryWhenFinishing: Duration = .seconds(5)
+    /// After ``finish()``, how long (and at least how many times) a failing store is still retried
+    /// before the change is given up, so that the agent can stop; the changes after it are tried
+    /// once each. What is given up is logged once, with how many.
+    private let retryWhenFinishing: (time: Duration, attempts: Int) = (.seconds(5), 5)
 
     /// Why the latest store failed, while storing fails; nil once a store worked again.
     public var storeError: String? { failure.withLock { $0 } }
@@ -90,11 +91,13 @@ public final class JournalWriter: Sendable {
         var failingSince: ContinuousClock.Instant?
         var lastReminder = clock.now
         var givingUpAt: ContinuousClock.Instant?
-        var gaveUp = false
+        var lost = 0
+        var lastError = ""
         for await update in stream {
-            if gaveUp { continue }
             var delay: Duration = .milliseconds(50)
+            var attempts = 0
             while true {
+                attempts += 1
                 do {
                     _ = try await store.store(update)
                     stored.count()
@@ -136,14 +139,12 @@ public final class JournalWriter: Sendable {
                         )
                     }
                     if finishing.load(ordering: .acquiring) {
-                        let deadline = givingUpAt ?? now + retryWhenFinishing
+                        let deadline = givingUpAt ?? now + retryWhenFinishing.time
                         givingUpAt = deadline
-                        if now >= deadline {
-                            gaveUp = true
-                            logger.error(
-                                "stopping with incident changes that could not be stored: they are lost",
-                                metadata: ["lost": "\(waiting.current)", "error": "\(error)"]
-                            )
+                        if now >= deadline, attempts >= retryWhenFinishing.attempts || lost > 0 {
+                            lost += 1
+                            waiting.count(-1)
+                            lastError = "\(error)"
                             break
                         }
                     }
@@ -152,6 +153,12 @@ public final class JournalWriter: Sendable {
                 }
             }
             await keepOutboxBounded(store, logger: logger)
+        }
+        if lost > 0 {
+            logger.error(
+                "stopping with incident changes that could not be stored: they are lost",
+                metadata: ["lost": "\(lost)", "error": "\(lastError)"]
+            )
         }
     }
 
