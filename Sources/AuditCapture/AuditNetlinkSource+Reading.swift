@@ -23,6 +23,7 @@ extension AuditNetlinkSource {
         var lastIdle = MonotonicClock.milliseconds()
         var nextStatusRead = lastIdle + configuration.statusIntervalMilliseconds
         var overrunsCounted = 0
+        var othersMissing = false
         while true {
             let ready = poll(&descriptors, 2, timeout)
             if ready < 0 {
@@ -45,12 +46,12 @@ extension AuditNetlinkSource {
             }
             if now >= nextStatusRead {
                 nextStatusRead = now + configuration.statusIntervalMilliseconds
-                refreshStatus(control)
+                refreshStatus(control, othersMissing: &othersMissing)
             }
         }
         try drain(link, delivery, upTo: 10_000)  // bounded: records keep coming until the rules go
         counters.socketOverruns.count(link.overruns - overrunsCounted)
-        refreshStatus(control)
+        refreshStatus(control, othersMissing: &othersMissing)
     }
 
     /// Delivers queued datagrams until none is left or `limit` were read (so stop is seen soon).
@@ -61,11 +62,41 @@ extension AuditNetlinkSource {
         }
     }
 
-    /// Reads the kernel's `lost` and `backlog` into the counters; a failed read keeps the last.
-    private func refreshStatus(_ control: AuditLink) {
+    /// Reads the kernel's `lost` and `backlog` into the counters (a failed read keeps the last),
+    /// and makes sure the source's exec rules are still loaded.
+    private func refreshStatus(_ control: AuditLink, othersMissing: inout Bool) {
         guard let status = try? control.status() else { return }
         counters.kernelLost.set(Int(status.lost))
         counters.kernelBacklog.set(Int(status.backlog))
         update { $0.kernelStatus = status }
+        if !status.isLocked { keepOwnRulesLoaded(control, othersMissing: &othersMissing) }
+    }
+
+    /// Adds the exec rules this source added at start again when another program removed them
+    /// (`auditctl -D`, or `augenrules --load`, whose rules start with `-D`): without them no exec
+    /// record comes. They are deleted on stop as before (a rule already gone is fine). Rules that
+    /// were loaded before the source started are not its own to put back: their loss is only said
+    /// (once, until they are back: `othersMissing`).
+    private func keepOwnRulesLoaded(_ control: AuditLink, othersMissing: inout Bool) {
+        let own = snapshot.rulesAdded
+        let others = snapshot.rulesAlreadyPresent
+        guard !own.isEmpty || !others.isEmpty, let loaded = try? control.rules() else { return }
+        let missing = Self.missing(own, loaded)
+        var missingOthers = Self.missing(others, loaded)
+        let alreadySaid = othersMissing
+        othersMissing = !missingOthers.isEmpty
+        if alreadySaid { missingOthers = [] }
+        guard !missing.isEmpty || !missingOthers.isEmpty else { return }
+        var added = 0
+        for rule in missing where (try? control.add(rule)) != nil { added += 1 }
+        counters.auditRulesRestored.count(added)
+        var said = "another program removed this agent's audit exec rules (key \(configuration.ruleKey)): "
+        if !missing.isEmpty { said += "added \(added) of \(missing.count) again; execs in between were not seen" }
+        if !missingOthers.isEmpty {
+            said +=
+                (missing.isEmpty ? "" : "; ")
+                + "\(missingOthers.count) loaded before the agent started are not put back, so execs may go unseen"
+        }
+        configuration.othersChangedAudit?(said)
     }
 }

@@ -96,7 +96,7 @@ extension AuditNetlinkSource {
     }
 
     /// The rules of `rules` not loaded: those ``install(_:loaded:control:changes:)`` will add.
-    private static func missing(_ rules: [AuditExecRule], _ loaded: [AuditRuleListing]) -> [AuditExecRule] {
+    static func missing(_ rules: [AuditExecRule], _ loaded: [AuditRuleListing]) -> [AuditExecRule] {
         rules.filter { rule in !loaded.contains(where: { $0.isExactly(rule) }) }
     }
 

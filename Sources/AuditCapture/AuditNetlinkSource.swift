@@ -62,6 +62,10 @@ public final class AuditNetlinkSource: CaptureSource {
         public var stateRecord: (any AuditStateRecordStore)?
         /// Told, in words, what the source did with a record a previous agent left (for the log).
         public var leftoverStateHandled: (@Sendable (String) -> Void)?
+        /// Told, in words, when another program changed what the source relies on (for the log;
+        /// called on the capture thread): it tried to become the audit daemon (the kernel refused
+        /// it), or it removed the source's exec rules (added again). Capture goes on either way.
+        public var othersChangedAudit: (@Sendable (String) -> Void)?
 
         public init(mode: Mode, ruleKey: String = "execwatch") {
             self.mode = mode
@@ -115,7 +119,7 @@ public final class AuditNetlinkSource: CaptureSource {
         // Whatever way `run` is left, what it changed is put back; after the explicit restore
         // below (which reports problems) this finds nothing left to do.
         defer { _ = restore(&changes, using: control) }
-        let delivery = AuditRecordDelivery(sink: sink, counters: counters)
+        let delivery = AuditRecordDelivery(sink: sink, counters: counters, claimed: configuration.othersChangedAudit)
         do throws(CaptureError) {
             changes.bootId = try restoreLeftoverState(control: control)
             let records =
@@ -210,15 +214,25 @@ extension AuditNetlinkSource {
 final class AuditRecordDelivery {
     let sink: any CaptureSink
     let counters: CaptureCounters
+    let claimed: (@Sendable (String) -> Void)?
     private var serials = AuditSerialTracker()
 
-    init(sink: any CaptureSink, counters: CaptureCounters) {
+    init(sink: any CaptureSink, counters: CaptureCounters, claimed: (@Sendable (String) -> Void)? = nil) {
         self.sink = sink
         self.counters = counters
+        self.claimed = claimed
     }
 
-    /// Tracks the serial of every record and delivers those the pipeline reads.
+    /// Tracks the serial of every record and delivers those the pipeline reads; reports another
+    /// program's claim on the audit daemon role.
     func deliver(_ message: NetlinkMessage) {
+        if message.type == NetlinkDatagram.typeAuditReplace {
+            if let claim = Self.describeClaim(message.payload) {
+                counters.auditClaimsRefused.count()
+                claimed?(claim)
+            }
+            return
+        }
         guard message.isAuditRecord else { return }
         if let serial = AuditSerialTracker.serial(ofPayload: message.payload) {
             let change = serials.observe(serial)
@@ -227,5 +241,22 @@ final class AuditRecordDelivery {
         guard message.isDeliveredRecord else { return }
         sink.auditRecord(type: message.type, payload: message.payload)
         counters.delivered.count()
+    }
+}
+
+extension AuditRecordDelivery {
+    /// AUDIT_REPLACE carries the pid of the process that asked to become the audit daemon (the
+    /// kernel sends it to the registered daemon to check it is alive, then refuses the other).
+    /// Nil for this process's own request (unregistering on stop).
+    static func describeClaim(_ payload: UnsafeRawBufferPointer) -> String? {
+        guard payload.count >= MemoryLayout<Int32>.size else {
+            return "another program asked to become the audit daemon; the kernel refused it: this agent holds audit"
+        }
+        let pid = payload.loadUnaligned(as: Int32.self)
+        guard pid != getpid() else { return nil }
+        let program = LinuxProcess.commandName(of: pid).map { " (\($0))" } ?? ""
+        return "pid \(pid)\(program) asked to become the audit daemon; the kernel refused it (EEXIST): "
+            + "this agent holds audit and capture goes on. To run auditd as well, stop the agent and run it "
+            + "as auditd's plugin (--source audisp) or beside it (--source audit-multicast)"
     }
 }

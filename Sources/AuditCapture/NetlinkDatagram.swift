@@ -24,6 +24,7 @@ enum NetlinkDatagram {
     static let headerSize = 16
     static let typeError: UInt16 = 2  // NLMSG_ERROR
     static let typeDone: UInt16 = 3  // NLMSG_DONE
+    static let typeAuditReplace: UInt16 = 1329  // AUDIT_REPLACE: another process asked for the daemon role
 
     /// Calls `body` with each message of the datagram.
     ///

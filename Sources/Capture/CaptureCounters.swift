@@ -20,6 +20,12 @@ public final class CaptureCounters: Sendable {
     public let argumentsTruncated = Atomic<Int>(0)
     /// Messages that could not be understood (skipped).
     public let malformed = Atomic<Int>(0)
+    /// Times another program asked to become the audit daemon while this source was it (the
+    /// kernel refuses it and tells the daemon with AUDIT_REPLACE).
+    public let auditClaimsRefused = Atomic<Int>(0)
+    /// The source's own audit rules found removed by another program (`auditctl -D`,
+    /// `augenrules --load`) and added again.
+    public let auditRulesRestored = Atomic<Int>(0)
 
     public init() {}
 }

@@ -75,12 +75,15 @@ import Testing
 }
 
 @Suite struct EngineLateEventTests {
-    @Test func anEventMoreThanAWindowLateIsIgnored() {
+    @Test func anEventMoreThanAWindowLateRestartsTheWindowAndCountsOnce() throws {
         var e = engine([rule(filter: #"procName = "nc""#, aggregate: "COUNT(*) < 5", window: "10")])
         #expect(e.process(exec(at: 100)).first?.kind == .created)
-        // 50 is more than 10 s older than the group's newest event: dropped, nothing triggers.
-        #expect(e.process(exec(at: 50)).isEmpty)
-        #expect(e.incidents.first?.count == 1)
+        // 50 is more than 10 s older than the group's newest event: the clock stepped back, the
+        // window restarts at 50 (see GroupWindow), and the event counts once, in its own window.
+        let update = try #require(e.process(exec(at: 50)).first)
+        #expect(update.kind == .updated && update.countIncrement == 1)
+        #expect(e.incidents.first?.count == 2)
+        #expect(e.incidents.first?.lastSeen == EventTime(seconds: 100))
     }
 }
 

@@ -94,6 +94,32 @@ import Testing
         #expect(update.incident.firstSeen == EventTime(seconds: 95))
     }
 
+    @Test func aClockStepBackByMoreThanAWindowRestartsTheGroupsWindow() throws {
+        // The shipped netcat rule's shape: every event counts.
+        var e = engine([rule(filter: #"procName = "nc""#, aggregate: "COUNT(*) >= 1", window: "300")])
+        #expect(try #require(e.process(exec(at: 10_000)).first).kind == .created)
+        // The clock steps back an hour: the group's next events still count at once.
+        let back = try #require(e.process(exec(at: 10_000 - 3600)).first)
+        #expect(back.kind == .updated && back.incident.count == 2 && back.countIncrement == 1)
+        #expect(back.incident.firstSeen == EventTime(seconds: 10_000 - 3600))
+        #expect(back.incident.lastSeen == EventTime(seconds: 10_000))  // never moves back
+        let next = try #require(e.process(exec(at: 10_000 - 3599)).first)
+        #expect(next.incident.count == 3 && next.incident.version == 3)
+        // Forward a day: a window of its own, as any event after a quiet day.
+        let forward = try #require(e.process(exec(at: 10_000 + 86_400)).first)
+        #expect(forward.incident.count == 4 && forward.incident.lastSeen == EventTime(seconds: 10_000 + 86_400))
+    }
+
+    @Test func aThresholdAfterAClockStepBackCountsOnlyEventsAfterTheStep() throws {
+        var e = engine([rule(filter: #"procName = "nc""#, aggregate: "COUNT(*) >= 2", window: "10")])
+        #expect(e.process(exec(at: 5000)).isEmpty)
+        #expect(try #require(e.process(exec(at: 5001)).first).incident.count == 2)
+        // Back an hour: the events before the step are in no window with those after it.
+        #expect(e.process(exec(at: 1400)).isEmpty)
+        let update = try #require(e.process(exec(at: 1401)).first)
+        #expect(update.kind == .updated && update.countIncrement == 2 && update.incident.count == 4)
+    }
+
     @Test func countersCountEventsMatchesAndEvaluations() {
         var e = engine([rule(filter: #"user = "alice""#)])
         _ = e.process(exec(at: 0, user: "alice"))

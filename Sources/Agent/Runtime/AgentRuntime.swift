@@ -206,7 +206,14 @@ public final class AgentRuntime: Sendable {
                     reassemblyMaxBytes: budgets.reassembly,
                     reassemblyBytes: counters.reassemblyBytes.current,
                     pendingExecsEvicted: counters.pendingExecsEvicted.current
-                )
+                ),
+                journal: JournalStatus(
+                    waiting: writer.waiting.current,
+                    storeFailures: writer.storeFailures.current,
+                    error: writer.storeError
+                ),
+                auditClaimsRefused: capture.auditClaimsRefused.current,
+                auditRulesRestored: capture.auditRulesRestored.current
             )
             status.sourceRunning = sourceRunning.load(ordering: .acquiring)
             return status

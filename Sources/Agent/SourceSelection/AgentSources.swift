@@ -31,6 +31,7 @@ public enum AgentSources {
             settings.whenSetUp = whenSetUp
             settings.stateRecord = state.auditState
             settings.leftoverStateHandled = { logger.notice("\($0)") }
+            settings.othersChangedAudit = { logger.warning("\($0)") }
             return AuditNetlinkSource(configuration: settings)
         }
         let pollPeriod = Duration.milliseconds(configuration.procPollIntervalMilliseconds)

@@ -48,6 +48,13 @@ public struct AgentStatus: Sendable, Equatable {
     public var forward: ForwarderStatus?
     /// Byte budgets, bytes held and evictions.
     public var memory: MemoryStatus
+    /// Changes waiting for the journal, failed stores and why.
+    public var journal: JournalStatus
+    /// Times another program (auditd, say) asked to become the audit daemon while the agent was
+    /// it; the kernel refused each (audit-unicast).
+    public var auditClaimsRefused: Int
+    /// Times the agent found its audit exec rules removed by another program and added them again.
+    public var auditRulesRestored: Int
 
     public init(
         source: String,
@@ -78,7 +85,10 @@ public struct AgentStatus: Sendable, Equatable {
         user: String,
         residentBytes: Int,
         forward: ForwarderStatus? = nil,
-        memory: MemoryStatus = MemoryStatus()
+        memory: MemoryStatus = MemoryStatus(),
+        journal: JournalStatus = JournalStatus(),
+        auditClaimsRefused: Int = 0,
+        auditRulesRestored: Int = 0
     ) {
         self.source = source
         self.sourceReason = sourceReason
@@ -109,6 +119,9 @@ public struct AgentStatus: Sendable, Equatable {
         self.residentBytes = residentBytes
         self.forward = forward
         self.memory = memory
+        self.journal = journal
+        self.auditClaimsRefused = auditClaimsRefused
+        self.auditRulesRestored = auditRulesRestored
     }
 }
 
@@ -181,6 +194,16 @@ extension AgentStatus {
             w.key(key)
             w.integer(Int64(value))
         }
+        for (key, value) in journal.facts {
+            w.key(key)
+            w.integer(Int64(value))
+        }
+        w.key("journalError")
+        if let error = journal.error { w.string(error) } else { w.null() }
+        w.key("auditClaimsRefused")
+        w.integer(Int64(auditClaimsRefused))
+        w.key("auditRulesRestored")
+        w.integer(Int64(auditRulesRestored))
         if let forward { Self.write(forward, to: &w) }
         w.endObject()
         return w.bytes

@@ -156,9 +156,22 @@ public final class MetricsServer: Sendable {
                 )
             }
         }
+        metric(
+            "audit_claims_refused_total",
+            "counter",
+            "Times another program asked to become the audit daemon while the agent was it (refused by the kernel).",
+            String(s.auditClaimsRefused)
+        )
+        metric(
+            "audit_rules_restored_total",
+            "counter",
+            "The agent's audit exec rules found removed by another program and added again.",
+            String(s.auditRulesRestored)
+        )
         metric("rules", "gauge", "Rules in force.", String(s.rules))
         metric("resident_memory_bytes", "gauge", "Resident set size.", String(s.residentBytes))
         s.memory.expose { metric($0, $1, $2, $3) }
+        s.journal.expose { metric($0, $1, $2, $3) }
         return text
     }
 }

@@ -127,7 +127,7 @@ public struct DetectionEngine: Sendable {
             let dropped = window.insert(entry, windowMilliseconds: windowMilliseconds, maxEntries: limits.maxEntries)
             window.remember(event, limit: limits.maxTrigger)
             let range = window.range(endingAt: time, windowMilliseconds: windowMilliseconds)
-            // An event more than a window older than the group's newest is dropped at once: its range is empty.
+            // The range holds at least this event (one a window older than the rest restarts the window).
             guard !range.isEmpty, rule.aggregate.holds(over: window.entries[range]) else {
                 return WindowOutcome(incidentId: window.incidentId, dropped: dropped)
             }

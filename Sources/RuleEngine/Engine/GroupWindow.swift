@@ -28,8 +28,11 @@ struct GroupKey: Hashable, Sendable, MemoryFootprint {
 /// The sliding window of one group of one rule.
 ///
 /// Entries are kept sorted by event time. Entries at or before `newest − window` are dropped: no
-/// later event can see them, except an event arriving more than a window late, whose window is then
-/// cut short.
+/// later event can see them. An event at or before `newest − window` itself restarts the window
+/// from it: sources deliver a host's events in time order, so such an event means the clock
+/// stepped back (by more than the window); the entries kept belong to a time the clock has left,
+/// and keeping them would put every later event of the group outside the window until the clock
+/// caught up again (an hour without detection after a step back of an hour).
 struct GroupWindow: Sendable, MemoryFootprint {
     private(set) var entries: [WindowEntry] = []
     /// Index of the first live entry (entries before it are dropped; compacted now and then).
@@ -66,6 +69,10 @@ struct GroupWindow: Sendable, MemoryFootprint {
     /// Adds an entry in time order and drops what has left the window. Returns how many entries
     /// were dropped because of `maxEntries`.
     mutating func insert(_ entry: WindowEntry, windowMilliseconds: Int64, maxEntries: Int) -> Int {
+        if entry.time.millisecondsSinceEpoch <= newest.millisecondsSinceEpoch - windowMilliseconds {
+            head = entries.count  // the clock stepped back: the window restarts here
+            newest = entry.time
+        }
         if entry.time > newest { newest = entry.time }
         var position = entries.count
         while position > head, entries[position - 1].time > entry.time { position -= 1 }
