@@ -307,6 +307,41 @@ def test_a_configuration_error_that_stops_the_start_is_logged_at_err_with_a_gues
                            "did you mean \"forward.tokenFile\"? known keys: "), line
 
 
+def test_commands_run_by_an_unprivileged_user_send_nothing_to_syslog():
+    """libdispatch's pool monitor asks for nice -4; refused, it used to syslog "Failed to set
+    thread priority" from every command a service account ran (seen in the journal under
+    systemd). Neither program uses syslog otherwise: no connect to /dev/log at all."""
+    if os.geteuid() != 0 or shutil.which("strace") is None or shutil.which("setpriv") is None:
+        raise AssertionError("needs root, strace and setpriv (scripts/install-deps.sh test)")
+    collector = os.path.join(os.path.dirname(BUILT), "execwatch-collector")
+    assert os.access(collector, os.X_OK), f"{collector}: build execwatch-collector first"
+    d = tempfile.mkdtemp(prefix="execwatch-syslog-")
+    try:
+        os.chmod(d, 0o755)
+        for program, args in [(BUILT, ["incidents", "--state-dir", os.path.join(d, "none")]),
+                              (collector, ["incidents", "--config", "/dev/null"])]:
+            copy = os.path.join(d, os.path.basename(program))
+            shutil.copy2(program, copy)
+            os.chmod(copy, 0o755)
+            trace = os.path.join(d, os.path.basename(program) + ".trace")
+
+            def connects(**setting):
+                env = {k: v for k, v in os.environ.items() if k != "LIBDISPATCH_LOG"}
+                env.update(setting)
+                proc = subprocess.run(["strace", "-f", "-qq", "-e", "trace=connect", "-o", trace,
+                                       "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", copy, *args],
+                                      capture_output=True, env=env, cwd="/")
+                assert proc.returncode != 0, proc  # no journal / no store: it stops with an error
+                assert b"thread priority" not in proc.stderr, proc.stderr
+                return open(trace).read()
+
+            # The control: asked for, libdispatch's log is there (so the trace would show it).
+            assert "/dev/log" in connects(LIBDISPATCH_LOG="syslog"), program
+            assert "/dev/log" not in connects(), program
+    finally:
+        shutil.rmtree(d, True)
+
+
 def test_an_unknown_source_lists_the_valid_ones():
     proc = run("run", "--source", "audit", check_status=2)
     line = fatal_line(proc.stderr)
@@ -457,17 +492,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_auto_in_a_container_names_the_namespace_and_falls_back_to_a_source_that_delivers():
-    # Another PID namespace, as in a container: audit refuses every request and the proc connector
-    # sets up but the kernel ignores its listen request, so it delivers nothing. `auto` checks
-    # that a source shows its own probe exec before using it, and says why it passed one over.
+def run_agent_in_a_pid_namespace(prefix):
+    """Runs the agent with `auto` in a new PID namespace (as in a container) until its source
+    runs; returns its status and what it logged."""
     import signal
     with tempfile.TemporaryDirectory() as d:
         sock = os.path.join(d, "agent.sock")
         config = os.path.join(d, "agent.yaml")
         with open(config, "w") as f:
             f.write("metrics:\n  listen: off\n")
-        agent = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGTERM",
+        agent = subprocess.Popen([*prefix, "unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGTERM",
                                   BIN, "run", "--config", config, "--state-dir", os.path.join(d, "state"),
                                   "--status-socket", sock, "--rules", RULES],
                                  stderr=subprocess.PIPE, start_new_session=True)
@@ -478,11 +512,25 @@ def test_auto_in_a_container_names_the_namespace_and_falls_back_to_a_source_that
         finally:
             os.killpg(agent.pid, signal.SIGTERM)
             err = agent.communicate(timeout=30)[1].decode(errors="replace")
+    return status, err
+
+
+def test_auto_in_a_container_names_the_namespace_and_falls_back_to_a_source_that_delivers():
+    # Another PID namespace, as in a container: audit refuses every request and the proc connector
+    # sets up but the kernel ignores its listen request, so it delivers nothing. `auto` checks
+    # that a source shows its own probe exec before using it, and says why it passed one over.
+    # Most containers lack CAP_BPF and CAP_PERFMON, so eBPF is unavailable too (without those two
+    # capabilities here); a privileged one has them, and eBPF delivers: it is not namespaced, its
+    # events carry the host's pids, and the probe is known by its argument.
+    status, err = run_agent_in_a_pid_namespace([])
+    assert status["source"] == "ebpf" and status["sourceRunning"] is True, status
+    status, err = run_agent_in_a_pid_namespace(["setpriv", "--bounding-set=-bpf,-perfmon"])
     assert status["source"] == "proc-poll" and status["sourceRunning"] is True, status
     reason = status["sourceReason"]
     assert "not in the host's initial PID namespace (a container)" in reason, reason
     assert "CONFIG_AUDIT" not in reason and "Operation not permitted" not in reason, reason
-    assert ("passed over: proc-connector delivers no executions: the probe's exec was not seen within 2 s; this "
+    assert "(passed over: ebpf cannot be used: " in reason, reason
+    assert ("; proc-connector delivers no executions: the probe's exec was not seen within 2 s; this "
             "process is not in the host's initial PID namespace (a container), whose listen request the kernel "
             "ignores") in reason, reason
     assert "<4>execwatch: source proc-connector delivers no executions" in err, err

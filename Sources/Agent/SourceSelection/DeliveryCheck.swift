@@ -71,10 +71,11 @@ enum DeliveryCheck {
             if sink.isEnded { break }
             if clock.now >= nextProbe {
                 // Several probes: a source that snapshots what exists first must see a later one.
-                switch spawnProbe(lifetime: bound) {
+                let token = probeToken(lifetime: bound)
+                switch spawnProbe(seconds: token) {
                 case .success(let pid):
                     probes.append(pid)
-                    sink.expect(pid)
+                    sink.expect(pid, token: token)
                 case .failure(let reason):
                     if probes.isEmpty { outcome = .unverified(reason.description) }
                 }
@@ -101,9 +102,15 @@ enum DeliveryCheck {
         func open() { opened.store(true, ordering: .releasing) }
     }
 
+    /// The probe's one argument, a number of seconds no other process is likely to sleep
+    /// (`4.382917`): a source outside this process's PID namespace (eBPF in a container reports
+    /// the host's pids) is known by it.
+    private static func probeToken(lifetime: Duration) -> String {
+        "\(lifetime.components.seconds + 2).\(UInt32.random(in: 100_000...999_999))"
+    }
+
     /// Starts `sleep` (a harmless program that stays long enough for a polling source to see it).
-    private static func spawnProbe(lifetime: Duration) -> Result<pid_t, ProbeError> {
-        let seconds = String(lifetime.components.seconds + 2)
+    private static func spawnProbe(seconds: String) -> Result<pid_t, ProbeError> {
         for path in ["/bin/sleep", "/usr/bin/sleep"] where access(path, X_OK) == 0 {
             var pid: pid_t = 0
             let arguments = [path, seconds]
@@ -127,6 +134,7 @@ enum DeliveryCheck {
 private final class ProbeSink: CaptureSink, Sendable {
     private struct State {
         var probes: Set<Int32> = []
+        var tokens: Set<[UInt8]> = []
         var sawProbe = false
         var ended = false
     }
@@ -134,7 +142,12 @@ private final class ProbeSink: CaptureSink, Sendable {
     /// Wakes the checking thread when the probe was seen or the source ended.
     private let seen = DispatchSemaphore(value: 0)
 
-    func expect(_ pid: Int32) { state.withLock { _ = $0.probes.insert(pid) } }
+    func expect(_ pid: Int32, token: String) {
+        state.withLock {
+            $0.probes.insert(pid)
+            $0.tokens.insert(Array(token.utf8))
+        }
+    }
     var sawProbe: Bool { state.withLock { $0.sawProbe } }
     var isEnded: Bool { state.withLock { $0.ended } }
 
@@ -158,19 +171,22 @@ private final class ProbeSink: CaptureSink, Sendable {
     }
 
     func exec(_ event: ExecEvent) {
-        guard let pid = event.procId else { return }
-        note { $0.contains(Int32(truncatingIfNeeded: pid)) }
+        let pid = event.procId.map { Int32(truncatingIfNeeded: $0) }
+        let argument = event.args.flatMap { $0.count == 2 ? $0[1] : nil }
+        note { state in
+            pid.map { state.probes.contains($0) } == true || argument.map { state.tokens.contains($0) } == true
+        }
     }
 
     func idle(now: EventTime) {}
 
     private func noteRecord(_ text: String) {
-        note { probes in probes.contains { text.contains(" pid=\($0) ") } }
+        note { state in state.probes.contains { text.contains(" pid=\($0) ") } }
     }
 
-    private func note(_ isProbe: (Set<Int32>) -> Bool) {
+    private func note(_ isProbe: (State) -> Bool) {
         let found = state.withLock { state in
-            guard !state.sawProbe, isProbe(state.probes) else { return false }
+            guard !state.sawProbe, isProbe(state) else { return false }
             state.sawProbe = true
             return true
         }
