@@ -46,10 +46,8 @@ let package = Package(
         .target(name: "ProcCapture", dependencies: ["Capture", "ExecEvents"]),
         // libbpf, to load the eBPF probe (pkg-config `libbpf`, Debian's libbpf-dev; runtime libbpf1).
         .systemLibrary(name: "CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev"])]),
-        // Writes a file's bytes as a Swift string literal (the probe object, for ExecProbeBuilder).
-        .executableTarget(name: "ProbeObjectEmbedder"),
         // Compiles the eBPF probe from source with the toolchain's clang and embeds the object.
-        .plugin(name: "ExecProbeBuilder", capability: .buildTool(), dependencies: ["ProbeObjectEmbedder"]),
+        .plugin(name: "ExecProbeBuilder", capability: .buildTool()),
         // The eBPF source: a probe on tp_btf/sched_process_exec (C, in Probe/) and its ring buffer.
         .target(
             name: "EBPFCapture",
