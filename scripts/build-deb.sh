@@ -65,10 +65,11 @@ for product in execwatch execwatch-collector; do
     # Foundation's internationalization drags in ICU (~45 MB of data and code): never shipped.
     symbols=$(nm "$BIN/$product" | wc -l)
     ((symbols > 1000)) || die "nm finds only $symbols symbols in $product (stripped?): cannot check for ICU"
+    # (awk keeps reading to the end: `| head` would end the pipeline with SIGPIPE, exit 141,
+    # under pipefail, instead of the message below.)
     icu=$(nm "$BIN/$product" | awk '
         $NF ~ /FoundationInternationalization|_FoundationICU|^icudt[0-9]/ ||
-        $NF ~ /^(ucol|ubrk|ucal|unum|udat|uloc|utrans|ures|uset|unorm2|ucnv)_|^u_str[A-Z]/ { print $NF }' |
-        head -5)
+        $NF ~ /^(ucol|ubrk|ucal|unum|udat|uloc|utrans|ures|uset|unorm2|ucnv)_|^u_str[A-Z]/ { if (n++ < 5) print $NF }')
     [[ -z $icu ]] || die "$product links ICU / FoundationInternationalization, e.g.:"$'\n'"$icu"
     if ldd "$BIN/$product" | grep -E 'not found|libswift|libFoundation|libdispatch|libicu'; then
         die "$product needs shared libraries that are not the system's (above)"

@@ -162,12 +162,12 @@ private final class ProbeSink: CaptureSink, Sendable {
 
     func auditRecord(type: UInt16, payload: UnsafeRawBufferPointer) {
         guard type == 1300 else { return }  // AUDIT_SYSCALL: carries the pid
-        noteRecord(String(decoding: payload, as: UTF8.self))
+        noteRecord(Array(payload))
     }
 
     func auditLine(_ line: UnsafeRawBufferPointer) {
-        let text = String(decoding: line, as: UTF8.self)
-        if text.contains("type=SYSCALL") { noteRecord(text) }
+        let bytes = Array(line)
+        if Self.find(Array("type=SYSCALL".utf8), in: bytes) { noteRecord(bytes) }
     }
 
     func exec(_ event: ExecEvent) {
@@ -180,8 +180,19 @@ private final class ProbeSink: CaptureSink, Sendable {
 
     func idle(now: EventTime) {}
 
-    private func noteRecord(_ text: String) {
-        note { state in state.probes.contains { text.contains(" pid=\($0) ") } }
+    private func noteRecord(_ record: [UInt8]) {
+        note { state in state.probes.contains { Self.find(Array(" pid=\($0) ".utf8), in: record) } }
+    }
+
+    /// Whether `needle` occurs in `haystack` (bytes: String's `contains(_:)` would resolve to
+    /// Foundation's, which links ICU into the agent).
+    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return needle.isEmpty }
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start] == needle[0] && haystack[start..<start + needle.count].elementsEqual(needle) {
+            return true
+        }
+        return false
     }
 
     private func note(_ isProbe: (State) -> Bool) {
