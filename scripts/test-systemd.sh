@@ -31,7 +31,7 @@ ROOTFS=$CACHE/rootfs
 # The guest's packages beyond debootstrap's minbase: a kernel, systemd as init, what the tests
 # run, and the libraries the packages depend on (the guest has no network to fetch them).
 GUEST_PACKAGES=linux-image-amd64,systemd-sysv,systemd,udev,kmod,adduser,netcat-openbsd,procps
-GUEST_PACKAGES+=,libaudit1,libauparse0,libcap2,libcap-ng0,zlib1g,libpq5,libsqlite3-0,libstdc++6,libgcc-s1,init-system-helpers
+GUEST_PACKAGES+=,libaudit1,libauparse0,libbpf1,libelf1,libcap2,libcap-ng0,zlib1g,libpq5,libsqlite3-0,libstdc++6,libgcc-s1,init-system-helpers
 GUEST_HOSTNAME=execwatch-guest
 
 log() { echo "test-systemd: $*" >&2; }
@@ -96,6 +96,21 @@ if [[ ! -d $ROOTFS ]]; then
     chroot "$ROOTFS.partial" apt-get -qq clean
     rm -rf "$ROOTFS.partial"/var/lib/apt/lists/*
     mv "$ROOTFS.partial" "$ROOTFS"
+fi
+# The packages' Depends, as built now, installed into the cached root too (the list above may be
+# older than the packages: a new library, e.g. libbpf1, would leave dpkg -i unconfigured).
+missing=()
+for deb in "${DEBS[@]}"; do
+    for name in $(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g'); do
+        chroot "$ROOTFS" dpkg -s "$name" >/dev/null 2>&1 || missing+=("$name")
+    done
+done
+if ((${#missing[@]})); then
+    log "installing into the cached root what the packages now depend on: ${missing[*]}"
+    { chroot "$ROOTFS" apt-get -qq update &&
+        chroot "$ROOTFS" env DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends "${missing[@]}" &&
+        chroot "$ROOTFS" apt-get -qq clean && rm -rf "$ROOTFS"/var/lib/apt/lists/*; } \
+        >>"$CACHE/debootstrap.log" 2>&1 || die "cannot install ${missing[*]} into $ROOTFS: see $CACHE/debootstrap.log"
 fi
 KERNEL=$(ls "$ROOTFS"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)
 INITRD=$(ls "$ROOTFS"/boot/initrd.img-* 2>/dev/null | sort -V | tail -1)

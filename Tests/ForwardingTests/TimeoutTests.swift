@@ -49,20 +49,22 @@ struct TimeoutTests {
 
     @Test("a collector that answers a byte at a time: the request timeout ends the reply's body too")
     func answersAByteAtATime() async throws {
-        // The head at once, then the body a byte every 100 ms: about 20 s for the whole reply,
-        // each byte well within the read timeout. The request timeout bounds the whole exchange.
+        // The head at once, then the body a byte every 200 ms: two minutes for the whole reply,
+        // each byte well within the read timeout. The request timeout bounds the whole exchange,
+        // so two attempts time out long before one slow reply could end (the bound is loose: a
+        // busy CI machine may take seconds to schedule the attempts).
         var reply = TestCollector.Reply.accepted()
-        reply.body += String(repeating: " ", count: 200)
-        reply.pace = .byteEvery(.milliseconds(100))
+        reply.body += String(repeating: " ", count: 600)
+        reply.pace = .byteEvery(.milliseconds(200))
         let slow = reply
         let collector = try await TestCollector.start { _, index in index < 2 ? slow : .accepted() }
         defer { Task { await collector.stop() } }
         let started = ContinuousClock.now
         let run = try await ForwarderRun.start(Self.configuration(url: collector.url), storing: [Sample.update()])
-        let status = try await run.waitForStatus(seconds: 15) { $0.retries >= 2 }
+        let status = try await run.waitForStatus(seconds: 60) { $0.retries >= 2 }
         Self.expectTimeoutReported(status, url: collector.url)
-        // Two timeouts of 400 ms and a short backoff, not two slow replies (20 s each).
-        #expect(started.duration(to: .now) < .seconds(10))
+        // Two timeouts of 400 ms and a short backoff, not a slow reply (120 s).
+        #expect(started.duration(to: .now) < .seconds(60))
         #expect(try await run.waitForEmptyOutbox() == 0)
         await run.stop()
         #expect(collector.requests.count == 3)

@@ -59,7 +59,8 @@ wait_until() {
 prop() { systemctl show -p "$2" --value "$1"; } # prop UNIT PROPERTY
 is_active() { [[ $(prop "$1" ActiveState) == active && $(prop "$1" MainPID) != 0 ]]; }
 is_failed() { [[ $(prop "$1" ActiveState) == failed ]]; }
-agent_answers() { execwatch status >/dev/null 2>&1; }
+# Answers and its source runs (loading the eBPF probe takes seconds under emulation).
+agent_answers() { execwatch status --wait 5 >/dev/null 2>&1; }
 collector_listens() { (exec 3<>/dev/tcp/127.0.0.1/8443) 2>/dev/null; }
 journal_since() { journalctl --no-pager -q -o cat --since "@$1" "${@:2}"; } # journal_since EPOCH ARGS...
 
@@ -178,6 +179,12 @@ else
 fi
 
 # --- 4. SIGKILL, automatic restart, stop: audit as found ------------------------------------------
+# What follows is about audit: eBPF (auto's choice on this kernel) never touches it, so the agent
+# runs on audit-unicast from here on.
+printf '\nsource: audit-unicast\n' >>"$AGENT_CONFIG"
+cp -p "$AGENT_CONFIG" /tmp/agent.yaml.forwarding
+check "systemctl restart execwatch (source: audit-unicast)" systemctl restart execwatch
+wait_until "$WAIT" agent_answers || fail "the agent does not answer after the switch to audit-unicast"
 pid=$(prop execwatch MainPID)
 restarts=$(prop execwatch NRestarts)
 [[ $(audit_state) != "$FOUND_AUDIT" ]] && ok "while the agent runs audit is its own: $(auditctl -s | awk '$1 == "enabled" || $1 == "pid"' | tr '\n' ' ')" ||
