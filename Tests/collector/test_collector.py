@@ -578,9 +578,9 @@ def _outage(storage_url, name):
     def body(agent):
         netcat_runs(100)
         wait_for(lambda: (s := agent.status()) and s["outboxDepth"] >= 100 and s, 30, "100 rows in the outbox")
-        time.sleep(1)
-        status = agent.status()
-        assert "refused" in (status["forwardLastError"] or "") and status["forwardState"] == "retrying", status
+        # Between attempts the forwarder is retrying; an attempt in flight shows `sending` for a moment.
+        wait_for(lambda: (s := agent.status()) and "refused" in (s["forwardLastError"] or "")
+                 and s["forwardState"] == "retrying" and s, 10, "retrying after connection refused")
         collector.start()
         expect_forwarded(agent, collector, 100, timeout=60)
         wait_for(lambda: (s := agent.status()) and s["outboxDepth"] == 0, 30, "an empty outbox")
