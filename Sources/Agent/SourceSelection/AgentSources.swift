@@ -36,8 +36,9 @@ public enum AgentSources {
         }
         let pollPeriod = Duration.milliseconds(configuration.procPollIntervalMilliseconds)
         func poll() -> ProcPollSource { ProcPollSource(period: pollPeriod, snapshotConfiguration: snapshots) }
-        func ebpf(_ whenSetUp: @escaping @Sendable () -> Void) -> EBPFSource {
-            EBPFSource(
+        /// The eBPF source as chosen (it reports its own set-up, once the probe is attached).
+        func ebpf(_ whenSetUp: @escaping @Sendable () -> Void, reason: String) -> ChosenSource {
+            let source = EBPFSource(
                 configuration: EBPFSource.Configuration(
                     hostName: hostName,
                     ringBufferBytes: configuration.ebpfRingBufferBytes,
@@ -45,16 +46,11 @@ public enum AgentSources {
                     whenSetUp: whenSetUp
                 )
             )
+            return ChosenSource(source: source, reason: reason, limitations: source.limitation, callsWhenSetUp: true)
         }
         switch configuration.source {
         case .ebpf:
-            let source = ebpf(whenSetUp)
-            return ChosenSource(
-                source: source,
-                reason: "asked for (--source ebpf)",
-                limitations: source.limitation,
-                callsWhenSetUp: true
-            )
+            return ebpf(whenSetUp, reason: "asked for (--source ebpf)")
         case .auditUnicast:
             return ChosenSource(
                 source: audit(.unicast, whenSetUp),
@@ -83,14 +79,8 @@ public enum AgentSources {
             // probe, so a kernel without BTF, missing capabilities or a verifier refusal is the
             // reason it is passed over.
             var candidates: [Candidate] = [
-                Candidate { whenSetUp in
-                    let source = ebpf(whenSetUp)
-                    return ChosenSource(
-                        source: source,
-                        reason: "auto: the eBPF probe loads (kernel BTF, CAP_BPF and CAP_PERFMON) and delivers",
-                        limitations: source.limitation,
-                        callsWhenSetUp: true
-                    )
+                Candidate {
+                    ebpf($0, reason: "auto: the eBPF probe loads (kernel BTF, CAP_BPF and CAP_PERFMON) and delivers")
                 }
             ]
             let why = AuditAvailability.probe(ruleKey: configuration.auditKey).recommendation
