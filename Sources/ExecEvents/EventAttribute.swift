@@ -4,14 +4,15 @@
 /// them reads a field without hashing a string; any other name is `.other`.
 public enum EventAttribute: Hashable, Sendable {
     case eventType, eventTime, hostName, user, procName, swParam
-    case procId, parentProcId, parentProcName, exePath, cwd
+    case procId, parentProcId, parentProcName, parentExePath, parentCommandLine, exePath, cwd
     case uid, euid, auid, loginUser, tty, auditKey, args
     case other(String)
 
     /// The known attributes, in the order they are written in JSON.
     public static let known: [EventAttribute] = [
         .eventType, .eventTime, .hostName, .user, .procName, .swParam, .procId, .parentProcId,
-        .parentProcName, .exePath, .cwd, .uid, .euid, .auid, .loginUser, .tty, .auditKey, .args,
+        .parentProcName, .parentExePath, .parentCommandLine, .exePath, .cwd, .uid, .euid, .auid,
+        .loginUser, .tty, .auditKey, .args,
     ]
 
     private static let byName: [String: EventAttribute] = {
@@ -35,6 +36,8 @@ public enum EventAttribute: Hashable, Sendable {
         case .procId: "procId"
         case .parentProcId: "parentProcId"
         case .parentProcName: "parentProcName"
+        case .parentExePath: "parentExePath"
+        case .parentCommandLine: "parentCommandLine"
         case .exePath: "exePath"
         case .cwd: "cwd"
         case .uid: "uid"

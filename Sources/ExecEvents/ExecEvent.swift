@@ -17,6 +17,10 @@ public struct ExecEvent: Sendable, Equatable {
     public var procId: Int64?
     public var parentProcId: Int64?
     public var parentProcName: String?
+    /// The parent's resolved executable, from the parent's own exec (or `/proc/<ppid>/exe`).
+    public var parentExePath: String?
+    /// The parent's argv joined by single spaces, from its own exec (or `/proc/<ppid>/cmdline`).
+    public var parentCommandLine: String?
     /// The resolved executable.
     public var exePath: String?
     public var cwd: String?
@@ -43,6 +47,8 @@ public struct ExecEvent: Sendable, Equatable {
         procId: Int64? = nil,
         parentProcId: Int64? = nil,
         parentProcName: String? = nil,
+        parentExePath: String? = nil,
+        parentCommandLine: String? = nil,
         exePath: String? = nil,
         cwd: String? = nil,
         uid: Int64? = nil,
@@ -63,6 +69,8 @@ public struct ExecEvent: Sendable, Equatable {
         self.procId = procId
         self.parentProcId = parentProcId
         self.parentProcName = parentProcName
+        self.parentExePath = parentExePath
+        self.parentCommandLine = parentCommandLine
         self.exePath = exePath
         self.cwd = cwd
         self.uid = uid
@@ -88,6 +96,8 @@ public struct ExecEvent: Sendable, Equatable {
         case .procId: return procId.map(AttributeValue.integer)
         case .parentProcId: return parentProcId.map(AttributeValue.integer)
         case .parentProcName: return parentProcName.map(AttributeValue.string)
+        case .parentExePath: return parentExePath.map(AttributeValue.string)
+        case .parentCommandLine: return parentCommandLine.map(AttributeValue.string)
         case .exePath: return exePath.map(AttributeValue.string)
         case .cwd: return cwd.map(AttributeValue.string)
         case .uid: return uid.map(AttributeValue.integer)

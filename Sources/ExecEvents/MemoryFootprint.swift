@@ -85,6 +85,8 @@ extension ExecEvent: MemoryFootprint {
         text(procName)
         text(swParam)
         text(parentProcName)
+        text(parentExePath)
+        text(parentCommandLine)
         text(exePath)
         text(cwd)
         text(loginUser)
