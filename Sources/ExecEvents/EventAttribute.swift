@@ -4,15 +4,16 @@
 /// them reads a field without hashing a string; any other name is `.other`.
 public enum EventAttribute: Hashable, Sendable {
     case eventType, eventTime, hostName, user, procName, swParam
-    case procId, parentProcId, parentProcName, parentExePath, parentCommandLine, exePath, cwd
+    case procId, parentProcId, parentProcName, parentExePath, parentCommandLine, invokedPath, exePath
+    case cwd
     case uid, euid, auid, loginUser, tty, auditKey, args
     case other(String)
 
     /// The known attributes, in the order they are written in JSON.
     public static let known: [EventAttribute] = [
         .eventType, .eventTime, .hostName, .user, .procName, .swParam, .procId, .parentProcId,
-        .parentProcName, .parentExePath, .parentCommandLine, .exePath, .cwd, .uid, .euid, .auid,
-        .loginUser, .tty, .auditKey, .args,
+        .parentProcName, .parentExePath, .parentCommandLine, .invokedPath, .exePath, .cwd, .uid,
+        .euid, .auid, .loginUser, .tty, .auditKey, .args,
     ]
 
     private static let byName: [String: EventAttribute] = {
@@ -38,6 +39,7 @@ public enum EventAttribute: Hashable, Sendable {
         case .parentProcName: "parentProcName"
         case .parentExePath: "parentExePath"
         case .parentCommandLine: "parentCommandLine"
+        case .invokedPath: "invokedPath"
         case .exePath: "exePath"
         case .cwd: "cwd"
         case .uid: "uid"

@@ -21,6 +21,9 @@ public struct ExecEvent: Sendable, Equatable {
     public var parentExePath: String?
     /// The parent's argv joined by single spaces, from its own exec (or `/proc/<ppid>/cmdline`).
     public var parentCommandLine: String?
+    /// The path given to execve, made absolute against `cwd` when it was relative (`procName` is
+    /// its base name); unlike `exePath`, links such as Debian's alternatives are not resolved.
+    public var invokedPath: String?
     /// The resolved executable.
     public var exePath: String?
     public var cwd: String?
@@ -49,6 +52,7 @@ public struct ExecEvent: Sendable, Equatable {
         parentProcName: String? = nil,
         parentExePath: String? = nil,
         parentCommandLine: String? = nil,
+        invokedPath: String? = nil,
         exePath: String? = nil,
         cwd: String? = nil,
         uid: Int64? = nil,
@@ -71,6 +75,7 @@ public struct ExecEvent: Sendable, Equatable {
         self.parentProcName = parentProcName
         self.parentExePath = parentExePath
         self.parentCommandLine = parentCommandLine
+        self.invokedPath = invokedPath
         self.exePath = exePath
         self.cwd = cwd
         self.uid = uid
@@ -98,6 +103,7 @@ public struct ExecEvent: Sendable, Equatable {
         case .parentProcName: return parentProcName.map(AttributeValue.string)
         case .parentExePath: return parentExePath.map(AttributeValue.string)
         case .parentCommandLine: return parentCommandLine.map(AttributeValue.string)
+        case .invokedPath: return invokedPath.map(AttributeValue.string)
         case .exePath: return exePath.map(AttributeValue.string)
         case .cwd: return cwd.map(AttributeValue.string)
         case .uid: return uid.map(AttributeValue.integer)

@@ -87,6 +87,7 @@ extension ExecEvent: MemoryFootprint {
         text(parentProcName)
         text(parentExePath)
         text(parentCommandLine)
+        text(invokedPath)
         text(exePath)
         text(cwd)
         text(loginUser)
