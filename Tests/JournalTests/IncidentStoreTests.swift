@@ -28,6 +28,23 @@ struct IncidentStoreTests {
         }
     }
 
+    /// The rule's author and source (Sigma rules) are kept in the journal and in what is forwarded.
+    @Test func keepsTheRulesAuthorAndSource() async throws {
+        let directory = try TemporaryDirectory()
+        try await IncidentJournal.with(directory.path) { journal in
+            var update = Sample.update(version: 1)
+            update.incident.ruleAuthor = "Jane Doe"
+            update.incident.ruleSource = "https://example.org/rules/r.yml"
+            try await journal.store(update)
+            let row = try #require(try await journal.incidents().first)
+            let kept = try Incident(jsonText: row.json)
+            #expect(kept.ruleAuthor == "Jane Doe")
+            #expect(kept.ruleSource == "https://example.org/rules/r.yml")
+            let sent = try #require(try await journal.pendingOutbox(limit: 1).first)
+            #expect(try Incident(jsonText: sent.json) == kept)
+        }
+    }
+
     /// An engine that forgot the incident (or restarted) reports it at a version the journal has
     /// passed: the journal stores it on top of what it holds all the same.
     @Test func aChangeAtAnOlderVersionIsStoredOnTopOfTheStoredOne() async throws {

@@ -121,3 +121,65 @@ import Testing
         #expect(back == event)
     }
 }
+
+@Suite struct IncidentRuleProvenanceTests {
+    static let author = "Florian Roth (Nextron Systems)"
+    static let source =
+        "https://github.com/SigmaHQ/sigma/blob/master/rules/linux/process_creation/proc_creation_lnx_netcat_reverse_shell.yml"
+
+    func sigmaLikeRule() -> Rule {
+        var r = rule(filter: #"procName = "nc""#, groupBy: "hostName, user")
+        r.author = Self.author
+        r.sourceReference = Self.source
+        return r
+    }
+
+    @Test func incidentsCarryTheRulesAuthorAndSource() throws {
+        var e = engine([sigmaLikeRule()])
+        let created = try #require(e.process(exec(at: 10)).first?.incident)
+        #expect(created.ruleAuthor == Self.author)
+        #expect(created.ruleSource == Self.source)
+        let updated = try #require(e.process(exec(at: 20)).first)
+        #expect(updated.kind == .updated)
+        #expect(updated.incident.ruleAuthor == Self.author)
+        #expect(updated.incident.ruleSource == Self.source)
+    }
+
+    @Test func jsonEndsWithAuthorAndSourceAndReadsBack() throws {
+        var e = engine([sigmaLikeRule()])
+        let incident = try #require(e.process(exec(at: 10)).first?.incident)
+        let json = try JSONValue.parse(incident.jsonLine)
+        guard case .object(let members) = json else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(members.suffix(3).map(\.0) == ["triggerEvents", "ruleAuthor", "ruleSource"])
+        #expect(json["ruleAuthor"] == .string(Self.author))
+        #expect(json["ruleSource"] == .string(Self.source))
+        #expect(try Incident(jsonText: incident.jsonLine) == incident)
+    }
+
+    @Test func absentOrNullMeansNoneAndOtherTypesAreRefused() throws {
+        var e = engine([rule(filter: #"procName = "nc""#)])
+        let incident = try #require(e.process(exec(at: 10)).first?.incident)
+        #expect(incident.ruleAuthor == nil)
+        #expect(!incident.jsonLine.contains("ruleAuthor"))
+        #expect(!incident.jsonLine.contains("ruleSource"))
+        let withNull = String(incident.jsonLine.dropLast()) + #","ruleAuthor":null}"#
+        #expect(try Incident(jsonText: withNull) == incident)
+        let withNumber = String(incident.jsonLine.dropLast()) + #","ruleSource":5}"#
+        #expect(throws: IncidentJSONError(field: "ruleSource", reason: "expected a string")) {
+            try Incident(jsonText: withNumber)
+        }
+    }
+
+    @Test func footprintCountsAuthorAndSource() throws {
+        var e = engine([rule(filter: #"procName = "nc""#)])
+        var incident = try #require(e.process(exec(at: 10)).first?.incident)
+        let bare = incident.footprintBytes
+        incident.ruleAuthor = String(repeating: "a", count: 1000)
+        incident.ruleSource = String(repeating: "s", count: 2000)
+        #expect(incident.footprintBytes - bare >= 3000)
+        #expect(incident.footprintBytes - bare < 3100)
+    }
+}

@@ -37,6 +37,7 @@ public struct IncidentBatchDecoder: Sendable {
     public static let fields: Set<String> = [
         "incidentId", "ruleId", "ruleName", "incidentType", "severity", "category", "tactics", "techniques",
         "hostName", "attributes", "count", "firstSeen", "lastSeen", "version", "agentId", "triggerEvents",
+        "ruleAuthor", "ruleSource",
     ]
 
     public var maxStringBytes: Int

@@ -185,7 +185,9 @@ public struct DetectionEngine: Sendable {
             lastSeen: time,
             version: 1,
             agentId: configuration.agentId,
-            triggerEvents: outcome.triggerEvents.isEmpty ? [event] : outcome.triggerEvents
+            triggerEvents: outcome.triggerEvents.isEmpty ? [event] : outcome.triggerEvents,
+            ruleAuthor: rule.author,
+            ruleSource: rule.sourceReference
         )
         insertIncident(incident)
         counters.incidentsCreated += 1
@@ -209,6 +211,8 @@ public struct DetectionEngine: Sendable {
         incident.category = rule.category
         incident.tactics = rule.tactics
         incident.techniques = rule.techniques
+        incident.ruleAuthor = rule.author
+        incident.ruleSource = rule.sourceReference
     }
 
     static func incidentID(rule: Rule, attributes: [EventAttribute], values: [AttributeValue?]) -> IncidentID {

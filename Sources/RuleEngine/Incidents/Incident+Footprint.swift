@@ -11,6 +11,8 @@ extension Incident: MemoryFootprint {
         total += techniques.footprintBytes - MemoryLayout<[String]>.stride
         total += attributes.footprintBytes - MemoryLayout<[IncidentAttribute]>.stride
         total += triggerEvents.footprintBytes - MemoryLayout<[ExecEvent]>.stride
+        total += ruleAuthor.footprintBytes - MemoryLayout<String?>.stride
+        total += ruleSource.footprintBytes - MemoryLayout<String?>.stride
         return total
     }
 }

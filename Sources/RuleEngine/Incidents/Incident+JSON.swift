@@ -4,7 +4,7 @@ extension Incident {
     /// Writes the incident as one JSON object with the fields of DESIGN.md, in this order:
     /// incidentId, ruleId, ruleName, incidentType, severity, category, tactics, techniques, hostName,
     /// attributes, count, firstSeen, lastSeen (RFC 3339 UTC with milliseconds), version, agentId,
-    /// triggerEvents.
+    /// triggerEvents, then ruleAuthor and ruleSource when the incident has them (left out when nil).
     public func writeJSON(to json: inout JSONWriter) {
         json.beginObject()
         json.key("incidentId")
@@ -50,6 +50,14 @@ extension Incident {
         json.beginArray()
         for event in triggerEvents { event.writeJSON(to: &json) }
         json.endArray()
+        if let ruleAuthor {
+            json.key("ruleAuthor")
+            json.string(ruleAuthor)
+        }
+        if let ruleSource {
+            json.key("ruleSource")
+            json.string(ruleSource)
+        }
         json.endObject()
     }
 

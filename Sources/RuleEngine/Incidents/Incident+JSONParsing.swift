@@ -30,7 +30,7 @@ extension Incident {
     }
 
     /// Reads an incident from a parsed JSON object with the fields of DESIGN.md; every field is
-    /// required.
+    /// required but `ruleAuthor` and `ruleSource` (strings, absent or null when the rule has none).
     public init(json: JSONValue) throws(IncidentJSONError) {
         guard case .object = json else { throw IncidentJSONError(field: nil, reason: "an incident must be an object") }
         let reader = IncidentFields(json: json)
@@ -59,7 +59,9 @@ extension Incident {
             lastSeen: try reader.time("lastSeen"),
             version: try reader.integer("version"),
             agentId: try reader.string("agentId"),
-            triggerEvents: events
+            triggerEvents: events,
+            ruleAuthor: try reader.optionalString("ruleAuthor"),
+            ruleSource: try reader.optionalString("ruleSource")
         )
     }
 
@@ -97,6 +99,15 @@ private struct IncidentFields {
             throw IncidentJSONError(field: name, reason: "expected a string")
         }
         return value
+    }
+
+    /// A string member that may be absent (or null).
+    func optionalString(_ name: String) throws(IncidentJSONError) -> String? {
+        switch json[name] {
+        case nil, .null?: return nil
+        case .string(let value)?: return value
+        default: throw IncidentJSONError(field: name, reason: "expected a string")
+        }
     }
 
     func integer(_ name: String) throws(IncidentJSONError) -> Int64 {

@@ -23,6 +23,10 @@ public struct Incident: Sendable, Equatable {
     public var agentId: String
     /// The events that made the incident trigger first (the latest ones of that window, capped).
     public var triggerEvents: [ExecEvent]
+    /// The rule's author (``Rule/author``; Sigma's `author`), nil when the rule names none.
+    public var ruleAuthor: String?
+    /// Where the rule comes from (``Rule/sourceReference``): a URL or a file path, nil when unknown.
+    public var ruleSource: String?
 
     public init(
         incidentId: IncidentID,
@@ -40,7 +44,9 @@ public struct Incident: Sendable, Equatable {
         lastSeen: EventTime,
         version: Int64,
         agentId: String,
-        triggerEvents: [ExecEvent]
+        triggerEvents: [ExecEvent],
+        ruleAuthor: String? = nil,
+        ruleSource: String? = nil
     ) {
         self.incidentId = incidentId
         self.ruleId = ruleId
@@ -58,6 +64,8 @@ public struct Incident: Sendable, Equatable {
         self.version = version
         self.agentId = agentId
         self.triggerEvents = triggerEvents
+        self.ruleAuthor = ruleAuthor
+        self.ruleSource = ruleSource
     }
 
     /// The value of an incident attribute by name.
