@@ -16,9 +16,17 @@ public protocol CollectorStore: Sendable {
     /// ``CollectorStoreError/foreignIncident(index:incidentId:storedHostName:)``.
     func upsert(_ incidents: [ReceivedIncident]) async throws -> [UpsertOutcome]
 
-    /// Incidents matching `query`, newest `lastSeen` first (ties: `incidentId` descending),
-    /// at most `query.limit`, starting after `query.cursor`.
+    /// Incidents matching `query` in the order of `query.sort` (by default newest `lastSeen`
+    /// first; ties: `incidentId` descending), at most `query.limit`, starting after `query.cursor`.
     func incidents(_ query: IncidentQuery) async throws -> IncidentPage
+
+    /// The stored incident with this id, or nil.
+    func incident(_ id: IncidentID) async throws -> CollectedIncident?
+
+    /// How many incidents were first seen in each bucket of `query`'s range, per rule or per
+    /// host: counted by the database, so the work and the answer are bounded by the range's
+    /// incidents and by `query.buckets × (query.maximumSeries + 1)`, whatever the store holds.
+    func incidentChart(_ query: IncidentChartQuery) async throws -> IncidentChart
 
     /// How many incidents are stored.
     func incidentCount() async throws -> Int
@@ -75,44 +83,152 @@ public struct IncidentQuery: Sendable, Equatable {
     /// Only incidents whose `lastSeen` is at or after this time.
     public var since: EventTime?
     public var limit: Int
+    /// Where the previous page of the same query and sort ended.
     public var cursor: IncidentCursor?
+    public var sort: IncidentSort
 
     public init(
         hostName: String? = nil,
         ruleId: String? = nil,
         since: EventTime? = nil,
         limit: Int = 100,
-        cursor: IncidentCursor? = nil
+        cursor: IncidentCursor? = nil,
+        sort: IncidentSort = .lastSeen
     ) {
         self.hostName = hostName
         self.ruleId = ruleId
         self.since = since
         self.limit = limit
         self.cursor = cursor
+        self.sort = sort
     }
 }
 
-/// Where a page ended: the last incident's `lastSeen` and id. As text (for `cursor=`) it is
-/// `<milliseconds>-<32 hex digits>`.
+/// The order of a listing; each ends with `incidentId` descending, so that pages never overlap.
+public enum IncidentSort: String, Sendable, Equatable, CaseIterable {
+    /// Newest `lastSeen` first.
+    case lastSeen
+    /// Highest `severity` first, then newest `lastSeen`.
+    case severity
+}
+
+/// Where a page ended: the last incident's `lastSeen` and id, and its severity when the page was
+/// sorted by severity. As text (for `cursor=`) it is `<milliseconds>-<32 hex digits>`, preceded
+/// by `<severity>~` when sorted by severity.
 public struct IncidentCursor: Sendable, Equatable, CustomStringConvertible {
     public var lastSeen: EventTime
     public var incidentId: IncidentID
+    /// The last incident's severity: set exactly when the page was sorted by ``IncidentSort/severity``.
+    public var severity: Int?
 
-    public init(lastSeen: EventTime, incidentId: IncidentID) {
+    public init(lastSeen: EventTime, incidentId: IncidentID, severity: Int? = nil) {
         self.lastSeen = lastSeen
         self.incidentId = incidentId
+        self.severity = severity
+    }
+
+    /// Where `incident` ends a page sorted by `sort`.
+    public init(after incident: Incident, sort: IncidentSort) {
+        self.init(
+            lastSeen: incident.lastSeen,
+            incidentId: incident.incidentId,
+            severity: sort == .severity ? incident.severity : nil
+        )
     }
 
     public init?(text: String) {
-        guard let dash = text.firstIndex(of: "-"),
-            let milliseconds = Int64(text[..<dash]),
+        var rest = Substring(text)
+        var severity: Int?
+        if let tilde = rest.firstIndex(of: "~") {
+            guard let number = Int(rest[..<tilde]) else { return nil }
+            severity = number
+            rest = rest[rest.index(after: tilde)...]
+        }
+        guard let dash = rest.firstIndex(of: "-"),
+            let milliseconds = Int64(rest[..<dash]),
             let lastSeen = EventTime(acceptedMilliseconds: milliseconds),
-            let id = IncidentID(hex: String(text[text.index(after: dash)...]))
+            let id = IncidentID(hex: String(rest[rest.index(after: dash)...]))
         else { return nil }
-        self.init(lastSeen: lastSeen, incidentId: id)
+        self.init(lastSeen: lastSeen, incidentId: id, severity: severity)
     }
 
-    public var description: String { "\(lastSeen.millisecondsSinceEpoch)-\(incidentId)" }
+    /// The sort this cursor continues.
+    public var sort: IncidentSort { severity == nil ? .lastSeen : .severity }
+
+    public var description: String {
+        let position = "\(lastSeen.millisecondsSinceEpoch)-\(incidentId)"
+        guard let severity else { return position }
+        return "\(severity)~" + position
+    }
+}
+
+/// What ``CollectorStore/incidentChart(_:)`` counts: the incidents first seen in
+/// `[start, start + buckets × bucketMilliseconds)`, in `buckets` equal buckets, one series per
+/// rule or per host (the `maximumSeries` with the most incidents; the rest summed as one).
+public struct IncidentChartQuery: Sendable, Equatable {
+    /// What a series is.
+    public enum Series: String, Sendable, Equatable, CaseIterable {
+        case rule
+        case host
+    }
+
+    public var series: Series
+    public var start: EventTime
+    public var bucketMilliseconds: Int64
+    public var buckets: Int
+    public var maximumSeries: Int
+    public var hostName: String?
+    public var ruleId: String?
+
+    public init(
+        series: Series,
+        start: EventTime,
+        bucketMilliseconds: Int64,
+        buckets: Int,
+        maximumSeries: Int = 8,
+        hostName: String? = nil,
+        ruleId: String? = nil
+    ) {
+        self.series = series
+        self.start = start
+        self.bucketMilliseconds = max(1, bucketMilliseconds)
+        self.buckets = max(1, buckets)
+        self.maximumSeries = max(1, maximumSeries)
+        self.hostName = hostName
+        self.ruleId = ruleId
+    }
+
+    /// The end of the range (exclusive), in milliseconds since the epoch.
+    public var endMilliseconds: Int64 {
+        start.millisecondsSinceEpoch + bucketMilliseconds * Int64(buckets)
+    }
+}
+
+/// Incidents per bucket of time, per series (see ``IncidentChartQuery``).
+public struct IncidentChart: Sendable, Equatable {
+    public var query: IncidentChartQuery
+    /// The series with the most incidents first (ties: by key); the sum of the others last, with
+    /// a nil key. Only series with incidents in the range.
+    public var series: [IncidentChartSeries]
+
+    public init(query: IncidentChartQuery, series: [IncidentChartSeries]) {
+        self.query = query
+        self.series = series
+    }
+}
+
+/// One line of an ``IncidentChart``: a rule ID or host name (nil: all the others), and how many
+/// incidents were first seen in each bucket.
+public struct IncidentChartSeries: Sendable, Equatable {
+    public var key: String?
+    public var counts: [Int]
+
+    public init(key: String?, counts: [Int]) {
+        self.key = key
+        self.counts = counts
+    }
+
+    public var total: Int { counts.reduce(0, +) }
 }
 
 /// One page of stored incidents.

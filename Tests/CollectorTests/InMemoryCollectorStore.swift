@@ -55,19 +55,29 @@ actor InMemoryCollectorStore: CollectorStore {
             .filter { query.hostName == nil || $0.incident.hostName == query.hostName }
             .filter { query.ruleId == nil || $0.incident.ruleId == query.ruleId }
             .filter { collected in query.since.map { collected.incident.lastSeen >= $0 } ?? true }
-            .sorted { ($0.incident.lastSeen, $0.incident.incidentId) > ($1.incident.lastSeen, $1.incident.incidentId) }
+            .sorted { Self.orderKey($0.incident, query.sort) > Self.orderKey($1.incident, query.sort) }
             .filter { collected in
                 guard let cursor = query.cursor else { return true }
-                return (collected.incident.lastSeen, collected.incident.incidentId) < (
-                    cursor.lastSeen, cursor.incidentId
+                return Self.orderKey(collected.incident, query.sort) < (
+                    cursor.severity ?? 0, cursor.lastSeen, cursor.incidentId
                 )
             }
         let page = Array(matching.prefix(query.limit))
         let next =
             matching.count > query.limit
-            ? page.last.map { IncidentCursor(lastSeen: $0.incident.lastSeen, incidentId: $0.incident.incidentId) }
+            ? page.last.map { IncidentCursor(after: $0.incident, sort: query.sort) }
             : nil
         return IncidentPage(incidents: page, nextCursor: next)
+    }
+
+    private static func orderKey(_ incident: Incident, _ sort: IncidentSort) -> (Int, EventTime, IncidentID) {
+        (sort == .severity ? incident.severity : 0, incident.lastSeen, incident.incidentId)
+    }
+
+    func incident(_ id: IncidentID) async throws -> CollectedIncident? { stored[id] }
+
+    func incidentChart(_ query: IncidentChartQuery) async throws -> IncidentChart {
+        IncidentChart(query: query, series: [])
     }
 
     func incidentCount() async throws -> Int {

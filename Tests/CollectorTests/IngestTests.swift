@@ -327,7 +327,7 @@ struct IngestTests {
     func unknownFields() async throws {
         let collector = try await TestCollector.make()
         let newer = try Fixtures.incidentObject {
-            $0.append(("ruleAuthor", .string("Florian Roth")))
+            $0.append(("ruleLicense", .string("Florian Roth")))
             $0.append(("futureFlags", .array([.bool(true)])))
         }
         try await collector.test { client throws in
@@ -336,7 +336,32 @@ struct IngestTests {
             #expect(try response.json["created"]?.integerValue == 1)
             let stored = try await collector.store.incidents(IncidentQuery())
             #expect(stored.incidents.map(\.incident) == [Fixtures.incident()])
-            #expect(!stored.incidents[0].incident.jsonLine.contains("ruleAuthor"))
+            #expect(!stored.incidents[0].incident.jsonLine.contains("ruleLicense"))
+        }
+    }
+
+    @Test("ruleAuthor and ruleSource are stored; not a string, or too long, is 400 naming the field")
+    func ruleProvenance() async throws {
+        let collector = try await TestCollector.make { $0.limits.maxStringBytes = 1000 }
+        var incident = Fixtures.incident()
+        incident.ruleAuthor = "Florian Roth"
+        incident.ruleSource = "https://github.com/SigmaHQ/sigma/blob/master/rules/linux/r.yml"
+        let sigma = incident
+        let number = try Fixtures.incidentObject { $0.append(("ruleAuthor", .integer(5))) }
+        let long = try Fixtures.incidentObject {
+            $0.append(("ruleSource", .string(String(repeating: "x", count: 1001))))
+        }
+        try await collector.test { client throws in
+            let wrong = try await client.ingest("[\(number)]", headers: collector.ingestHeaders())
+            #expect(wrong.status == .badRequest)
+            #expect(wrong.errorReason == "incident 0: field \"ruleAuthor\": expected a string")
+            let tooLong = try await client.ingest("[\(long)]", headers: collector.ingestHeaders())
+            #expect(tooLong.status == .badRequest)
+            #expect(tooLong.errorReason?.hasPrefix("incident 0: field \"ruleSource\": string of 1001 bytes") == true)
+            #expect(try await collector.store.incidentCount() == 0)
+            let response = try await client.ingest(Fixtures.jsonArray([sigma]), headers: collector.ingestHeaders())
+            #expect(response.status == .ok)
+            #expect(try await collector.store.incidents(IncidentQuery()).incidents.map(\.incident) == [sigma])
         }
     }
 
@@ -344,7 +369,7 @@ struct IngestTests {
     func knownFieldBadValue() async throws {
         let collector = try await TestCollector.make()
         let bad = try Fixtures.incidentObject {
-            $0.append(("ruleAuthor", .string("x")))
+            $0.append(("ruleLicense", .string("x")))
             $0 = $0.map { $0.0 == "severity" ? ("severity", .string("high")) : $0 }
         }
         try await collector.test { client throws in
@@ -399,15 +424,15 @@ struct UnknownFieldLogTests {
         let recording = LogRecording()
         let logger = recording.logger()
         let log = UnknownFieldLog()
-        log.report(["ruleAuthor"], from: "web-1", logger: logger)
-        log.report(["ruleAuthor", "colour"], from: "web-1", logger: logger)
-        log.report(["ruleAuthor"], from: "web-2", logger: logger)
+        log.report(["ruleLicense"], from: "web-1", logger: logger)
+        log.report(["ruleLicense", "colour"], from: "web-1", logger: logger)
+        log.report(["ruleLicense"], from: "web-2", logger: logger)
         log.report([], from: "web-3", logger: logger)
         #expect(
             recording.entries.map { "\($0.level) \($0.metadata["client"] ?? "-") \($0.message)" } == [
-                "warning web-1 " + Self.message("ruleAuthor"),
+                "warning web-1 " + Self.message("ruleLicense"),
                 "warning web-1 " + Self.message("colour"),
-                "warning web-2 " + Self.message("ruleAuthor"),
+                "warning web-2 " + Self.message("ruleLicense"),
             ]
         )
     }

@@ -56,7 +56,21 @@ struct QueryTests {
                 "cursor=-1-0123456789abcdef0123456789abcdef",
                 "parameter \"cursor\": not a cursor this server gave out"
             ),
-            ("host=web-1", "unknown parameter \"host\"; known: hostName, ruleId, since, limit, cursor"),
+            ("host=web-1", "unknown parameter \"host\"; known: hostName, ruleId, since, limit, cursor, sort"),
+            ("sort=name", "parameter \"sort\": expected lastSeen or severity"),
+            ("sort=Severity", "parameter \"sort\": expected lastSeen or severity"),
+            (
+                "sort=severity&cursor=1795860000123-0123456789abcdef0123456789abcdef",
+                "parameter \"cursor\": it continues a page sorted by lastSeen"
+            ),
+            (
+                "cursor=7~1795860000123-0123456789abcdef0123456789abcdef",
+                "parameter \"cursor\": it continues a page sorted by severity"
+            ),
+            (
+                "sort=severity&cursor=x~1-0123456789abcdef0123456789abcdef",
+                "parameter \"cursor\": not a cursor this server gave out"
+            ),
             ("limit=1&limit=2", "parameter \"limit\" is given twice"),
         ]
     )
@@ -185,7 +199,11 @@ struct WebPageTests {
         var request = try IncidentListRequest(query: "hostName=a%22b&since=1h&limit=1", now: .now)
         request.cursor = nil
         let html = String(
-            decoding: IncidentPageHTML.render(IncidentPage(incidents: incidents, nextCursor: cursor), request: request),
+            decoding: IncidentPageHTML.render(
+                IncidentPage(incidents: incidents, nextCursor: cursor),
+                charts: nil,
+                request: request
+            ),
             as: UTF8.self
         )
         #expect(

@@ -777,6 +777,148 @@ def test_web_page_in_headless_chromium():
         collector.stop()
 
 
+def _chromium_dom(url, profile):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, "chromium is not installed (scripts/install-deps.sh test installs it)"
+    proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", url],
+                          capture_output=True, text=True, timeout=120)
+    assert "</html>" in proc.stdout, f"chromium printed no page for {url}:\n{proc.stderr[-2000:]}"
+    return proc.stdout
+
+
+SEVERITIES = [1, 3, 5, 7, 9]
+PAGE_HOSTS = ["page-a", "page-b", "page-c"]
+
+
+def _many_rules_incidents(host, now_ms):
+    """100 rules × 5 severities (rule k has severity SEVERITIES[k % 5]) on one host, first seen over
+    the last 20 hours; Sigma-like provenance on most (an https source, a path, a javascript: URL)."""
+    incidents = []
+    for k in range(100):
+        n = PAGE_HOSTS.index(host) * 1000 + k
+        incident = _incident(n, host=host)
+        incident["incidentId"] = f"{n:032x}"
+        incident["ruleId"] = f"rule-{k:03d}"
+        incident["ruleName"] = f"Rule {k:03d}"
+        incident["severity"] = SEVERITIES[k % 5]
+        incident["techniques"] = [f"T{1000 + k}.{k:03d}"]
+        first = now_ms - (k % 20) * 3_600_000 - 60_000
+        last = first + k * 1000
+        incident["firstSeen"] = _rfc3339(first)
+        incident["lastSeen"] = _rfc3339(last)
+        if k % 4 == 0:
+            incident["ruleAuthor"] = f"Author {k} <b>"
+            incident["ruleSource"] = f"https://github.com/SigmaHQ/sigma/blob/master/rules/linux/r{k}.yml"
+        elif k % 4 == 1:
+            incident["ruleSource"] = f"/etc/execwatch/rules.d/r{k}.yml"
+        elif k % 4 == 2:
+            incident["ruleSource"] = "javascript:alert(1)"
+        incidents.append(incident)
+    return incidents
+
+
+def _rfc3339(ms):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
+
+
+def _page_with_many_rules(name, storage_url):
+    import re
+    ca = CA(name)
+    collector = Collector(name, ca, tls=False, storage_url=storage_url).start()
+    try:
+        token, _ = collector.add_reader("viewer")
+        now_ms = int(time.time() * 1000)
+        for host in PAGE_HOSTS:
+            agent_token, _ = collector.add_agent(host)
+            batch = _many_rules_incidents(host, now_ms)
+            if host == "page-a":
+                hostile = batch[7]
+                hostile["triggerEvents"][0]["args"] = ["sh", "-c", "echo <script>alert(1)</script>"]
+                hostile["triggerEvents"][0]["cwd"] = "/tmp/<x>"
+                hostile["triggerEvents"][0]["parentProcName"] = "bash"
+                hostile["triggerEvents"][0]["parentExePath"] = "/usr/bin/bash"
+                hostile["triggerEvents"][0]["parentCommandLine"] = "bash -i <img src=x onerror=alert(2)>"
+            for start in range(0, 100, 50):
+                status, _, reply = collector.request("POST", "/api/v1/incidents",
+                                                     json.dumps(batch[start:start + 50]).encode(),
+                                                     {"Content-Type": "application/json"}, token=agent_token)
+                assert status == 200, reply
+        status, headers, body = collector.request("GET", "/?sort=severity", token=token)
+        assert status == 200, body
+        csp = headers.get("Content-Security-Policy", "")
+        assert csp.startswith("default-src 'none';") and "script-src" not in csp, csp
+        status, _, body = collector.request("GET", "/?sort=size", token=token)
+        assert status == 400 and b"sort" in body, (status, body)
+        # The API returns author and source; the collector's own command too.
+        status, _, body = collector.request("GET", "/api/v1/incidents?ruleId=rule-004&hostName=page-b", token=token)
+        listed = json.loads(body)["incidents"]
+        assert [(i["ruleAuthor"], i["ruleSource"]) for i in listed] == [
+            ("Author 4 <b>", "https://github.com/SigmaHQ/sigma/blob/master/rules/linux/r4.yml")], listed
+        by_cli = {i["incidentId"]: i for i in collector.incidents()}
+        assert len(by_cli) == 300
+        assert by_cli[f"{1005:032x}"]["ruleSource"] == "/etc/execwatch/rules.d/r5.yml"
+        assert "ruleAuthor" not in by_cli[f"{1005:032x}"]
+
+        profile = tempfile.mkdtemp(prefix="chromium-", dir=WORK)
+        base = f"http://viewer:{token}@127.0.0.1:{collector.port}"
+        row = re.compile(r'<tr data-incident-id="([0-9a-f]{32})"><td class="sev sev-\w+" title="\w+">(\d+)</td>')
+
+        dom = _chromium_dom(base + "/?sort=severity&limit=300", profile)
+        rows = row.findall(dom)
+        assert len(rows) == 300, f"{len(rows)} rows:\n{dom[:3000]}"
+        severities = [int(s) for _, s in rows]
+        assert severities == sorted(severities, reverse=True) and severities[0] == 9 and severities[-1] == 1
+        # Provenance: an https source is a link, anything else text; the author escaped.
+        assert 'href="https://github.com/SigmaHQ/sigma/blob/master/rules/linux/r4.yml"' in dom
+        assert "by Author 4 &lt;b&gt;" in dom
+        assert 'href="javascript' not in dom and "source: javascript:alert(1)" in dom
+        assert "source: /etc/execwatch/rules.d/r5.yml" in dom
+        assert 'href="https://attack.mitre.org/techniques/T1004/004/"' in dom
+        # Charts: by rule (8 named series and the others), by host (the three hosts).
+        charts = dom.split('data-series-of="host"')
+        assert len(charts) == 2 and "<svg" in charts[0] and "<svg" in charts[1], dom[:3000]
+        rule_series = re.findall(r'<g class="series" data-key="([^"]*)"><title>', charts[0])
+        host_series = re.findall(r'<g class="series" data-key="([^"]*)"><title>', charts[1])
+        assert len(rule_series) == 9 and rule_series[-1] == "", rule_series
+        assert sorted(host_series) == PAGE_HOSTS, host_series
+        assert "<polyline" in charts[0]
+
+        dom = _chromium_dom(base + "/?limit=50", profile)
+        ids = [i for i, _ in row.findall(dom)]
+        last_seen = {i["incidentId"]: i["lastSeen"] for i in by_cli.values()}
+        assert len(ids) == 50
+        assert [last_seen[i] for i in ids] == sorted((last_seen[i] for i in ids), reverse=True)
+        assert 'rel="next"' in dom
+
+        hostile_id = f"{7:032x}"
+        dom = _chromium_dom(base + f"/incidents/{hostile_id}", profile)
+        assert "<code>echo &lt;script&gt;alert(1)&lt;/script&gt;</code>" in dom, dom[:3000]
+        assert "<script>" not in dom and "<img" not in dom
+        assert "/tmp/&lt;x&gt;" in dom and "/usr/bin/bash" in dom
+        assert "bash -i &lt;img src=x onerror=alert(2)&gt;" in dom
+
+        screenshot = os.path.join(WORK, f"{name}.png")
+        browser = shutil.which("chromium") or shutil.which("chromium-browser")
+        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
+                        f"--screenshot={screenshot}", "--window-size=1400,1200", base + "/?sort=severity"],
+                       capture_output=True, text=True, timeout=120)
+        assert os.path.getsize(screenshot) > 1000
+        keep = os.environ.get("EXECWATCH_KEEP_SCREENSHOT")
+        if keep:
+            shutil.copy(screenshot, keep.replace(".png", "") + f"-{name}.png")
+    finally:
+        collector.stop()
+
+
+def test_page_with_a_hundred_rules_in_headless_chromium_sqlite():
+    _page_with_many_rules("many-sqlite", None)
+
+
+def test_page_with_a_hundred_rules_in_headless_chromium_postgres():
+    _page_with_many_rules("many-pg", fresh_postgres_database("execwatch_page"))
+
+
 def test_root_commands_leave_the_store_to_the_owner_of_the_state_directory():
     state = tempfile.mkdtemp(prefix="execwatch-owned-")  # outside WORK (0700): nobody must reach it
     atexit.register(shutil.rmtree, state, True)

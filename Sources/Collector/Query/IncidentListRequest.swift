@@ -2,9 +2,10 @@ import CollectorStorage
 import ExecEvents
 
 /// The parameters of `GET /api/v1/incidents` and `GET /`: `hostName`, `ruleId`, `since`, `limit`,
-/// `cursor`. An empty value (as an HTML form sends for an empty field) is the same as none.
+/// `cursor`, `sort` (`lastSeen`, the default, or `severity`). An empty value (as an HTML form sends
+/// for an empty field) is the same as none.
 public struct IncidentListRequest: Sendable, Equatable {
-    public static let parameterNames = ["hostName", "ruleId", "since", "limit", "cursor"]
+    public static let parameterNames = ["hostName", "ruleId", "since", "limit", "cursor", "sort"]
     public static let defaultLimit = 100
     public static let maximumLimit = 1000
 
@@ -14,6 +15,7 @@ public struct IncidentListRequest: Sendable, Equatable {
     public var since: String?
     public var limit = defaultLimit
     public var cursor: IncidentCursor?
+    public var sort = IncidentSort.lastSeen
     /// The time `since` named when the request was read.
     public var sinceTime: EventTime?
 
@@ -46,6 +48,13 @@ public struct IncidentListRequest: Sendable, Equatable {
                     )
                 }
                 limit = number
+            case "sort":
+                guard let sort = IncidentSort(rawValue: value) else {
+                    throw QueryParameterError(
+                        "parameter \"sort\": expected \(IncidentSort.allCases.map(\.rawValue).joined(separator: " or "))"
+                    )
+                }
+                self.sort = sort
             default:
                 guard let cursor = IncidentCursor(text: value) else {
                     throw QueryParameterError("parameter \"cursor\": not a cursor this server gave out")
@@ -53,20 +62,33 @@ public struct IncidentListRequest: Sendable, Equatable {
                 self.cursor = cursor
             }
         }
+        if let cursor, cursor.sort != sort {
+            throw QueryParameterError("parameter \"cursor\": it continues a page sorted by \(cursor.sort.rawValue)")
+        }
     }
 
     /// The store query.
     public var storeQuery: IncidentQuery {
-        IncidentQuery(hostName: hostName, ruleId: ruleId, since: sinceTime, limit: limit, cursor: cursor)
+        IncidentQuery(hostName: hostName, ruleId: ruleId, since: sinceTime, limit: limit, cursor: cursor, sort: sort)
     }
 
     /// The query string of the same filters starting at `cursor` (for "next page" links).
     public func queryString(cursor: IncidentCursor?) -> String {
+        queryString(cursor: cursor, sort: sort)
+    }
+
+    /// The query string of the same filters, sorted by `sort`, from the first page.
+    public func queryString(sortedBy sort: IncidentSort) -> String {
+        queryString(cursor: nil, sort: sort)
+    }
+
+    private func queryString(cursor: IncidentCursor?, sort: IncidentSort) -> String {
         var pairs: [(name: String, value: String)] = []
         if let hostName { pairs.append(("hostName", hostName)) }
         if let ruleId { pairs.append(("ruleId", ruleId)) }
         if let since { pairs.append(("since", since)) }
         if limit != Self.defaultLimit { pairs.append(("limit", String(limit))) }
+        if sort != .lastSeen { pairs.append(("sort", sort.rawValue)) }
         if let cursor { pairs.append(("cursor", cursor.description)) }
         return QueryString.encode(pairs)
     }

@@ -2,12 +2,14 @@ import CollectorStorage
 import ExecEvents
 import Hummingbird
 import Logging
+import RuleEngine
 
 /// The collector's routes:
 ///
 /// - `POST /api/v1/incidents`: agents send incidents (``IngestEndpoint``).
 /// - `GET /api/v1/incidents`: incidents as JSON, newest first, filtered and paged (readers).
-/// - `GET /`: the same as a web page (readers).
+/// - `GET /`: the same as a web page, with charts of new incidents by rule and by host (readers).
+/// - `GET /incidents/<id>`: the page of one incident with its trigger events (readers).
 /// - `GET /healthz`: `ok` when the store answers, else 503 saying why (full, unreachable).
 /// - `GET /metrics`: Prometheus metrics, without authentication (the store is counted at most
 ///   once a minute, whatever the scrape rate).
@@ -47,16 +49,26 @@ public enum CollectorRouter {
                 metrics: metrics,
                 context: context
             )
-            return Response(
-                status: .ok,
-                headers: [
-                    .contentType: "text/html; charset=utf-8",
-                    .contentSecurityPolicy: IncidentPageHTML.contentSecurityPolicy,
-                    .xContentTypeOptions: "nosniff",
-                    .cacheControl: "no-store",
-                ],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: IncidentPageHTML.render(page, request: listRequest)))
-            )
+            let (byRule, byHost) = IncidentPageHTML.chartQueries(for: listRequest, now: .now)
+            let charts = try await reading(from: store, metrics: metrics, context: context, doing: "chart incidents") {
+                IncidentPageHTML.Charts(
+                    byRule: try await store.incidentChart(byRule),
+                    byHost: try await store.incidentChart(byHost)
+                )
+            }
+            return Response.html(IncidentPageHTML.render(page, charts: charts, request: listRequest))
+        }
+        router.get("/incidents/:id") { request, context in
+            _ = try await authenticator.authenticate(request, context: context, for: .read)
+            let text = context.parameters.get("id") ?? ""
+            guard let id = IncidentID(hex: text) else {
+                throw APIError(.badRequest, "incident id \"\(text.prefix(100))\": expected 32 hex digits")
+            }
+            let found = try await reading(from: store, metrics: metrics, context: context, doing: "read incident") {
+                try await store.incident(id)
+            }
+            guard let found else { throw APIError(.notFound, "no incident \(id)") }
+            return Response.html(IncidentDetailHTML.render(found))
         }
         router.get("/healthz") { _, context in
             do {
@@ -94,13 +106,27 @@ public enum CollectorRouter {
         } catch {
             throw APIError(.badRequest, error.reason)
         }
+        let page = try await reading(from: store, metrics: metrics, context: context, doing: "read incidents") {
+            try await store.incidents(listRequest.storeQuery)
+        }
+        return (listRequest, page)
+    }
+
+    /// What `read` returns; 503 (counted and logged) when the store fails.
+    private static func reading<T>(
+        from store: any CollectorStore,
+        metrics: CollectorMetrics,
+        context: CollectorRequestContext,
+        doing operation: String,
+        _ read: () async throws -> T
+    ) async throws(APIError) -> T {
         do {
-            let page = try await store.incidents(listRequest.storeQuery)
+            let value = try await read()
             metrics.storageAnswered()
-            return (listRequest, page)
+            return value
         } catch {
             metrics.storageFailed(error)
-            context.logger.error("cannot read incidents: \(error)")
+            context.logger.error("cannot \(operation): \(error)")
             throw APIError.storageUnavailable(error)
         }
     }

@@ -18,4 +18,18 @@ extension Response {
             body: ResponseBody(byteBuffer: ByteBuffer(string: text))
         )
     }
+
+    /// A web page: inert (``PageLayout/contentSecurityPolicy``), never cached, never sniffed.
+    static func html(_ bytes: [UInt8]) -> Response {
+        Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8",
+                .contentSecurityPolicy: PageLayout.contentSecurityPolicy,
+                .xContentTypeOptions: "nosniff",
+                .cacheControl: "no-store",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
 }

@@ -14,6 +14,10 @@ struct IncidentRow: Sendable {
     /// The `user` and `procName` attributes, for people reading the table; "" when absent.
     var userName: String
     var procName: String
+    var severity: Int64
+    /// The rule's author and source, when the incident has them.
+    var ruleAuthor: String?
+    var ruleSource: String?
     var firstSeen: Int64
     var lastSeen: Int64
     var receivedFrom: String
@@ -29,6 +33,9 @@ struct IncidentRow: Sendable {
         hostName = Self.column(incident.hostName)
         userName = Self.column(incident.attribute("user")?.description ?? "")
         procName = Self.column(incident.attribute("procName")?.description ?? "")
+        severity = Int64(incident.severity)
+        ruleAuthor = incident.ruleAuthor.map(Self.column)
+        ruleSource = incident.ruleSource.map(Self.column)
         firstSeen = incident.firstSeen.millisecondsSinceEpoch
         lastSeen = incident.lastSeen.millisecondsSinceEpoch
         receivedFrom = Self.column(received.receivedFrom)

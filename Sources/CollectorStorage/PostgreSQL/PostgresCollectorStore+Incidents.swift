@@ -53,21 +53,32 @@ extension PostgresCollectorStore {
             conditions.append("last_seen >= $\(parameters.count)::int8")
         }
         if let cursor = query.cursor {
-            parameters.append("\(cursor.lastSeen.millisecondsSinceEpoch)")
-            parameters.append(cursor.incidentId.description)
-            conditions.append("(last_seen, incident_id) < ($\(parameters.count - 1)::int8, $\(parameters.count))")
+            if query.sort == .severity {
+                parameters.append("\(cursor.severity ?? Int.max)")
+                parameters.append("\(cursor.lastSeen.millisecondsSinceEpoch)")
+                parameters.append(cursor.incidentId.description)
+                let n = parameters.count
+                conditions.append("(severity, last_seen, incident_id) < ($\(n - 2)::int8, $\(n - 1)::int8, $\(n))")
+            } else {
+                parameters.append("\(cursor.lastSeen.millisecondsSinceEpoch)")
+                parameters.append(cursor.incidentId.description)
+                conditions.append("(last_seen, incident_id) < ($\(parameters.count - 1)::int8, $\(parameters.count))")
+            }
         }
         let limit = query.limit
+        let sort = query.sort
         parameters.append("\(IncidentPageBuilder(limit: limit).rowLimit)")
+        let order =
+            sort == .severity ? "severity DESC, last_seen DESC, incident_id DESC" : "last_seen DESC, incident_id DESC"
         let sql = """
             SELECT json, received_from, received_at FROM incidents
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-            ORDER BY last_seen DESC, incident_id DESC LIMIT $\(parameters.count)::int8
+            ORDER BY \(order) LIMIT $\(parameters.count)::int8
             """
         let sent = parameters
         return try await run(doing: "query incidents") { connection in
             let rows = try connection.read(sql, sent)
-            var builder = IncidentPageBuilder(limit: limit)
+            var builder = IncidentPageBuilder(limit: limit, sort: sort)
             for row in 0..<rows.count {
                 try builder.add(
                     json: rows.text(row, 0),
@@ -77,6 +88,37 @@ extension PostgresCollectorStore {
             }
             return builder.page
         }
+    }
+
+    func incident(_ id: IncidentID) async throws -> CollectedIncident? {
+        try await run(doing: "read incident \(id)") { connection in
+            let rows = try connection.read(
+                "SELECT json, received_from, received_at FROM incidents WHERE incident_id = $1",
+                [id.description]
+            )
+            guard rows.count > 0 else { return nil }
+            return try IncidentPageBuilder.collected(
+                json: rows.text(0, 0),
+                receivedFrom: rows.text(0, 1),
+                receivedAt: rows.int64(0, 2)
+            )
+        }
+    }
+
+    func incidentChart(_ query: IncidentChartQuery) async throws -> IncidentChart {
+        var builder = IncidentChartBuilder(query)
+        let (sql, parameters) = builder.statement { number, isInteger in "$\(number)" + (isInteger ? "::int8" : "") }
+        let sent: [String?] = parameters.map { parameter in
+            switch parameter {
+            case .integer(let number): "\(number)"
+            case .text(let text): text
+            }
+        }
+        let rows = try await run(doing: "chart incidents") { connection in try connection.read(sql, sent) }
+        for row in 0..<rows.count {
+            builder.add(bucket: try rows.int64(row, 0), key: rows.optionalText(row, 1), count: try rows.int64(row, 2))
+        }
+        return builder.chart
     }
 
     func incidentCount() async throws -> Int {

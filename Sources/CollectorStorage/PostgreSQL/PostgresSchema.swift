@@ -57,6 +57,21 @@ enum PostgresSchema {
             "ALTER TABLE agents RENAME TO credentials",
             "ALTER TABLE credentials ADD COLUMN role TEXT NOT NULL DEFAULT 'agent' CHECK (role IN ('agent', 'reader'))",
         ],
+        // 3: the page sorts by severity and charts incidents by when they were first seen; Sigma
+        // rules give incidents an author and a source. Stored incidents keep their severity, read
+        // from their JSON text (PostgreSQL's JSON operators refuse an escaped NUL anywhere in it):
+        // the first `"severity":` is the incident's own, written before any other object, and a
+        // string holding those characters has its quotes escaped. None of them had an author or
+        // a source (the collector did not keep them).
+        [
+            """
+            ALTER TABLE incidents ADD COLUMN severity BIGINT NOT NULL DEFAULT 0,
+                ADD COLUMN rule_author TEXT, ADD COLUMN rule_source TEXT
+            """,
+            "UPDATE incidents SET severity = coalesce(substring(json from '\"severity\":(-?[0-9]+)')::int8, 0)",
+            "CREATE INDEX incidents_by_severity ON incidents (severity, last_seen, incident_id)",
+            "CREATE INDEX incidents_by_first_seen ON incidents (first_seen)",
+        ],
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -14,11 +14,12 @@ struct PostgresUpsert {
         let insertedRows = try connection.execute(
             """
             INSERT INTO incidents (incident_id, version, rule_id, host_name, user_name, proc_name,
-                first_seen, last_seen, received_from, received_at, json)
-            SELECT i, v, r, h, NULLIF(u, ''), NULLIF(p, ''), f, l, rf, ra, j
+                severity, rule_author, rule_source, first_seen, last_seen, received_from, received_at, json)
+            SELECT i, v, r, h, NULLIF(u, ''), NULLIF(p, ''), s, ra_, rs, f, l, rf, ra, j
             FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::int8[], $8::int8[], $9::text[], $10::int8[], $11::text[])
-                AS batch(i, v, r, h, u, p, f, l, rf, ra, j)
+                $7::int8[], $8::int8[], $9::text[], $10::int8[], $11::text[],
+                $12::int8[], $13::text[], $14::text[])
+                AS batch(i, v, r, h, u, p, f, l, rf, ra, j, s, ra_, rs)
             ON CONFLICT (incident_id) DO NOTHING
             RETURNING incident_id
             """,
@@ -38,11 +39,13 @@ struct PostgresUpsert {
             try connection.execute(
                 """
                 UPDATE incidents SET version = batch.v, rule_id = batch.r, host_name = batch.h,
-                    user_name = NULLIF(batch.u, ''), proc_name = NULLIF(batch.p, ''), first_seen = batch.f,
+                    user_name = NULLIF(batch.u, ''), proc_name = NULLIF(batch.p, ''), severity = batch.s,
+                    rule_author = batch.ra_, rule_source = batch.rs, first_seen = batch.f,
                     last_seen = batch.l, received_from = batch.rf, received_at = batch.ra, json = batch.j
                 FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[],
-                    $7::int8[], $8::int8[], $9::text[], $10::int8[], $11::text[])
-                    AS batch(i, v, r, h, u, p, f, l, rf, ra, j)
+                    $7::int8[], $8::int8[], $9::text[], $10::int8[], $11::text[],
+                    $12::int8[], $13::text[], $14::text[])
+                    AS batch(i, v, r, h, u, p, f, l, rf, ra, j, s, ra_, rs)
                 WHERE incidents.incident_id = batch.i AND incidents.version < batch.v
                     AND incidents.host_name = batch.h
                 """,
@@ -83,7 +86,7 @@ struct PostgresUpsert {
         return stored
     }
 
-    /// The rows as the 11 array parameters of the statements above, one per column.
+    /// The rows as the 14 array parameters of the statements above, one per column.
     private static func columns(_ rows: [IncidentRow]) -> [String?] {
         [
             PostgresArrayLiteral.texts(rows.map(\.idText)),
@@ -97,6 +100,9 @@ struct PostgresUpsert {
             PostgresArrayLiteral.texts(rows.map(\.receivedFrom)),
             PostgresArrayLiteral.integers(rows.map(\.receivedAt)),
             PostgresArrayLiteral.texts(rows.map(\.json)),
+            PostgresArrayLiteral.integers(rows.map(\.severity)),
+            PostgresArrayLiteral.optionalTexts(rows.map(\.ruleAuthor)),
+            PostgresArrayLiteral.optionalTexts(rows.map(\.ruleSource)),
         ]
     }
 }

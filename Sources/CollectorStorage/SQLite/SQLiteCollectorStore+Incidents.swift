@@ -27,16 +27,24 @@ extension SQLiteCollectorStore {
             binds.append(.integer(Int(since.millisecondsSinceEpoch)))
         }
         if let cursor = query.cursor {
-            conditions.append("(last_seen, incident_id) < (?, ?)")
+            if query.sort == .severity {
+                conditions.append("(severity, last_seen, incident_id) < (?, ?, ?)")
+                binds.append(.integer(cursor.severity ?? Int.max))
+            } else {
+                conditions.append("(last_seen, incident_id) < (?, ?)")
+            }
             binds.append(.integer(Int(cursor.lastSeen.millisecondsSinceEpoch)))
             binds.append(.text(cursor.incidentId.description))
         }
-        var builder = IncidentPageBuilder(limit: query.limit)
+        var builder = IncidentPageBuilder(limit: query.limit, sort: query.sort)
         binds.append(.integer(builder.rowLimit))
+        let order =
+            query.sort == .severity
+            ? "severity DESC, last_seen DESC, incident_id DESC" : "last_seen DESC, incident_id DESC"
         let sql = """
             SELECT json, received_from, received_at FROM incidents
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-            ORDER BY last_seen DESC, incident_id DESC LIMIT ?
+            ORDER BY \(order) LIMIT ?
             """
         // Only the rows are read on the reader's turn; their JSON is parsed in the caller's task.
         let rows = try await reader.exclusively(doing: "query incidents") { [binds] session in
@@ -52,6 +60,52 @@ extension SQLiteCollectorStore {
             try builder.add(json: row.json, receivedFrom: row.receivedFrom, receivedAt: row.receivedAt)
         }
         return builder.page
+    }
+
+    func incident(_ id: IncidentID) async throws -> CollectedIncident? {
+        let row = try await reader.exclusively(doing: "read incident \(id)") { session in
+            try await session.rows(
+                "SELECT json, received_from, received_at FROM incidents WHERE incident_id = ?",
+                [.text(id.description)],
+                doing: "read incident \(id)"
+            ).first.map { row in
+                (
+                    json: try session.text(row, "json"),
+                    receivedFrom: try session.text(row, "received_from"),
+                    receivedAt: try session.integer(row, "received_at")
+                )
+            }
+        }
+        guard let row else { return nil }
+        return try IncidentPageBuilder.collected(
+            json: row.json,
+            receivedFrom: row.receivedFrom,
+            receivedAt: row.receivedAt
+        )
+    }
+
+    func incidentChart(_ query: IncidentChartQuery) async throws -> IncidentChart {
+        var builder = IncidentChartBuilder(query)
+        let (sql, parameters) = builder.statement { number, _ in "?\(number)" }
+        let binds: [SQLiteData] = parameters.map { parameter in
+            switch parameter {
+            case .integer(let number): .integer(Int(number))
+            case .text(let text): .text(text)
+            }
+        }
+        let rows = try await reader.exclusively(doing: "chart incidents") { session in
+            try await session.rows(sql, binds, doing: "chart incidents").map { row in
+                (
+                    bucket: try session.integer(row, "bucket"),
+                    key: row.column("series")?.string,
+                    count: try session.integer(row, "incidents")
+                )
+            }
+        }
+        for row in rows {
+            builder.add(bucket: row.bucket, key: row.key, count: row.count)
+        }
+        return builder.chart
     }
 
     func incidentCount() async throws -> Int {
@@ -127,7 +181,7 @@ extension SQLiteSession {
             let chunk = writes[start..<min(start + rowsPerStatement, writes.count)]
             start += chunk.count
             var binds: [SQLiteData] = []
-            binds.reserveCapacity(chunk.count * 11)
+            binds.reserveCapacity(chunk.count * 14)
             for row in chunk {
                 binds.append(.text(row.idText))
                 binds.append(.integer(Int(row.version)))
@@ -135,21 +189,25 @@ extension SQLiteSession {
                 binds.append(.text(row.hostName))
                 binds.append(row.userName.isEmpty ? .null : .text(row.userName))
                 binds.append(row.procName.isEmpty ? .null : .text(row.procName))
+                binds.append(.integer(Int(row.severity)))
+                binds.append(row.ruleAuthor.map { .text($0) } ?? .null)
+                binds.append(row.ruleSource.map { .text($0) } ?? .null)
                 binds.append(.integer(Int(row.firstSeen)))
                 binds.append(.integer(Int(row.lastSeen)))
                 binds.append(.text(row.receivedFrom))
                 binds.append(.integer(Int(row.receivedAt)))
                 binds.append(.text(row.json))
             }
-            let values = Array(repeating: "(?,?,?,?,?,?,?,?,?,?,?)", count: chunk.count).joined(separator: ",")
+            let values = Array(repeating: "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", count: chunk.count).joined(separator: ",")
             try await rows(
                 """
                 INSERT OR ROLLBACK INTO incidents (incident_id, version, rule_id, host_name, user_name, proc_name,
-                    first_seen, last_seen, received_from, received_at, json)
+                    severity, rule_author, rule_source, first_seen, last_seen, received_from, received_at, json)
                 VALUES \(values)
                 ON CONFLICT (incident_id) DO UPDATE SET
                     version = excluded.version, rule_id = excluded.rule_id, host_name = excluded.host_name,
-                    user_name = excluded.user_name, proc_name = excluded.proc_name,
+                    user_name = excluded.user_name, proc_name = excluded.proc_name, severity = excluded.severity,
+                    rule_author = excluded.rule_author, rule_source = excluded.rule_source,
                     first_seen = excluded.first_seen, last_seen = excluded.last_seen,
                     received_from = excluded.received_from, received_at = excluded.received_at,
                     json = excluded.json

@@ -45,6 +45,17 @@ enum SQLiteSchema {
             "ALTER TABLE agents RENAME TO credentials",
             "ALTER TABLE credentials ADD COLUMN role TEXT NOT NULL DEFAULT 'agent' CHECK (role IN ('agent', 'reader'))",
         ],
+        // 3: the page sorts by severity and charts incidents by when they were first seen; Sigma
+        // rules give incidents an author and a source. Stored incidents keep their severity (from
+        // their JSON); none of them had an author or a source (the collector did not keep them).
+        [
+            "ALTER TABLE incidents ADD COLUMN severity INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE incidents ADD COLUMN rule_author TEXT",
+            "ALTER TABLE incidents ADD COLUMN rule_source TEXT",
+            "UPDATE incidents SET severity = coalesce(json_extract(json, '$.severity'), 0)",
+            "CREATE INDEX incidents_by_severity ON incidents (severity, last_seen, incident_id)",
+            "CREATE INDEX incidents_by_first_seen ON incidents (first_seen)",
+        ],
     ]
 
     static var currentVersion: Int { migrations.count }
