@@ -39,7 +39,8 @@
 #   - every fault was done.
 # Exit status: 0 when every line is PASS, 1 otherwise (or when something could not run).
 #
-# Host hygiene: in audit modes (auto, audit-*) it holds the project's audit lock
+# Host hygiene: in audit modes (audit-*, and auto on a kernel without BTF, where auto cannot
+# choose eBPF) it holds the project's audit lock
 # (/run/lock/execwatch-audit-tests.lock) for the whole run and refuses to start beside a
 # registered audit daemon or leftover rules with its key (scripts/lib/host-audit.sh, which on exit
 # stops what the script started, deletes only rules with its key, puts back the recorded audit
@@ -78,6 +79,9 @@ cmd() { printf '[soak] $ %s\n' "$*" >&2; }
 [[ $SOURCE =~ ^[a-z-]+$ ]] || die "SOAK_SOURCE: a source name (auto, audit-unicast, audit-multicast, proc-connector, proc-poll), not '$SOURCE'"
 case $SOURCE in
     proc-connector | proc-poll | ebpf) TOUCHES_AUDIT=0 ;;
+    # auto chooses eBPF where the kernel has BTF (the product's default source): no lock, so
+    # an hour's soak does not hold up the live tests; it stops at once if auto chose audit
+    auto) if [[ -r /sys/kernel/btf/vmlinux ]]; then TOUCHES_AUDIT=0; else TOUCHES_AUDIT=1; fi ;;
     *) TOUCHES_AUDIT=1 ;;
 esac
 
@@ -151,6 +155,9 @@ log "schedule: ${DURATION} s; warm-up ${WARM_UP} s; collector restarted every ${
 # ---------------------------------------------------------------------------------------------
 # Collector and agent
 # ---------------------------------------------------------------------------------------------
+# As the units run them (packaging/systemd): glibc keeps at most two malloc arenas.
+export MALLOC_ARENA_MAX=2
+COMMANDS+=("(agent and collector environment) MALLOC_ARENA_MAX=2")
 make_pki "$WORK/pki" || die "openssl could not make the certificates (log: $WORK/pki/openssl.log)"
 start_collector "$WORK/collector" "" "(collector) " || die "the collector did not start"
 add_credential agents "$HOST_NAME" "$WORK/agent.token" || die "cannot register the agent at the collector"
@@ -203,7 +210,7 @@ COMMANDS+=("(nc, once a second) nc -h soak-N")
 # Sampling and faults
 # ---------------------------------------------------------------------------------------------
 CLK_TCK=$(getconf CLK_TCK)
-echo "elapsed_s,agent,pid,rss_kb,cpu_pct,fds,threads,events,kernel_lost,agent_drops,sequence_gaps,outbox_depth,forward_state,engine_bytes,reassembly_bytes" >"$WORK/samples.csv"
+echo "elapsed_s,agent,pid,rss_kb,cpu_pct,fds,threads,events,kernel_lost,agent_drops,sequence_gaps,outbox_depth,forward_state,engine_bytes,reassembly_bytes,rss_anon_kb,rss_file_kb,rss_shmem_kb" >"$WORK/samples.csv"
 PREV_TICKS=""
 PREV_US=0
 LAST_STATUS=()   # per agent process: its last status JSON (one line)
@@ -227,8 +234,11 @@ sample() {
     local fd_list=("/proc/$pid/fd/"*)
     fds=${#fd_list[@]}
     threads=$(awk '$1 == "Threads:" {print $2}' "/proc/$pid/status")
-    local rss
-    rss=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$pid/status")
+    local rss rss_parts
+    # VmRSS and its parts: heap and stacks (RssAnon) apart from mapped files and the eBPF ring
+    # (RssFile: its pages count once touched), to tell creep from one-off mappings
+    read -r rss rss_parts < <(awk '$1 == "VmRSS:" {t = $2} $1 == "RssAnon:" {a = $2} $1 == "RssFile:" {f = $2}
+        $1 == "RssShmem:" {s = $2} END {print t, a "," f "," s}' "/proc/$pid/status")
     status=$(ew_status "$AGENT_SOCKET" | tr -d '\n') || status=""
     if [[ -n $status ]]; then
         LAST_STATUS[$life]=$status
@@ -237,8 +247,8 @@ sample() {
         fields=",,,,,,,"
     fi
     [[ -z $cpu ]] && return 0   # the first sample of a process only starts its CPU interval
-    printf '%d.%06d,%d,%d,%s,%s,%s,%s,%s\n' $((now_us / 1000000)) $((now_us % 1000000)) "$life" "$pid" "$rss" "$cpu" \
-        "$fds" "$threads" "$fields" >>"$WORK/samples.csv"
+    printf '%d.%06d,%d,%d,%s,%s,%s,%s,%s,%s\n' $((now_us / 1000000)) $((now_us % 1000000)) "$life" "$pid" "$rss" "$cpu" \
+        "$fds" "$threads" "$fields" "$rss_parts" >>"$WORK/samples.csv"
 }
 
 do_event() {
@@ -421,6 +431,8 @@ for life, start in enumerate(starts, 1):
     parts.append(
         f"agent {life} ({float(base['elapsed_s']):.0f}–{float(end['elapsed_s']):.0f} s): RSS {int(mine[0]['rss_kb']) / 1024:.1f} MiB at start,"
         f" {int(base['rss_kb']) / 1024:.1f} → {int(end['rss_kb']) / 1024:.1f} MiB after warm-up ({rss / 1e6:+.2f} MB, max {max(int(r['rss_kb']) for r in after) / 1024:.1f} MiB),"
+        f" of it heap/stacks (RssAnon) {(int(end['rss_anon_kb']) - int(base['rss_anon_kb'])) * 1024 / 1e6:+.2f} MB, mapped files and ring (RssFile) {(int(end['rss_file_kb']) - int(base['rss_file_kb'])) * 1024 / 1e6:+.2f} MB,"
+        f" engine {int(base['engine_bytes'] or 0) / 1e6:.2f} → {int(end['engine_bytes'] or 0) / 1e6:.2f} MB,"
         f" fds {base['fds']} → {end['fds']} (min {min(int(r['fds']) for r in after)}, max {max(int(r['fds']) for r in after)}),"
         f" threads {base['threads']} → {end['threads']} (min {min(int(r['threads']) for r in after)}, max {max(int(r['threads']) for r in after)}),"
         f" CPU mean {sum(cpu) / len(cpu):.1f} %, max {max(cpu):.1f} % of a core")

@@ -40,6 +40,10 @@ public final class IncidentJournal: Sendable {
 
     /// How long a statement waits for a lock held by another connection before failing.
     static let busyTimeoutMilliseconds = 5000
+    /// The connection's page cache, in KiB. The agent appends incidents and looks rows up by key,
+    /// which a few dozen pages serve; SQLite's default (2000 KiB) fills only as the journal
+    /// grows, over the first hours, and shows as resident memory creeping by 2 MB.
+    static let pageCacheKibibytes = 256
     /// The journal's tables, and the table that records which migrations were applied.
     static let schema = SQLiteMigrations(
         versionTable: "schemaVersion",
@@ -120,6 +124,7 @@ public final class IncidentJournal: Sendable {
         // Replaces sqlite-nio's busy handler (which retries at once, spinning) with SQLite's own
         // sleeping one, bounded.
         try await session.rows("PRAGMA busy_timeout = \(busyTimeoutMilliseconds)", doing: "set busy_timeout")
+        try await session.rows("PRAGMA cache_size = -\(pageCacheKibibytes)", doing: "set cache_size")
         switch mode {
         case .readWrite:
             let journalMode = try await session.value("PRAGMA journal_mode = WAL", doing: "set journal_mode")

@@ -18,6 +18,9 @@ struct DurabilityTests {
             // 2 = FULL: the WAL is fsync'ed at every commit.
             #expect(try await journal.firstValue(of: "PRAGMA synchronous") == "2")
             #expect(try await journal.firstValue(of: "PRAGMA busy_timeout") == "5000")
+            // A page cache of 256 KiB (negative: in KiB), not SQLite's 2000 KiB that fills as the
+            // journal grows (the soak's resident memory creep).
+            #expect(try await journal.firstValue(of: "PRAGMA cache_size") == "-256")
         }
         // The journal mode is kept in the file: a reader sees WAL too.
         try await IncidentJournal.with(directory.path, mode: .readOnly) { (reader) async throws in

@@ -23,12 +23,16 @@ struct VersionOwnershipTests {
         )
     }
 
-    private static func engine(maxIncidents: Int) throws -> DetectionEngine {
+    private static func engine(maxIncidents: Int, forgetsClosedGroups: Bool = false) throws -> DetectionEngine {
         let loaded = RuleLoader.load(paths: [shippedNetcatRule()])
         #expect(loaded.errors.isEmpty)
         return DetectionEngine(
             rules: loaded.rules,
-            configuration: EngineConfiguration(agentId: "web-1", maxIncidents: maxIncidents)
+            configuration: EngineConfiguration(
+                agentId: "web-1",
+                maxIncidents: maxIncidents,
+                forgetsClosedGroups: forgetsClosedGroups
+            )
         )
     }
 
@@ -113,6 +117,38 @@ struct VersionOwnershipTests {
             #expect(outbox.count == 12)
             #expect(outbox.suffix(3).map(\.version) == [4, 4, 4])
             #expect(outbox.suffix(3).map(\.kind) == [.updated, .updated, .updated])
+        }
+    }
+
+    /// The agent's engine forgets a group and its incident once the rule's window (300 s) and
+    /// the margin have passed since its last event; the journal continues the incident.
+    @Test func anIncidentTheEngineForgotWhenItClosedContinuesInTheJournal() async throws {
+        var engine = try Self.engine(maxIncidents: 10, forgetsClosedGroups: true)
+        let directory = try TemporaryDirectory()
+        try await IncidentJournal.with(directory.path) { journal in
+            try await journal.store(engine.process(Self.netcat("alice", at: 0)))
+            try await journal.store(engine.process(Self.netcat("alice", at: 1)))
+            let alice = try #require(engine.incidents.first)
+            // bob, a window and the margin after alice's last event: alice's group has closed.
+            let closedAt = 1 + 300 + EngineConfiguration.closedMarginMilliseconds / 1000 + 1
+            try await journal.store(engine.process(Self.netcat("bob", at: closedAt)))
+            #expect(engine.incident(id: alice.incidentId) == nil)
+            #expect(engine.incidents.map { $0.attribute("user") } == [.string("bob")])
+            #expect(engine.counters.groupsLive == 1)
+            #expect(engine.counters.groupsClosed == 1)
+            #expect(engine.counters.incidentsClosed == 1)
+
+            let again = engine.process(Self.netcat("alice", at: closedAt + 10))
+            #expect(again.map(\.kind) == [.created])  // the engine starts it over…
+            #expect(again.map(\.incident.version) == [1])
+            let stored = try await journal.store(again)  // …the journal continues it
+            #expect(stored.map(\.kind) == [.updated])
+            #expect(stored.map(\.incident.incidentId) == [alice.incidentId])
+            #expect(stored.map(\.incident.version) == [3])
+            #expect(stored.map(\.incident.count) == [3])
+            #expect(stored.map(\.incident.firstSeen) == [Self.start])
+            let outbox = try await journal.pendingOutbox(limit: 100).filter { $0.incidentId == alice.incidentId }
+            #expect(outbox.map(\.version) == [1, 2, 3])
         }
     }
 }

@@ -48,6 +48,64 @@ import Testing
     }
 }
 
+/// The agent's engine (``EngineConfiguration/forgetsClosedGroups``) holds nothing for groups
+/// whose window closed: memory follows the open groups, not the groups ever seen.
+@Suite struct EngineClosedGroupTests {
+    private static let window: Int64 = 10
+    private static let margin = EngineConfiguration.closedMarginMilliseconds / 1000
+
+    private static func engine(forgetsClosedGroups: Bool) -> DetectionEngine {
+        DetectionEngine(
+            rules: [rule(filter: #"procName = "nc""#, groupBy: "hostName, user", window: "\(window)")],
+            configuration: EngineConfiguration(agentId: "a", forgetsClosedGroups: forgetsClosedGroups)
+        )
+    }
+
+    @Test func closedGroupsAndTheirIncidentsAreForgottenAndBytesGoBack() throws {
+        var e = Self.engine(forgetsClosedGroups: true)
+        for k in 0..<100 { _ = e.process(exec(at: Int64(k % 5), user: "user-\(k)")) }
+        #expect(e.counters.groupsLive == 100)
+        #expect(e.incidents.count == 100)
+        // One event after every window, plus the margin, closed: only its own group is left.
+        let late = exec(at: 4 + Self.window + Self.margin + 1, user: "late")
+        _ = e.process(late)
+        #expect(e.counters.groupsLive == 1)
+        #expect(e.counters.groupsClosed == 100)
+        #expect(e.counters.incidentsClosed == 100)
+        #expect(e.incidents.map(\.lastSeen) == [late.eventTime])
+        var fresh = Self.engine(forgetsClosedGroups: true)
+        _ = fresh.process(late)
+        // What an engine that saw only that event holds (give or take an allocation's rounding),
+        // not the 100 closed groups' (about 100 times as much).
+        #expect(e.counters.bytesHeld < fresh.counters.bytesHeld * 11 / 10)
+        // A group seen again starts over in the engine (the journal continues it).
+        let again = try #require(e.process(exec(at: 4 + Self.window + Self.margin + 2, user: "user-0")).first)
+        #expect(again.kind == .created)
+        #expect(again.incident.version == 1)
+    }
+
+    @Test func aGroupWithinItsWindowAndTheMarginIsKept() throws {
+        var e = Self.engine(forgetsClosedGroups: true)
+        _ = e.process(exec(at: 0, user: "a"))
+        _ = e.process(exec(at: Self.window + Self.margin, user: "b"))  // a: exactly window + margin old
+        #expect(e.counters.groupsLive == 2)
+        #expect(e.counters.groupsClosed == 0)
+        let update = try #require(e.process(exec(at: Self.window + Self.margin, user: "a")).first)
+        #expect(update.kind == .updated)
+        #expect(update.incident.version == 2)
+    }
+
+    @Test func withoutTheSettingNothingIsForgotten() {
+        // replay and rules test print the engine's incidents at the end: all of them.
+        var e = Self.engine(forgetsClosedGroups: false)
+        for k in 0..<10 { _ = e.process(exec(at: Int64(k) * 1000, user: "user-\(k)")) }
+        #expect(e.counters.groupsLive == 10)
+        #expect(e.incidents.count == 10)
+        #expect(e.counters.groupsClosed == 0)
+        #expect(e.counters.incidentsClosed == 0)
+    }
+}
+
 @Suite struct EngineCapTests {
     @Test func perGroupEntryCapDropsTheOldestEntries() {
         let configuration = EngineConfiguration(agentId: "a", maxEventsPerGroup: 3)

@@ -58,7 +58,8 @@ public final class AgentRuntime: Sendable {
                 agentId: agentId,
                 maxLiveGroups: configuration.maxLiveGroups,
                 maxIncidents: configuration.maxIncidents,
-                maxBytes: configuration.engineMaxBytes
+                maxBytes: configuration.engineMaxBytes,
+                forgetsClosedGroups: true  // the journal continues what the engine forgot
             )
         )
         let store = try await openStore(state)

@@ -26,6 +26,10 @@ public struct DetectionEngine: Sendable {
     var nextRuleNumber = 0
     var groups = LRUTable<GroupKey, GroupWindow>()
     var incidentTable = LRUTable<IncidentID, Incident>()
+    /// Window of each active rule in milliseconds, by engine rule number and by rule id (for
+    /// forgetting closed groups and incidents).
+    var windowByRuleNumber: [Int: Int64] = [:]
+    var windowByRuleId: [String: Int64] = [:]
     private var candidates: [Int] = []
 
     public init(rules: [Rule], configuration: EngineConfiguration) {
@@ -47,6 +51,7 @@ public struct DetectionEngine: Sendable {
                 updates.append(update)
             }
         }
+        if configuration.forgetsClosedGroups { forgetClosed(before: event.eventTime) }
         enforceMemoryBudget()
         return updates
     }
@@ -75,6 +80,29 @@ public struct DetectionEngine: Sendable {
         incidentTable.remove(incident.incidentId)
         insertIncident(incident)
         enforceMemoryBudget()
+    }
+
+    /// Forgets the groups and incidents closed at `time` (see
+    /// ``EngineConfiguration/forgetsClosedGroups``). Both tables are in use order, which is event
+    /// order, so the closed ones are the oldest: it stops at the first one still open (one with a
+    /// longer window may hold back shorter ones behind it until it closes too). An event from
+    /// before a clock step back closes nothing newer than itself.
+    mutating func forgetClosed(before time: EventTime) {
+        let horizon = time.millisecondsSinceEpoch - EngineConfiguration.closedMarginMilliseconds
+        while let (key, window) = groups.oldestEntry,
+            window.newest.millisecondsSinceEpoch + (windowByRuleNumber[key.rule] ?? 0) < horizon,
+            let closed = groups.removeOldest()
+        {
+            counters.groupsClosed += 1
+            counters.bytesEvicted += UInt64(closed.bytes)
+        }
+        while let (_, incident) = incidentTable.oldestEntry,
+            incident.lastSeen.millisecondsSinceEpoch + (windowByRuleId[incident.ruleId] ?? 0) < horizon,
+            let closed = incidentTable.removeOldest()
+        {
+            counters.incidentsClosed += 1
+            counters.bytesEvicted += UInt64(closed.bytes)
+        }
     }
 
     /// Brings the bytes held within ``EngineConfiguration/maxBytes``: first incidents within half

@@ -17,6 +17,17 @@ public struct EngineConfiguration: Sendable {
     /// Incidents may take at most half of it (the least recently changed are forgotten beyond
     /// that); beyond the whole, the least recently used groups are evicted.
     public var maxBytes: Int
+    /// Whether groups and incidents are forgotten once closed: a group when its newest event is
+    /// more than its rule's window plus ``closedMarginMilliseconds`` before the event being
+    /// processed (no later event can join its window), an incident when its `lastSeen` is. Safe
+    /// where a journal owns versions and counts (the agent): a later trigger of the group creates
+    /// the incident again and the journal continues it. Off by default: `replay` and `rules test`
+    /// print the incidents the engine holds at the end.
+    public var forgetsClosedGroups: Bool
+
+    /// Slack for events that arrive late (sources interleave, capture lags): a closed group is
+    /// kept this much longer than its window.
+    public static let closedMarginMilliseconds: Int64 = 60_000
 
     /// 32 MiB: a few hundred groups even when every event carries 100 KiB of arguments.
     public static let defaultMaxBytes = 32 << 20
@@ -27,7 +38,8 @@ public struct EngineConfiguration: Sendable {
         maxEventsPerGroup: Int = 10_000,
         maxIncidents: Int = 10_000,
         maxTriggerEvents: Int = 10,
-        maxBytes: Int = EngineConfiguration.defaultMaxBytes
+        maxBytes: Int = EngineConfiguration.defaultMaxBytes,
+        forgetsClosedGroups: Bool = false
     ) {
         self.agentId = agentId
         self.maxLiveGroups = max(1, maxLiveGroups)
@@ -35,6 +47,7 @@ public struct EngineConfiguration: Sendable {
         self.maxIncidents = max(1, maxIncidents)
         self.maxTriggerEvents = max(0, maxTriggerEvents)
         self.maxBytes = max(1, maxBytes)
+        self.forgetsClosedGroups = forgetsClosedGroups
     }
 }
 
@@ -62,6 +75,10 @@ public struct EngineCounters: Sendable, Equatable {
     /// Incidents forgotten because of ``EngineConfiguration/maxIncidents`` or
     /// ``EngineConfiguration/maxBytes``.
     public var incidentsForgotten: UInt64 = 0
+    /// Groups forgotten because they closed (``EngineConfiguration/forgetsClosedGroups``).
+    public var groupsClosed: UInt64 = 0
+    /// Incidents forgotten because they closed (``EngineConfiguration/forgetsClosedGroups``).
+    public var incidentsClosed: UInt64 = 0
 
     public init() {}
 }

@@ -78,6 +78,12 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
         slots[key] = slot
     }
 
+    /// The least recently used entry, without changing the use order; nil when empty.
+    var oldestEntry: (key: Key, value: Value)? {
+        guard oldest >= 0, let node = nodes[oldest] else { return nil }
+        return (node.key, node.value)
+    }
+
     /// Removes and returns the least recently used entry, with the bytes it held.
     mutating func removeOldest() -> (key: Key, value: Value, bytes: Int)? {
         guard oldest >= 0 else { return nil }
