@@ -35,7 +35,7 @@ let package = Package(
         // reassembly by audit serial, and normalization into ExecEvents.
         .target(name: "AuditRecords", dependencies: ["ExecEvents"]),
         // FortiSIEM rule XML, the filter language, sliding windows and incidents. No I/O.
-        .target(name: "RuleEngine", dependencies: ["ExecEvents", "ConfigurationFiles"]),
+        .target(name: "RuleEngine", dependencies: ["ExecEvents", "ConfigurationFiles", "YAML"]),
 
         // Live capture: what every source delivers to, and how it is stopped and counted.
         .target(name: "Capture", dependencies: ["ExecEvents"]),
