@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # bench-latency.sh — detection latency: time from the exec of a netcat to its incident being
-# committed in the agent's journal, p50/p90/p99/max over BENCH_RUNS (200) runs, in audit modes.
+# committed in the agent's journal, p50/p90/p99/max over BENCH_RUNS (200) runs, in ebpf and audit
+# modes.
 #
 # What it does:
 #   1. Builds execwatch in release mode (`swift build -c release --product execwatch`) unless
-#      BENCH_SKIP_BUILD=1, and copies the binary to a temp dir.
+#      BENCH_SKIP_BUILD=1, and copies the binary to a temp dir (BENCH_BIN: that binary instead,
+#      e.g. the packages' static release build .build-static/release/execwatch, no build).
 #   2. Takes the audit lock (flock /run/lock/execwatch-audit-tests.lock, held until exit), refuses
 #      if an audit daemon is registered or rules with the bench key are loaded, and records
 #      `auditctl -s` (enabled, pid, backlog_limit, backlog_wait_time) and `auditctl -l`.
-#   3. For each mode of BENCH_MODES (default "audit-unicast audit-multicast"):
+#   3. For each mode of BENCH_MODES (default "ebpf audit-unicast audit-multicast"):
+#        ebpf:            execwatch run --source ebpf (the probe on sched_process_exec; audit is
+#                         not touched, which the state check after the mode confirms);
 #        audit-unicast:   execwatch run --source audit-unicast (the agent is the audit daemon);
 #        audit-multicast: a real auditd first (`auditd -n -s enable -c TMPDIR`, full temporary
 #                         auditd.conf: log_format = ENRICHED, log to a temp file, no plugins), then
@@ -32,13 +36,15 @@
 #                    resolution) with the wall clock just BEFORE it starts the store transaction
 #                    (IncidentJournal.store: `let enqueuedAt = EventTime.now`, then the
 #                    transaction), so this is a lower bound of the commit time, not the commit.
-#        kernel    = incident firstSeen (the audit record's kernel timestamp, ms) − exec time.
+#        kernel    = incident firstSeen (the audit record's kernel timestamp, ms; ebpf: the
+#                    probe's clock read at the exec) − exec time.
 #                    Usually NEGATIVE by a few ms: the kernel stamps audit records with the coarse
 #                    clock (ktime_get_coarse_real_ts64, advanced once per tick: 4 ms at HZ=250,
 #                    later after an idle NO_HZ period), and firstSeen is truncated to ms. So
 #                    firstSeen cannot serve as the exec time for sub-10 ms latencies; the driver's
 #                    own clock read before posix_spawn is used instead.
-#      The goal (p99 <= 50 ms) is judged on `observed` (the conservative figure).
+#      The goal (p99 <= 10 ms for ebpf, <= 50 ms for the audit modes) is judged on `observed` (the
+#      conservative figure).
 #   4. Checks afterwards: every run has its incident (`execwatch incidents --json`: one incident
 #      per port, count 1, procName nc), and the agent's kernelLost/agentDrops did not grow.
 #
@@ -50,16 +56,17 @@
 # missed — it reports); 1 if the agent/auditd failed, a run timed out or an incident is missing,
 # the build failed, or the audit state could not be restored.
 #
-# Environment: BENCH_RUNS (200), BENCH_MODES ("audit-unicast audit-multicast"), BENCH_SKIP_BUILD,
-#              BENCH_KEY (execwatch-bench-latency), BENCH_PORT_BASE (40000), BENCH_WARMUP (3),
-#              BENCH_GAP_MS (20), BENCH_POLL_MS (1), BENCH_TIMEOUT_S (5), BENCH_KEEP_WORK=1.
+# Environment: BENCH_RUNS (200), BENCH_MODES ("ebpf audit-unicast audit-multicast"),
+#              BENCH_SKIP_BUILD, BENCH_BIN, BENCH_KEY (execwatch-bench-latency), BENCH_PORT_BASE
+#              (40000), BENCH_WARMUP (3), BENCH_GAP_MS (20), BENCH_POLL_MS (1), BENCH_TIMEOUT_S (5),
+#              BENCH_KEEP_WORK=1.
 # Needs root (kernel audit). Installs missing packages (netcat-openbsd, auditd, jq) with apt-get.
 set -euo pipefail
 
 SCRIPT_START=$EPOCHREALTIME
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUNS=${BENCH_RUNS:-200}
-MODES=${BENCH_MODES:-audit-unicast audit-multicast}
+MODES=${BENCH_MODES:-ebpf audit-unicast audit-multicast}
 KEY=${BENCH_KEY:-execwatch-bench-latency}
 PORT_BASE=${BENCH_PORT_BASE:-40000}
 WARMUP=${BENCH_WARMUP:-3}
@@ -81,7 +88,7 @@ for v in RUNS PORT_BASE WARMUP GAP_MS POLL_MS TIMEOUT_S; do
 done
 ((RUNS > 0 && PORT_BASE + RUNS <= 65536 && PORT_BASE - WARMUP > 0)) || die "bad BENCH_RUNS/BENCH_PORT_BASE"
 [[ $KEY =~ ^[A-Za-z0-9_.-]+$ ]] || die "BENCH_KEY must be [A-Za-z0-9_.-]+"
-for m in $MODES; do [[ $m == audit-unicast || $m == audit-multicast ]] || die "unknown mode '$m' in BENCH_MODES"; done
+for m in $MODES; do [[ $m == ebpf || $m == audit-unicast || $m == audit-multicast ]] || die "unknown mode '$m' in BENCH_MODES"; done
 
 "$REPO/scripts/install-deps.sh" bench || die "cannot install what the benchmark needs"
 AUDITD=$(command -v auditd)
@@ -91,7 +98,9 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/execwatch-bench-latency.XXXXXX")
 # ---------------------------------------------------------------------------------------------
 # 1. execwatch
 # ---------------------------------------------------------------------------------------------
-if [[ ${BENCH_SKIP_BUILD:-} != 1 ]]; then
+if [[ -n ${BENCH_BIN:-} ]]; then
+    [[ -x $BENCH_BIN ]] || { rm -rf "$WORK"; die "BENCH_BIN=$BENCH_BIN is not an executable"; }
+elif [[ ${BENCH_SKIP_BUILD:-} != 1 ]]; then
     cmd "(cd $REPO && swift build -c release --product execwatch)"
     (cd "$REPO" && swift build -c release --product execwatch) >"$WORK/build.log" 2>&1 || {
         tail -n 40 "$WORK/build.log" >&2
@@ -99,11 +108,11 @@ if [[ ${BENCH_SKIP_BUILD:-} != 1 ]]; then
         die "swift build failed"
     }
 fi
-BIN_DIR=$(cd "$REPO" && swift build -c release --show-bin-path)
-[[ -x $BIN_DIR/execwatch ]] || { rm -rf "$WORK"; die "no execwatch binary at $BIN_DIR/execwatch"; }
-cp "$BIN_DIR/execwatch" "$WORK/execwatch"
+BINARY=${BENCH_BIN:-$(cd "$REPO" && swift build -c release --show-bin-path)/execwatch}
+[[ -x $BINARY ]] || { rm -rf "$WORK"; die "no execwatch binary at $BINARY"; }
+cp "$BINARY" "$WORK/execwatch"
 EXECWATCH=$WORK/execwatch
-log "execwatch: $BIN_DIR/execwatch (copied to $EXECWATCH), built $(date -r "$BIN_DIR/execwatch" '+%F %T')"
+log "execwatch: $BINARY (copied to $EXECWATCH), built $(date -r "$BINARY" '+%F %T')"
 
 # ---------------------------------------------------------------------------------------------
 # The driver
@@ -176,7 +185,8 @@ sys.exit(1 if failures else 0)
 EOF
 
 cat >"$WORK/stats.py" <<'EOF'
-"""stats.py TSV — p50/p90/p99/max of the three latencies (ms) over the counted runs (i >= 0)."""
+"""stats.py TSV GOAL_MS — p50/p90/p99/max of the three latencies (ms) over the counted runs (i >= 0),
+and whether the observed p99 is within GOAL_MS."""
 import math
 import sys
 
@@ -198,12 +208,13 @@ print(f"{'latency from exec, ms':<62} {'n':>4} {'p50':>7} {'p90':>7} {'p99':>7} 
 for name, v in series.items():
     if v:
         print(f"{name:<62} {len(v):>4} {pct(v, 50):>7.1f} {pct(v, 90):>7.1f} {pct(v, 99):>7.1f} {max(v):>7.1f} {min(v):>7.1f}")
+goal = float(sys.argv[2])
 obs = series["observed (driver saw the committed row)"]
 if obs and len(ok) == len(rows):
     p99 = pct(obs, 99)
-    print(f"GOAL p99 <= 50 ms (observed): p99 = {p99:.1f} ms: {'MET' if p99 <= 50 else 'MISSED'}")
+    print(f"GOAL p99 <= {goal:g} ms (observed): p99 = {p99:.1f} ms: {'MET' if p99 <= goal else 'MISSED'}")
 else:
-    print("GOAL p99 <= 50 ms (observed): MISSED (runs without an incident)")
+    print(f"GOAL p99 <= {goal:g} ms (observed): MISSED (runs without an incident)")
 EOF
 
 # ---------------------------------------------------------------------------------------------
@@ -312,7 +323,9 @@ bench_mode() { # bench_mode MODE
         STATE_NOTES+=("$mode: audit state NOT as found after stopping: $(diff <(echo "$BEFORE_STATE") <(echo "$now") | grep '^[<>]' | tr '\n' ' ')")
     fi
 
-    RESULT[$mode]=$($PY "$WORK/stats.py" "$dir/runs.tsv")
+    # Goals: ebpf p99 <= 10 ms (issue 10); audit modes <= 50 ms (they wait up to 25 ms to read
+    # the records of several execs at once).
+    RESULT[$mode]=$($PY "$WORK/stats.py" "$dir/runs.tsv" "$([[ $mode == ebpf ]] && echo 10 || echo 50)")
     # incidents check: one per counted port, count 1, procName nc
     local check
     check=$("$EXECWATCH" incidents --json --state-dir "$dir/state" | jq -rs --argjson base "$PORT_BASE" --argjson n "$RUNS" '

@@ -14,7 +14,7 @@
 #   systemd  what scripts/test-systemd.sh needs beyond `deb`: debootstrap, qemu (with 9p), mkfs.ext4
 #   fixture  what scripts/capture-audit-fixture.sh needs (auditd, real netcat binaries)
 #   bench    what the scripts/bench-*.sh need (auditd, laurel, GNU time, jq, a C compiler for the
-#            load generator, netcat)
+#            load generator, make for bench-host-tax.sh's workload, netcat)
 #   soak     what scripts/soak.sh needs (auditctl, jq, a C compiler for the load generator, netcat,
 #            openssl for its CA, gnuplot for the plot)
 #
@@ -34,7 +34,7 @@ for set in "$@"; do
         deb) packages+=(dpkg-dev binutils lintian strace openssl netcat-openbsd python3 auditd util-linux) ;;
         systemd) packages+=(debootstrap qemu-system-x86 e2fsprogs debian-archive-keyring) ;;
         fixture) packages+=(auditd python3 netcat-openbsd netcat-traditional ncat) ;;
-        bench) packages+=(auditd laurel time python3 jq gcc libc6-dev netcat-openbsd perl-base) ;;
+        bench) packages+=(auditd laurel time python3 jq gcc libc6-dev make netcat-openbsd perl-base) ;;
         soak) packages+=(auditd python3 jq gcc libc6-dev netcat-openbsd openssl gnuplot-nox) ;;
         *) echo "install-deps.sh: unknown set '$set' (build, test, run, deb, systemd, fixture, bench, soak)" >&2; exit 2 ;;
     esac

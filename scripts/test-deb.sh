@@ -18,6 +18,11 @@
 #      stops both with SIGTERM. Then starts the agent again, SIGKILLs it and runs the unit's
 #      ExecStopPost= (`execwatch audit restore`, also traced and checked). The agent holds the
 #      audit lock shared with the tests and must leave kernel audit exactly as it found it.
+#      Then the same in ebpf mode (`source: ebpf`): the unit's capabilities (CAP_BPF CAP_PERFMON
+#      in the bounding set) load the probe, the capture thread keeps no capability, another
+#      `nc` reaches the collector, audit is untouched throughout (enabled flag, pid, backlog,
+#      rules: compared while the agent runs and after), its BPF program is gone after the stop,
+#      and ExecStopPost= finds nothing to put back; both traces are checked as well.
 #   5. Restores the shipped configuration and installs the packages again (an upgrade: the
 #      journal, the store and the user stay), then purges both and checks that nothing of
 #      theirs is left (files from dpkg -L, /etc/execwatch, state, /run/execwatch, the user).
@@ -108,7 +113,6 @@ restore_audit() {
     else
         fail "kernel audit differs from before:"$'\n'"$(diff <(echo "$BEFORE_AUDIT") <(echo "$after"))"
     fi
-    exec 9>&-
 }
 
 cleanup() {
@@ -338,11 +342,12 @@ tail -1 "$WORK/agents-add.txt" >"$WORK/agent.token"
 chmod 0600 "$WORK/agent.token"
 umask 0022
 [[ -s $WORK/agent.token ]] || die "agents add printed no token"
-cat >/etc/execwatch/agent.yaml <<EOF
+write_agent_configuration() { # write_agent_configuration SOURCE
+    cat >/etc/execwatch/agent.yaml <<EOF
 # written by scripts/test-deb.sh
 hostName: $HOST_NAME
-# audit-unicast, named: auto would pick ebpf, and this run checks the agent's audit handling.
-source: audit-unicast
+# named: auto would pick ebpf; one run checks the agent's audit handling, the other ebpf.
+source: $1
 audit:
   key: $KEY
 metrics:
@@ -352,6 +357,8 @@ forward:
   caFile: $TLS/ca.pem
   tokenFile: $WORK/agent.token
 EOF
+}
+write_agent_configuration audit-unicast
 
 start_unit "$COLLECTOR_UNIT" "$WORK/collector.log" "$WORK/collector.trace" || exit 1
 COLLECTOR_PID=$UNIT_PID
@@ -380,59 +387,75 @@ AUDIT_RECORDED=1
 log "holding the audit lock; audit before: enabled $BEFORE_ENABLED, pid $BEFORE_PID, backlog_limit $BEFORE_BACKLOG, backlog_wait_time $BEFORE_WAIT, rules: $(auditctl -l | tr '\n' ' ')"
 ! auditctl -l | grep -q -- "key=$KEY\$" || die "rules with key $KEY are already loaded: auditctl -D -k $KEY"
 
-start_unit "$AGENT_UNIT" "$WORK/agent.log" "$WORK/agent.trace" || exit 1
-AGENT_PID=$UNIT_PID
-AGENT_STRACE=$UNIT_STRACE_PID
-status=
-for ((i = 0; i < 600; i++)); do
-    status=$(/usr/bin/execwatch status --json 2>/dev/null) && break
-    status=
-    kill -0 "$AGENT_STRACE" 2>/dev/null || break
-    sleep 0.1
-done
-[[ -n $status ]] || die "the agent does not answer status on /run/execwatch/agent.sock:"$'\n'"$(cat "$WORK/agent.log")"
-ok "agent (pid $AGENT_PID) answers on /run/execwatch/agent.sock: $(python3 -c '
+# wait_for_status PID STRACE_PID LOG — until the agent answers status with its source running
+# (sets STATUS, its JSON); dies when it does not within 60 s.
+wait_for_status() {
+    local pid=$1 strace_pid=$2 agent_log=$3 i
+    STATUS=
+    for ((i = 0; i < 600; i++)); do
+        STATUS=$(/usr/bin/execwatch status --json 2>/dev/null) &&
+            [[ $(python3 -c 'import json, sys; print(json.loads(sys.argv[1]).get("sourceRunning"))' "$STATUS") == True ]] &&
+            break
+        STATUS=
+        kill -0 "$strace_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [[ -n $STATUS ]] || die "the agent does not answer status on /run/execwatch/agent.sock:"$'\n'"$(cat "$agent_log")"
+    ok "agent (pid $pid) answers on /run/execwatch/agent.sock: $(python3 -c '
 import json, sys
 s = json.loads(sys.argv[1])
-print("source", s.get("source"), "-", s.get("sourceReason"))' "$status" 2>/dev/null || echo "status ok")"
-grep "CapBnd\|CapEff\|NoNewPrivs" "/proc/$AGENT_PID/status" | tr -s '\t\n' '  ' | sed 's/^/test-deb: agent /' >&2
-echo >&2
+print("source", s.get("source"), "-", s.get("sourceReason"), "- capture thread capabilities", s.get("capabilities"))' "$STATUS" 2>/dev/null || echo "status ok")"
+    grep "CapBnd\|CapEff\|NoNewPrivs" "/proc/$pid/status" | tr -s '\t\n' '  ' | sed 's/^/test-deb: agent /' >&2
+    echo >&2
+}
 
-log "running nc -h (real netcat: $(readlink -f "$(command -v nc)"))"
-nc -h >/dev/null 2>&1 || true
-found=
-for ((i = 0; i < 600; i++)); do
-    runuser -u execwatch-collector -- /usr/bin/execwatch-collector incidents --config /etc/execwatch/collector.yaml \
-        --json >"$WORK/incidents.jsonl" 2>/dev/null || true
-    if python3 - "$WORK/incidents.jsonl" "$RULE" "$HOST_NAME" <<'PY'; then
+# expect_incident SWPARAM AGENT_LOG — runs `nc SWPARAM` and waits for its incident (procName nc,
+# that swParam) at the collector and in the agent's journal.
+expect_incident() {
+    local swparam=$1 agent_log=$2 found= i
+    log "running nc $swparam (real netcat: $(readlink -f "$(command -v nc)"))"
+    # shellcheck disable=SC2086
+    nc $swparam >/dev/null 2>&1 || true
+    for ((i = 0; i < 600; i++)); do
+        runuser -u execwatch-collector -- /usr/bin/execwatch-collector incidents --config /etc/execwatch/collector.yaml \
+            --json >"$WORK/incidents.jsonl" 2>/dev/null || true
+        if python3 - "$WORK/incidents.jsonl" "$RULE" "$HOST_NAME" "$swparam" <<'PY'; then
 import json, sys
-path, rule, host = sys.argv[1:4]
+path, rule, host, swparam = sys.argv[1:5]
 for line in open(path):
     line = line.strip()
     if not line:
         continue
     incident = json.loads(line)
+    attributes = incident.get("attributes", {})
     if incident.get("ruleId") == rule and incident.get("hostName") == host \
-            and incident.get("attributes", {}).get("procName") == "nc":
+            and attributes.get("procName") == "nc" and attributes.get("swParam") == swparam:
         print(f'test-deb: incident {incident["incidentId"]} {rule} on {host}: procName nc, swParam '
-              f'{incident["attributes"].get("swParam")!r}, count {incident.get("count")}', file=sys.stderr)
+              f'{swparam!r}, count {incident.get("count")}', file=sys.stderr)
         sys.exit(0)
 sys.exit(1)
 PY
-        found=1
-        break
+            found=1
+            break
+        fi
+        sleep 0.1
+    done
+    if [[ -n $found ]]; then
+        ok "the incident of nc $swparam arrived at the collector ($((i / 10)).$((i % 10)) s after nc)"
+    else
+        fail "no $RULE incident of nc $swparam from $HOST_NAME at the collector within 60 s"
+        log "agent log:"; sed 's/^/    /' "$agent_log" >&2
+        log "collector log:"; sed 's/^/    /' "$WORK/collector.log" >&2
     fi
-    sleep 0.1
-done
-if [[ -n $found ]]; then
-    ok "the incident arrived at the collector ($((i / 10)).$((i % 10)) s after nc)"
-else
-    fail "no $RULE incident from $HOST_NAME at the collector within 60 s"
-    log "agent log:"; sed 's/^/    /' "$WORK/agent.log" >&2
-    log "collector log:"; sed 's/^/    /' "$WORK/collector.log" >&2
-fi
-/usr/bin/execwatch incidents --json 2>/dev/null | grep -q "\"ruleId\":\"$RULE\"" &&
-    ok "the incident is in the agent's journal (/var/lib/execwatch)" || fail "execwatch incidents does not show it"
+    /usr/bin/execwatch incidents --json 2>/dev/null | grep -qF "\"swParam\":\"$swparam\"" &&
+        ok "the incident is in the agent's journal (/var/lib/execwatch)" || fail "execwatch incidents does not show nc $swparam"
+}
+
+start_unit "$AGENT_UNIT" "$WORK/agent.log" "$WORK/agent.trace" || exit 1
+AGENT_PID=$UNIT_PID
+AGENT_STRACE=$UNIT_STRACE_PID
+wait_for_status "$AGENT_PID" "$AGENT_STRACE" "$WORK/agent.log"
+expect_incident "-h" "$WORK/agent.log"
 
 log "stopping the agent (SIGTERM to pid $AGENT_PID)"
 kill -TERM "$AGENT_PID"
@@ -463,6 +486,59 @@ else
 fi
 rm -f /run/execwatch/agent.sock
 restore_audit
+
+# ebpf mode: the same unit, `source: ebpf`; audit must stay exactly as found (still under the lock).
+AUDIT_RECORDED=1
+write_agent_configuration ebpf
+# probe_ids PID [IDS_BEFORE] — the ids of the BPF programs PID holds (bpftool names the processes
+# holding each); a bpftool built without that: the programs named exec_probe not in IDS_BEFORE.
+probe_ids() {
+    bpftool -j prog show 2>/dev/null | python3 -c '
+import json, sys
+pid, before = int(sys.argv[1]), set(sys.argv[2].split())
+programs = json.load(sys.stdin)
+if any("pids" in p for p in programs):
+    held = [p for p in programs if any(h.get("pid") == pid for h in p.get("pids", []))]
+else:
+    held = [p for p in programs if p.get("name") == "exec_probe" and str(p["id"]) not in before]
+print(" ".join(str(p["id"]) for p in held))' "$1" "${2:-}"
+}
+PROBES_BEFORE=$(bpftool -j prog show 2>/dev/null | python3 -c 'import json, sys; print(" ".join(str(p["id"]) for p in json.load(sys.stdin)))')
+start_unit "$AGENT_UNIT" "$WORK/agent-ebpf.log" "$WORK/agent-ebpf.trace" || exit 1
+AGENT_PID=$UNIT_PID
+AGENT_STRACE=$UNIT_STRACE_PID
+wait_for_status "$AGENT_PID" "$AGENT_STRACE" "$WORK/agent-ebpf.log"
+if python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])
+sys.exit(0 if s.get("source") == "ebpf" and s.get("capabilities") == [] else 1)' "$STATUS"; then
+    ok "the agent captures with ebpf and its capture thread keeps no capability"
+else
+    fail "not ebpf, or the capture thread keeps capabilities: $STATUS"
+fi
+PROBES=$(probe_ids "$AGENT_PID" "$PROBES_BEFORE")
+[[ -n $PROBES ]] && ok "the agent holds BPF program(s) $PROBES: $(bpftool prog show id "${PROBES%% *}" | head -1)" ||
+    fail "bpftool shows no BPF program held by the agent (pid $AGENT_PID)"
+expect_incident "-z -w 1 127.0.0.1 9" "$WORK/agent-ebpf.log"
+during=$(audit_state)
+[[ $during == "$BEFORE_AUDIT" ]] && ok "audit untouched while the agent runs in ebpf mode" ||
+    fail "audit changed while the agent runs in ebpf mode:"$'\n'"$(diff <(echo "$BEFORE_AUDIT") <(echo "$during"))"
+log "stopping the agent (SIGTERM to pid $AGENT_PID)"
+kill -TERM "$AGENT_PID"
+rc=0
+wait_pid "$AGENT_STRACE" || rc=$?
+((rc == 0)) && ok "the agent stopped (exit 0)" || fail "the agent exited with status $rc"
+left_probes=
+for id in $PROBES; do bpftool prog show id "$id" >/dev/null 2>&1 && left_probes+=" $id"; done
+[[ -n $PROBES && -z $left_probes ]] && ok "its BPF program(s) $PROBES are gone after the stop" ||
+    fail "BPF program(s) left after the stop:${left_probes:- (none was seen)}"
+start_unit "$AGENT_UNIT" "$WORK/stop-post-ebpf.log" "$WORK/stop-post-ebpf.trace" ExecStopPost || exit 1
+rc=0
+wait_pid "$UNIT_STRACE_PID" || rc=$?
+((rc == 0)) && ok "ExecStopPost= after ebpf mode: $(cat "$WORK/stop-post-ebpf.log")" ||
+    fail "ExecStopPost= after ebpf mode exited $rc: $(cat "$WORK/stop-post-ebpf.log")"
+restore_audit # checks (and says) that audit is as found
+exec 9>&-
 rm -rf /run/execwatch
 CREATED_RUN_DIR=0
 log "stopping the collector (SIGTERM to pid $COLLECTOR_PID)"
@@ -470,11 +546,13 @@ kill -TERM "$COLLECTOR_PID"
 rc=0
 wait_pid "$COLLECTOR_STRACE" || rc=$?
 ((rc == 0)) && ok "the collector stopped (exit 0)" || fail "the collector exited with status $rc"
-if grep -qiE 'critical|error' "$WORK/agent.log" "$WORK/collector.log"; then
-    log "errors logged:"; grep -iE 'critical|error' "$WORK/agent.log" "$WORK/collector.log" | sed 's/^/    /' >&2
+if grep -qiE 'critical|error' "$WORK/agent.log" "$WORK/agent-ebpf.log" "$WORK/collector.log"; then
+    log "errors logged:"
+    grep -iE 'critical|error' "$WORK/agent.log" "$WORK/agent-ebpf.log" "$WORK/collector.log" | sed 's/^/    /' >&2
 fi
 
 for pair in "$AGENT_UNIT:$WORK/agent.trace:/usr/bin/execwatch" "$AGENT_UNIT:$WORK/stop-post.trace:/usr/bin/execwatch" \
+    "$AGENT_UNIT:$WORK/agent-ebpf.trace:/usr/bin/execwatch" "$AGENT_UNIT:$WORK/stop-post-ebpf.trace:/usr/bin/execwatch" \
     "$COLLECTOR_UNIT:$WORK/collector.trace:/usr/bin/execwatch-collector"; do
     IFS=: read -r unit trace program <<<"$pair"
     if python3 packaging/test/check-trace.py "$unit" "$trace" "$program" >"$WORK/check.txt" 2>&1; then

@@ -53,11 +53,11 @@ public struct AuditAvailability: Sendable {
 
     /// Looks at the audit state and this process's capabilities.
     public static func probe(ruleKey: String = "execwatch") -> AuditAvailability {
-        let capabilities = LinuxProcess.effectiveCapabilities() ?? 0
+        let capabilities = EffectiveCapabilities(of: .main) ?? EffectiveCapabilities(mask: 0)
         var availability = AuditAvailability(
             agentRulesLoaded: false,
-            hasAuditControl: capabilities & (1 << 30) != 0,
-            hasAuditRead: capabilities & (1 << 37) != 0,
+            hasAuditControl: capabilities.contains(30),
+            hasAuditRead: capabilities.contains(37),
             auditdParent: pluginParent(),
             nonInitialNamespace: LinuxProcess.nonInitialNamespace()
         )

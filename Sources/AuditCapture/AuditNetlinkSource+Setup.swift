@@ -12,10 +12,7 @@ extension AuditNetlinkSource {
         delivery: AuditRecordDelivery
     ) throws(CaptureError) -> AuditLink {
         let found = try control.status()
-        update {
-            $0.statusFound = found
-            $0.kernelStatus = found
-        }
+        noteFound(found)
         if found.pid != 0, LinuxProcess.isAlive(Int32(bitPattern: found.pid)) {
             throw Self.ownedError(pid: found.pid)
         }
@@ -68,10 +65,7 @@ extension AuditNetlinkSource {
     /// Joins the read-only multicast group beside the audit daemon; returns that socket.
     func startMulticast(control: AuditLink, changes: inout AuditStateChanges) throws(CaptureError) -> AuditLink {
         let found = try control.status()
-        update {
-            $0.statusFound = found
-            $0.kernelStatus = found
-        }
+        noteFound(found)
         guard found.enabled != 0 else {
             throw CaptureError(
                 operation: "start audit-multicast",
@@ -93,6 +87,18 @@ extension AuditNetlinkSource {
             try install(rules, loaded: loaded, control: control, changes: &changes)
         }
         return reader
+    }
+
+    /// Keeps the kernel's status as found, and makes it the first figures the source reports:
+    /// `lost` and `backlog` are read every few seconds, and until the first read a status would
+    /// show 0, then the whole `lost` counter since boot as if lost while the agent ran.
+    private func noteFound(_ found: AuditKernelStatus) {
+        counters.kernelLost.set(Int(found.lost))
+        counters.kernelBacklog.set(Int(found.backlog))
+        update {
+            $0.statusFound = found
+            $0.kernelStatus = found
+        }
     }
 
     /// The rules of `rules` not loaded: those ``install(_:loaded:control:changes:)`` will add.

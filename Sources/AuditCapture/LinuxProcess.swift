@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// What /proc tells about a process, for naming the owner of audit and checking capabilities.
+/// What /proc tells about a process, for naming the owner of audit and checking namespaces.
 public enum LinuxProcess {
     /// Whether a process with this pid exists (it may belong to another user).
     public static func isAlive(_ pid: Int32) -> Bool {
@@ -13,15 +13,6 @@ public enum LinuxProcess {
     public static func commandName(of pid: Int32) -> String? {
         guard let text = readSmallFile("/proc/\(pid)/comm") else { return nil }
         return text.hasSuffix("\n") ? String(text.dropLast()) : text
-    }
-
-    /// This process's effective capability set (`CapEff` of /proc/self/status); nil when unreadable.
-    public static func effectiveCapabilities() -> UInt64? {
-        guard let status = readSmallFile("/proc/self/status") else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("CapEff:") {
-            return UInt64(line.dropFirst("CapEff:".count).trimmingPrefix { $0 == " " || $0 == "\t" }, radix: 16)
-        }
-        return nil
     }
 
     /// The first namespace of this process, among PID and user, that is not the host's initial one

@@ -105,27 +105,12 @@ struct LoadedProbe: ~Copyable {
                 ? "the kernel has no BTF (\(btf) is missing; needs CONFIG_DEBUG_INFO_BTF)"
                 : "the BTF file \(btf) (ebpf.btfPath) cannot be read: \(String(cString: strerror(errno)))"
         }
-        let effective = effectiveCapabilities()
-        let missing = [(bpf, "CAP_BPF"), (perfmon, "CAP_PERFMON")].filter { effective & (1 << $0.0) == 0 }
+        let effective = EffectiveCapabilities(of: .calling) ?? EffectiveCapabilities(mask: 0)
+        let missing = [(bpf, "CAP_BPF"), (perfmon, "CAP_PERFMON")].filter { !effective.contains($0.0) }
         if !missing.isEmpty {
             return "\(missing.map(\.1).joined(separator: " and ")) \(missing.count == 1 ? "is" : "are") missing"
         }
         return nil
-    }
-
-    /// `CapEff` of this thread, from /proc/thread-self/status.
-    private static func effectiveCapabilities() -> UInt64 {
-        let fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return 0 }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        let count = read(fd, &buffer, buffer.count)
-        guard count > 0 else { return 0 }
-        let text = String(decoding: buffer[0..<count], as: UTF8.self)
-        for line in text.split(separator: "\n") where line.hasPrefix("CapEff:") {
-            return UInt64(line.dropFirst("CapEff:".count).trimmingPrefix(while: \.isWhitespace), radix: 16) ?? 0
-        }
-        return 0
     }
 
     /// The compiled probe, from the hexadecimal the build embedded.

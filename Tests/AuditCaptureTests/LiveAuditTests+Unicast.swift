@@ -129,6 +129,32 @@ extension LiveAuditTests {
         }
     }
 
+    @Test("unicast: once set up it reports the kernel's lost counter, not 0 until its first periodic read")
+    func unicastReportsKernelLostFromTheStart() throws {
+        try Self.withHostAudit { before in
+            if let owner = Self.liveAuditDaemon(before) {
+                throw TestFailure("audit is owned by pid \(owner); the unicast test needs no audit daemon running")
+            }
+            let lostBefore = Int(try AuditLink().status().lost)
+            var configuration = AuditNetlinkSource.Configuration(mode: .unicast, ruleKey: Self.testKey())
+            configuration.statusIntervalMilliseconds = 60_000  // no periodic read during the test
+            let source = AuditNetlinkSource(configuration: configuration)
+            let capture = try BackgroundCapture(source, into: RecordingSink())
+            try capture.waitUntil { source.snapshot.phase == .running }
+            let reported = source.counters.kernelLost.current
+            let lostNow = Int(try AuditLink().status().lost)
+            let (result, _) = try capture.stopAndWait()
+            try result.get()
+            // A benchmark or test takes its baseline here: a later read must not add the counter's
+            // value since boot to what it counts as lost while the agent ran.
+            #expect(
+                reported >= lostBefore && reported <= lostNow,
+                "kernelLost \(reported) once set up; the kernel's lost was \(lostBefore) before, \(lostNow) after"
+            )
+            if lostBefore == 0 { print("unicast: the kernel's lost counter is 0 here: this test shows little") }
+        }
+    }
+
     @Test("unicast: a burst of 2000 execs arrives whole: no event, serial or socket loss")
     func unicastBurstArrivesWhole() throws {
         try Self.withHostAudit { before in

@@ -50,6 +50,29 @@ class KnownAuditState:
         set_audit_settings(self.host)
 
 
+class AuditLeftAsFound:
+    """Under `AuditLock`, around an agent that changes audit with its rule key: records
+    `audit_state()` on entry (returned by `with`). On the way out, also after a failure, it deletes
+    the rules with that key and puts back the enabled flag and backlog settings, so the host is
+    left as found; when the block ended normally it first checks that the agent itself left audit
+    as found (an AssertionError naming what differs)."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def __enter__(self):
+        self.before = audit_state()
+        return self.before
+
+    def __exit__(self, kind, *exc):
+        after = audit_state() if kind is None else None
+        subprocess.run(["auditctl", "-D", "-k", self.key], capture_output=True)
+        set_audit_settings(self.before)
+        if kind is None:
+            assert after == self.before, f"{self.before} -> {after}"
+        return False
+
+
 class AuditLock:
     """The lock every test and script that touches kernel audit holds (also the Swift tests)."""
 

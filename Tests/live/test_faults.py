@@ -14,7 +14,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_live import BIN, ROOT, RULES, WORK, Agent, run_as  # noqa: E402
-from host_tests import AuditLock, audit_state, run_tests, set_audit_settings, sh  # noqa: E402
+from host_tests import AuditLeftAsFound, AuditLock, audit_state, run_tests, sh  # noqa: E402
 
 
 def free_port():
@@ -106,64 +106,56 @@ class AgentOnSmallDisk(Agent):
 def test_state_directory_full_keeps_detecting_counts_and_resumes():
     key = "execwatch-live-disk-full"
     port = free_port()
-    with AuditLock():
-        before = audit_state()
+    with AuditLock(), AuditLeftAsFound(key):
+        agent = AgentOnSmallDisk("disk-full", "audit-unicast", "1m", extra_env={
+            "EXECWATCH_AUDIT_KEY": key, "EXECWATCH_METRICS_LISTEN": f"127.0.0.1:{port}"})
         try:
-            agent = AgentOnSmallDisk("disk-full", "audit-unicast", "1m", extra_env={
-                "EXECWATCH_AUDIT_KEY": key, "EXECWATCH_METRICS_LISTEN": f"127.0.0.1:{port}"})
-            try:
-                run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "42000"], "root")
-                assert agent.settle()["incidentsStored"] == 1
-                filler = agent.fill()
-                # Three new incidents and two updates while nothing can be written.
-                for port_number in [42001, 42002, 42003, 42000, 42000]:
-                    run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", str(port_number)], "root")
-                full = wait_for("the changes to wait", lambda: (lambda s: s if s["incidentsCreated"] == 4
-                                and s["incidentsUpdated"] == 2 and s["journalWaiting"] == 5 else None)(agent.status()))
-                assert full["incidentsStored"] == 1 and full["journalStoreFailures"] > 0, full
-                assert "full" in full["journalError"], full
-                assert full["agentDrops"] == 0, full
-                exposed = metrics(port)
-                assert exposed["execwatch_journal_waiting"] == "5", exposed
-                assert int(exposed["execwatch_journal_store_failures_total"]) > 0, exposed
-                # Detection goes on: another exec is still seen while the disk is full.
-                run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "42004"], "root")
-                wait_for("a fifth incident", lambda: agent.status()["incidentsCreated"] == 5)
-                time.sleep(7)  # several retries fail: still one line, not one per retry or per change
-                log = agent.log_text()
-                assert log.count(": cannot store incident changes") == 1, log
-                os.unlink(filler)
-                status = agent.settle(seconds=0)
-                assert status["incidentsStored"] == 7 and status["journalWaiting"] == 0, status
-                assert status.get("journalError") is None, status
-                assert "storing incident changes again" in agent.log_text(), agent.log_text()
-            finally:
-                os.kill(agent.proc.pid, signal.SIGTERM)
-                code = agent.proc.wait(timeout=30)
-                agent.log.close()
-            assert code == 0, f"exit {code}\n{agent.log_text()}"
-            # Nothing stored was lost: every incident with every change, in the journal left behind.
-            got = {i["attributes"]["swParam"]: (i["count"], i["version"]) for i in agent.incidents_after()}
-            assert got == {
-                "-z -w 1 127.0.0.1 42000": (3, 3),
-                "-z -w 1 127.0.0.1 42001": (1, 1),
-                "-z -w 1 127.0.0.1 42002": (1, 1),
-                "-z -w 1 127.0.0.1 42003": (1, 1),
-                "-z -w 1 127.0.0.1 42004": (1, 1),
-            }, got
-            assert "execwatch-test" not in open("/proc/self/mounts").read()
-            after = audit_state()
+            run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "42000"], "root")
+            assert agent.settle()["incidentsStored"] == 1
+            filler = agent.fill()
+            # Three new incidents and two updates while nothing can be written.
+            for port_number in [42001, 42002, 42003, 42000, 42000]:
+                run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", str(port_number)], "root")
+            full = wait_for("the changes to wait", lambda: (lambda s: s if s["incidentsCreated"] == 4
+                            and s["incidentsUpdated"] == 2 and s["journalWaiting"] == 5 else None)(agent.status()))
+            assert full["incidentsStored"] == 1 and full["journalStoreFailures"] > 0, full
+            assert "full" in full["journalError"], full
+            assert full["agentDrops"] == 0, full
+            exposed = metrics(port)
+            assert exposed["execwatch_journal_waiting"] == "5", exposed
+            assert int(exposed["execwatch_journal_store_failures_total"]) > 0, exposed
+            # Detection goes on: another exec is still seen while the disk is full.
+            run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "42004"], "root")
+            wait_for("a fifth incident", lambda: agent.status()["incidentsCreated"] == 5)
+            time.sleep(7)  # several retries fail: still one line, not one per retry or per change
+            log = agent.log_text()
+            assert log.count(": cannot store incident changes") == 1, log
+            os.unlink(filler)
+            status = agent.settle(seconds=0)
+            assert status["incidentsStored"] == 7 and status["journalWaiting"] == 0, status
+            assert status.get("journalError") is None, status
+            assert "storing incident changes again" in agent.log_text(), agent.log_text()
         finally:
-            subprocess.run(["auditctl", "-D", "-k", key], capture_output=True)
-            set_audit_settings(before)
-        assert after == before, f"{before} -> {after}"
+            os.kill(agent.proc.pid, signal.SIGTERM)
+            code = agent.proc.wait(timeout=30)
+            agent.log.close()
+        assert code == 0, f"exit {code}\n{agent.log_text()}"
+        # Nothing stored was lost: every incident with every change, in the journal left behind.
+        got = {i["attributes"]["swParam"]: (i["count"], i["version"]) for i in agent.incidents_after()}
+        assert got == {
+            "-z -w 1 127.0.0.1 42000": (3, 3),
+            "-z -w 1 127.0.0.1 42001": (1, 1),
+            "-z -w 1 127.0.0.1 42002": (1, 1),
+            "-z -w 1 127.0.0.1 42003": (1, 1),
+            "-z -w 1 127.0.0.1 42004": (1, 1),
+        }, got
+        assert "execwatch-test" not in open("/proc/self/mounts").read()
 
 
 def test_auditd_started_while_the_agent_owns_audit_is_refused_noticed_and_capture_goes_on():
     """And its rules removed by another program are noticed and added again."""
     key = "execwatch-live-auditd-claims"
-    with AuditLock():
-        before = audit_state()
+    with AuditLock(), AuditLeftAsFound(key):
         conf_dir = os.path.join(WORK, "claiming-auditd")
         os.makedirs(os.path.join(conf_dir, "plugins.d"))
         with open(os.path.join(ROOT, "scripts", "temporary-auditd.conf")) as f:
@@ -173,50 +165,44 @@ def test_auditd_started_while_the_agent_owns_audit_is_refused_noticed_and_captur
                     .replace("@PLUGIN_DIR@", f"{conf_dir}/plugins.d").replace("@FLUSH@", "INCREMENTAL_ASYNC"))
         os.chmod(os.path.join(conf_dir, "auditd.conf"), 0o640)
         auditd = None
+        agent = Agent("auditd-claims", "audit-unicast", extra_env={"EXECWATCH_AUDIT_KEY": key})
         try:
-            agent = Agent("auditd-claims", "audit-unicast", extra_env={"EXECWATCH_AUDIT_KEY": key})
-            try:
-                owned = wait_for("the agent to own audit", lambda: (lambda s: s if s["pid"] == str(agent.proc.pid)
-                                                                     and s["rules"].count(key) == 2 else None)(audit_state()))
-                started = time.time()
-                auditd = subprocess.Popen(["auditd", "-n", "-s", "enable", "-c", conf_dir],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                # The kernel refuses auditd while the agent is the live audit daemon...
-                assert auditd.wait(timeout=20) != 0, "auditd took audit from a live agent"
-                # ... tells the agent, which says so within seconds, naming who tried.
-                log = wait_for("the agent's warning", lambda: (lambda t: t if "asked to become the audit daemon" in t
-                                                               else None)(agent.log_text()), seconds=5)
-                assert time.time() - started < 10
-                line = next(l for l in log.splitlines() if "asked to become the audit daemon" in l)
-                assert line.startswith("<4>") and f"pid {auditd.pid}" in line and "refused" in line, line
-                status = agent.status()
-                assert status["source"] == "audit-unicast" and status["auditClaimsRefused"] >= 1, status
-                assert audit_state() == owned, "the refused auditd changed audit"
-                # Capture goes on from audit, which still works.
-                run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "43000"], "root")
-                agent.settle()
-                assert [i["attributes"]["swParam"] for i in agent.incidents()] == ["-z -w 1 127.0.0.1 43000"]
-                # What auditd's `augenrules --load` (`-D` first) does to the agent's rules: noticed
-                # within seconds, said, and the rules added again.
-                sh("auditctl", "-D", "-k", key)
-                status = wait_for("the rules to be added again", lambda: (lambda s: s if s["auditRulesRestored"] == 2
-                                                                          else None)(agent.status()), seconds=15)
-                assert audit_state() == owned
-                line = next(l for l in agent.log_text().splitlines() if "removed this agent's audit exec rules" in l)
-                assert line.startswith("<4>") and f"key {key}" in line, line
-                run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "43000"], "root")
-                agent.settle()
-                assert [i["count"] for i in agent.incidents()] == [2]
-            finally:
-                agent.stop()
-            after = audit_state()
+            owned = wait_for("the agent to own audit", lambda: (lambda s: s if s["pid"] == str(agent.proc.pid)
+                                                                 and s["rules"].count(key) == 2 else None)(audit_state()))
+            started = time.time()
+            auditd = subprocess.Popen(["auditd", "-n", "-s", "enable", "-c", conf_dir],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            # The kernel refuses auditd while the agent is the live audit daemon...
+            assert auditd.wait(timeout=20) != 0, "auditd took audit from a live agent"
+            # ... tells the agent, which says so within seconds, naming who tried.
+            log = wait_for("the agent's warning", lambda: (lambda t: t if "asked to become the audit daemon" in t
+                                                           else None)(agent.log_text()), seconds=5)
+            assert time.time() - started < 10
+            line = next(l for l in log.splitlines() if "asked to become the audit daemon" in l)
+            assert line.startswith("<4>") and f"pid {auditd.pid}" in line and "refused" in line, line
+            status = agent.status()
+            assert status["source"] == "audit-unicast" and status["auditClaimsRefused"] >= 1, status
+            assert audit_state() == owned, "the refused auditd changed audit"
+            # Capture goes on from audit, which still works.
+            run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "43000"], "root")
+            agent.settle()
+            assert [i["attributes"]["swParam"] for i in agent.incidents()] == ["-z -w 1 127.0.0.1 43000"]
+            # What auditd's `augenrules --load` (`-D` first) does to the agent's rules: noticed
+            # within seconds, said, and the rules added again.
+            sh("auditctl", "-D", "-k", key)
+            status = wait_for("the rules to be added again", lambda: (lambda s: s if s["auditRulesRestored"] == 2
+                                                                      else None)(agent.status()), seconds=15)
+            assert audit_state() == owned
+            line = next(l for l in agent.log_text().splitlines() if "removed this agent's audit exec rules" in l)
+            assert line.startswith("<4>") and f"key {key}" in line, line
+            run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "43000"], "root")
+            agent.settle()
+            assert [i["count"] for i in agent.incidents()] == [2]
         finally:
+            agent.stop()
             if auditd and auditd.poll() is None:
                 auditd.kill()
                 auditd.wait()
-            subprocess.run(["auditctl", "-D", "-k", key], capture_output=True)
-            set_audit_settings(before)
-        assert after == before, f"{before} -> {after}"
 
 
 def kernel_lost():
@@ -235,51 +221,44 @@ def exec_load():
 def test_sigstop_for_30s_under_1000_execs_per_second_counts_kernel_drops_and_recovers():
     key = "execwatch-live-sigstop"
     load = exec_load()
-    with AuditLock():
-        before = audit_state()
+    with AuditLock(), AuditLeftAsFound(key):
+        # A small kernel backlog (320 records): the agent's socket buffer holds some thousands of
+        # records first, so on a busy machine that cannot launch 1000 exec/s the kernel still has
+        # to drop within the 30 s.
+        agent = Agent("sigstop", "audit-unicast",
+                      extra_env={"EXECWATCH_AUDIT_KEY": key, "EXECWATCH_AUDIT_BACKLOG_LIMIT": "320"})
+        generator = None
         try:
-            # A small kernel backlog (320 records): the agent's socket buffer holds some thousands of
-            # records first, so on a busy machine that cannot launch 1000 exec/s the kernel still has
-            # to drop within the 30 s.
-            agent = Agent("sigstop", "audit-unicast",
-                          extra_env={"EXECWATCH_AUDIT_KEY": key, "EXECWATCH_AUDIT_BACKLOG_LIMIT": "320"})
-            generator = None
-            try:
-                generator = subprocess.Popen([load, "1000", "60"], stdout=subprocess.DEVNULL)
-                wait_for("the load to reach the agent", lambda: agent.status()["events"] > 1000)
-                lost_before = kernel_lost()
-                agent.proc.send_signal(signal.SIGSTOP)
-                time.sleep(30)
-                # The kernel dropped what neither its backlog nor the agent's socket could hold.
-                lost_while_stopped = kernel_lost() - lost_before
-                agent.proc.send_signal(signal.SIGCONT)
-                assert lost_while_stopped > 0
-                time.sleep(3)  # the agent reads its backlog under load
-                generator.terminate()
-                generator.wait(timeout=30)
-                # Recovered without a restart: the same process has read the backlog and reports the
-                # kernel's own figures (lost as the kernel counts it; the serials it never received).
-                status = wait_for("the kernel's lost counter in status", lambda: (
-                    lambda s: s if s["kernelLost"] == kernel_lost() and s["kernelBacklog"] < 100 else None)(
-                    agent.status()), seconds=30)
-                assert agent.proc.poll() is None
-                assert status["kernelLost"] >= lost_before + lost_while_stopped, status
-                assert status["uptimeSeconds"] >= 30, status
-                # And still detects.
-                run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "44000"], "root")
-                agent.settle()
-                assert [i["attributes"]["swParam"] for i in agent.incidents()] == ["-z -w 1 127.0.0.1 44000"]
-            finally:
-                if generator and generator.poll() is None:
-                    generator.kill()
-                    generator.wait()
-                agent.proc.send_signal(signal.SIGCONT)
-                agent.stop()
-            after = audit_state()
+            generator = subprocess.Popen([load, "1000", "60"], stdout=subprocess.DEVNULL)
+            wait_for("the load to reach the agent", lambda: agent.status()["events"] > 1000)
+            lost_before = kernel_lost()
+            agent.proc.send_signal(signal.SIGSTOP)
+            time.sleep(30)
+            # The kernel dropped what neither its backlog nor the agent's socket could hold.
+            lost_while_stopped = kernel_lost() - lost_before
+            agent.proc.send_signal(signal.SIGCONT)
+            assert lost_while_stopped > 0
+            time.sleep(3)  # the agent reads its backlog under load
+            generator.terminate()
+            generator.wait(timeout=30)
+            # Recovered without a restart: the same process has read the backlog and reports the
+            # kernel's own figures (lost as the kernel counts it; the serials it never received).
+            status = wait_for("the kernel's lost counter in status", lambda: (
+                lambda s: s if s["kernelLost"] == kernel_lost() and s["kernelBacklog"] < 100 else None)(
+                agent.status()), seconds=30)
+            assert agent.proc.poll() is None
+            assert status["kernelLost"] >= lost_before + lost_while_stopped, status
+            assert status["uptimeSeconds"] >= 30, status
+            # And still detects.
+            run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "44000"], "root")
+            agent.settle()
+            assert [i["attributes"]["swParam"] for i in agent.incidents()] == ["-z -w 1 127.0.0.1 44000"]
         finally:
-            subprocess.run(["auditctl", "-D", "-k", key], capture_output=True)
-            set_audit_settings(before)
-        assert after == before, f"{before} -> {after}"
+            if generator and generator.poll() is None:
+                generator.kill()
+                generator.wait()
+            agent.proc.send_signal(signal.SIGCONT)
+            agent.stop()
 
 
 def main():

@@ -98,7 +98,9 @@ ew_status() { "$EXECWATCH" status --json --socket "$1" 2>/dev/null; }
 # start_agent MODE STATE_DIR SOCKET LOG LABEL — starts `execwatch run` (metrics off, key $KEY,
 # rules from $AGENT_RULES, default the shipped ones),
 # prints and records the command (cmd, COMMANDS with LABEL), waits up to 20 s until it answers
-# status, and leaves its pid in AGENT_PID (also in STARTED_PIDS). Returns 1 when it did not start.
+# status with its source running (set up: an exec from then on is seen, and the figures it reports
+# are a baseline), and leaves its pid in AGENT_PID (also in STARTED_PIDS). Returns 1 when it did
+# not start.
 start_agent() {
     local mode=$1 state=$2 socket=$3 agent_log=$4 label=$5 i rules=${AGENT_RULES:-$REPO/rules}
     local c="EXECWATCH_METRICS_LISTEN=off EXECWATCH_AUDIT_KEY=$KEY $EXECWATCH run --source $mode --state-dir $state --status-socket $socket --rules $rules --host $HOST_NAME"
@@ -112,7 +114,7 @@ start_agent() {
     STARTED_PIDS+=("$AGENT_PID")
     for ((i = 0; i < 200; i++)); do
         kill -0 "$AGENT_PID" 2>/dev/null || break
-        ew_status "$socket" >/dev/null && return 0
+        [[ $(ew_status "$socket" | jq -r .sourceRunning 2>/dev/null) == true ]] && return 0
         sleep 0.1
     done
     return 1
