@@ -31,9 +31,12 @@ let package = Package(
         .target(name: "ServiceLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // Event model: LINUX_PROCESS_EXEC events, event time, JSON lines in and out. No I/O.
         .target(name: "ExecEvents"),
+        // What the agent knows of the host's processes, shared by every source: the process table
+        // (pid and start time -> program, executable, command line) and the user-name cache.
+        .target(name: "HostProcesses", dependencies: ["ExecEvents"]),
         // Raw Linux audit records: parsing (log lines, plugin stream, netlink payloads),
         // reassembly by audit serial, and normalization into ExecEvents.
-        .target(name: "AuditRecords", dependencies: ["ExecEvents"]),
+        .target(name: "AuditRecords", dependencies: ["ExecEvents", "HostProcesses"]),
         // FortiSIEM rule XML, the filter language, sliding windows and incidents. No I/O.
         .target(name: "RuleEngine", dependencies: ["ExecEvents", "ConfigurationFiles", "YAML"]),
 
@@ -47,7 +50,7 @@ let package = Package(
         // beside auditd), and auditd's plugin stream on stdin.
         .target(name: "AuditCapture", dependencies: ["Capture", "CAudit", "ExecEvents"]),
         // Sources without audit: the proc connector, and /proc polling.
-        .target(name: "ProcCapture", dependencies: ["Capture", "ExecEvents"]),
+        .target(name: "ProcCapture", dependencies: ["Capture", "ExecEvents", "HostProcesses"]),
         // libbpf, to load the eBPF probe (pkg-config `libbpf`, Debian's libbpf-dev; runtime libbpf1).
         .systemLibrary(name: "CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev"])]),
         // Compiles the eBPF probe from source with the toolchain's clang and embeds the object.
@@ -55,7 +58,7 @@ let package = Package(
         // The eBPF source: a probe on tp_btf/sched_process_exec (C, in Probe/) and its ring buffer.
         .target(
             name: "EBPFCapture",
-            dependencies: ["Capture", "CLibbpf", "ExecEvents", "ProcCapture"],
+            dependencies: ["Capture", "CLibbpf", "ExecEvents", "HostProcesses", "ProcCapture"],
             exclude: ["Probe"],
             plugins: ["ExecProbeBuilder"]
         ),
@@ -99,7 +102,7 @@ let package = Package(
             name: "Agent",
             dependencies: [
                 "AuditCapture", "AuditRecords", "Capture", "CLibcap", "ConfigurationFiles", "EBPFCapture",
-                "ExecEvents", "Forwarding", "Journal", "ProcCapture", "RuleEngine",
+                "ExecEvents", "Forwarding", "HostProcesses", "Journal", "ProcCapture", "RuleEngine",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -162,9 +165,10 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ConfigurationFilesTests", dependencies: ["ConfigurationFiles"]),
         .testTarget(name: "ExecEventsTests", dependencies: ["ExecEvents"]),
+        .testTarget(name: "HostProcessesTests", dependencies: ["HostProcesses", "ExecEvents"]),
         .testTarget(
             name: "AuditRecordsTests",
-            dependencies: ["AuditRecords", "ExecEvents"],
+            dependencies: ["AuditRecords", "ExecEvents", "HostProcesses"],
             resources: []
         ),
         .testTarget(name: "RuleEngineTests", dependencies: ["RuleEngine", "ExecEvents"]),
@@ -172,8 +176,8 @@ let package = Package(
             name: "AuditCaptureTests",
             dependencies: ["AuditCapture", "Capture", "AuditRecords", "ExecEvents"]
         ),
-        .testTarget(name: "ProcCaptureTests", dependencies: ["ProcCapture", "Capture", "ExecEvents"]),
-        .testTarget(name: "EBPFCaptureTests", dependencies: ["EBPFCapture", "Capture", "ExecEvents"]),
+        .testTarget(name: "ProcCaptureTests", dependencies: ["ProcCapture", "Capture", "ExecEvents", "HostProcesses"]),
+        .testTarget(name: "EBPFCaptureTests", dependencies: ["EBPFCapture", "Capture", "ExecEvents", "HostProcesses"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "RuleEngine", "ExecEvents", "TestSupport"]),
         .testTarget(
             name: "ForwardingTests",
@@ -221,8 +225,8 @@ let package = Package(
 // `-sanitize=fuzzer,address` into their own scratch path (.build-fuzz).
 if Context.environment["EXECWATCH_FUZZ"] == "1" {
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
-        ("FuzzAuditLog", ["AuditCapture", "AuditRecords", "ExecEvents", "RuleEngine"]),
-        ("FuzzAuditNetlink", ["AuditCapture", "AuditRecords", "ExecEvents"]),
+        ("FuzzAuditLog", ["AuditCapture", "AuditRecords", "ExecEvents", "HostProcesses", "RuleEngine"]),
+        ("FuzzAuditNetlink", ["AuditCapture", "AuditRecords", "ExecEvents", "HostProcesses"]),
         ("FuzzProcConnector", ["ProcCapture", "ExecEvents"]),
         ("FuzzRuleXML", ["RuleEngine", "ExecEvents"]),
         ("FuzzFilterLanguage", ["RuleEngine", "ExecEvents"]),

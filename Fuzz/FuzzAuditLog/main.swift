@@ -5,6 +5,7 @@
 import AuditRecords
 import ExecEvents
 import FuzzSupport
+import HostProcesses
 import RuleEngine
 
 @testable import AuditCapture
@@ -17,7 +18,7 @@ import Glibc
 public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = FuzzInput(data, size)
     var assembler = AuditEventAssembler(graceMilliseconds: 2000, maximumPending: 64)
-    var normalizer = ExecEventNormalizer(hostName: "fuzz", users: StaticUserTable([0: "root", 1000: "alice"]))
+    var normalizer = ExecEventNormalizer(hostName: "fuzz", users: UserNameCache(names: [0: "root", 1000: "alice"]))
     var engine = DetectionEngine(rules: FuzzRules.shipped, configuration: EngineConfiguration(agentId: "fuzz"))
     var lines = StreamLineBuffer(maximumLineLength: 4096, initialCapacity: 64)
     // The first byte picks the size of each read, so line ends fall anywhere in a read.

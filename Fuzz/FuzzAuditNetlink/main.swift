@@ -3,6 +3,7 @@
 import AuditRecords
 import ExecEvents
 import FuzzSupport
+import HostProcesses
 
 @testable import AuditCapture
 
@@ -10,7 +11,7 @@ import FuzzSupport
 public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = FuzzInput(data, size)
     var assembler = AuditEventAssembler(graceMilliseconds: 2000, maximumPending: 64)
-    var normalizer = ExecEventNormalizer(hostName: "fuzz", users: StaticUserTable([:]))
+    var normalizer = ExecEventNormalizer(hostName: "fuzz", users: UserNameCache(names: [:]))
     let emit: (AuditEventAssembler.CompletedExec) -> Void = { completed in
         _ = normalizer.event(from: completed).jsonLine
     }

@@ -81,7 +81,8 @@ public final class EBPFSource: CaptureSource {
             assembler: ExecRecordAssembler(
                 hostName: configuration.hostName,
                 userName: configuration.userName,
-                counters: counters
+                counters: counters,
+                live: RunningProcessReader()
             ),
             sink: sink,
             counters: counters

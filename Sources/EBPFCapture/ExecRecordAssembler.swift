@@ -1,28 +1,42 @@
 import Capture
 import ExecEvents
+import HostProcesses
 import ProcCapture
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns the probe's records into ``ExecEvent``s, on the capture thread: keeps the argument
 /// chunks of an exec until its EXEC record (which the probe writes last) arrives, then builds the
 /// event the way the audit sources do (DESIGN.md's table): `procName` from the path given to
-/// execve, `args`/`swParam` from argv byte for byte, `user`/`loginUser` from the user database,
-/// `parentProcName` from the parent's last exec this source saw (keyed by pid and start time),
-/// else the parent's `comm`.
+/// execve, `invokedPath` from `bprm->filename` (absolute against `cwd`), `args`/`swParam` from argv
+/// byte for byte, `user`/`loginUser` from the user database, and the parent's facts
+/// (`parentProcName`, `parentExePath`, `parentCommandLine`) from its last exec this source saw
+/// (keyed by pid and start time, which the probe reads), else from `/proc/PPID` checked against
+/// that start time, else `parentProcName` is the parent's `comm`.
 struct ExecRecordAssembler {
     /// Argument bytes received for execs whose EXEC record has not come yet, by cookie.
     private var pending: [UInt64: [UInt8]] = [:]
     private var users: UserNameCache
-    private var processNames: ProcessNames
+    private var processes = ProcessTable()
+    /// The live host's /proc, for parents that predate the agent.
+    private let live: (any RunningProcesses)?
     private let hostName: String
     private let counters: CaptureCounters
     /// Chunks whose EXEC record never came (it had no room in the ring) are dropped beyond this.
     private static let pendingLimit = 256
 
-    init(hostName: String, userName: @escaping @Sendable (UInt32) -> String?, counters: CaptureCounters) {
+    init(
+        hostName: String,
+        userName: @escaping @Sendable (UInt32) -> String?,
+        counters: CaptureCounters,
+        live: (any RunningProcesses)? = nil
+    ) {
         self.hostName = hostName
         users = UserNameCache(capacity: 1024, lookup: userName)
-        processNames = ProcessNames(capacity: 4096)
         self.counters = counters
+        self.live = live
     }
 
     /// Takes one record from the ring; returns the event when it completes one.
@@ -62,16 +76,30 @@ struct ExecRecordAssembler {
         event.procName = Self.programName(exec, arguments: arguments)
         event.procId = Int64(exec.pid)
         event.parentProcId = Int64(exec.parentPID)
-        if let name = event.procName {
-            processNames.record(pid: Int32(bitPattern: exec.pid), startTime: exec.startTime, name: name)
-        }
-        event.parentProcName =
-            processNames.name(of: Int32(bitPattern: exec.parentPID), startTime: exec.parentStartTime)
-            ?? String(decoding: exec.parentComm, as: UTF8.self)
         if !exec.exe.isEmpty {
             event.exePath = String(decoding: ProbeRecords.path(fromLeafFirst: exec.exe), as: UTF8.self)
         }
         event.cwd = String(decoding: ProbeRecords.path(fromLeafFirst: exec.cwd), as: UTF8.self)
+        if !Self.isDescriptorOnly(exec) { event.invokedPath = ExecEvent.invokedPath(exec.filename, cwd: event.cwd) }
+        if let name = event.procName {
+            processes.record(
+                pid: Int64(exec.pid),
+                startTime: Self.clockTicks(exec.startTime),
+                KnownProcess(
+                    programName: name,
+                    exePath: event.exePath,
+                    commandLine: KnownProcess.commandLine(arguments)
+                )
+            )
+        }
+        let parent = processes.parent(
+            ofPID: Int64(exec.parentPID),
+            startTime: Self.clockTicks(exec.parentStartTime),
+            live: live
+        )
+        event.parentProcName = parent?.programName ?? String(decoding: exec.parentComm, as: UTF8.self)
+        event.parentExePath = parent?.exePath
+        event.parentCommandLine = parent?.commandLine
         event.uid = Int64(exec.uid)
         event.euid = Int64(exec.euid)
         event.user = users.name(of: exec.uid)
@@ -87,13 +115,23 @@ struct ExecRecordAssembler {
     /// descriptor itself (fexecve, `execveat(fd, "", AT_EMPTY_PATH)`) gave no path: audit then
     /// names argv[0], and so does this (not the kernel's `/dev/fd/N`).
     static func programName(_ exec: ProbeRecords.Exec, arguments: [[UInt8]]) -> String? {
-        let filename = Array(exec.filename)
-        let descriptorOnly =
-            exec.flags.contains(.byDescriptor) && filename.starts(with: Array("/dev/fd/".utf8))
-            && filename.dropFirst(8).allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-        if !descriptorOnly, let name = baseName(filename) { return name }
+        if !isDescriptorOnly(exec), let name = baseName(Array(exec.filename)) { return name }
         return arguments.first.flatMap(baseName) ?? baseName(Array(exec.comm))
     }
+
+    /// Whether the exec gave no path, only a descriptor (the kernel's filename is `/dev/fd/N`).
+    static func isDescriptorOnly(_ exec: ProbeRecords.Exec) -> Bool {
+        let filename = Array(exec.filename)
+        return exec.flags.contains(.byDescriptor) && filename.starts(with: Array("/dev/fd/".utf8))
+            && filename.dropFirst(8).allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    /// A start time the probe read (`start_boottime`, nanoseconds after boot) in `/proc`'s unit,
+    /// clock ticks (`/proc/PID/stat` field 22 is `nsec_to_clock_t(start_boottime)`), so the table's
+    /// entries and `/proc`'s answers compare.
+    static func clockTicks(_ nanoseconds: UInt64) -> UInt64 { nanoseconds / nanosecondsPerTick }
+
+    private static let nanosecondsPerTick = UInt64(1_000_000_000 / max(1, sysconf(Int32(_SC_CLK_TCK))))
 
     /// The last path component as text (`/usr/bin/nc` → `nc`); nil when there is none.
     static func baseName(_ path: [UInt8]) -> String? {

@@ -1,4 +1,5 @@
 import ExecEvents
+import HostProcesses
 import Testing
 
 @testable import AuditRecords
@@ -61,31 +62,28 @@ struct NormalizationTests {
         #expect(event.swParam == "-l 4444")
     }
 
-    @Test func argumentsAreDecodedOnlyWhenAskedFor() throws {
+    @Test func argumentsAreDecodedOncePerExecAndLeftOutUnlessAskedFor() throws {
         var assembler = AuditEventAssembler()
         var completed: [AuditEventAssembler.CompletedExec] = []
         for line in exec(execve: "argc=2 a0=\"nc\" a1=ZZ", path0: "\"/usr/bin/nc\"").split(separator: "\n") {
             _ = Array(line.utf8).withUnsafeBytes { raw in assembler.ingest(line: raw) { completed.append($0) } }
         }
         let nc = try #require(completed.first)
-        var normalizer = ExecEventNormalizer(hostName: "h", users: StaticUserTable([:]))
+        var normalizer = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
         var event = normalizer.event(from: nc, includingArguments: false)
         #expect(event.procName == "nc")
         #expect(event.args == nil && event.swParam == nil)
-        #expect(normalizer.malformedArgumentFields == 0)
+        // Decoded once (the process table keeps the command line): the bad field is counted once.
+        #expect(normalizer.malformedArgumentFields == 1)
         normalizer.attachArguments(from: nc, to: &event)
         #expect(event.args?.map(\.text) == ["nc", "ZZ"])
         #expect(event.swParam == "ZZ")
-        #expect(normalizer.malformedArgumentFields == 1)
-        // Without PATH item 0, procName needs a0: the arguments are decoded anyway.
-        var noPath = AuditEventAssembler()
-        var pathless: [AuditEventAssembler.CompletedExec] = []
-        for line in exec(execve: "argc=2 a0=\"/bin/ncat\" a1=\"-l\"").split(separator: "\n") {
-            _ = Array(line.utf8).withUnsafeBytes { raw in noPath.ingest(line: raw) { pathless.append($0) } }
-        }
-        let fallback = normalizer.event(from: try #require(pathless.first), includingArguments: false)
-        #expect(fallback.procName == "ncat")
-        #expect(fallback.swParam == "-l")
+        #expect(normalizer.malformedArgumentFields == 2)
+        // The pipeline's way: the index probe, then the whole event of the same exec, decoded once.
+        var pipeline = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
+        #expect(pipeline.indexProbe(from: nc).procName == "nc")
+        #expect(pipeline.event(from: nc).swParam == "ZZ")
+        #expect(pipeline.malformedArgumentFields == 1)
     }
 
     @Test func swParamIsEmptyForABareCommandAndAbsentWithoutExecve() {
@@ -114,13 +112,6 @@ struct NormalizationTests {
             """
         let events = replay(text: text).events
         #expect(events.map(\.parentProcName) == [nil, "bash"])
-    }
-
-    @Test func systemUserDatabaseResolvesRoot() {
-        var database = SystemUserDatabase()
-        #expect(database.name(forUID: 0) == "root")
-        #expect(database.name(forUID: 3_999_999_999) == nil)
-        #expect(database.name(forUID: 0) == "root")  // cached answer is the same
     }
 
     @Test func eventJSONHasTheDesignAttributeNames() throws {

@@ -1,4 +1,5 @@
 import ExecEvents
+import HostProcesses
 import Testing
 
 @testable import AuditRecords
@@ -10,17 +11,22 @@ private final class FakeProcesses: RunningProcesses {
 
     func startTime(ofPID pid: Int64) -> UInt64? { processes[pid]?.startTime }
 
-    func program(ofPID pid: Int64) -> (name: String, startTime: UInt64)? {
+    func process(ofPID pid: Int64) -> (process: KnownProcess, startTime: UInt64)? {
         programReads += 1
-        return processes[pid]
+        guard let (name, startTime) = processes[pid] else { return nil }
+        return (
+            KnownProcess(programName: name, exePath: "/proc-exe/\(name)", commandLine: "\(name) --from-proc"), startTime
+        )
     }
 }
 
 /// One successful exec of `name` by `pid`, child of `ppid`, as audit logs it.
-private func exec(serial: Int, pid: Int64, ppid: Int64, name: String) -> String {
+private func exec(serial: Int, pid: Int64, ppid: Int64, name: String, argument: String = "x") -> String {
     """
     type=SYSCALL msg=audit(1700000000.\(100 + serial):\(serial)): arch=c000003e syscall=59 success=yes exit=0 ppid=\(ppid) pid=\(pid) uid=0 comm="\(name)" exe="/usr/bin/\(name)"
-    type=EXECVE msg=audit(1700000000.\(100 + serial):\(serial)): argc=1 a0="\(name)"
+    type=EXECVE msg=audit(1700000000.\(100 + serial):\(serial)): argc=2 a0="\(name)" a1="\(argument)"
+    type=CWD msg=audit(1700000000.\(100 + serial):\(serial)): cwd="/home/u"
+    type=PATH msg=audit(1700000000.\(100 + serial):\(serial)): item=0 name="./\(name)" inode=1 dev=08:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL
     type=EOE msg=audit(1700000000.\(100 + serial):\(serial)):
 
     """
@@ -33,7 +39,7 @@ private func events(
     between: (Int) -> Void = { _ in }
 ) -> [ExecEvent] {
     var assembler = AuditEventAssembler()
-    var normalizer = ExecEventNormalizer(hostName: "h", users: StaticUserTable([:]), live: live)
+    var normalizer = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]), live: live)
     var result: [ExecEvent] = []
     for (index, text) in execs.enumerated() {
         for line in text.split(separator: "\n") {
@@ -60,6 +66,8 @@ struct ProcessTableTests {
             if index == 0 { live.processes[200] = ("sshd", 2000) }
         }
         #expect(got.map(\.parentProcName) == [nil, "sshd"])
+        #expect(got.map(\.parentExePath) == [nil, "/proc-exe/sshd"])
+        #expect(got.map(\.parentCommandLine) == [nil, "sshd --from-proc"])
     }
 
     @Test func theSameParentIsNamedFromTheTableWithoutReadingItsProgram() {
@@ -70,7 +78,7 @@ struct ProcessTableTests {
             live: live
         )
         #expect(got.map(\.parentProcName) == [nil, "bash"])
-        #expect(live.programReads == 1, "only pid 1, which the table did not know")
+        #expect(live.programReads == 0, "bash came from the table (pid 1 is not running here)")
     }
 
     @Test func aParentThatStartedBeforeTheAgentIsNamedFromProc() {
@@ -81,6 +89,8 @@ struct ProcessTableTests {
             live: live
         )
         #expect(got.map(\.parentProcName) == ["cron", "cron"])
+        #expect(got.map(\.parentExePath) == ["/proc-exe/cron", "/proc-exe/cron"])
+        #expect(got.map(\.parentCommandLine) == ["cron --from-proc", "cron --from-proc"])
         #expect(live.programReads == 1, "the second child finds its parent in the table")
     }
 
@@ -107,11 +117,37 @@ struct ProcessTableTests {
         #expect(got.map(\.parentProcName) == [nil, "sshd"])
     }
 
-    @Test func replayKeysByPidAlone() {
+    @Test func replayKeysByPidAloneAndTakesParentFactsFromTheLog() {
         let got = events(
-            [exec(serial: 1, pid: 200, ppid: 1, name: "bash"), exec(serial: 2, pid: 201, ppid: 200, name: "nc")],
+            [
+                exec(serial: 1, pid: 200, ppid: 1, name: "bash", argument: "-c"),
+                exec(serial: 2, pid: 201, ppid: 200, name: "nc", argument: "-l"),
+            ],
             live: nil
         )
         #expect(got.map(\.parentProcName) == [nil, "bash"])
+        #expect(got.map(\.parentExePath) == [nil, "/usr/bin/bash"])
+        #expect(got.map(\.parentCommandLine) == [nil, "bash -c"])
+    }
+
+    @Test func aChildOfASeenShellGetsTheShellsExecutableAndCommandLine() {
+        let live = FakeProcesses()
+        live.processes[200] = ("bash", 1000)
+        let got = events(
+            [
+                exec(serial: 1, pid: 200, ppid: 1, name: "bash", argument: "-i"),
+                exec(serial: 2, pid: 201, ppid: 200, name: "nc", argument: "-l"),
+            ],
+            live: live
+        )
+        #expect(got[1].parentExePath == "/usr/bin/bash")
+        #expect(got[1].parentCommandLine == "bash -i")
+        #expect(live.programReads == 0, "the shell came from the table (pid 1 is not running here)")
+    }
+
+    @Test func invokedPathIsPathItemZeroMadeAbsoluteAgainstTheCwd() {
+        let got = events([exec(serial: 1, pid: 200, ppid: 1, name: "nc")], live: nil)
+        #expect(got.first?.invokedPath == "/home/u/nc")
+        #expect(got.first?.exePath == "/usr/bin/nc")
     }
 }

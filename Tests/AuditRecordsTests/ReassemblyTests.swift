@@ -96,11 +96,13 @@ struct ReassemblyTests {
             file: TestPaths.corpora.appendingPathComponent("laurel/shell-proc-trace-reordered.txt")
         )
         #expect(ordered.events.count == 4)
-        // parentProcName comes from the execs completed before: the reordered file ends its events
-        // (EOE) in reverse order, so a child can complete before its parent. All else must match.
+        // The parent's facts come from the execs completed before: the reordered file ends its
+        // events (EOE) in reverse order, so a child can complete before its parent. All else must match.
         func withoutParentName(_ event: ExecEvent) -> String {
             var event = event
             event.parentProcName = nil
+            event.parentExePath = nil
+            event.parentCommandLine = nil
             return event.jsonLine
         }
         let a = zip(ordered.serials, ordered.events.map(withoutParentName)).sorted { $0.0 < $1.0 }

@@ -1,4 +1,5 @@
 import ExecEvents
+import HostProcesses
 import Testing
 
 @testable import AuditRecords
@@ -59,7 +60,7 @@ struct RecordParsingTests {
 
     @Test func netlinkPayloadsParseLikeLogLines() throws {
         var assembler = AuditEventAssembler()
-        var normalizer = ExecEventNormalizer(hostName: "h", users: StaticUserTable([0: "root"]))
+        var normalizer = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [0: "root"]))
         var events: [ExecEvent] = []
         let records: [(UInt16, String)] = [
             (

@@ -1,5 +1,6 @@
 import ExecEvents
 import Foundation
+import HostProcesses
 
 @testable import AuditRecords
 
@@ -35,7 +36,7 @@ func replay(
     graceMilliseconds: Int64 = 2000
 ) -> ReplayResult {
     var assembler = AuditEventAssembler(graceMilliseconds: graceMilliseconds)
-    var normalizer = ExecEventNormalizer(hostName: host, users: StaticUserTable(users))
+    var normalizer = ExecEventNormalizer(hostName: host, users: fixedUsers(users))
     var result = ReplayResult()
     let emit: (AuditEventAssembler.CompletedExec) -> Void = { completed in
         result.events.append(normalizer.event(from: completed))
@@ -57,7 +58,7 @@ func replay(
 /// Replays a file with the streaming reader, as `execwatch replay` does.
 func replay(file: URL, users: [Int64: String] = [:], host: String = "test-host") throws -> ReplayResult {
     var assembler = AuditEventAssembler()
-    var normalizer = ExecEventNormalizer(hostName: host, users: StaticUserTable(users))
+    var normalizer = ExecEventNormalizer(hostName: host, users: fixedUsers(users))
     var result = ReplayResult()
     let emit: (AuditEventAssembler.CompletedExec) -> Void = { completed in
         result.events.append(normalizer.event(from: completed))
@@ -88,4 +89,9 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 func hexString(_ bytes: [UInt8]) -> String {
     bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+}
+
+/// A user-name cache that knows exactly `users` (audit's uids are 64-bit; uid_t's are 32).
+func fixedUsers(_ users: [Int64: String]) -> UserNameCache {
+    UserNameCache(names: Dictionary(uniqueKeysWithValues: users.map { (UInt32(truncatingIfNeeded: $0.key), $0.value) }))
 }

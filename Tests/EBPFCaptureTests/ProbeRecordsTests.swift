@@ -1,5 +1,6 @@
 import Capture
 import ExecEvents
+import HostProcesses
 import Testing
 
 @testable import EBPFCapture
@@ -10,6 +11,9 @@ import Testing
     private func execRecord(
         cookie: UInt64,
         pid: UInt32 = 4242,
+        parentPID: UInt32 = 1,
+        startTime: UInt64 = 77_000_000_000,
+        parentStartTime: UInt64 = 0,
         argumentBytes: UInt32,
         argumentBytesSent: UInt32,
         flags: UInt32 = 0,
@@ -31,11 +35,12 @@ import Testing
         put(flags, at: 4)
         put(cookie, at: 8)
         put(pid, at: 16)
-        put(UInt32(1), at: 20)
+        put(parentPID, at: 20)
         put(UInt32(1000), at: 24)
         put(UInt32(0), at: 28)
         put(UInt32(0xffff_ffff), at: 32)
-        put(UInt64(77), at: 40)
+        put(startTime, at: 40)
+        put(parentStartTime, at: 48)
         put(argumentBytes, at: 56)
         put(argumentBytesSent, at: 60)
         put(UInt16(filename.utf8.count), at: 64)
@@ -120,7 +125,7 @@ import Testing
             exe: [],
             cwd: []
         )
-        // The parent record's start time (77) is what the child's parent_start_boottime says.
+        // The parent record's start time (77 s) is what the child's parent_start_boottime says.
         _ = parent.withUnsafeMutableBytes { assembler.take(UnsafeRawBufferPointer($0)) }
         var child = execRecord(
             cookie: 2,
@@ -131,9 +136,9 @@ import Testing
             exe: [],
             cwd: []
         )
-        withUnsafeBytes(of: UInt64(77)) { child.replaceSubrange(48..<56, with: $0) }
+        withUnsafeBytes(of: UInt64(77_000_000_000)) { child.replaceSubrange(48..<56, with: $0) }
         #expect(child.withUnsafeBytes { assembler.take($0) }?.parentProcName == "a-very-long-program-name")
-        withUnsafeBytes(of: UInt64(78)) { child.replaceSubrange(48..<56, with: $0) }  // pid 1 reused
+        withUnsafeBytes(of: UInt64(78_000_000_000)) { child.replaceSubrange(48..<56, with: $0) }  // pid 1 reused
         #expect(child.withUnsafeBytes { assembler.take($0) }?.parentProcName == "bash")
     }
 
@@ -164,5 +169,94 @@ import Testing
         let exec = execRecord(cookie: 1, argumentBytes: 0, argumentBytesSent: 0, filename: "/bin/x", exe: [], cwd: [])
         #expect(exec.dropLast(3).withUnsafeBytes { assembler.take($0) } == nil)
         #expect(counters.malformed.current == 1)
+    }
+
+    @Test func aChildOfAShellSeenGetsTheShellsExecutableAndCommandLine() {
+        var assembler = ExecRecordAssembler(hostName: "h", userName: { _ in nil }, counters: CaptureCounters())
+        let shellArea = Array("bash\0-i\0".utf8)
+        _ = argumentsRecord(cookie: 1, offset: 0, shellArea).withUnsafeBytes { assembler.take($0) }
+        let shell = execRecord(
+            cookie: 1,
+            pid: 100,
+            startTime: 50_000_000_000,
+            argumentBytes: UInt32(shellArea.count),
+            argumentBytesSent: UInt32(shellArea.count),
+            filename: "/bin/bash",
+            exe: ["usr", "bin", "bash"],
+            cwd: []
+        )
+        _ = shell.withUnsafeBytes { assembler.take($0) }
+        let child = execRecord(
+            cookie: 2,
+            pid: 101,
+            parentPID: 100,
+            parentStartTime: 50_000_000_000,
+            argumentBytes: 0,
+            argumentBytesSent: 0,
+            filename: "./nc",
+            exe: ["usr", "bin", "nc.openbsd"],
+            cwd: ["home", "alice"]
+        )
+        let event = child.withUnsafeBytes { assembler.take($0) }
+        #expect(event?.parentProcName == "bash")
+        #expect(event?.parentExePath == "/usr/bin/bash")
+        #expect(event?.parentCommandLine == "bash -i")
+        #expect(event?.invokedPath == "/home/alice/nc")
+        #expect(event?.exePath == "/usr/bin/nc.openbsd")
+    }
+
+    @Test func aParentThatPredatesTheAgentIsReadFromProcWhenItsStartTimeMatches() {
+        let live = FakeProcesses()
+        live.processes[300] = (
+            KnownProcess(programName: "sshd", exePath: "/usr/sbin/sshd", commandLine: "sshd: a"), 500
+        )
+        var assembler = ExecRecordAssembler(
+            hostName: "h",
+            userName: { _ in nil },
+            counters: CaptureCounters(),
+            live: live
+        )
+        for (parentStart, expected) in [(UInt64(5_000_000_000), "/usr/sbin/sshd"), (6_000_000_000, nil)] {
+            let child = execRecord(
+                cookie: 2,
+                pid: 301,
+                parentPID: 300,
+                parentStartTime: parentStart,  // 5 s after boot = 500 ticks: /proc's process; 6 s: not it
+                argumentBytes: 0,
+                argumentBytesSent: 0,
+                filename: "/bin/true",
+                exe: [],
+                cwd: []
+            )
+            let event = child.withUnsafeBytes { assembler.take($0) }
+            #expect(event?.parentExePath == expected)
+            #expect(event?.parentCommandLine == expected.map { _ in "sshd: a" })
+        }
+        let again = execRecord(
+            cookie: 3,
+            pid: 302,
+            parentPID: 300,
+            parentStartTime: 5_000_000_000,
+            argumentBytes: 0,
+            argumentBytesSent: 0,
+            filename: "/bin/true",
+            exe: [],
+            cwd: []
+        )
+        #expect(again.withUnsafeBytes { assembler.take($0) }?.parentProcName == "sshd")
+        #expect(live.processReads == 2, "the parent read once is kept in the table")
+    }
+}
+
+/// The host's processes as a test sets them: pid → (process, start time in clock ticks).
+private final class FakeProcesses: RunningProcesses {
+    var processes: [Int64: (process: KnownProcess, startTime: UInt64)] = [:]
+    private(set) var processReads = 0
+
+    func startTime(ofPID pid: Int64) -> UInt64? { processes[pid]?.startTime }
+
+    func process(ofPID pid: Int64) -> (process: KnownProcess, startTime: UInt64)? {
+        processReads += 1
+        return processes[pid]
     }
 }

@@ -65,13 +65,17 @@ struct ProcConnectorSourceTests {
         #expect(sleep.user == "root" && sleep.uid == 0)
         #expect(sleep.exePath == resolvedPath("/bin/sleep"))
         #expect(sleep.parentProcId == Int64(getpid()))
-        #expect(sleep.parentProcName == ownComm())
+        // The parent (this test) predates the source: named from /proc, with its executable.
+        #expect(sleep.parentProcName.map { $0.hasPrefix(ownComm() ?? "?") } == true)
+        #expect(sleep.parentExePath == resolvedPath("/proc/self/exe"))
+        #expect(sleep.invokedPath == "/bin/sleep")
         #expect(sleep.hostName == "test-host")
 
         let asNobody = try #require(sink.delivered.first { $0.argumentText == ["/bin/sleep", "0.3"] })
         #expect(asNobody.user == "nobody" && asNobody.uid == 65534 && asNobody.euid == 65534)
         #expect(asNobody.procName == "sleep")
         #expect(asNobody.parentProcName == "runuser")
+        #expect(asNobody.parentCommandLine == "/usr/sbin/runuser -u nobody -- /bin/sleep 0.3")
         #expect(sink.events(ofPID: otherUser.pid).first?.procName == "runuser")
 
         var missed = 0

@@ -1,4 +1,5 @@
 import ExecEvents
+import HostProcesses
 import Testing
 
 @testable import ProcCapture
@@ -29,12 +30,17 @@ import Glibc
         #expect(event.procName == "sh")
         #expect(event.procId == Int64(child.pid))
         #expect(event.parentProcId == Int64(getpid()))
-        #expect(event.parentProcName == ownComm())
+        // The parent (this test) predates the reader: its facts come from /proc.
+        #expect(event.parentProcName.map { $0.hasPrefix(ownComm() ?? "?") } == true)
+        #expect(event.parentExePath == resolvedPath("/proc/self/exe"))
+        let ownArguments = readText("/proc/self/cmdline").map { $0.split(separator: "\0").joined(separator: " ") }
+        #expect(event.parentCommandLine == ownArguments)
+        #expect(event.invokedPath == "/bin/sh")
         #expect(event.exePath == resolvedPath("/bin/sh"))
         #expect(event.cwd == resolvedPath(directory.path))
         #expect(event.uid == Int64(getuid()))
         #expect(event.euid == Int64(geteuid()))
-        #expect(event.user == lookUpUserName(uid: getuid()))
+        #expect(event.user == UserNameCache.hostDatabase(getuid()))
         let loginUID = UInt32(readText("/proc/self/loginuid") ?? "") ?? UInt32.max
         #expect(event.auid == (loginUID == UInt32.max ? nil : Int64(loginUID)))
         #expect(snapshot.startTime > 0)
@@ -82,13 +88,20 @@ import Glibc
         try parent.waitUntilExecuted()
         let child = try parent.waitForChild(running: "sleep")
 
+        // A parent this reader has not read is read from /proc: its full name, exe and cmdline.
         var fresh = ProcessSnapshotReader(configuration: .init(hostName: "h"))
-        #expect(try taken(fresh.snapshot(of: child)).event.parentProcName == "a-very-long-she")
+        let fromProc = try taken(fresh.snapshot(of: child)).event
+        #expect(fromProc.parentProcName == "a-very-long-shell-name")
+        #expect(fromProc.parentExePath == shell)
+        #expect(fromProc.parentCommandLine == "\(shell) -c /bin/sleep 5; :")
+        #expect(fromProc.invokedPath == "/bin/sleep")
 
         var reader = ProcessSnapshotReader(configuration: .init(hostName: "h"))
         #expect(try taken(reader.snapshot(of: parent.pid)).event.procName == "a-very-long-shell-name")
         let event = try taken(reader.snapshot(of: child)).event
         #expect(event.parentProcName == "a-very-long-shell-name")
+        #expect(event.parentExePath == shell)
+        #expect(event.parentCommandLine == "\(shell) -c /bin/sleep 5; :")
         #expect(event.parentProcId == Int64(parent.pid))
         #expect(event.procName == "sleep")
     }

@@ -355,12 +355,14 @@ FIELDS_RULE = """<?xml version="1.0" encoding="UTF-8"?>
     <CustomerScope groupByEachCustomer="true"><Include all="true"/><Exclude/></CustomerScope>
     <IncidentDef eventType="TEST_EXEC_FIELDS" severity="1">
       <ArgList>procId = Filter.procId, procName = Filter.procName, swParam = Filter.swParam, user = Filter.user,
- exePath = Filter.exePath, cwd = Filter.cwd, uid = Filter.uid, euid = Filter.euid, auid = Filter.auid</ArgList>
+ exePath = Filter.exePath, cwd = Filter.cwd, uid = Filter.uid, euid = Filter.euid, auid = Filter.auid,
+ invokedPath = Filter.invokedPath, parentExePath = Filter.parentExePath, parentCommandLine = Filter.parentCommandLine</ArgList>
     </IncidentDef>
     <PatternClause window="300">
       <SubPattern displayName="Filter" name="Filter">
         <SingleEvtConstr>eventType = "LINUX_PROCESS_EXEC" AND cwd = "/tmp/execwatch-fields"</SingleEvtConstr>
-        <GroupByAttr>procId, procName, swParam, user, exePath, cwd, uid, euid, auid</GroupByAttr>
+        <GroupByAttr>procId, procName, swParam, user, exePath, cwd, uid, euid, auid, invokedPath, parentExePath,
+ parentCommandLine</GroupByAttr>
         <GroupEvtConstr>COUNT(*) &gt;= 1</GroupEvtConstr>
       </SubPattern>
     </PatternClause>
@@ -396,6 +398,7 @@ def fields_workload():
         [b"/bin/true", b"y" * 20000],
         [b"/bin/true", *[b"%d" % n for n in range(3000)]],
         [b"runuser", b"-u", OTHER_USER, b"--", b"/usr/bin/nc", b"-h"],
+        [b"sh", b"-c", b"/bin/true from-a-shell; exit 0"],
     ]
     for argv in commands:
         subprocess.run(argv, cwd=FIELDS_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -415,7 +418,10 @@ def incidents_by_pid(agent):
 
 def test_ebpf_and_audit_unicast_report_the_same_fields():
     """Both sources at once on one workload: every exec the audit source reports, the eBPF source
-    reports with the same procName, swParam, user, exePath, cwd, uid, euid and auid."""
+    reports with the same procName, swParam, user, exePath, cwd, uid, euid, auid, invokedPath (the
+    path given to execve, absolute: both sources give it alike; neither has one for fexecve), and
+    the parent's parentExePath and parentCommandLine (from its exec, or /proc for this test's own
+    process)."""
     rules = os.path.join(WORK, "fields-rules")
     os.makedirs(rules, exist_ok=True)
     with open(os.path.join(rules, "fields.xml"), "w") as f:
@@ -455,6 +461,18 @@ def test_ebpf_and_audit_unicast_report_the_same_fields():
     assert many, "the 3000 arguments are not whole"
     other = [a for a in from_ebpf.values() if a["user"] == OTHER_USER and a["procName"] == "nc"]
     assert other and other[0]["uid"] == 65534, other
+    # The parent's facts come from its own exec, seen by the agent.
+    assert other[0]["parentCommandLine"] == f"runuser -u {OTHER_USER} -- /usr/bin/nc -h", other
+    assert other[0]["parentExePath"].endswith("/runuser"), other
+    from_shell = [a for a in from_ebpf.values() if a["swParam"] == "from-a-shell"]
+    assert from_shell and from_shell[0]["parentCommandLine"] == "sh -c /bin/true from-a-shell; exit 0", from_shell
+    assert from_shell[0]["parentExePath"] == os.path.realpath("/bin/sh"), from_shell
+    # invokedPath is the path as given, made absolute; exePath is resolved.
+    linked = [a for a in from_ebpf.values() if a["procName"] == "linked-nc"]
+    assert linked and linked[0]["invokedPath"] == f"{FIELDS_DIR}/linked-nc", linked
+    assert linked[0]["exePath"] == os.path.realpath("/usr/bin/nc"), linked
+    scripts = [a for a in from_ebpf.values() if a["procName"] == "script.sh"]
+    assert scripts and scripts[0]["invokedPath"] == f"{FIELDS_DIR}/script.sh", scripts
 
 
 def test_ebpf_reads_200_kib_of_arguments_whole_and_cuts_beyond_256_kib():
@@ -776,23 +794,40 @@ def test_switches_user_and_still_detects_and_hands_audit_back():
 
 
 def test_parent_started_before_the_agent_is_named_from_proc():
+    """A parent the agent never saw exec gets its name, executable and command line from
+    /proc/PPID (checked against its start time), in the audit and the eBPF source alike."""
+    for source in ("audit-unicast", "ebpf"):
+        parent_started_before_the_agent(source)
+
+
+def parent_started_before_the_agent(source):
+    script = "read line; /usr/bin/nc -h; read line"
     with AuditLock():
         before = audit_state()
         # The parent runs before the agent starts, so the agent never saw it exec; it stays until
         # the agent has handled its child's exec (a parent already gone cannot be read in /proc).
-        parent = subprocess.Popen(["/bin/bash", "-c", "read line; /usr/bin/nc -h; read line"], stdin=subprocess.PIPE,
+        parent = subprocess.Popen(["/bin/bash", "-c", script], stdin=subprocess.PIPE,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            agent = Agent("parent_before", "audit-unicast")
+            agent = Agent("parent_before_" + source.replace("-", "_"), source)
             try:
+                if source == "ebpf":
+                    wait_until_attached(agent)
                 parent.stdin.write(b"go\n")
                 parent.stdin.flush()
                 agent.settle()
                 parent.communicate(b"done\n", timeout=10)
-                incidents = agent.incidents()
-                assert len(incidents) == 1, incidents
+                incidents = [i for i in agent.incidents() if i["triggerEvents"][0]["parentProcId"] == parent.pid]
+                assert len(incidents) == 1, incidents  # other programs on the host may run nc too
                 event = incidents[0]["triggerEvents"][0]
                 assert event["parentProcId"] == parent.pid and event.get("parentProcName") == "bash", event
+                if source == "ebpf":
+                    # No capability left: /proc/PPID/exe of a root process fails the ptrace check.
+                    assert "parentExePath" not in event, event
+                else:
+                    assert event.get("parentExePath") == os.path.realpath("/bin/bash"), event
+                assert event.get("parentCommandLine") == f"/bin/bash -c {script}", event
+                assert event.get("invokedPath") == "/usr/bin/nc", event
             finally:
                 agent.stop()
         finally:

@@ -1,6 +1,7 @@
 import AuditRecords
 import Capture
 import ExecEvents
+import HostProcesses
 import RuleEngine
 import Synchronization
 

@@ -1,4 +1,5 @@
 import ExecEvents
+import HostProcesses
 
 /// Derives a `LINUX_PROCESS_EXEC` event from a completed exec's records, attribute by attribute as
 /// DESIGN.md's table says.
@@ -6,20 +7,24 @@ import ExecEvents
 /// - `procName`: base name of PATH item 0 `name` (the path given to execve), else of `a0`, else
 ///   `comm`, else the base name of `exe`.
 /// - `swParam`: argv[1…] joined by single spaces (empty when argv has one entry).
+/// - `invokedPath`: PATH item 0 `name`, made absolute against `cwd` when relative.
 /// - `user`: the ENRICHED `UID` translation, else the user database, else the uid in decimal.
-/// - `parentProcName`: what this normalizer saw the parent process execute last; in live capture
-///   (with ``RunningProcesses``) checked against the parent's start time, and read from `/proc`
-///   for a parent it did not see (see ``ProcessTable``).
+/// - `parentProcName`, `parentExePath`, `parentCommandLine`: what this normalizer saw the parent
+///   process execute last; in live capture (with ``RunningProcesses``) checked against the
+///   parent's start time, and read from `/proc` for a parent it did not see (see ``ProcessTable``).
+///   In replay, from the log alone.
 ///
-/// `args` and `swParam` are decoded from the EXECVE records only when asked for, with
-/// ``attachArguments(from:to:)`` or ``event(from:includingArguments:)``: most events match no rule
-/// and need neither.
+/// `args` and `swParam` are decoded from the EXECVE records once per exec, by
+/// ``indexProbe(from:)``: the process table keeps every exec's command line for its children.
 public struct ExecEventNormalizer {
     public var hostName: String
-    private var users: any UserNameLookup
-    private var processes = ProcessTable()
+    private var users: UserNameCache
+    private var processes: ProcessTable
     /// The live host's /proc, nil in replay.
     private let live: (any RunningProcesses)?
+    /// The exec ``indexProbe(from:)`` looked at last, with its event, so ``event(from:includingArguments:)``
+    /// on the same exec neither decodes nor records it twice.
+    private var lastProbe: (exec: PendingExec, event: ExecEvent)?
     /// EXECVE fields that could not be decoded (bad hex, absurd indexes), in the events decoded.
     public private(set) var malformedArgumentFields = 0
 
@@ -30,38 +35,56 @@ public struct ExecEventNormalizer {
     /// nil (replay) never looks at this host's processes.
     public init(
         hostName: String,
-        users: any UserNameLookup = SystemUserDatabase(),
+        users: UserNameCache = UserNameCache(),
+        processes: ProcessTable = ProcessTable(),
         live: (any RunningProcesses)? = nil
     ) {
         self.hostName = hostName
         self.users = users
+        self.processes = processes
         self.live = live
     }
 
-    /// The event of a completed exec; `args` and `swParam` only when `includingArguments` (or when
-    /// `a0` was needed for `procName`).
+    /// Entries the process table forgot to stay within its budgets.
+    public var processTableEvictions: Int { processes.evictions }
+
+    /// The event of a completed exec; `args` and `swParam` are dropped unless `includingArguments`.
     public mutating func event(
         from completed: AuditEventAssembler.CompletedExec,
         includingArguments: Bool = true
     ) -> ExecEvent {
-        var event = indexProbe(from: completed)
-        if includingArguments { attachArguments(from: completed, to: &event) }
+        var event: ExecEvent
+        if let probed = lastProbe, probed.exec === completed.exec {
+            event = probed.event  // indexProbe(from:) has just recorded this exec
+        } else {
+            event = indexProbe(from: completed)
+        }
+        lastProbe = nil
+        if !includingArguments {
+            event.args = nil
+            event.swParam = nil
+        }
         let exec = completed.exec
         let identity = exec.identity
         let context = exec.context
         event.procId = identity.pid
         event.parentProcId = context.ppid
-        if let ppid = context.ppid { event.parentProcName = processes.parentName(ofPID: ppid, live: live) }
+        if let ppid = context.ppid, let parent = processes.parent(ofPID: ppid, live: live) {
+            event.parentProcName = parent.programName
+            event.parentExePath = parent.exePath
+            event.parentCommandLine = parent.commandLine
+        }
         event.exePath = identity.exe.map { String(decoding: $0, as: UTF8.self) }
         event.cwd = context.cwd.map { String(decoding: $0, as: UTF8.self) }
+        event.invokedPath = identity.invokedPath.flatMap { ExecEvent.invokedPath($0, cwd: event.cwd) }
         event.uid = context.uid
         event.euid = context.euid
         if let uid = context.uid {
-            event.user = context.uidName ?? users.name(forUID: uid) ?? String(uid)
+            event.user = context.uidName ?? users.name(ofID: uid)
         }
         if let auid = context.auid, auid != Self.unsetID, auid != -1 {
             event.auid = auid
-            event.loginUser = context.auidName ?? users.name(forUID: auid) ?? String(auid)
+            event.loginUser = context.auidName ?? users.name(ofID: auid)
         }
         event.tty = context.tty
         event.auditKey = context.key
@@ -70,15 +93,15 @@ public struct ExecEventNormalizer {
 
     /// Only what a rule index looks at — `eventType`, `eventTime`, `hostName`, `procName` — so a
     /// caller can tell cheaply whether the full event is worth deriving. Records the process in
-    /// the process table (as ``event(from:includingArguments:)`` does, through this), so
-    /// `parentProcName` stays right for later events.
+    /// the process table (as ``event(from:includingArguments:)`` does, through this), so the
+    /// parent facts of later events stay right: a child's event names this exec's program,
+    /// executable and command line (argv decoded here for that, once per exec).
     public mutating func indexProbe(from completed: AuditEventAssembler.CompletedExec) -> ExecEvent {
         let exec = completed.exec
         let identity = exec.identity
         var event = ExecEvent(eventTime: exec.time, hostName: hostName)
-        if Self.baseName(identity.invokedPath ?? []) == nil {
-            attachArguments(from: completed, to: &event)  // procName needs a0
-        }
+        // procName may need a0, and the process table keeps the command line for children.
+        attachArguments(from: completed, to: &event)
         event.procName = Self.programName(
             invokedPath: identity.invokedPath,
             args: event.args,
@@ -86,8 +109,17 @@ public struct ExecEventNormalizer {
             exe: identity.exe
         )
         if let pid = identity.pid, let name = event.procName {
-            processes.record(pid: pid, programName: name, live: live)
+            processes.record(
+                pid: pid,
+                startTime: live?.startTime(ofPID: pid),
+                KnownProcess(
+                    programName: name,
+                    exePath: identity.exe.map { String(decoding: $0, as: UTF8.self) },
+                    commandLine: event.args.map(KnownProcess.commandLine)
+                )
+            )
         }
+        lastProbe = (completed.exec, event)
         return event
     }
 

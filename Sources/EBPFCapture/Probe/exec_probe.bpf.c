@@ -245,7 +245,9 @@ int BPF_PROG(exec_probe, struct task_struct *task, pid_t old_pid, struct linux_b
     if (bpf_core_field_exists(task->sessionid))
         record->sessionid = BPF_CORE_READ(task, sessionid);
     record->start_boottime = BPF_CORE_READ(task, start_boottime);
-    record->parent_start_boottime = BPF_CORE_READ(parent, start_boottime);
+    /* The parent process's start, as /proc/PPID/stat shows it: its leader's, since the thread
+       that forked (real_parent) may be another of its threads, started later. */
+    record->parent_start_boottime = BPF_CORE_READ(parent, group_leader, start_boottime);
     BPF_CORE_READ_STR_INTO(&record->comm, task, comm);
     BPF_CORE_READ_STR_INTO(&record->parent_comm, parent, comm);
 

@@ -87,6 +87,7 @@ struct task_struct {
     pid_t pid;
     pid_t tgid;
     struct task_struct *real_parent;
+    struct task_struct *group_leader;
     const struct cred *real_cred;
     kuid_t loginuid;
     unsigned int sessionid;

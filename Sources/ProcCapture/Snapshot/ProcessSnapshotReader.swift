@@ -1,9 +1,11 @@
 import ExecEvents
+import HostProcesses
 
 /// Reads what /proc knows of a process into an ``ExecEvent``, as DESIGN.md's "/proc" column says.
 ///
-/// One reader belongs to one thread (a source's capture thread): it reuses its buffers and caches
-/// user names and the names of the processes it has read.
+/// One reader belongs to one thread (a source's capture thread): it reuses its buffers, caches
+/// user names, and keeps the processes it has read in a ``ProcessTable`` for their children's
+/// parent facts.
 public struct ProcessSnapshotReader {
     /// What every event gets, and how names are found.
     public struct Configuration: Sendable {
@@ -13,8 +15,8 @@ public struct ProcessSnapshotReader {
         public var userName: @Sendable (UInt32) -> String?
         /// At most this many uid names are cached.
         public var userCacheCapacity: Int
-        /// At most this many process names are kept for `parentProcName`.
-        public var processNameCapacity: Int
+        /// At most this many processes are kept for children's parent facts.
+        public var processTableCapacity: Int
 
         /// `hostName` nil means this host's name (`gethostname`); `userName` defaults to the
         /// host's user database (`getpwuid_r`).
@@ -22,16 +24,16 @@ public struct ProcessSnapshotReader {
             hostName: String? = nil,
             userName: @escaping @Sendable (UInt32) -> String? = Configuration.userDatabase,
             userCacheCapacity: Int = 1024,
-            processNameCapacity: Int = 4096
+            processTableCapacity: Int = ProcessTable.defaultCapacity
         ) {
             self.hostName = hostName ?? LocalHost.name
             self.userName = userName
             self.userCacheCapacity = userCacheCapacity
-            self.processNameCapacity = processNameCapacity
+            self.processTableCapacity = processTableCapacity
         }
 
         /// The host's user database, through `getpwuid_r`.
-        public static let userDatabase: @Sendable (UInt32) -> String? = lookUpUserName
+        public static let userDatabase: @Sendable (UInt32) -> String? = UserNameCache.hostDatabase
     }
 
     /// The login uid of a process that has none.
@@ -39,13 +41,14 @@ public struct ProcessSnapshotReader {
 
     private let hostName: String
     private var users: UserNameCache
-    private var processNames: ProcessNames
+    private var processes: ProcessTable
     private let files = ProcFiles()
+    private let running = RunningProcessReader()
 
     public init(configuration: Configuration = Configuration()) {
         hostName = configuration.hostName
         users = UserNameCache(capacity: configuration.userCacheCapacity, lookup: configuration.userName)
-        processNames = ProcessNames(capacity: configuration.processNameCapacity)
+        processes = ProcessTable(capacity: configuration.processTableCapacity)
     }
 
     /// Reads process `pid` (a thread group id) at once. `time` is when it executed, if known;
@@ -74,7 +77,12 @@ public struct ProcessSnapshotReader {
         let loginUID = try? files.read("loginuid", of: pid) { decimal(Self.trimmed($0)) }
 
         let procName = String(decoding: ProgramName.resolve(comm: comm, arguments: arguments, exe: exe), as: UTF8.self)
-        processNames.record(pid: pid, startTime: stat.startTime, name: procName)
+        let exePath = exe.map { String(decoding: $0, as: UTF8.self) }
+        processes.record(
+            pid: Int64(pid),
+            startTime: stat.startTime,
+            KnownProcess(programName: procName, exePath: exePath, commandLine: KnownProcess.commandLine(arguments))
+        )
 
         var event = ExecEvent(eventTime: eventTime, hostName: hostName)
         event.procName = procName
@@ -82,9 +90,10 @@ public struct ProcessSnapshotReader {
         event.swParam = ExecEvent.joinedText(arguments.dropFirst())
         event.procId = Int64(pid)
         event.parentProcId = Int64(stat.parentPID)
-        event.parentProcName = parentName(of: stat.parentPID)
-        event.exePath = exe.map { String(decoding: $0, as: UTF8.self) }
+        attachParent(stat.parentPID, to: &event)
+        event.exePath = exePath
         event.cwd = cwd
+        event.invokedPath = Self.invokedPath(arguments: arguments, cwd: cwd)
         if let ids {
             event.uid = Int64(ids.realUID)
             event.euid = Int64(ids.effectiveUID)
@@ -98,15 +107,30 @@ public struct ProcessSnapshotReader {
         return .taken(ProcessSnapshot(event: event, startTime: stat.startTime))
     }
 
-    /// The parent's `procName` when this reader read it, else its `comm`.
-    private mutating func parentName(of parentPID: Int32) -> String? {
-        guard parentPID > 0 else { return nil }
+    /// The parent's facts: from the process table when this reader read the parent (its start
+    /// time checked), else from `/proc/PPID`; failing both, `parentProcName` is its `comm`.
+    private mutating func attachParent(_ parentPID: Int32, to event: inout ExecEvent) {
+        guard parentPID > 0 else { return }
         let parsed = try? files.read("stat", of: parentPID) { bytes -> (UInt64, String)? in
             guard let stat = ProcStat.parse(bytes) else { return nil }
             return (stat.startTime, String(decoding: bytes[stat.commRange], as: UTF8.self))
         }
-        guard let (startTime, comm) = parsed else { return nil }
-        return processNames.name(of: parentPID, startTime: startTime) ?? comm
+        guard let (startTime, comm) = parsed else { return }
+        guard let parent = processes.parent(ofPID: Int64(parentPID), startTime: startTime, live: running) else {
+            event.parentProcName = comm
+            return
+        }
+        event.parentProcName = parent.programName
+        event.parentExePath = parent.exePath
+        event.parentCommandLine = parent.commandLine
+    }
+
+    /// What /proc can tell of the path given to execve: argv[0] when it is a path (has a `/`),
+    /// made absolute against `cwd`; nil when it is a bare name found through `PATH` (or renamed
+    /// by the program, as `-bash` is).
+    static func invokedPath(arguments: [[UInt8]], cwd: String?) -> String? {
+        guard let first = arguments.first, first.contains(UInt8(ascii: "/")) else { return nil }
+        return ExecEvent.invokedPath(first, cwd: cwd)
     }
 
     /// The link target without the ` (deleted)` the kernel appends once the file is unlinked.

@@ -1,8 +1,11 @@
-/// What `/proc` says of a running process the agent may not have seen start: when it started, and
-/// its program name (DESIGN.md's /proc column). Audit sources use it for parents they did not see.
+import HostProcesses
+
+/// What `/proc` says of a running process the agent may not have seen start: when it started, its
+/// program name (DESIGN.md's /proc column), executable and command line. Every source uses it in
+/// live capture for parents that predate the agent.
 ///
 /// One reader belongs to one thread (the capture thread): it reuses its buffer.
-public final class RunningProcessReader {
+public final class RunningProcessReader: RunningProcesses {
     private let files = ProcFiles()
 
     public init() {}
@@ -14,9 +17,11 @@ public final class RunningProcessReader {
         return try? files.read("stat", of: pid) { ProcStat.parse($0)?.startTime }
     }
 
-    /// The program name of process `pid` (`comm`; when the kernel cut it, the name it was cut from,
-    /// see ``ProgramName``) and its start time; nil when there is no such process.
-    public func program(ofPID pid: Int64) -> (name: String, startTime: UInt64)? {
+    /// Process `pid` as `/proc` shows it: its program name (`comm`; when the kernel cut it, the
+    /// name it was cut from, see ``ProgramName``), `exe`, and `cmdline` joined by single spaces,
+    /// with its start time; nil when there is no such process. `stat` is read first and again
+    /// last: a process that exited (and whose pid was taken) meanwhile is not answered for.
+    public func process(ofPID pid: Int64) -> (process: KnownProcess, startTime: UInt64)? {
         guard let pid = Int32(exactly: pid), pid > 0 else { return nil }
         var comm: [UInt8] = []
         let parsed = try? files.read("stat", of: pid) { bytes -> ProcStat? in
@@ -25,13 +30,15 @@ public final class RunningProcessReader {
             return stat
         }
         guard let stat = parsed else { return nil }
-        var arguments: [[UInt8]] = []
-        var exe: [UInt8]?
-        if comm.count >= ProgramName.commLimit {
-            arguments = (try? files.read("cmdline", of: pid, ProcessArguments.split)) ?? []
-            exe = try? files.readLink("exe", of: pid) { ProcessSnapshotReader.withoutDeletedSuffix(Array($0)) }
-        }
-        let name = ProgramName.resolve(comm: comm, arguments: arguments, exe: exe)
-        return (String(decoding: name, as: UTF8.self), stat.startTime)
+        let arguments = (try? files.read("cmdline", of: pid, ProcessArguments.split)) ?? []
+        let exe = try? files.readLink("exe", of: pid) { ProcessSnapshotReader.withoutDeletedSuffix(Array($0)) }
+        guard startTime(ofPID: Int64(pid)) == stat.startTime else { return nil }
+        let name = String(decoding: ProgramName.resolve(comm: comm, arguments: arguments, exe: exe), as: UTF8.self)
+        let process = KnownProcess(
+            programName: name,
+            exePath: exe.map { String(decoding: $0, as: UTF8.self) },
+            commandLine: arguments.isEmpty ? nil : KnownProcess.commandLine(arguments)
+        )
+        return (process, stat.startTime)
     }
 }

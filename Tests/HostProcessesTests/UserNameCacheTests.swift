@@ -1,7 +1,6 @@
+import HostProcesses
 import Synchronization
 import Testing
-
-@testable import ProcCapture
 
 /// The uid → name cache in front of the user database.
 @Suite struct UserNameCacheTests {
@@ -30,8 +29,8 @@ import Testing
     }
 
     @Test func theHostsDatabaseKnowsRootAndNobody() {
-        #expect(lookUpUserName(uid: 0) == "root")
-        #expect(lookUpUserName(uid: 65534) == "nobody")
-        #expect(lookUpUserName(uid: 3_999_999_999) == nil)
+        #expect(UserNameCache.hostDatabase(0) == "root")
+        #expect(UserNameCache.hostDatabase(65534) == "nobody")
+        #expect(UserNameCache.hostDatabase(3_999_999_999) == nil)
     }
 }

@@ -1,0 +1,18 @@
+extension ExecEvent {
+    /// `invokedPath` of a path given to execve: itself when absolute; when relative, joined to
+    /// `cwd` with `.` and empty components dropped and `..` kept as written (lexically: no
+    /// symlink is resolved), `./x` in `/cwd` → `/cwd/x`. Nil when relative without a `cwd`, or empty.
+    public static func invokedPath(_ path: some Collection<UInt8>, cwd: String?) -> String? {
+        guard let first = path.first else { return nil }
+        if first == UInt8(ascii: "/") { return String(decoding: path, as: UTF8.self) }
+        guard let cwd, cwd.utf8.first == UInt8(ascii: "/") else { return nil }
+        var joined = Array(cwd.utf8)
+        while joined.count > 1, joined.last == UInt8(ascii: "/") { joined.removeLast() }
+        for component in path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            if component.count == 1, component.first == UInt8(ascii: ".") { continue }
+            if joined.last != UInt8(ascii: "/") { joined.append(UInt8(ascii: "/")) }
+            joined.append(contentsOf: component)
+        }
+        return String(decoding: joined, as: UTF8.self)
+    }
+}

@@ -1,0 +1,107 @@
+/// The agent's one record of the processes it has seen execute, shared by every source, so an
+/// event can name its parent (`parentProcName`, `parentExePath`, `parentCommandLine`) without
+/// reading `/proc`.
+///
+/// A process is its pid and its start time: an entry is the answer for a pid only when its start
+/// time is the one asked for, so a reused pid never lends a stale entry. Sources that know the
+/// parent's start time (eBPF, /proc) pass it; audit sources read it from `/proc` in live capture.
+/// In replay there are no start times: entries are keyed by pid alone, and a reused pid can lend
+/// its old entry (the log may come from another host: `/proc` is never read).
+///
+/// Bounded in entries and in bytes by two generations: when the current one would hold more than
+/// half of either budget it becomes the previous one and the older generation is forgotten (counted in
+/// ``evictions``); an entry found in the previous generation moves to the current one, so a
+/// long-lived parent (a login shell) stays. O(1) per exec.
+public struct ProcessTable {
+    struct Entry {
+        var process: KnownProcess
+        /// Nil in replay, or when the process was gone before its start time could be read.
+        var startTime: UInt64?
+        var bytes: Int
+    }
+
+    private var current: [Int64: Entry] = [:]
+    private var currentBytes = 0
+    private var previous: [Int64: Entry] = [:]
+    private var previousBytes = 0
+    private let generationEntries: Int
+    private let generationBytes: Int
+    /// Entries forgotten to stay within the budgets.
+    public private(set) var evictions = 0
+
+    public static let defaultCapacity = 32768
+    public static let defaultMaximumBytes = 32 << 20
+
+    public init(capacity: Int = ProcessTable.defaultCapacity, maximumBytes: Int = ProcessTable.defaultMaximumBytes) {
+        generationEntries = max(1, capacity / 2)
+        generationBytes = max(1, maximumBytes / 2)
+    }
+
+    /// Entries held.
+    public var count: Int { current.count + previous.count }
+    /// Approximate bytes held by the entries.
+    public var heldBytes: Int { currentBytes + previousBytes }
+
+    /// Process `pid`, started at `startTime` (nil when unknown), executed `process`.
+    public mutating func record(pid: Int64, startTime: UInt64?, _ process: KnownProcess) {
+        let entry = Entry(process: process, startTime: startTime, bytes: Self.entryBytes + process.footprintBytes)
+        forget(pid: pid)
+        if !current.isEmpty,
+            current.count + 1 > generationEntries || currentBytes + entry.bytes > generationBytes
+        {
+            evictions += previous.count
+            previous = current
+            previousBytes = currentBytes
+            current = [:]
+            currentBytes = 0
+        }
+        current[pid] = entry
+        currentBytes += entry.bytes
+    }
+
+    /// What is known of process `pid` started at `startTime` (nil: unknown, as in replay); nil
+    /// when the table has no entry for that process.
+    public mutating func process(ofPID pid: Int64, startTime: UInt64?) -> KnownProcess? {
+        if let entry = current[pid] {
+            return entry.startTime == startTime ? entry.process : nil
+        }
+        guard let entry = previous[pid], entry.startTime == startTime else { return nil }
+        previous[pid] = nil
+        previousBytes -= entry.bytes
+        current[pid] = entry
+        currentBytes += entry.bytes
+        return entry.process
+    }
+
+    /// The parent `pid` of an event: from the table when its entry is that process's, else (in
+    /// live capture) from `/proc`, checked against the start time and then kept.
+    ///
+    /// `startTime`: the parent's start time when the source knows it (eBPF, /proc); nil makes a
+    /// live lookup read it (audit), and means "unknown" in replay (`live` nil). A parent already
+    /// gone from `/proc` is answered from the table alone.
+    public mutating func parent(
+        ofPID pid: Int64,
+        startTime known: UInt64? = nil,
+        live: (any RunningProcesses)?
+    ) -> KnownProcess? {
+        guard pid > 0 else { return nil }
+        guard let live else { return process(ofPID: pid, startTime: known) }
+        guard let startTime = known ?? live.startTime(ofPID: pid) else {
+            // Gone: the table is all that is known of it.
+            return current[pid]?.process ?? previous[pid]?.process
+        }
+        if let process = process(ofPID: pid, startTime: startTime) { return process }
+        // Not seen, or the entry is an earlier process's that had the same pid.
+        guard let read = live.process(ofPID: pid), read.startTime == startTime else { return nil }
+        record(pid: pid, startTime: startTime, read.process)
+        return read.process
+    }
+
+    private mutating func forget(pid: Int64) {
+        if let old = current.removeValue(forKey: pid) { currentBytes -= old.bytes }
+        if let old = previous.removeValue(forKey: pid) { previousBytes -= old.bytes }
+    }
+
+    /// A dictionary slot (key, entry, hash metadata; the table is about half full).
+    static let entryBytes = 2 * (MemoryLayout<Int64>.stride + MemoryLayout<Entry>.stride + 1)
+}
