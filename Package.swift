@@ -21,8 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        // The YAML subset configuration files use, and typed settings with file:line:col errors.
-        .target(name: "ConfigurationFiles"),
+        // Configuration files: typed settings read from YAML (the YAML module), with file:line:col errors.
+        .target(name: "ConfigurationFiles", dependencies: ["YAML"]),
         // libyaml, the YAML 1.1 parser (pkg-config `yaml-0.1`, Debian's libyaml-dev; runtime libyaml-0-2).
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // YAML documents as nodes with line and column, on libyaml: configuration files and Sigma rules.

@@ -31,7 +31,7 @@ ROOTFS=$CACHE/rootfs
 # The guest's packages beyond debootstrap's minbase: a kernel, systemd as init, what the tests
 # run, and the libraries the packages depend on (the guest has no network to fetch them).
 GUEST_PACKAGES=linux-image-amd64,systemd-sysv,systemd,udev,kmod,adduser,netcat-openbsd,procps
-GUEST_PACKAGES+=,libaudit1,libauparse0,libbpf1,libelf1,libcap2,libcap-ng0,zlib1g,libpq5,libsqlite3-0,libstdc++6,libgcc-s1,init-system-helpers
+GUEST_PACKAGES+=,libaudit1,libauparse0,libbpf1,libelf1,libcap2,libcap-ng0,zlib1g,libyaml-0-2,libpq5,libsqlite3-0,libstdc++6,libgcc-s1,init-system-helpers
 GUEST_HOSTNAME=execwatch-guest
 
 log() { echo "test-systemd: $*" >&2; }

@@ -1,5 +1,5 @@
-// Configuration files: the agent's agent.yaml and the collector's collector.yaml (the YAML subset
-// both read). Errors must name file:line:col inside the text.
+// Configuration files: the agent's agent.yaml and the collector's collector.yaml (read through
+// the YAML module). Errors must name file:line:col inside the text.
 import Agent
 import Collector
 import ConfigurationFiles

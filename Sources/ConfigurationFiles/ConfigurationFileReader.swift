@@ -5,7 +5,7 @@ import Glibc
 /// Reads a configuration file's text with plain system calls.
 public enum ConfigurationFileReader {
     /// The file's text; nil when it is missing and was not asked for explicitly. Files over 1 MiB
-    /// are refused.
+    /// are refused, and so is text that is not UTF-8 (with where it stops being UTF-8).
     public static func read(_ path: String, required: Bool) throws(ConfigurationError) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -25,6 +25,25 @@ public enum ConfigurationFileReader {
             bytes.append(contentsOf: buffer[0..<count])
             if bytes.count > 1 << 20 { throw ConfigurationError(location: path, message: "larger than 1 MiB") }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return try text(of: bytes, path: path)
+    }
+
+    /// `bytes` as text; an error at the line and column (in characters) of the first byte that is
+    /// not UTF-8, rather than a replacement character in a setting.
+    static func text(of bytes: [UInt8], path: String) throws(ConfigurationError) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var line = 1
+        var column = 1
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        while case .scalarValue(let scalar) = decoder.decode(&iterator) {
+            if scalar == "\n" {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+        }
+        throw ConfigurationError(location: "\(path):\(line):\(column)", message: "not UTF-8 text")
     }
 }

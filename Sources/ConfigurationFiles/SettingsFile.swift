@@ -1,3 +1,5 @@
+import YAML
+
 /// A configuration that cannot be used: where (file and position, or variable) and why.
 public struct ConfigurationError: Error, Equatable, CustomStringConvertible, Sendable {
     public var location: String
@@ -54,7 +56,8 @@ public struct Setting<Configuration>: Sendable {
     }
 }
 
-/// Reads a configuration from YAML and environment variables through a table of ``Setting``s.
+/// Reads a configuration from YAML (through ``YAMLReader``) and environment variables through a
+/// table of ``Setting``s.
 ///
 /// Every key has a default, so an empty file works. Keys are nested YAML mappings
 /// (`audit: {backlogLimit: 8192}`) or dotted (`audit.backlogLimit: 8192`); the variable for
@@ -73,16 +76,24 @@ public struct SettingsFile<Configuration>: Sendable {
         self.settingsByKey = Dictionary(uniqueKeysWithValues: settings.map { ($0.key, $0) })
     }
 
-    /// Reads the YAML text of `file` (its name is used in errors) onto `base`.
+    /// Reads the YAML text of `file` (its name is used in errors) onto `base`: one document, a
+    /// mapping (or nothing: all defaults).
     public func load(yaml: String, file: String, onto base: Configuration) throws(ConfigurationError) -> Configuration {
         var configuration = base
-        let root: ConfigurationYAML.Node?
+        let documents: [YAMLNode]
         do {
-            root = try ConfigurationYAML.parse(yaml)
+            documents = try YAMLReader.documents(in: Array(yaml.utf8))
         } catch {
-            throw ConfigurationError(location: "\(file):\(error.mark)", message: "not valid YAML: \(error.message)")
+            throw ConfigurationError(location: position(file, error.mark), message: "not valid YAML: \(error.message)")
         }
-        guard let root else { return configuration }  // an empty file: all defaults
+        guard documents.count <= 1 else {
+            throw ConfigurationError(
+                location: position(file, documents[1].mark),
+                message: "expected one YAML document, found \(documents.count)"
+            )
+        }
+        guard let root = documents.first else { return configuration }  // an empty file: all defaults
+        if case .scalar(let scalar) = root, scalar.isNull { return configuration }  // a lone `---`
         guard case .mapping(let entries, _) = root else {
             throw ConfigurationError(
                 location: position(file, root.mark),
@@ -95,23 +106,26 @@ public struct SettingsFile<Configuration>: Sendable {
     }
 
     private func apply(
-        _ entries: [ConfigurationYAML.Entry],
+        _ entries: [YAMLMapEntry],
         prefix: String,
         file: String,
         to configuration: inout Configuration,
         listsReplaced: inout Set<String>
     ) throws(ConfigurationError) {
         for entry in entries {
-            let key = prefix.isEmpty ? entry.key : prefix + "." + entry.key
+            guard case .scalar(let keyScalar) = entry.key else {  // YAMLReader refuses collections as keys
+                throw ConfigurationError(location: position(file, entry.key.mark), message: "expected a key")
+            }
+            let key = prefix.isEmpty ? keyScalar.value : prefix + "." + keyScalar.value
             if case .mapping(let nested, _) = entry.value {
                 guard settings.contains(where: { $0.key.hasPrefix(key + ".") }) else {
-                    throw unknownKey(key, at: position(file, entry.keyMark))
+                    throw unknownKey(key, at: position(file, keyScalar.mark))
                 }
                 try apply(nested, prefix: key, file: file, to: &configuration, listsReplaced: &listsReplaced)
                 continue
             }
-            guard let setting = settingsByKey[key] else { throw unknownKey(key, at: position(file, entry.keyMark)) }
-            var values: [ConfigurationYAML.Node] = []
+            guard let setting = settingsByKey[key] else { throw unknownKey(key, at: position(file, keyScalar.mark)) }
+            var values: [YAMLNode] = []
             switch entry.value {
             case .scalar: values = [entry.value]
             case .sequence(let items, _) where setting.isList: values = items
@@ -126,17 +140,17 @@ public struct SettingsFile<Configuration>: Sendable {
                 listsReplaced.insert(key)
             }
             for value in values {
-                guard case .scalar(let text, let mark) = value else {
+                guard case .scalar(let scalar) = value else {
                     throw ConfigurationError(
                         location: position(file, value.mark),
                         message: "\(key): expected a single value"
                     )
                 }
                 do {
-                    try setting.apply(&configuration, text)
+                    try setting.apply(&configuration, scalar.value)
                 } catch {
                     throw ConfigurationError(
-                        location: position(file, mark),
+                        location: position(file, scalar.mark),
                         message: "\(key): \(SettingError.message(of: error))"
                     )
                 }
@@ -209,7 +223,7 @@ public struct SettingsFile<Configuration>: Sendable {
         )
     }
 
-    private func position(_ file: String, _ mark: ConfigurationYAML.Mark) -> String {
+    private func position(_ file: String, _ mark: YAMLMark) -> String {
         "\(file):\(mark.line):\(mark.column)"
     }
 }

@@ -83,6 +83,10 @@ public enum YAMLReader {
             if let context = parser.context.map({ String(cString: $0) }) {
                 message += " (\(context) at \(YAMLMark(parser.context_mark)))"
             }
+            let index = parser.problem_mark.index
+            if index < bytes.count, bytes[index] == 0x09 {
+                message += "; it is a tab: YAML indents with spaces only"
+            }
             return YAMLError(message: message, mark: YAMLMark(parser.problem_mark))
         }
     }

@@ -70,13 +70,17 @@ struct ConfigurationTests {
     }
 
     @Test(arguments: [
-        ("audit:\n  key: [unclosed\n", "agent.yaml:2:8", "unclosed ["),
-        ("hostName: \"open\n", "agent.yaml:1:11", "unterminated quoted string"),
-        ("hostName: &anchor web\n", "agent.yaml:1:11", "anchors, aliases, tags"),
-        ("\thostName: a\n", "agent.yaml:1:1", "tabs are not allowed"),
+        (
+            "audit:\n  key: [unclosed\n", "agent.yaml:3:1",
+            "not valid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2, column 8)"
+        ),
+        ("hostName: \"open\n", "agent.yaml:2:1", "(while scanning a quoted scalar at line 1, column 11)"),
+        ("hostName: *web\n", "agent.yaml:1:11", "alias *web names no anchor"),
+        ("\thostName: a\n", "agent.yaml:1:1", "it is a tab: YAML indents with spaces only"),
         ("source: auto\nsource: audisp\n", "agent.yaml:2:1", "duplicate key \"source\""),
-        ("audit:\n  key: a\n    extra: b\n", "agent.yaml:3:5", "unexpected indentation"),
-        ("just text\n", "agent.yaml:1:1", "expected \"key: value\""),
+        ("audit:\n  key: a\n    extra: b\n", "agent.yaml:3:10", "mapping values are not allowed in this context"),
+        ("just text\n", "agent.yaml:1:1", "expected a mapping of keys to values"),
+        ("source: auto\n---\nsource: audisp\n", "agent.yaml:3:1", "expected one YAML document, found 2"),
     ])
     func invalidYAMLIsReportedWithItsPosition(yaml: String, location: String, message: String) {
         do {

@@ -269,7 +269,12 @@ struct YAMLErrorTests {
         #expect(quote?.message.contains("found unexpected end of stream") == true)
         #expect(quote?.message.contains("while scanning a quoted scalar at line 1, column 4") == true)
         #expect(readingError("a: 1\n  b: 2\n")?.mark == YAMLMark(line: 2, column: 4))
-        #expect(readingError("\ta: 1\n")?.mark == YAMLMark(line: 1, column: 1))
+        let tab = readingError("a:\n\tb: 1\n")
+        #expect(tab?.mark == YAMLMark(line: 2, column: 1))
+        #expect(
+            tab?.message.hasSuffix("; it is a tab: YAML indents with spaces only") == true,
+            "\(String(describing: tab))"
+        )
     }
 
     @Test func duplicateKeysAreRefusedWhereTheSecondIs() {

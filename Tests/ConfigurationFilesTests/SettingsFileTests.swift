@@ -2,32 +2,6 @@ import Testing
 
 @testable import ConfigurationFiles
 
-@Suite("Configuration YAML")
-struct ConfigurationYAMLTests {
-    @Test func sequencesAndMappingsCarryTheirPositions() throws {
-        let sequence = try ConfigurationYAML.parse("- a\n- 'b'\n-\n  x: 1\n")
-        #expect(
-            sequence
-                == .sequence(
-                    [
-                        .scalar("a", .init(line: 1, column: 3)), .scalar("b", .init(line: 2, column: 3)),
-                        .mapping(
-                            [
-                                .init(
-                                    key: "x",
-                                    keyMark: .init(line: 4, column: 3),
-                                    value: .scalar("1", .init(line: 4, column: 6))
-                                )
-                            ],
-                            .init(line: 4, column: 3)
-                        ),
-                    ],
-                    .init(line: 1, column: 1)
-                )
-        )
-    }
-}
-
 @Suite("Settings files")
 struct SettingsFileTests {
     struct Sample: Equatable {
@@ -58,12 +32,24 @@ struct SettingsFileTests {
         #expect(sample.names == ["c", "d"] && sample.clientCAFile == "/ca.pem")
     }
 
+    @Test func anchorsAliasesAndBlockScalarsApply() throws {
+        let yaml = "names:\n  - &first a\n  - *first\ntls:\n  clientCAFile: >-\n    /etc/ca.pem\n"
+        let sample = try file.load(yaml: yaml, file: "x.yaml", onto: Sample())
+        #expect(sample.names == ["a", "a"] && sample.clientCAFile == "/etc/ca.pem")
+    }
+
+    @Test func aLoneDocumentMarkerOrCommentsGiveTheDefaults() throws {
+        #expect(try file.load(yaml: "---\n", file: "x.yaml", onto: Sample()) == Sample())
+        #expect(try file.load(yaml: "# nothing\n", file: "x.yaml", onto: Sample()) == Sample())
+    }
+
     @Test func deeplyNestedFlowCollectionsAreAnErrorNotAStackOverflow() {
-        // Each [ or { recursed: a line of 100,000 of them overflowed the stack.
+        // Each [ or { recursed: a line of 100,000 of them overflowed the stack. The root mapping is
+        // the first of the 256 levels, so the 256th `[` is one too many.
         #expect(
             throws: ConfigurationError(
-                location: "x.yaml:1:72",
-                message: "not valid YAML: [lists] and {mappings} nested deeper than 64 levels"
+                location: "x.yaml:1:263",
+                message: "not valid YAML: collections nested deeper than 256 levels"
             )
         ) {
             _ = try file.load(yaml: "names: " + String(repeating: "[", count: 100_000), file: "x.yaml", onto: Sample())
@@ -143,5 +129,17 @@ struct UnknownKeyTests {
         #expect(KeySuggestion.editDistance(Array("audti"), Array("audit")) == 1)
         #expect(KeySuggestion.editDistance(Array("kitten"), Array("sitting")) == 3)
         #expect(KeySuggestion.editDistance(Array(""), Array("abc")) == 3)
+    }
+}
+
+@Suite("Configuration file text")
+struct ConfigurationFileTextTests {
+    @Test func textThatIsNotUTF8IsRefusedWhereItStops() throws {
+        #expect(
+            throws: ConfigurationError(location: "x.yaml:2:11", message: "not UTF-8 text")
+        ) {
+            _ = try ConfigurationFileReader.text(of: Array("a: 1\nhostName: ".utf8) + [0xc3, 0x28], path: "x.yaml")
+        }
+        #expect(try ConfigurationFileReader.text(of: Array("a: é\n".utf8), path: "x.yaml") == "a: é\n")
     }
 }
