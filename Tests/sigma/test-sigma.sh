@@ -18,4 +18,5 @@ if ! cmp -s "$here/requirements.txt" "$venv/requirements.txt" 2>/dev/null; then
 fi
 status=0
 "$venv/bin/python" "$here/test_differential.py" "$@" || status=1
+python3 "$here/test_live.py" "$@" || status=1
 exit $status
