@@ -104,7 +104,7 @@ def regex_example(pattern, branch=0):
                 candidates.append(category_example(str(av)))
         if not negate:
             return candidates[branch % len(candidates)] if candidates else "x"
-        compiled = re.compile("[" + "^" * 0 + "".join(re.escape(c) for c in candidates) + "]") if candidates else None
+        compiled = re.compile("[" + "".join(re.escape(c) for c in candidates) + "]") if candidates else None
         for c in "xQ9_:=":
             if compiled is None or not compiled.match(c):
                 return c
@@ -367,10 +367,9 @@ def rule_events(rule, seed):
                 for branch in (1, 2):
                     add(f"{c.field} regex alternative {branch}", constraints, regex_branch=branch)
                 for name, units in char_mutations([("c", ch) for ch in text]):
-                    changed = constraints[:index] + [Constraint(c.field, "exact", units)] + constraints[index + 1:]
-                    # keep it a search: the changed text placed inside the field
-                    changed[index] = Constraint(c.field, "contains", units)
-                    add(f"{c.field}|re {name}", changed)
+                    # the changed example inside the field, as a search would find it
+                    changed = Constraint(c.field, "contains", units)
+                    add(f"{c.field}|re {name}", constraints[:index] + [changed] + constraints[index + 1:])
                 continue
             for name, units in char_mutations(c.units):
                 add(f"{c.field}|{c.kind} {name}", constraints[:index] + [c.with_units(units)] + constraints[index + 1:])
