@@ -23,6 +23,10 @@ let package = Package(
     targets: [
         // The YAML subset configuration files use, and typed settings with file:line:col errors.
         .target(name: "ConfigurationFiles"),
+        // libyaml, the YAML 1.1 parser (pkg-config `yaml-0.1`, Debian's libyaml-dev; runtime libyaml-0-2).
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // YAML documents as nodes with line and column, on libyaml: configuration files and Sigma rules.
+        .target(name: "YAML", dependencies: ["CYAML"]),
         // Log lines as journald reads them (syslog priority prefixes), for both daemons.
         .target(name: "ServiceLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // Event model: LINUX_PROCESS_EXEC events, event time, JSON lines in and out. No I/O.
@@ -31,7 +35,7 @@ let package = Package(
         // reassembly by audit serial, and normalization into ExecEvents.
         .target(name: "AuditRecords", dependencies: ["ExecEvents"]),
         // FortiSIEM rule XML, the filter language, sliding windows and incidents. No I/O.
-        .target(name: "RuleEngine", dependencies: ["ExecEvents", "ConfigurationFiles"]),
+        .target(name: "RuleEngine", dependencies: ["ExecEvents", "ConfigurationFiles", "YAML"]),
 
         // Live capture: what every source delivers to, and how it is stopped and counted.
         .target(name: "Capture", dependencies: ["ExecEvents"]),
@@ -155,6 +159,7 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ConfigurationFilesTests", dependencies: ["ConfigurationFiles"]),
         .testTarget(name: "ExecEventsTests", dependencies: ["ExecEvents"]),
         .testTarget(

@@ -4,7 +4,8 @@
 #   build    what `swift build` of execwatch needs beyond the Swift toolchain: libaudit and
 #            libcap headers for live capture (the CAudit and CLibcap shims), libbpf headers (the
 #            eBPF probe and its loader, CLibbpf), zlib headers (gzip bodies), libpq headers (the
-#            collector's PostgreSQL store), pkg-config
+#            collector's PostgreSQL store), libyaml headers (configuration files and Sigma rules,
+#            CYAML), pkg-config
 #   test     what `make test` needs (also PostgreSQL, openssl for test certificates, chromium
 #            for the collector's page, curl; gcc for the fault tests' exec load, unshare from
 #            util-linux for their tmpfs; python3-venv for Tests/sigma's pySigma from PyPI)
@@ -24,7 +25,7 @@ set -euo pipefail
 packages=()
 for set in "$@"; do
     case "$set" in
-        build) packages+=(libaudit-dev libcap-dev libbpf-dev zlib1g-dev libpq-dev pkg-config) ;;
+        build) packages+=(libaudit-dev libcap-dev libbpf-dev zlib1g-dev libpq-dev libyaml-dev pkg-config) ;;
         test)
             packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat libcap2-bin python3 python3-venv)
             packages+=(postgresql openssl chromium curl gcc libc6-dev util-linux)

@@ -30,6 +30,7 @@ struct Detection {
         let result = RuleLoader.load(paths: paths)
         for error in result.errors { StandardError.write("execwatch: \(error)\n") }
         for warning in result.warnings { StandardError.write("execwatch: \(warning.positionedText("warning"))\n") }
+        for skipped in result.skipped { StandardError.write("execwatch: \(skipped.positionedText("note"))\n") }
         if result.rules.isEmpty {
             StandardError.write("execwatch: no rules loaded from \(paths.joined(separator: ", "))\n")
             throw ExitWithStatus(status: ExitStatus.usageOrRuleError)

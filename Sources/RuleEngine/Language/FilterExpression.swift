@@ -17,6 +17,13 @@ public struct FilterExpression: Sendable, CustomStringConvertible {
         self.text = text.trimmingXMLSpace()
     }
 
+    /// A filter compiled from another rule language (Sigma): `text` is what it was compiled from.
+    init(root: FilterNode, text: String) {
+        self.root = root
+        self.text = text
+        self.attributeUses = []
+    }
+
     /// The canonical form: keywords in upper case, single spaces, strings re-quoted.
     public var description: String { root.rendered() }
 
@@ -38,8 +45,13 @@ struct CompiledRegex: @unchecked Sendable {
     let regex: Regex<AnyRegexOutput>
 
     init(pattern: String) throws {
+        try self.init(pattern: pattern, regex: Regex(pattern))
+    }
+
+    /// A regex built by the caller (e.g. with other matching options); `pattern` is how it is shown.
+    init(pattern: String, regex: Regex<AnyRegexOutput>) {
         self.pattern = pattern
-        self.regex = try Regex(pattern)
+        self.regex = regex
         _ = "".contains(regex)  // compile the matching program now, at load time
     }
 }
@@ -77,6 +89,8 @@ indirect enum FilterNode: Sendable {
     case regexp(EventAttribute, negated: Bool, CompiledRegex)
     case isNull(EventAttribute, negated: Bool)
     case between(EventAttribute, negated: Bool, FilterConstant, FilterConstant)
+    /// A Sigma field condition (Sigma rules compile into the same tree).
+    case sigma(SigmaFieldTest)
 
     func visitAttributes(_ visit: (EventAttribute) -> Void) {
         switch self {
@@ -85,6 +99,7 @@ indirect enum FilterNode: Sendable {
         case .compare(let a, _, _), .inList(let a, _, _), .contain(let a, _, _), .regexp(let a, _, _),
             .isNull(let a, _), .between(let a, _, _, _):
             visit(a)
+        case .sigma(let test): for a in test.attributes { visit(a) }
         }
     }
 
@@ -112,6 +127,8 @@ indirect enum FilterNode: Sendable {
             return "\(a.name) \(negated ? "IS NOT NULL" : "IS NULL")"
         case .between(let a, let negated, let low, let high):
             return "\(a.name) \(negated ? "NOT BETWEEN" : "BETWEEN") (\(low.rendered), \(high.rendered))"
+        case .sigma(let test):
+            return test.rendered
         }
     }
 }

@@ -42,6 +42,10 @@ public struct Rule: Sendable {
     public var incidentAttributes: [IncidentAttributeMapping]
     /// Where the rule was defined.
     public var location: RuleLocation
+    /// The rule's author (Sigma `author`), kept in its incidents: the Detection Rule License asks for it.
+    public var author: String?
+    /// Where the rule comes from, kept in its incidents: a URL, or the rule file's path when none is known.
+    public var sourceReference: String?
 
     public init(
         id: String,
@@ -61,7 +65,9 @@ public struct Rule: Sendable {
         groupBy: [EventAttribute],
         aggregate: AggregateExpression = .countAtLeastOne,
         incidentAttributes: [IncidentAttributeMapping] = [],
-        location: RuleLocation = RuleLocation(file: "", line: 0, column: 0)
+        location: RuleLocation = RuleLocation(file: "", line: 0, column: 0),
+        author: String? = nil,
+        sourceReference: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -81,6 +87,8 @@ public struct Rule: Sendable {
         self.aggregate = aggregate
         self.incidentAttributes = incidentAttributes
         self.location = location
+        self.author = author
+        self.sourceReference = sourceReference
     }
 
     /// The attributes whose values form a group: `hostName` first (always), then `groupBy` without it.

@@ -4,11 +4,14 @@ public struct RuleLoadResult: Sendable {
     public var rules: [Rule]
     public var errors: [RuleError]
     public var warnings: [RuleError]
+    /// Rules read but not for execwatch's events (a Sigma rule of another logsource), with the reason.
+    public var skipped: [RuleError]
 
-    public init(rules: [Rule] = [], errors: [RuleError] = [], warnings: [RuleError] = []) {
+    public init(rules: [Rule] = [], errors: [RuleError] = [], warnings: [RuleError] = [], skipped: [RuleError] = []) {
         self.rules = rules
         self.errors = errors
         self.warnings = warnings
+        self.skipped = skipped
     }
 }
 

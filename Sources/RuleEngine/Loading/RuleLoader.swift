@@ -6,16 +6,28 @@ import Darwin
 
 /// Loads rule files from disk: the one I/O edge of the module.
 ///
-/// Paths may be files or directories; a directory contributes its `*.xml` files (not recursively),
-/// sorted by name. Rules are returned in the order read. A rule id seen a second time is an error at
-/// the second definition; the first one wins.
+/// Paths may be files or directories; a directory contributes its `*.xml` (FortiSIEM) and
+/// `*.yml`/`*.yaml` (Sigma) files (not recursively), sorted by name. A file is read as Sigma when its
+/// name ends in `.yml` or `.yaml`, else as FortiSIEM rule XML. Rules are returned in the order read.
+/// A rule id seen a second time is an error at the second definition; the first one wins.
+///
+/// Where a Sigma rule comes from (``Rule/sourceReference``): when its directory holds a file
+/// `.sigma-source` whose first line is a base URL (e.g.
+/// `https://github.com/SigmaHQ/sigma/blob/master/rules/linux/process_creation`), the URL of the
+/// file under it; else the rule file's path.
 public enum RuleLoader {
     public static func load(paths: [String]) -> RuleLoadResult {
         var documents: [(file: String, bytes: [UInt8])] = []
         var errors: [RuleError] = []
+        var sourceReferences: [String: String] = [:]
         for path in paths {
             switch listRuleFiles(path) {
             case .success(let files):
+                if files.count != 1 || files[0] != path, let base = sigmaSourceBase(directory: path) {
+                    for file in files where isSigmaFile(file) {
+                        sourceReferences[file] = base + "/" + String(file.split(separator: "/").last ?? "")
+                    }
+                }
                 for file in files {
                     switch readFile(file) {
                     case .success(let bytes): documents.append((file, bytes))
@@ -26,19 +38,31 @@ public enum RuleLoader {
                 errors.append(error)
             }
         }
-        var result = load(documents: documents)
+        var result = load(documents: documents, sourceReferences: sourceReferences)
         result.errors.insert(contentsOf: errors, at: 0)
         return result
     }
 
     /// Parses documents already in memory, in order, and drops duplicate ids (first wins).
-    public static func load(documents: [(file: String, bytes: [UInt8])]) -> RuleLoadResult {
+    /// `sourceReferences` gives, by file, where its Sigma rules come from (default: the file path).
+    public static func load(
+        documents: [(file: String, bytes: [UInt8])],
+        sourceReferences: [String: String] = [:]
+    ) -> RuleLoadResult {
         var result = RuleLoadResult()
         var seen: [String: RuleLocation] = [:]
         for document in documents {
-            let parsed = RuleDocument.parse(document.bytes, file: document.file)
+            let parsed =
+                isSigmaFile(document.file)
+                ? SigmaRuleDocument.parse(
+                    document.bytes,
+                    file: document.file,
+                    sourceReference: sourceReferences[document.file]
+                )
+                : RuleDocument.parse(document.bytes, file: document.file)
             result.errors.append(contentsOf: parsed.errors)
             result.warnings.append(contentsOf: parsed.warnings)
+            result.skipped.append(contentsOf: parsed.skipped)
             for rule in parsed.rules {
                 if let first = seen[rule.id] {
                     result.errors.append(
@@ -62,6 +86,21 @@ public enum RuleLoader {
 
     // MARK: - Files
 
+    /// Whether a file is read as Sigma YAML (by its name).
+    static func isSigmaFile(_ path: String) -> Bool {
+        path.hasSuffix(".yml") || path.hasSuffix(".yaml")
+    }
+
+    /// The base URL in `directory/.sigma-source` (first line, trailing `/` removed), if any.
+    static func sigmaSourceBase(directory: String) -> String? {
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        guard case .success(let bytes) = readFile(prefix + ".sigma-source") else { return nil }
+        let line = bytes.prefix { $0 != 0x0A && $0 != 0x0D }
+        var text = String(decoding: line, as: UTF8.self).trimmingXMLSpace()
+        while text.hasSuffix("/") { text.removeLast() }
+        return text.isEmpty ? nil : text
+    }
+
     static func listRuleFiles(_ path: String) -> Result<[String], RuleError> {
         var info = stat()
         guard stat(path, &info) == 0 else { return .failure(systemError(path, "cannot read")) }
@@ -73,7 +112,7 @@ public enum RuleLoader {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            if name.hasSuffix(".xml"), !name.hasPrefix(".") { names.append(name) }
+            if name.hasSuffix(".xml") || isSigmaFile(name), !name.hasPrefix(".") { names.append(name) }
         }
         names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         let prefix = path.hasSuffix("/") ? path : path + "/"

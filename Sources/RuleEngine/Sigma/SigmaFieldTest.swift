@@ -1,0 +1,87 @@
+import ExecEvents
+
+/// One compiled Sigma field condition (`Image|endswith: '/nc'`, one value of it) as a leaf of the
+/// engine's filter tree.
+///
+/// A Sigma field may stand for several event attributes (`Image` is `invokedPath` or `exePath`): a
+/// value test holds when it holds for at least one of them that the event carries. `null` holds when
+/// the event carries none of them; `exists: true` when it carries at least one.
+struct SigmaFieldTest: Sendable {
+    enum Test: Sendable {
+        case pattern(SigmaPattern)
+        case regex(CompiledRegex)
+        case number(ComparisonOperator, Number)
+        case exists(Bool)
+        case isNull
+        /// `fieldref`: equal to the value of another field (any attribute of each).
+        case fieldReference([EventAttribute], cased: Bool)
+    }
+
+    /// The Sigma field as written (for rendering), e.g. `Image`; empty for a keyword.
+    let field: String
+    let attributes: [EventAttribute]
+    let test: Test
+
+    func matches(_ event: ExecEvent) -> Bool {
+        switch test {
+        case .isNull:
+            for attribute in attributes where event.value(of: attribute) != nil { return false }
+            return true
+        case .exists(let present):
+            for attribute in attributes where event.value(of: attribute) != nil { return present }
+            return !present
+        default:
+            for attribute in attributes {
+                guard let value = event.value(of: attribute) else { continue }
+                if holds(for: value, in: event) { return true }
+            }
+            return false
+        }
+    }
+
+    private func holds(for value: AttributeValue, in event: ExecEvent) -> Bool {
+        switch test {
+        case .pattern(let pattern):
+            switch value {
+            case .string(let s): return pattern.matches(s)
+            case .integer(let i): return pattern.matches(String(i))
+            }
+        case .regex(let compiled):
+            return value.description.contains(compiled.regex)
+        case .number(let op, let constant):
+            let number: Number?
+            switch value {
+            case .integer(let i): number = .integer(i)
+            case .string(let s): number = Number.parse(s.utf8)
+            }
+            guard let number else { return false }
+            return op.holds(Number.compare(number, constant))
+        case .fieldReference(let others, let cased):
+            let text = value.description
+            for other in others {
+                guard let otherValue = event.value(of: other)?.description else { continue }
+                if cased ? text == otherValue : foldedEquals(text, otherValue) { return true }
+            }
+            return false
+        case .exists, .isNull:
+            return false
+        }
+    }
+
+    var rendered: String {
+        let subject = field.isEmpty ? "keyword" : field
+        switch test {
+        case .pattern(let p): return "\(subject) LIKE \(p.rendered)"
+        case .regex(let r): return "\(subject) RE \(FilterConstant(text: r.pattern, isQuoted: true).rendered)"
+        case .number(let op, let n):
+            switch n {
+            case .integer(let i): return "\(subject) \(op.rawValue) \(i)"
+            case .double(let d): return "\(subject) \(op.rawValue) \(d)"
+            }
+        case .exists(let b): return "\(subject) EXISTS \(b)"
+        case .isNull: return "\(subject) IS NULL"
+        case .fieldReference(let others, let cased):
+            return "\(subject) = FIELD(\(others.map(\.name).joined(separator: "|")))\(cased ? " cased" : "")"
+        }
+    }
+}

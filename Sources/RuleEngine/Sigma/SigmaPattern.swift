@@ -1,0 +1,219 @@
+/// A Sigma string value compiled for matching UTF-8 bytes: literal text with `*` (any run of
+/// characters), `?` (exactly one character) and, from `windash`, a dash class (`-`, `/`, `–`, `—`,
+/// `―`). Case is ignored (ASCII letters only) unless the value is `cased`.
+///
+/// Plain shapes compile to one byte comparison: `abc` (equals), `abc*` (prefix), `*abc` (suffix),
+/// `*abc*` (contains), `*` (anything); the rest go through a glob matcher.
+struct SigmaPattern: Sendable, Equatable {
+    /// One element of a value: a literal byte (already folded when not cased) or a wildcard.
+    enum Token: Sendable, Equatable {
+        case byte(UInt8)
+        case anyRun
+        case anyCharacter
+        case dash
+    }
+
+    enum Shape: Sendable, Equatable {
+        case equals([UInt8])
+        case prefix([UInt8])
+        case suffix([UInt8])
+        case contains([UInt8])
+        case anything
+        case glob([Token])
+    }
+
+    let shape: Shape
+    let cased: Bool
+
+    init(tokens: [Token], cased: Bool) {
+        self.cased = cased
+        var folded: [Token] = []
+        for token in tokens {
+            if token == .anyRun, folded.last == .anyRun { continue }  // `**` is `*`
+            if !cased, case .byte(let b) = token { folded.append(.byte(asciiLower(b))) } else { folded.append(token) }
+        }
+        self.shape = Self.shape(of: folded)
+    }
+
+    private static func shape(of tokens: [Token]) -> Shape {
+        var inner = tokens[...]
+        let leadingRun = inner.first == .anyRun
+        let trailingRun = inner.count > (leadingRun ? 1 : 0) && inner.last == .anyRun
+        if leadingRun { inner = inner.dropFirst() }
+        if trailingRun { inner = inner.dropLast() }
+        var bytes: [UInt8] = []
+        for token in inner {
+            guard case .byte(let b) = token else { return .glob(tokens) }
+            bytes.append(b)
+        }
+        switch (leadingRun, trailingRun) {
+        case (false, false): return .equals(bytes)
+        case (false, true): return .prefix(bytes)
+        case (true, false): return bytes.isEmpty ? .anything : .suffix(bytes)
+        case (true, true): return bytes.isEmpty ? .anything : .contains(bytes)
+        }
+    }
+
+    /// Whether the whole of `text` matches.
+    func matches(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch shape {
+        case .anything: return true
+        case .equals(let b): return text.count == b.count && equal(text, 0, b)
+        case .prefix(let b): return text.count >= b.count && equal(text, 0, b)
+        case .suffix(let b): return text.count >= b.count && equal(text, text.count - b.count, b)
+        case .contains(let b):
+            guard text.count >= b.count else { return false }
+            for start in 0...(text.count - b.count) where equal(text, start, b) { return true }
+            return false
+        case .glob(let tokens): return glob(tokens, text)
+        }
+    }
+
+    func matches(_ text: String) -> Bool {
+        withUTF8Bytes(text) { matches($0) }
+    }
+
+    @inline(__always)
+    private func fold(_ c: UInt8) -> UInt8 { cased ? c : asciiLower(c) }
+
+    @inline(__always)
+    private func equal(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ bytes: [UInt8]) -> Bool {
+        var k = 0
+        while k < bytes.count {
+            if fold(text[start + k]) != bytes[k] { return false }
+            k += 1
+        }
+        return true
+    }
+
+    /// Glob matching with one backtracking point (the last `*`), linear in practice.
+    private func glob(_ tokens: [Token], _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        var t = 0
+        var s = 0
+        var starToken = -1
+        var starText = 0
+        while s < text.count {
+            if t < tokens.count {
+                switch tokens[t] {
+                case .anyRun:
+                    starToken = t
+                    starText = s
+                    t += 1
+                    continue
+                case .byte(let b):
+                    if fold(text[s]) == b {
+                        t += 1
+                        s += 1
+                        continue
+                    }
+                case .anyCharacter:
+                    t += 1
+                    s += Self.characterLength(text, s)
+                    continue
+                case .dash:
+                    if let n = Self.dashLength(text, s) {
+                        t += 1
+                        s += n
+                        continue
+                    }
+                }
+            }
+            guard starToken >= 0 else { return false }
+            starText += 1
+            // Resume after the star at a character boundary.
+            while starText < text.count, text[starText] & 0xC0 == 0x80 { starText += 1 }
+            s = starText
+            t = starToken + 1
+        }
+        while t < tokens.count, tokens[t] == .anyRun { t += 1 }
+        return t == tokens.count && s == text.count
+    }
+
+    /// The length of the UTF-8 character starting at `s` (1 for a stray byte).
+    static func characterLength(_ text: UnsafeBufferPointer<UInt8>, _ s: Int) -> Int {
+        var n = 1
+        while s + n < text.count, text[s + n] & 0xC0 == 0x80 { n += 1 }
+        return n
+    }
+
+    /// The length of a dash-class character at `s`: `-` or `/` (1), `–` `—` `―` (E2 80 93..95, 3).
+    static func dashLength(_ text: UnsafeBufferPointer<UInt8>, _ s: Int) -> Int? {
+        let c = text[s]
+        if c == UInt8(ascii: "-") || c == UInt8(ascii: "/") { return 1 }
+        if c == 0xE2, s + 2 < text.count, text[s + 1] == 0x80, (0x93...0x95).contains(text[s + 2]) { return 3 }
+        return nil
+    }
+
+    /// How the pattern reads back (for rule listings and definitions).
+    var rendered: String {
+        func text(_ bytes: [UInt8]) -> String {
+            var out: [UInt8] = []
+            for b in bytes {
+                if b == UInt8(ascii: "*") || b == UInt8(ascii: "?") || b == UInt8(ascii: "\\") {
+                    out.append(UInt8(ascii: "\\"))
+                }
+                out.append(b)
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        let body: String
+        switch shape {
+        case .anything: body = "*"
+        case .equals(let b): body = text(b)
+        case .prefix(let b): body = text(b) + "*"
+        case .suffix(let b): body = "*" + text(b)
+        case .contains(let b): body = "*" + text(b) + "*"
+        case .glob(let tokens):
+            var out = ""
+            var pending: [UInt8] = []
+            for token in tokens {
+                if case .byte(let b) = token {
+                    pending.append(b)
+                    continue
+                }
+                out += text(pending)
+                pending = []
+                switch token {
+                case .anyRun: out += "*"
+                case .anyCharacter: out += "?"
+                case .dash: out += "[-/–—―]"
+                case .byte: break
+                }
+            }
+            body = out + text(pending)
+        }
+        return "'" + body + "'" + (cased ? " cased" : "")
+    }
+}
+
+extension SigmaPattern {
+    /// Reads a Sigma value: `*` and `?` are wildcards; `\*`, `\?` and `\\` stand for the character
+    /// itself; a backslash before anything else is a plain backslash (the specification's
+    /// "Escape Character" section).
+    static func tokens(of value: String) -> [Token] {
+        let bytes = Array(value.utf8)
+        var tokens: [Token] = []
+        var k = 0
+        while k < bytes.count {
+            let c = bytes[k]
+            if c == UInt8(ascii: "\\"), k + 1 < bytes.count,
+                bytes[k + 1] == UInt8(ascii: "*") || bytes[k + 1] == UInt8(ascii: "?")
+                    || bytes[k + 1] == UInt8(ascii: "\\")
+            {
+                tokens.append(.byte(bytes[k + 1]))
+                k += 2
+                continue
+            }
+            switch c {
+            case UInt8(ascii: "*"): tokens.append(.anyRun)
+            case UInt8(ascii: "?"): tokens.append(.anyCharacter)
+            default: tokens.append(.byte(c))
+            }
+            k += 1
+        }
+        return tokens
+    }
+
+    /// Literal text as tokens (no wildcards), e.g. a base64 encoding.
+    static func literal(_ bytes: [UInt8]) -> [Token] { bytes.map(Token.byte) }
+}
