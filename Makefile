@@ -48,6 +48,7 @@ test-suites:
 	EXECWATCH_TEST_POSTGRES_URL="$$(scripts/postgres-for-tests.sh url)" $(SWIFT) test --skip-build
 	Tests/cli/test-cli.sh $(BIN_DEBUG)/execwatch
 	Tests/live/test-live.sh $(BIN_DEBUG)/execwatch
+	Tests/sigma/test-sigma.sh $(BIN_DEBUG)/execwatch
 	EXECWATCH_TEST_POSTGRES_URL="$$(scripts/postgres-for-tests.sh url)" \
 		Tests/collector/test-collector.sh $(BIN_DEBUG)/execwatch $(BIN_DEBUG)/execwatch-collector
 	$(MAKE) fuzz-brief

@@ -8,7 +8,7 @@
 #            CYAML), pkg-config
 #   test     what `make test` needs (also PostgreSQL, openssl for test certificates, chromium
 #            for the collector's page, curl; gcc for the fault tests' exec load, unshare from
-#            util-linux for their tmpfs)
+#            util-linux for their tmpfs; python3-venv for Tests/sigma's pySigma from PyPI)
 #   run      what `make run` needs: openssl for the local CA, curl, a netcat to try
 #   deb      what `make deb` and scripts/test-deb.sh need (dpkg-dev, binutils, lintian, strace, …)
 #   systemd  what scripts/test-systemd.sh needs beyond `deb`: debootstrap, qemu (with 9p), mkfs.ext4
@@ -27,7 +27,7 @@ for set in "$@"; do
     case "$set" in
         build) packages+=(libaudit-dev libcap-dev libbpf-dev zlib1g-dev libpq-dev libyaml-dev pkg-config) ;;
         test)
-            packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat libcap2-bin python3)
+            packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat libcap2-bin python3 python3-venv)
             packages+=(postgresql openssl chromium curl gcc libc6-dev util-linux)
             ;;
         run) packages+=(ca-certificates openssl curl netcat-openbsd) ;;
