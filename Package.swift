@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Configuration files: typed settings read from YAML (the YAML module), with file:line:col errors.
@@ -97,13 +98,16 @@ let package = Package(
         ),
 
         // The agent daemon: configuration, source selection, the capture thread's pipeline
-        // (records -> events -> rules -> incidents), the journal writer, status and signals.
+        // (records -> events -> rules -> incidents), the journal writer, status and signals; its
+        // long-running parts are services of one ServiceGroup (swift-service-lifecycle: no Foundation).
         .target(
             name: "Agent",
             dependencies: [
                 "AuditCapture", "AuditRecords", "Capture", "CLibcap", "ConfigurationFiles", "EBPFCapture",
                 "ExecEvents", "Forwarding", "HostProcesses", "Journal", "ProcCapture", "RuleEngine",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -214,6 +218,7 @@ let package = Package(
             dependencies: [
                 "Agent", "Capture", "ConfigurationFiles", "ExecEvents", "Forwarding", "Journal", "RuleEngine",
                 "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
     ],

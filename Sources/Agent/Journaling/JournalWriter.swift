@@ -28,7 +28,6 @@ public final class JournalWriter: Sendable {
     private let stream: AsyncStream<IncidentUpdate>
     private let continuation: AsyncStream<IncidentUpdate>.Continuation
     private let dropped: @Sendable () -> Void
-    private let afterStore: @Sendable () -> Void
     private let outboxMaxDepth: Int
     private let capacity: Int
     private let reminderInterval: Duration
@@ -46,19 +45,16 @@ public final class JournalWriter: Sendable {
     ///   - capacity: how many changes may wait.
     ///   - outboxMaxDepth: the outbox's bound (see ``IncidentStore/trimOutbox(toAtMost:)``).
     ///   - dropped: called (on the capture thread) for each change that did not fit.
-    ///   - afterStore: called after each change is committed (the forwarder's wake-up).
     ///   - reminderInterval: while storing fails, how often the failure is logged again.
     public init(
         capacity: Int = 10_000,
         outboxMaxDepth: Int = 100_000,
         reminderInterval: Duration = .seconds(60),
-        dropped: @escaping @Sendable () -> Void,
-        afterStore: @escaping @Sendable () -> Void = {}
+        dropped: @escaping @Sendable () -> Void
     ) {
         self.outboxMaxDepth = outboxMaxDepth
         self.capacity = capacity
         self.reminderInterval = reminderInterval
-        self.afterStore = afterStore
         (stream, continuation) = AsyncStream.makeStream(
             of: IncidentUpdate.self,
             bufferingPolicy: .bufferingOldest(capacity)
@@ -76,15 +72,16 @@ public final class JournalWriter: Sendable {
         }
     }
 
-    /// No more changes will come; ``run(store:logger:)`` returns once the queue is drained (or,
+    /// No more changes will come; ``run(store:logger:afterStore:)`` returns once the queue is drained (or,
     /// while the store fails, after a few more seconds of retrying).
     public func finish() {
         finishing.store(true, ordering: .releasing)
         continuation.finish()
     }
 
-    /// Stores every change in order until ``finish()`` and the queue is empty.
-    public func run(store: any IncidentStore, logger: Logger) async {
+    /// Stores every change in order until ``finish()`` and the queue is empty; `afterStore` is
+    /// called after each change is committed (the forwarder's wake-up).
+    public func run(store: any IncidentStore, logger: Logger, afterStore: @Sendable () -> Void = {}) async {
         if let depth = try? await store.outboxDepth() { outboxDepth.set(depth) }
         if let count = try? await store.deadLetterCount() { deadLettered.set(count) }
         let clock = ContinuousClock()

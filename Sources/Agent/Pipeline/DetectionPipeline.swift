@@ -13,7 +13,7 @@ import Synchronization
 /// thread only (the ``CaptureSink`` contract); the state touched from other threads is the
 /// counters (atomics) and the rules waiting to be applied (a mutex).
 public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
-    public let counters = PipelineCounters()
+    public let counters: PipelineCounters
 
     private var assembler: AuditEventAssembler
     private var normalizer: ExecEventNormalizer
@@ -23,15 +23,18 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
     private let hasWaitingRules = Atomic<Bool>(false)
 
     /// `live`: in live capture, what `/proc` says of running processes, for `parentProcName`
-    /// (nil: the table of execs seen alone, as in replay).
+    /// (nil: the table of execs seen alone, as in replay). `counters`: given when something made
+    /// before the pipeline counts into them too (the journal writer, its dropped changes).
     public init(
         engine: DetectionEngine,
         hostName: String,
         graceMilliseconds: Int64,
         reassemblyMaxBytes: Int = AuditEventAssembler.defaultMaximumBytes,
         live: (any RunningProcesses)? = nil,
+        counters: PipelineCounters = PipelineCounters(),
         deliver: @escaping (IncidentUpdate) -> Void
     ) {
+        self.counters = counters
         self.engine = engine
         self.assembler = AuditEventAssembler(graceMilliseconds: graceMilliseconds, maximumBytes: reassemblyMaxBytes)
         self.normalizer = ExecEventNormalizer(hostName: hostName, live: live)

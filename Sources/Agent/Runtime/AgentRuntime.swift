@@ -1,19 +1,19 @@
 import CLibcap
 import Capture
 import ConfigurationFiles
-import Dispatch
 import ExecEvents
 import Forwarding
 import Logging
 import ProcCapture
 import RuleEngine
-import Synchronization
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `execwatch run`: puts the parts together and runs them until SIGTERM or SIGINT.
+/// `execwatch run`: sets the parts up and runs them as services (``AgentServices``) until SIGTERM
+/// or SIGINT.
 ///
 /// The capture source runs on a thread of its own and feeds the ``DetectionPipeline``
 /// synchronously; incident changes cross to the ``JournalWriter`` task; the ``StatusServer``
@@ -98,50 +98,19 @@ public final class AgentRuntime: Sendable {
             metadata: ["path": "\(configuration.stateDirectory)", "incidents": "\(restored.count)"]
         )
 
-        // Privileges: dropped on the capture thread once the source is set up (see PrivilegeDrop).
-        let user = state.user
+        // Privileges: dropped on the capture thread once the source is set up (see CaptureSetUp).
+        let setUp = try CaptureSetUp(user: state.user, logger: logger)
         try state.handOver()
-        let stopForFailure = Mutex<StopSignal?>(nil)
-        let dropped = Mutex<Bool>(false)
-        let captureThread = Atomic<Int32>(0)
-        let sourceName = Mutex<String>("")
-        let sourceRunning = Atomic<Bool>(false)
-        let logger = self.logger
-        let dropPrivileges: @Sendable () -> Void = {
-            guard
-                dropped.withLock({ done in
-                    defer { done = true }
-                    return !done
-                })
-            else { return }
-            captureThread.store(gettid(), ordering: .relaxed)
-            let keep = PrivilegeDrop.capabilities(forSource: sourceName.withLock { $0 })
-            do {
-                try PrivilegeDrop.apply(keep: keep, user: user)
-                logger.info(
-                    "privileges dropped",
-                    metadata: ["kept": "\(keep.map(\.name))", "user": "\(user?.name ?? "root (unchanged)")"]
-                )
-            } catch {
-                logger.critical("cannot drop privileges, stopping: \(error)")
-                stopForFailure.withLock { $0?.signal() }
-                return
-            }
-            sourceRunning.store(true, ordering: .releasing)
-        }
-        let pipelineCounters = Mutex<PipelineCounters?>(nil)
-        let forwarderSlot = Mutex<IncidentForwarder?>(nil)
+        let counters = PipelineCounters()
         let writer = JournalWriter(
             outboxMaxDepth: configuration.outboxMaxDepth,
-            dropped: { pipelineCounters.withLock { $0?.incidentsDropped.count() } },
-            afterStore: { forwarderSlot.withLock { $0 }?.wake() }
+            dropped: { counters.incidentsDropped.count() }
         )
         // Forwarding: its files (CA, certificate, key, token) are read and checked now, before
         // the source is chosen (an audit source takes audit over) and before privileges go.
         let forwarder = try makeForwarder(store: store, writer: writer)
-        forwarderSlot.withLock { $0 = forwarder }
-        let chosen = try selectSource(configuration, state, logger, dropPrivileges)
-        sourceName.withLock { $0 = chosen.source.name }
+        let chosen = try selectSource(configuration, state, logger, setUp.sourceIsSetUp)
+        setUp.use(chosen.source)
         logger.notice(
             "capturing executions",
             metadata: ["source": "\(chosen.source.name)", "why": "\(chosen.reason)"]
@@ -154,139 +123,69 @@ public final class AgentRuntime: Sendable {
             graceMilliseconds: Int64(configuration.graceMilliseconds),
             reassemblyMaxBytes: configuration.reassemblyMaxBytes,
             live: RunningProcessReader(),
+            counters: counters,
             deliver: { writer.offer($0) }
         )
-        pipelineCounters.withLock { $0 = pipeline.counters }
-
-        let stop = try StopSignal()
-        stopForFailure.withLock { $0 = stop }
-        let startedAt = EventTime.now
-        let sampler = RateSampler()
-        let ruleCount = Atomic<Int>(rules.count)
-        let budgets = (engine: configuration.engineMaxBytes, reassembly: configuration.reassemblyMaxBytes)
-        let snapshot: @Sendable () -> AgentStatus = {
-            let capture = chosen.source.counters
-            let counters = pipeline.counters
-            let now = EventTime.now
-            var status = AgentStatus(
-                source: chosen.source.name,
-                sourceReason: chosen.reason,
-                sourceLimitations: chosen.limitations,
-                hostName: hostName,
-                agentId: agentId,
-                startedAt: startedAt,
-                uptimeSeconds: (now.millisecondsSinceEpoch - startedAt.millisecondsSinceEpoch) / 1000,
-                inputs: counters.inputs.current,
-                events: counters.events.current,
-                eventsPerSecond: sampler.rate(events: counters.events.current, at: now),
-                failedExecs: counters.failedExecs.current,
-                malformedRecords: counters.malformedRecords.current + capture.malformed.current,
-                kernelLost: capture.kernelLost.current,
-                kernelBacklog: capture.kernelBacklog.current,
-                agentDrops: capture.socketOverruns.current + capture.processesGone.current
-                    + counters.incidentsDropped.current,
-                sequenceGaps: capture.sequenceGaps.current,
-                argumentsTruncated: capture.argumentsTruncated.current,
-                incidentsCreated: counters.incidentsCreated.current,
-                incidentsUpdated: counters.incidentsUpdated.current,
-                incidentsStored: writer.stored.current,
-                outboxDepth: writer.outboxDepth.current,
-                outboxDropped: writer.outboxDropped.current,
-                deadLettered: writer.deadLettered.current,
-                rules: ruleCount.load(ordering: .relaxed),
-                capabilities: ProcessFacts.effectiveCapabilities(thread: captureThread.load(ordering: .relaxed)),
-                user: ProcessFacts.userName(),
-                residentBytes: ProcessFacts.residentBytes(),
-                forward: forwarder?.status,
-                memory: MemoryStatus(
-                    engineMaxBytes: budgets.engine,
-                    engineBytes: counters.engineBytes.current,
-                    groupsEvicted: counters.groupsEvicted.current,
-                    incidentsForgotten: counters.incidentsForgotten.current,
-                    engineBytesEvicted: counters.engineBytesEvicted.current,
-                    reassemblyMaxBytes: budgets.reassembly,
-                    reassemblyBytes: counters.reassemblyBytes.current,
-                    pendingExecsEvicted: counters.pendingExecsEvicted.current
-                ),
-                journal: JournalStatus(
-                    waiting: writer.waiting.current,
-                    storeFailures: writer.storeFailures.current,
-                    error: writer.storeError
-                ),
-                auditClaimsRefused: capture.auditClaimsRefused.current,
-                auditRulesRestored: capture.auditRulesRestored.current
-            )
-            status.sourceRunning = sourceRunning.load(ordering: .acquiring)
-            return status
-        }
-        let statusServer = try StatusServer(path: configuration.statusSocket, snapshot: snapshot)
-        DetachedThread.start { statusServer.serve(until: stop) }
+        // SIGHUP is trapped from here on (before the source runs, so `status --wait` then SIGHUP
+        // cannot end the process); SIGTERM and SIGINT by the group as it starts.
+        let reload = RulesReloadService(
+            hangups: await UnixSignalsSequence(trapping: .sighup),
+            rulePaths: configuration.rulePaths,
+            rules: rules.count,
+            pipeline: pipeline,
+            logger: logger
+        )
+        let snapshot = StatusSnapshot(
+            chosen: chosen,
+            pipeline: counters,
+            writer: writer,
+            forwarder: forwarder,
+            setUp: setUp,
+            reload: reload,
+            hostName: hostName,
+            agentId: agentId,
+            budgets: (engine: configuration.engineMaxBytes, reassembly: configuration.reassemblyMaxBytes)
+        )
+        // The servers listen now, before privileges are dropped; they serve once the group runs.
+        let status = try ConnectionServerService(
+            StatusServer(path: configuration.statusSocket, snapshot: snapshot.current),
+            name: "status"
+        )
+        var metrics: ConnectionServerService<MetricsServer>?
         if let listen = configuration.metricsListen {
             // Detection goes on without metrics: a busy port is logged, not fatal.
             do {
-                let metrics = try MetricsServer(listen: listen, snapshot: snapshot)
-                DetachedThread.start { metrics.serve(until: stop) }
+                metrics = try ConnectionServerService(
+                    MetricsServer(listen: listen, snapshot: snapshot.current),
+                    name: "metrics"
+                )
                 logger.info("metrics served", metadata: ["url": "http://\(listen)/metrics"])
             } catch {
                 logger.error("metrics not served: \(error)")
             }
         }
 
-        // Signals: handled on a dispatch queue, never in async-signal context.
-        let signalQueue = DispatchQueue(label: "execwatch.signals")
-        var signalSources: [DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT, SIGHUP] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
-            let logger = self.logger
-            let rulePaths = configuration.rulePaths
-            source.setEventHandler {
-                if number == SIGHUP {
-                    do {
-                        let reloaded = try RuleSources.load(rulePaths, logger: logger)
-                        pipeline.replaceRules(reloaded)
-                        ruleCount.store(reloaded.count, ordering: .relaxed)
-                        logger.notice("rules reloaded", metadata: ["rules": "\(reloaded.count)"])
-                    } catch {
-                        logger.error("rules not reloaded, keeping the current ones: \(error)")
-                    }
-                } else {
-                    logger.notice("stopping", metadata: ["signal": "\(number == SIGTERM ? "SIGTERM" : "SIGINT")"])
-                    stop.signal()
-                }
-            }
-            source.resume()
-            signalSources.append(source)
-        }
-        defer { for source in signalSources { source.cancel() } }
-
-        let writerTask = Task { await writer.run(store: store, logger: logger) }
-        let forwarderTask = forwarder.map { forwarder in Task { await forwarder.run() } }
-        let captureResult: Result<Void, any Error> = await withCheckedContinuation { continuation in
-            DetachedThread.start {
-                if !chosen.callsWhenSetUp { dropPrivileges() }
-                let result = Result { try chosen.source.run(into: pipeline, until: stop) }
-                pipeline.finish()
-                continuation.resume(returning: result)
-            }
-        }
-        stop.signal()  // the status server too, whether the source stopped by signal or failed
-        writer.finish()
-        await writerTask.value
-        if let forwarderTask {
-            await drainOutbox(store, forwarder: forwarder, within: .seconds(3))
-            forwarderTask.cancel()
-            await forwarderTask.value
+        let services = AgentServices(
+            reload: reload,
+            capture: CaptureService(chosen: chosen, pipeline: pipeline, setUp: setUp, logger: logger),
+            journal: JournalWriterService(writer: writer, store: store, forwarder: forwarder, logger: logger),
+            forwarder: forwarder.map { ForwarderService(forwarder: $0, store: store, logger: logger) },
+            status: status,
+            metrics: metrics
+        )
+        var failure: (any Error)?
+        do {
+            try await services.group(logger: logger).run()
+        } catch {
+            failure = error
         }
         try await store.close()
-        switch captureResult {
-        case .success:
+        guard let failure else {
             logger.notice("stopped", metadata: ["incidentsStored": "\(writer.stored.current)"])
             return 0
-        case .failure(let error):
-            logger.critical("capture failed: \(error)")
-            return 1
         }
+        logger.critical(failure is CaptureFailure ? "capture failed: \(failure)" : "stopped: \(failure)")
+        return 1
     }
 }
 
@@ -307,19 +206,6 @@ extension AgentRuntime {
         )
         logger.info("forwarding incidents", metadata: ["url": "\(configuration.forward.url)"])
         return forwarder
-    }
-
-    /// On stop, gives the forwarder a moment to send what the last events produced.
-    private func drainOutbox(_ store: any IncidentStore, forwarder: IncidentForwarder?, within limit: Duration) async {
-        let clock = ContinuousClock()
-        let deadline = clock.now + limit
-        while clock.now < deadline {
-            guard let depth = try? await store.outboxDepth(), depth > 0 else { return }
-            // A collector that is failing will not take them in the next seconds either.
-            if let forwarder, forwarder.status.consecutiveFailures > 0 { break }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        logger.notice("stopping with incident changes still in the outbox; they are sent after the next start")
     }
 }
 
@@ -350,18 +236,3 @@ public struct ChosenSource: Sendable {
 public typealias SourceSelector =
     @Sendable (AgentConfiguration, _ state: AgentStateDirectory, Logger, _ whenSetUp: @escaping @Sendable () -> Void)
     throws -> ChosenSource
-
-/// Events per second over the last few seconds, from the events counter sampled when asked.
-final class RateSampler: Sendable {
-    private let samples = Mutex<[(time: Int64, events: Int)]>([])
-
-    func rate(events: Int, at now: EventTime) -> Double {
-        samples.withLock { samples in
-            let t = now.millisecondsSinceEpoch
-            samples.append((t, events))
-            samples.removeAll { t - $0.time > 10_000 }
-            guard let first = samples.first, t > first.time else { return 0 }
-            return Double(events - first.events) * 1000 / Double(t - first.time)
-        }
-    }
-}
