@@ -62,11 +62,13 @@ extension AuditNetlinkSource {
         }
     }
 
-    /// Reads the kernel's `lost` and `backlog` into the counters (a failed read keeps the last),
+    /// Reads the kernel's `lost` (as its growth since set-up: records dropped while this source
+    /// watched, not before) and `backlog` into the counters (a failed read keeps the last),
     /// and makes sure the source's exec rules are still loaded.
     private func refreshStatus(_ control: AuditLink, othersMissing: inout Bool) {
         guard let status = try? control.status() else { return }
-        counters.kernelLost.set(Int(status.lost))
+        let lostBefore = snapshot.statusFound?.lost ?? 0
+        counters.kernelLost.set(Int(status.lost &- lostBefore))
         counters.kernelBacklog.set(Int(status.backlog))
         update { $0.kernelStatus = status }
         if !status.isLocked { keepOwnRulesLoaded(control, othersMissing: &othersMissing) }

@@ -89,11 +89,11 @@ extension AuditNetlinkSource {
         return reader
     }
 
-    /// Keeps the kernel's status as found, and makes it the first figures the source reports:
-    /// `lost` and `backlog` are read every few seconds, and until the first read a status would
-    /// show 0, then the whole `lost` counter since boot as if lost while the agent ran.
+    /// Keeps the kernel's status as found: its `lost` counter is the base that `kernelLost` grows
+    /// from (records dropped before the source started, or by another audit reader, are not its
+    /// loss), and its `backlog` the first figure reported until the periodic read.
     private func noteFound(_ found: AuditKernelStatus) {
-        counters.kernelLost.set(Int(found.lost))
+        counters.kernelLost.set(0)
         counters.kernelBacklog.set(Int(found.backlog))
         update {
             $0.statusFound = found

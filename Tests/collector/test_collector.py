@@ -1031,12 +1031,12 @@ def test_unknown_incident_fields_are_ignored_and_logged_once():
     try:
         token, _ = collector.add_agent("newer")
         for n in (51, 52):
-            incident = dict(_incident(n, host="newer"), ruleAuthor="Florian Roth")
+            incident = dict(_incident(n, host="newer"), ruleLicense="DRL-1.1")
             status, reply = _post(collector, [incident], token)
             assert status == 200 and reply["created"] == 1, (status, reply)
         stored = collector.incidents()
-        assert len(stored) == 2 and all("ruleAuthor" not in i for i in stored), stored
-        lines = [line for line in collector.log_text().splitlines() if "ruleAuthor" in line]
+        assert len(stored) == 2 and all("ruleLicense" not in i for i in stored), stored
+        lines = [line for line in collector.log_text().splitlines() if "ruleLicense" in line]
         assert len(lines) == 1 and lines[0].startswith("<4>") and "client=newer" in lines[0], lines
     finally:
         collector.stop()
