@@ -317,6 +317,17 @@ done
 # ---------------------------------------------------------------------------------------------
 log "load time over: waiting for the load generator and the nc loop"
 LOAD_RC=0
+# The generator ends on its own at the end of its time; the hour run once found it stuck in a
+# spawn (its vfork wait) for minutes with no child left, and the script waited for ever. Give it
+# a minute, then kill it and say so: its rate line is then missing and the verdict says why.
+for ((i = 0; i < 600; i++)); do
+    kill -0 "$LOAD_PID" 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 "$LOAD_PID" 2>/dev/null; then
+    log "the load generator did not end 60 s after its time: killed (no rate line)"
+    kill -KILL "$LOAD_PID" 2>/dev/null || true
+fi
 wait "$LOAD_PID" || LOAD_RC=$?
 wait "$NC_PID" || true
 LOAD_LINE=$(tail -n 1 "$WORK/exec-load.out")
