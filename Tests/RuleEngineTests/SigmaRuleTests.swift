@@ -452,6 +452,17 @@ func processEvent(
             sigmaError(detection + "\n    condition: selection_a | count() > 5")?.description
                 == "test.yml:22:16: aggregation in a condition ('| count() …', Sigma 1) is not supported: write a correlation rule"
         )
+        // 100,000 `(` overflowed the stack (the whole program crashed); the 65th is refused.
+        let deep = String(repeating: "(", count: 100_000) + "selection_a" + String(repeating: ")", count: 100_000)
+        #expect(
+            sigmaError(detection + "\n    condition: \(deep)")?.description
+                == "test.yml:22:80: condition: nested deeper than 64 levels of parentheses and 'not'"
+        )
+        let nots = String(repeating: "not ", count: 100_000) + "selection_a"
+        #expect(
+            sigmaError(detection + "\n    condition: \(nots)")?.description
+                == "test.yml:22:272: condition: nested deeper than 64 levels of parentheses and 'not'"
+        )
     }
 }
 

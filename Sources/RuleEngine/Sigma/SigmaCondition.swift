@@ -31,6 +31,11 @@ struct SigmaConditionParser {
 
     private var tokens: [Token] = []
     private var position = 0
+    /// How many parentheses and `not`s enclose the current token.
+    private var depth = 0
+    /// Deepest nesting accepted, as in the filter language: parsing, compiling and evaluating
+    /// recurse once per level, and a condition of 100,000 `(` overflowed the stack.
+    static let maximumDepth = 64
     private let identifiers: [String]
 
     /// Parses `text`; `identifiers` are the rule's search identifiers in definition order.
@@ -111,8 +116,21 @@ struct SigmaConditionParser {
         return terms.count == 1 ? terms[0] : .and(terms)
     }
 
+    /// Enters one level of nesting at `token` (a `(` or a `not`); an error past ``maximumDepth``.
+    private mutating func enterNesting(at token: Token) throws(SigmaConditionError) {
+        depth += 1
+        guard depth <= Self.maximumDepth else {
+            throw SigmaConditionError(
+                offset: token.offset,
+                message: "nested deeper than \(Self.maximumDepth) levels of parentheses and 'not'"
+            )
+        }
+    }
+
     private mutating func parseNot() throws(SigmaConditionError) -> SigmaCondition {
         if isWord("not") {
+            try enterNesting(at: current)
+            defer { depth -= 1 }
             position += 1
             return .not(try parseNot())
         }
@@ -123,6 +141,8 @@ struct SigmaConditionParser {
         let token = current
         switch token.kind {
         case .open:
+            try enterNesting(at: token)
+            defer { depth -= 1 }
             position += 1
             let inner = try parseOr()
             guard case .close = current.kind else {
