@@ -1,3 +1,4 @@
+import Capture
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +12,7 @@ public enum LinuxProcess {
 
     /// The process's command name (`/proc/PID/comm`, at most 15 bytes); nil when it is gone.
     public static func commandName(of pid: Int32) -> String? {
-        guard let text = readSmallFile("/proc/\(pid)/comm") else { return nil }
+        guard let text = SmallProcFile.text("/proc/\(pid)/comm") else { return nil }
         return text.hasSuffix("\n") ? String(text.dropLast()) : text
     }
 
@@ -28,20 +29,5 @@ public enum LinuxProcess {
             if link != "\(kind):[\(initial)]" { return name }
         }
         return nil
-    }
-
-    static func readSmallFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 8192)
-        var filled = 0
-        while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            filled += count
-        }
-        return String(decoding: bytes[0..<filled], as: UTF8.self)
     }
 }

@@ -60,18 +60,7 @@ public struct EffectiveCapabilities: Sendable, Equatable {
 
     /// The hexadecimal after `CapEff:` in a /proc status file.
     static func readMask(_ path: String) -> UInt64? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        var filled = 0
-        while filled < buffer.count {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            filled += count
-        }
-        let text = String(decoding: buffer[0..<filled], as: UTF8.self)
+        guard let text = SmallProcFile.text(path) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("CapEff:") {
             return UInt64(line.dropFirst("CapEff:".count).trimmingPrefix(while: { $0 == " " || $0 == "\t" }), radix: 16)
         }

@@ -8,7 +8,7 @@ import Glibc
 public enum ProcessFacts {
     /// Resident set size in bytes (`/proc/self/statm`).
     public static func residentBytes() -> Int {
-        guard let text = readSmallFile("/proc/self/statm") else { return 0 }
+        guard let text = SmallProcFile.text("/proc/self/statm") else { return 0 }
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -25,15 +25,5 @@ public enum ProcessFacts {
         let uid = getuid()
         guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return String(uid) }
         return String(cString: name)
-    }
-
-    static func readSmallFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        let count = read(fd, &buffer, buffer.count)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[0..<count], as: UTF8.self)
     }
 }
