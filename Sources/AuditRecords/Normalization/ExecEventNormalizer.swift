@@ -74,9 +74,6 @@ public struct ExecEventNormalizer {
             event.parentExePath = parent.exePath
             event.parentCommandLine = parent.commandLine
         }
-        event.exePath = identity.exe.map { String(decoding: $0, as: UTF8.self) }
-        event.cwd = context.cwd.map { String(decoding: $0, as: UTF8.self) }
-        event.invokedPath = identity.invokedPath.flatMap { ExecEvent.invokedPath($0, cwd: event.cwd) }
         event.uid = context.uid
         event.euid = context.euid
         if let uid = context.uid {
@@ -91,8 +88,9 @@ public struct ExecEventNormalizer {
         return event
     }
 
-    /// Only what a rule index looks at — `eventType`, `eventTime`, `hostName`, `procName` — so a
-    /// caller can tell cheaply whether the full event is worth deriving. Records the process in
+    /// Only what a rule index looks at — `eventType`, `eventTime`, `hostName`, `procName`,
+    /// `invokedPath`, `exePath` (and `cwd`, which `invokedPath` needs) — so a caller can tell
+    /// cheaply whether the full event is worth deriving. Records the process in
     /// the process table (as ``event(from:includingArguments:)`` does, through this), so the
     /// parent facts of later events stay right: a child's event names this exec's program,
     /// executable and command line (argv decoded here for that, once per exec).
@@ -108,13 +106,16 @@ public struct ExecEventNormalizer {
             comm: identity.comm,
             exe: identity.exe
         )
+        event.exePath = identity.exe.map { String(decoding: $0, as: UTF8.self) }
+        event.cwd = exec.context.cwd.map { String(decoding: $0, as: UTF8.self) }
+        event.invokedPath = identity.invokedPath.flatMap { ExecEvent.invokedPath($0, cwd: event.cwd) }
         if let pid = identity.pid, let name = event.procName {
             processes.record(
                 pid: pid,
                 startTime: live?.startTime(ofPID: pid),
                 KnownProcess(
                     programName: name,
-                    exePath: identity.exe.map { String(decoding: $0, as: UTF8.self) },
+                    exePath: event.exePath,
                     commandLine: event.args.map(KnownProcess.commandLine)
                 )
             )

@@ -43,9 +43,10 @@ public struct DetectionEngine: Sendable {
         counters.eventsProcessed += 1
         index.candidates(for: event, into: &candidates)
         var updates: [IncidentUpdate] = []
+        var subject = FilterSubject(event)  // derives the joined argv once for all candidates
         for position in candidates {
             counters.filterEvaluations += 1
-            guard active[position].rule.filter.matches(event) else { continue }
+            guard active[position].rule.filter.matches(&subject) else { continue }
             counters.matches += 1
             if let update = advance(active[position], with: event) {
                 updates.append(update)

@@ -4,11 +4,15 @@ import ExecEvents
 ///
 /// A rule is filed under the `eventType` and `procName` values its filter requires at top level
 /// (`eventType = "X" AND procName IN ("a", "b") AND …`, quoted strings only, compared ignoring ASCII
-/// case as the filter does); a rule without such a requirement is filed under "any". Those
-/// requirements are necessary conditions of the filter, so leaving a rule out never loses a match.
+/// case as the filter does). A rule without a `procName` requirement is filed under the program
+/// names its Sigma `Image` tests require (see ``FilterNode/requiredProgramNames()``) and looked up
+/// by the last path component of the event's `invokedPath` and of its `exePath`, since `Image`
+/// matches either. A rule without any of these is filed under "any". Those requirements are
+/// necessary conditions of the filter, so leaving a rule out never loses a match.
 struct RuleIndex: Sendable {
     struct ProcNameBucket: Sendable {
         var byProcName = FoldedTable<[Int]>()
+        var byProgramName = FoldedTable<[Int]>()
         var anyProcName: [Int] = []
     }
 
@@ -19,12 +23,15 @@ struct RuleIndex: Sendable {
         for (position, filter) in rules {
             let eventTypes = filter.requiredValues(of: .eventType)
             let procNames = filter.requiredValues(of: .procName)
+            let programNames = procNames == nil ? filter.root.requiredProgramNames() : nil
             if let eventTypes {
                 for eventType in Set(eventTypes) {
-                    byEventType.update(eventType, default: ProcNameBucket()) { $0.add(position, procNames) }
+                    byEventType.update(eventType, default: ProcNameBucket()) {
+                        $0.add(position, procNames: procNames, programNames: programNames)
+                    }
                 }
             } else {
-                anyEventType.add(position, procNames)
+                anyEventType.add(position, procNames: procNames, programNames: programNames)
             }
         }
     }
@@ -32,38 +39,78 @@ struct RuleIndex: Sendable {
     /// Whether any rule may match the event (the same test as ``candidates(for:into:)``, without
     /// collecting them).
     func hasCandidates(for event: ExecEvent) -> Bool {
-        if let bucket = byEventType.lookup(event.eventType), bucket.hasCandidates(event.procName) { return true }
-        return anyEventType.hasCandidates(event.procName)
+        let keys = EventKeys(event)
+        if let bucket = byEventType.lookup(event.eventType), bucket.hasCandidates(keys) { return true }
+        return anyEventType.hasCandidates(keys)
     }
 
-    /// Appends the positions of the rules that may match the event, in ascending order.
+    /// Appends the positions of the rules that may match the event, in ascending order, each once.
     func candidates(for event: ExecEvent, into buffer: inout [Int]) {
         buffer.removeAll(keepingCapacity: true)
-        if let bucket = byEventType.lookup(event.eventType) { bucket.candidates(event.procName, into: &buffer) }
-        anyEventType.candidates(event.procName, into: &buffer)
+        let keys = EventKeys(event)
+        if let bucket = byEventType.lookup(event.eventType) { bucket.candidates(keys, into: &buffer) }
+        anyEventType.candidates(keys, into: &buffer)
         buffer.sort()
+        // A rule filed under two program names may come from both the invoked and the resolved path.
+        var kept = 0
+        for position in buffer where kept == 0 || buffer[kept - 1] != position {
+            buffer[kept] = position
+            kept += 1
+        }
+        buffer.removeLast(buffer.count - kept)
+    }
+
+    /// What the index looks an event up by.
+    struct EventKeys {
+        var procName: String?
+        /// The last path component of `invokedPath` and of `exePath` (nil when the same as the first).
+        var invokedName: String?
+        var exeName: String?
+
+        init(_ event: ExecEvent) {
+            procName = event.procName
+            invokedName = event.invokedPath.map(Self.lastComponent)
+            exeName = event.exePath.map(Self.lastComponent)
+            if exeName == invokedName { exeName = nil }
+        }
+
+        /// The text after the last `/` (all of it without one; empty when it ends with `/`).
+        static func lastComponent(_ path: String) -> String {
+            guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
+            return String(path[path.utf8.index(after: slash)...])
+        }
     }
 }
 
 extension RuleIndex.ProcNameBucket {
-    mutating func add(_ position: Int, _ procNames: [String]?) {
-        guard let procNames else {
+    mutating func add(_ position: Int, procNames: [String]?, programNames: [String]?) {
+        if let procNames {
+            for name in Set(procNames) {
+                byProcName.update(name, default: []) { if $0.last != position { $0.append(position) } }
+            }
+        } else if let programNames {
+            for name in Set(programNames) {
+                byProgramName.update(name, default: []) { if $0.last != position { $0.append(position) } }
+            }
+        } else {
             anyProcName.append(position)
-            return
-        }
-        for name in Set(procNames) {
-            byProcName.update(name, default: []) { if $0.last != position { $0.append(position) } }
         }
     }
 
-    func hasCandidates(_ procName: String?) -> Bool {
+    func hasCandidates(_ keys: RuleIndex.EventKeys) -> Bool {
         if !anyProcName.isEmpty { return true }
-        guard let procName else { return false }
-        return byProcName.lookup(procName) != nil
+        if let name = keys.procName, byProcName.lookup(name) != nil { return true }
+        if let name = keys.invokedName, byProgramName.lookup(name) != nil { return true }
+        if let name = keys.exeName, byProgramName.lookup(name) != nil { return true }
+        return false
     }
 
-    func candidates(_ procName: String?, into buffer: inout [Int]) {
-        if let procName, let positions = byProcName.lookup(procName) { buffer.append(contentsOf: positions) }
+    func candidates(_ keys: RuleIndex.EventKeys, into buffer: inout [Int]) {
+        if let name = keys.procName, let positions = byProcName.lookup(name) { buffer.append(contentsOf: positions) }
+        if let name = keys.invokedName, let positions = byProgramName.lookup(name) {
+            buffer.append(contentsOf: positions)
+        }
+        if let name = keys.exeName, let positions = byProgramName.lookup(name) { buffer.append(contentsOf: positions) }
         buffer.append(contentsOf: anyProcName)
     }
 }
@@ -120,5 +167,37 @@ extension FilterExpression {
             }
         }
         return nil
+    }
+}
+
+extension FilterNode {
+    /// Program names (last path components) one of which the event's `invokedPath` or `exePath`
+    /// must end in for the filter to hold; nil when the filter requires none.
+    ///
+    /// From Sigma tests of `Image` (or of `invokedPath`/`exePath` alone) whose pattern fixes the
+    /// last path component (see ``SigmaPattern/requiredLastComponent``): a conjunction requires
+    /// what any of its terms requires, a disjunction the union when every term requires some;
+    /// `not` and every other node require nothing.
+    func requiredProgramNames() -> [String]? {
+        switch self {
+        case .sigma(let test):
+            return test.requiredLastComponent.map { [$0] }
+        case .and(let nodes):
+            var best: [String]?
+            for node in nodes {
+                guard let names = node.requiredProgramNames() else { continue }
+                if best == nil || names.count < best!.count { best = names }
+            }
+            return best
+        case .or(let nodes):
+            var union: [String] = []
+            for node in nodes {
+                guard let names = node.requiredProgramNames() else { return nil }
+                union.append(contentsOf: names)
+            }
+            return union.isEmpty ? nil : union
+        default:
+            return nil
+        }
     }
 }

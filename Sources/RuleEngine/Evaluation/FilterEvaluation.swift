@@ -13,21 +13,28 @@ import ExecEvents
 extension FilterExpression {
     /// Whether the event satisfies the filter.
     public func matches(_ event: ExecEvent) -> Bool {
-        root.matches(event)
+        var subject = FilterSubject(event)
+        return root.matches(&subject)
+    }
+
+    /// Whether the event satisfies the filter; `subject` keeps what it derived (the joined argv)
+    /// for the next filter evaluated on the same event.
+    func matches(_ subject: inout FilterSubject) -> Bool {
+        root.matches(&subject)
     }
 }
 
 extension FilterNode {
-    func matches(_ event: ExecEvent) -> Bool {
+    func matches(_ event: inout FilterSubject) -> Bool {
         switch self {
         case .and(let nodes):
-            for node in nodes where !node.matches(event) { return false }
+            for node in nodes where !node.matches(&event) { return false }
             return true
         case .or(let nodes):
-            for node in nodes where node.matches(event) { return true }
+            for node in nodes where node.matches(&event) { return true }
             return false
         case .not(let node):
-            return !node.matches(event)
+            return !node.matches(&event)
         case .compare(let attribute, let op, let constant):
             guard let value = event.value(of: attribute) else { return false }
             return op.holds(compareValue(value, constant))
@@ -46,13 +53,13 @@ extension FilterNode {
             guard let value = event.value(of: attribute) else { return false }
             return value.description.contains(compiled.regex) != negated
         case .isNull(let attribute, let negated):
-            return (event.value(of: attribute) == nil) != negated
+            return !event.has(attribute) != negated
         case .between(let attribute, let negated, let low, let high):
             guard let value = event.value(of: attribute) else { return false }
             let inside = compareValue(value, low) >= 0 && compareValue(value, high) <= 0
             return inside != negated
         case .sigma(let test):
-            return test.matches(event)
+            return test.matches(&event)
         }
     }
 }

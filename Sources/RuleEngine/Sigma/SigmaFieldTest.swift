@@ -22,24 +22,24 @@ struct SigmaFieldTest: Sendable {
     let attributes: [EventAttribute]
     let test: Test
 
-    func matches(_ event: ExecEvent) -> Bool {
+    func matches(_ event: inout FilterSubject) -> Bool {
         switch test {
         case .isNull:
-            for attribute in attributes where event.value(of: attribute) != nil { return false }
+            for attribute in attributes where event.has(attribute) { return false }
             return true
         case .exists(let present):
-            for attribute in attributes where event.value(of: attribute) != nil { return present }
+            for attribute in attributes where event.has(attribute) { return present }
             return !present
         default:
             for attribute in attributes {
                 guard let value = event.value(of: attribute) else { continue }
-                if holds(for: value, in: event) { return true }
+                if holds(for: value, in: &event) { return true }
             }
             return false
         }
     }
 
-    private func holds(for value: AttributeValue, in event: ExecEvent) -> Bool {
+    private func holds(for value: AttributeValue, in event: inout FilterSubject) -> Bool {
         switch test {
         case .pattern(let pattern):
             switch value {
@@ -66,6 +66,15 @@ struct SigmaFieldTest: Sendable {
         case .exists, .isNull:
             return false
         }
+    }
+
+    /// The last path component every value this test matches ends in, when the test reads only
+    /// paths of the program (`invokedPath`, `exePath`) and its pattern fixes that component.
+    var requiredLastComponent: String? {
+        guard case .pattern(let pattern) = test, !attributes.isEmpty,
+            attributes.allSatisfy({ $0 == .invokedPath || $0 == .exePath })
+        else { return nil }
+        return pattern.requiredLastComponent
     }
 
     var rendered: String {

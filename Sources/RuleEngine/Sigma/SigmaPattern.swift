@@ -144,6 +144,35 @@ struct SigmaPattern: Sendable, Equatable {
         return nil
     }
 
+    /// The last path component of every text the pattern matches, when the pattern fixes it:
+    /// it ends in literal bytes (no wildcard, no dash class) that hold a `/` followed by at least
+    /// one byte (`*/nc`, `/usr/bin/nc`, `/*/nc`), or it equals a literal without `/` (`nc`).
+    /// Folded to lower case unless `cased` (an index comparing ignoring case finds it either way).
+    var requiredLastComponent: String? {
+        let tail: [UInt8]
+        let mustHaveSlash: Bool
+        switch shape {
+        case .equals(let b):
+            (tail, mustHaveSlash) = (b, false)
+        case .suffix(let b):
+            (tail, mustHaveSlash) = (b, true)
+        case .glob(let tokens):
+            var bytes: [UInt8] = []
+            for token in tokens.reversed() {
+                guard case .byte(let b) = token else { break }
+                bytes.append(b)
+            }
+            (tail, mustHaveSlash) = (bytes.reversed(), true)
+        case .prefix, .contains, .anything:
+            return nil
+        }
+        let slash = tail.lastIndex(of: UInt8(ascii: "/"))
+        if mustHaveSlash && slash == nil { return nil }
+        let component = tail[(slash.map { $0 + 1 } ?? 0)...]
+        guard !component.isEmpty else { return nil }
+        return String(decoding: component, as: UTF8.self)
+    }
+
     /// How the pattern reads back (for rule listings and definitions).
     var rendered: String {
         func text(_ bytes: [UInt8]) -> String {

@@ -1,0 +1,131 @@
+import ExecEvents
+import RuleEngine
+import Testing
+
+/// The rule index files Sigma rules under the program names their `Image` tests require; these
+/// tests show that no match is lost by it and that other rules are left out.
+@Suite struct SigmaIndexTests {
+    /// A Sigma rule with its own id (the counters tell which rules were evaluated).
+    private func sigma(_ id: String, _ detection: String) throws -> Rule {
+        let text = sigmaText(detection).replacingAll("11111111-2222-3333-4444-555555555555", id)
+        let result = SigmaRuleDocument.parse(text, file: "\(id).yml")
+        #expect(result.errors.isEmpty, "unexpected errors: \(result.errors)")
+        return try #require(result.rules.first)
+    }
+
+    /// An event whose program name (procName) differs from both paths' last components, so only
+    /// the paths can make a rule a candidate.
+    private func event(invoked: String?, exe: String?, args: [String] = ["prog"]) -> ExecEvent {
+        var e = processEvent(image: exe, invoked: invoked, commandLine: args)
+        e.procName = "unrelated"
+        return e
+    }
+
+    /// Rule ids of the incidents an event creates or updates, and how many filters it evaluated.
+    private func run(_ e: inout DetectionEngine, _ event: ExecEvent) -> (ids: [String], evaluated: UInt64) {
+        let before = e.counters.filterEvaluations
+        let ids = e.process(event).map(\.incident.ruleId)
+        return (ids, e.counters.filterEvaluations - before)
+    }
+
+    @Test func imageIsLookedUpByTheInvokedAndTheResolvedPath() throws {
+        let byInvoked = try sigma("invoked", "    sel:\n        Image|endswith: '/nc'\n    condition: sel")
+        let byResolved = try sigma("resolved", "    sel:\n        Image: '/usr/bin/nc.openbsd'\n    condition: sel")
+        var e = engine([byInvoked, byResolved])
+        // Debian's alternatives: invoked as /usr/bin/nc, resolved to /usr/bin/nc.openbsd; each rule
+        // would be lost by an index that looked at one of the two paths only.
+        let netcat = run(&e, event(invoked: "/usr/bin/nc", exe: "/usr/bin/nc.openbsd"))
+        #expect(netcat.ids == ["invoked", "resolved"])
+        let onlyInvoked = run(&e, event(invoked: "/tmp/x/nc", exe: "/usr/bin/busybox"))
+        #expect(onlyInvoked == (["invoked"], 1))
+        let onlyResolved = run(&e, event(invoked: nil, exe: "/usr/bin/nc.openbsd"))
+        #expect(onlyResolved.ids == ["resolved"])
+        // Neither path ends in a program a rule names: no filter is evaluated.
+        #expect(run(&e, event(invoked: "/bin/bash", exe: "/usr/bin/bash")) == ([], 0))
+        #expect(run(&e, event(invoked: nil, exe: nil)) == ([], 0))
+        #expect(!e.mayMatch(event(invoked: "/bin/bash", exe: "/usr/bin/bash")))
+        #expect(e.mayMatch(event(invoked: nil, exe: "/usr/bin/NC.openbsd")))
+    }
+
+    @Test func aRuleNamingBothPathsIsEvaluatedOnce() throws {
+        let both = try sigma(
+            "both",
+            "    sel:\n        Image|endswith:\n            - '/nc'\n            - '/nc.openbsd'\n    condition: sel"
+        )
+        var e = engine([both])
+        #expect(run(&e, event(invoked: "/usr/bin/nc", exe: "/usr/bin/nc.openbsd")) == (["both"], 1))
+        #expect(e.incidents.first?.count == 1)
+    }
+
+    @Test func caseIsIgnoredUnlessCasedAndTheFilterStillDecides() throws {
+        let folded = try sigma("folded", "    sel:\n        Image|endswith: '/NC'\n    condition: sel")
+        let cased = try sigma("cased", "    sel:\n        Image|endswith|cased: '/NC'\n    condition: sel")
+        var e = engine([folded, cased])
+        #expect(run(&e, event(invoked: "/usr/bin/nc", exe: nil)) == (["folded"], 2))
+        #expect(run(&e, event(invoked: "/usr/bin/NC", exe: nil)).ids == ["folded", "cased"])
+        #expect(run(&e, event(invoked: "/usr/bin/Nc", exe: nil)) == (["folded"], 2))
+    }
+
+    @Test func wildcardsInTheLastComponentLeaveTheRuleUnindexed() throws {
+        let question = try sigma("question", "    sel:\n        Image|endswith: '/n?'\n    condition: sel")
+        let star = try sigma("star", "    sel:\n        Image: '/usr/bin/nc*'\n    condition: sel")
+        let noSlash = try sigma("noslash", "    sel:\n        Image|endswith: 'nc'\n    condition: sel")
+        let escaped = try sigma("escaped", "    sel:\n        Image|endswith: '/n\\*'\n    condition: sel")
+        let glob = try sigma("glob", "    sel:\n        Image: '/*/nc'\n    condition: sel")
+        var e = engine([question, star, noSlash, escaped, glob])
+        #expect(run(&e, event(invoked: "/usr/bin/nx", exe: nil)) == (["question"], 3))
+        #expect(run(&e, event(invoked: "/usr/bin/ncat", exe: nil)) == (["star"], 3))
+        #expect(run(&e, event(invoked: "/usr/bin/rsync", exe: nil)) == (["noslash"], 3))
+        // `\*` is a literal star: that rule is indexed under `n*` and found by it.
+        #expect(run(&e, event(invoked: "/usr/bin/n*", exe: nil)) == (["question", "escaped"], 4))
+        #expect(run(&e, event(invoked: "/usr/nc", exe: nil)).ids == ["question", "noslash", "glob"])
+    }
+
+    @Test func negatedImageTestsRequireNothing() throws {
+        let notNetcat = try sigma("not", "    sel:\n        Image|endswith: '/nc'\n    condition: not sel")
+        let neq = try sigma("neq", "    sel:\n        Image|endswith|neq: '/nc'\n    condition: sel")
+        var e = engine([notNetcat, neq])
+        #expect(run(&e, event(invoked: "/bin/bash", exe: "/usr/bin/bash")).ids == ["not", "neq"])
+        #expect(run(&e, event(invoked: "/usr/bin/nc", exe: "/usr/bin/nc")) == ([], 2))
+    }
+
+    @Test func oneOfIsIndexedOnlyWhenEveryAlternativeNamesAProgram() throws {
+        let mixed = try sigma(
+            "mixed",
+            """
+                sel_image:
+                    Image|endswith: '/nc'
+                sel_args:
+                    CommandLine|contains: ' -e /bin/sh'
+                condition: 1 of sel_*
+            """
+        )
+        let programs = try sigma(
+            "programs",
+            """
+                sel_nc:
+                    Image|endswith: '/nc'
+                sel_socat:
+                    Image|endswith: '/socat'
+                condition: 1 of sel_*
+            """
+        )
+        let conjunction = try sigma(
+            "and",
+            """
+                sel_image:
+                    Image|endswith: '/socat'
+                sel_args:
+                    CommandLine|contains: 'exec:'
+                condition: all of sel_*
+            """
+        )
+        var e = engine([mixed, programs, conjunction])
+        // The CommandLine alternative matches any program: `mixed` must be evaluated for bash.
+        #expect(run(&e, event(invoked: "/bin/bash", exe: nil, args: ["bash", "-e /bin/sh"])) == (["mixed"], 1))
+        #expect(
+            run(&e, event(invoked: "/usr/bin/socat", exe: nil, args: ["socat", "exec:sh"])) == (["programs", "and"], 3)
+        )
+        #expect(run(&e, event(invoked: "/usr/bin/nc", exe: nil)) == (["mixed", "programs"], 2))
+    }
+}
