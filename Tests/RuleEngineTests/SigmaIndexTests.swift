@@ -129,3 +129,32 @@ import Testing
         #expect(run(&e, event(invoked: "/usr/bin/nc", exe: nil)) == (["mixed", "programs"], 2))
     }
 }
+
+/// `contains` tests on a long argv answer from the argv's byte pairs when a pair is missing; a
+/// needle that is there is still found, in any case and wherever it is.
+@Suite struct LongCommandLineTests {
+    private func matches(_ detection: String, _ args: [String]) throws -> Bool {
+        let rule = try sigmaRule(detection)
+        return rule.filter.matches(processEvent(image: "/usr/bin/echo", commandLine: args))
+    }
+
+    @Test func needlesInLongCommandLinesAreFoundInAnyCase() throws {
+        let filler = String(repeating: "x", count: 40_000)
+        let contains = "    sel:\n        CommandLine|contains: 'Base64 -D'\n    condition: sel"
+        #expect(try matches(contains, ["echo", filler, "BASE64 -d"]))
+        #expect(try matches(contains, ["echo", "base64 -d", filler]))
+        #expect(try !matches(contains, ["echo", filler, "base64 -x"]))
+        // Every pair is present but not the needle: the search decides.
+        #expect(try !matches(contains, ["echo", filler, "base64 -", "-d"]))
+        let cased = "    sel:\n        CommandLine|contains|cased: 'Base64 -D'\n    condition: sel"
+        #expect(try matches(cased, ["echo", filler, "Base64 -D"]))
+        #expect(try !matches(cased, ["echo", filler, "base64 -d"]))
+        let keyword = "    keywords:\n        - 'chmod +x'\n    condition: keywords"
+        #expect(try matches(keyword, ["sh", "-c", filler + " ; CHMOD +X /tmp/a"]))
+        #expect(try !matches(keyword, ["sh", "-c", filler + " ; chmod -x /tmp/a"]))
+        let all =
+            "    sel:\n        CommandLine|contains|all:\n            - ' -e '\n            - '/bin/sh'\n    condition: sel"
+        #expect(try matches(all, ["nc", filler, "-e", "/bin/sh"]))
+        #expect(try !matches(all, ["nc", filler, "-c", "/bin/sh"]))
+    }
+}

@@ -8,6 +8,9 @@ struct FilterSubject {
     /// `args` as a filter sees it: nil until first read, then `.some(value)` (`.some(nil)` when
     /// the event has no argv).
     private var joinedArguments: AttributeValue??
+    /// The byte pairs of the joined argv, built on the first `contains` test of a long one: nil
+    /// until then, `.some(nil)` when the argv is short (scanned directly).
+    private var argumentPairs: BytePairSet??
 
     init(_ event: ExecEvent) {
         self.event = event
@@ -21,6 +24,19 @@ struct FilterSubject {
         let value = event.value(of: .args)
         joinedArguments = .some(value)
         return value
+    }
+
+    /// The byte pairs of an attribute's text, when it is long enough for them to pay (only the
+    /// argv, `args`, is long): a `contains` needle with a pair not in it cannot match.
+    mutating func bytePairs(of attribute: EventAttribute) -> BytePairSet? {
+        guard case .args = attribute else { return nil }
+        if let built = argumentPairs { return built }
+        var pairs: BytePairSet?
+        if case .string(let text)? = value(of: .args), text.utf8.count >= BytePairSet.minimumTextLength {
+            pairs = withUTF8Bytes(text) { BytePairSet($0) }
+        }
+        argumentPairs = .some(pairs)
+        return pairs
     }
 
     /// Whether the event carries the attribute, without deriving its value.

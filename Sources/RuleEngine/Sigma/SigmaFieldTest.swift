@@ -33,17 +33,27 @@ struct SigmaFieldTest: Sendable {
         default:
             for attribute in attributes {
                 guard let value = event.value(of: attribute) else { continue }
-                if holds(for: value, in: &event) { return true }
+                if holds(for: value, of: attribute, in: &event) { return true }
             }
             return false
         }
     }
 
-    private func holds(for value: AttributeValue, in event: inout FilterSubject) -> Bool {
+    private func holds(
+        for value: AttributeValue,
+        of attribute: EventAttribute,
+        in event: inout FilterSubject
+    ) -> Bool {
         switch test {
         case .pattern(let pattern):
             switch value {
-            case .string(let s): return pattern.matches(s)
+            case .string(let s):
+                if case .contains(let needle) = pattern.shape, let pairs = event.bytePairs(of: attribute),
+                    !pairs.mayContain(needle)
+                {
+                    return false
+                }
+                return pattern.matches(s)
             case .integer(let i): return pattern.matches(String(i))
             }
         case .regex(let compiled):
