@@ -6,7 +6,10 @@ import ExecEvents
 /// A Sigma field may stand for several event attributes (`Image` is `invokedPath` or `exePath`): a
 /// value test holds when it holds for at least one of them that the event carries. `null` holds when
 /// the event carries none of them; `exists: true` when it carries at least one.
-struct SigmaFieldTest: Sendable {
+///
+/// A class: the filter tree holds it by reference, so evaluating a leaf does not copy (retain and
+/// release) its field name, attribute list and pattern each time. Immutable, hence Sendable.
+final class SigmaFieldTest: Sendable {
     enum Test: Sendable {
         case pattern(SigmaPattern)
         case regex(CompiledRegex)
@@ -21,6 +24,12 @@ struct SigmaFieldTest: Sendable {
     let field: String
     let attributes: [EventAttribute]
     let test: Test
+
+    init(field: String, attributes: [EventAttribute], test: Test) {
+        self.field = field
+        self.attributes = attributes
+        self.test = test
+    }
 
     func matches(_ event: inout FilterSubject) -> Bool {
         switch test {
