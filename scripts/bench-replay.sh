@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench-replay.sh — throughput/memory benchmark: `execwatch replay` vs laurel vs ausearch on one big
-# audit log.
+# bench-replay.sh — throughput/memory benchmark: `execwatch replay` vs laurel vs ausearch on two big
+# audit logs (sparse and exec-dense), with the netcat rule and with the Sigma corpus.
 #
 # What it does:
 #   1. Builds a large audit log (default 300 MB = 300,000,000 bytes; BENCH_SIZE_MB=N to change) by
@@ -12,19 +12,29 @@
 #      audit-<N>MB.log with a .meta file (fixture checksum, copies, bytes, exec events), so reruns
 #      skip this step. Exec events = distinct event ids (timestamp:serial) with an EXECVE record,
 #      counted by the generator and re-counted independently with grep/sort on the built file.
+#      That log is "sparse": the fixture's few execs with 40 kB argv make most of its bytes (about
+#      12 kB per exec). Beside it, the same way and of the same size, an exec-dense log
+#      (audit-dense-<N>MB.log): the fixture reduced to its exec events with an argv under 4 kB
+#      of EXECVE records (every record of those events, nothing else), repeated, so that per-exec
+#      work dominates (about 700 bytes per exec).
 #   2. Builds execwatch as it ships (release, `--static-swift-stdlib`, in .build-static), unless
 #      BENCH_SKIP_BUILD=1.
-#   3. Checks on a small log (3 copies) that each tool really does the work (execwatch events and
-#      laurel JSON objects with an EXECVE part = exec events; ausearch prints every EXECVE event),
-#      then runs, one after another, each measured with /usr/bin/time (wall, peak RSS, user, sys):
-#        execwatch replay FILE --emit incidents --host bench > /dev/null
-#        execwatch replay FILE --emit events    --host bench > /dev/null
-#        laurel -c CONFIG < FILE > /dev/null        (config: JSON lines to stdout, see below)
+#   3. Checks on small logs (3 copies, sparse and dense) that each tool really does the work
+#      (execwatch events and laurel JSON objects with an EXECVE part = exec events; ausearch prints
+#      every EXECVE event; replay with the Sigma corpus loads it and runs), then runs on each big
+#      log, one after another, each measured with /usr/bin/time (wall, peak RSS, user, sys):
 #        ausearch -if FILE -m EXECVE --raw > /dev/null
+#        execwatch replay FILE --emit incidents --host bench > /dev/null       (the netcat rule)
+#        execwatch replay FILE --emit events    --host bench > /dev/null
+#        execwatch replay FILE --emit incidents --host bench --rules rules --rules SIGMA > /dev/null
+#        laurel -c CONFIG < FILE > /dev/null   (sparse log only; config: JSON lines to stdout)
+#      SIGMA: $SIGMA_RULES, default ../shared/corpora/sigma/rules beside the repository (read in
+#      place, never copied).
 #      Fast tools (first run < BENCH_REPEAT_BELOW_S=10 s) run BENCH_RUNS=3 times, median reported.
-#   4. Prints a table (wall s, user+sys s, MB/s, exec events/s, peak RSS MB; MB = 10^6 bytes),
-#      execwatch's speed-up over laurel and ausearch, and whether the goals hold: throughput
-#      >= 20x laurel, >= 2x ausearch, peak RSS < 50 MB.
+#   4. Prints one table (per log and tool: wall s, user+sys s, MB/s, exec events/s, peak RSS MB,
+#      speed relative to ausearch on the same log = ausearch's wall / the tool's; MB = 10^6 bytes)
+#      and whether the goals hold, on both logs: netcat rule >= 2x ausearch, --emit events >= 1x,
+#      Sigma corpus >= 1x, peak RSS < 50 MB; on the sparse log also >= 20x laurel.
 #
 # laurel: it is an auditd plugin that reads records (auditd "string" plugin format = audit.log line
 # format; ENRICHED fields after 0x1d are accepted) on stdin. `[auditlog] file = "-"` makes it write
@@ -42,7 +52,8 @@
 #
 # Environment: BENCH_SIZE_MB (300), BENCH_SKIP_BUILD (unset), BENCH_CACHE_DIR (/tmp/execwatch-bench),
 #              BENCH_FIXTURE (the captured log), BENCH_HOST (bench), BENCH_RUNS (3),
-#              BENCH_REPEAT_BELOW_S (10), BENCH_KEEP_WORK=1 (keep the per-run temp dir for debugging).
+#              BENCH_REPEAT_BELOW_S (10), BENCH_KEEP_WORK=1 (keep the per-run temp dir for debugging),
+#              SIGMA_RULES (../shared/corpora/sigma/rules beside the repository).
 # Needs root only to install missing packages (time, laurel, auditd) with apt-get.
 set -euo pipefail
 
@@ -53,6 +64,8 @@ SIZE_MB=${BENCH_SIZE_MB:-300}
 CACHE_DIR=${BENCH_CACHE_DIR:-/tmp/execwatch-bench}
 HOST_NAME=${BENCH_HOST:-bench}
 GENERATOR_VERSION=1
+SIGMA_RULES=${SIGMA_RULES:-$(cd "$REPO/.." && pwd)/shared/corpora/sigma/rules}
+DENSE_MAX_ARGV_BYTES=4096
 CHECK_COPIES=3
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -60,6 +73,7 @@ die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
 
 [[ $SIZE_MB =~ ^[0-9]+$ && $SIZE_MB -gt 0 ]] || die "BENCH_SIZE_MB must be a positive integer, got '$SIZE_MB'"
 [[ -r $FIXTURE ]] || die "fixture not readable: $FIXTURE"
+[[ -d $SIGMA_RULES ]] || die "no Sigma rules at $SIGMA_RULES (set SIGMA_RULES to a directory of SigmaHQ rules)"
 
 # ---------------------------------------------------------------------------------------------
 # Tools
@@ -133,47 +147,77 @@ count_exec_events() {
         | LC_ALL=C sort -u | wc -l
 }
 
-meta_get() { sed -n "s/^$2=//p" "$1"; }
-
-FIXTURE_BYTES=$(stat -c %s "$FIXTURE")
-FIXTURE_SUM=$(sha256sum "$FIXTURE" | cut -d' ' -f1)
-TARGET_BYTES=$((SIZE_MB * 1000000))
-COPIES=$(((TARGET_BYTES + FIXTURE_BYTES - 1) / FIXTURE_BYTES))
-BIG=$CACHE_DIR/audit-${SIZE_MB}MB.log
-BIG_META=$BIG.meta
-
-cache_ok() {
-    [[ -f $BIG && -f $BIG_META ]] || return 1
-    [[ $(meta_get "$BIG_META" fixture_sha256) == "$FIXTURE_SUM" ]] || return 1
-    [[ $(meta_get "$BIG_META" generator) == "$GENERATOR_VERSION" ]] || return 1
-    [[ $(meta_get "$BIG_META" copies) == "$COPIES" ]] || return 1
-    [[ $(meta_get "$BIG_META" bytes) == "$(stat -c %s "$BIG")" ]] || return 1
+# dense_fixture FIXTURE OUT — the exec events of FIXTURE whose EXECVE records hold fewer than
+# DENSE_MAX_ARGV_BYTES bytes: every record of those events in their order, nothing else.
+dense_fixture() {
+    perl -e '
+use strict; use warnings;
+my ($in, $out, $max) = @ARGV;
+open(my $fh, "<:raw", $in) or die "open $in: $!\n";
+my (@lines, %execve_bytes);
+while (my $l = <$fh>) {
+    next unless $l =~ /msg=audit\((\d+\.\d{3}:\d+)\)/;
+    my $id = $1;
+    push @lines, [$id, $l];
+    $execve_bytes{$id} += length $l if $l =~ /\A(?:node=\S+ )?type=EXECVE /;
+}
+close $fh;
+open(my $o, ">:raw", $out) or die "open $out: $!\n";
+for my $r (@lines) {
+    my $b = $execve_bytes{$r->[0]};
+    print {$o} $r->[1] if defined $b && $b < $max;
+}
+close $o or die "close $out: $!\n";
+' "$@"
 }
 
-if cache_ok; then
-    log "reusing cached $BIG"
-else
-    log "building $BIG: $COPIES copies of $(basename "$FIXTURE") ($FIXTURE_BYTES bytes)"
-    gen_start=$(date +%s.%N)
-    rm -f "$BIG" "$BIG_META"
-    generate "$FIXTURE" "$COPIES" "$BIG.tmp" "$BIG_META.tmp" || die "generator failed"
-    independent=$(count_exec_events "$BIG.tmp")
-    [[ $independent == "$(meta_get "$BIG_META.tmp" exec_events)" ]] \
-        || die "exec event count mismatch: generator $(meta_get "$BIG_META.tmp" exec_events), grep $independent"
-    { echo "generator=$GENERATOR_VERSION"; echo "fixture_sha256=$FIXTURE_SUM"
-      echo "exec_events_counted=$independent"; } >> "$BIG_META.tmp"
-    mv "$BIG.tmp" "$BIG"
-    mv "$BIG_META.tmp" "$BIG_META"
-    log "built in $(awk -v a="$gen_start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
-fi
-BIG_BYTES=$(meta_get "$BIG_META" bytes)
-EXEC_EVENTS=$(meta_get "$BIG_META" exec_events)
-EXEC_PER_COPY=$(meta_get "$BIG_META" exec_events_per_copy)
+meta_get() { sed -n "s/^$2=//p" "$1"; }
 
-# Small check log (not cached: a few MB, < 1 s).
-CHECK=$WORK/check.log
-generate "$FIXTURE" "$CHECK_COPIES" "$CHECK" "$CHECK.meta"
-CHECK_EVENTS=$(meta_get "$CHECK.meta" exec_events)
+# build_log OUT SOURCE_FIXTURE — OUT (with OUT.meta) of SIZE_MB from copies of SOURCE_FIXTURE,
+# reused when cached for the same fixture, generator and size.
+build_log() {
+    local out=$1 source=$2 meta=$1.meta source_bytes source_sum copies
+    source_bytes=$(stat -c %s "$source")
+    source_sum=$(sha256sum "$source" | cut -d' ' -f1)
+    copies=$(((SIZE_MB * 1000000 + source_bytes - 1) / source_bytes))
+    if [[ -f $out && -f $meta && $(meta_get "$meta" fixture_sha256) == "$source_sum" &&
+        $(meta_get "$meta" generator) == "$GENERATOR_VERSION" && $(meta_get "$meta" copies) == "$copies" &&
+        $(meta_get "$meta" bytes) == "$(stat -c %s "$out")" ]]; then
+        log "reusing cached $out"
+        return
+    fi
+    log "building $out: $copies copies of $(basename "$source") ($source_bytes bytes)"
+    local gen_start independent
+    gen_start=$(date +%s.%N)
+    rm -f "$out" "$meta"
+    generate "$source" "$copies" "$out.tmp" "$meta.tmp" || die "generator failed"
+    independent=$(count_exec_events "$out.tmp")
+    [[ $independent == "$(meta_get "$meta.tmp" exec_events)" ]] \
+        || die "exec event count mismatch: generator $(meta_get "$meta.tmp" exec_events), grep $independent"
+    { echo "generator=$GENERATOR_VERSION"; echo "fixture_sha256=$source_sum"
+      echo "exec_events_counted=$independent"; } >> "$meta.tmp"
+    mv "$out.tmp" "$out"
+    mv "$meta.tmp" "$meta"
+    log "built in $(awk -v a="$gen_start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
+}
+
+DENSE_FIXTURE=$WORK/dense-fixture.log
+dense_fixture "$FIXTURE" "$DENSE_FIXTURE" "$DENSE_MAX_ARGV_BYTES" || die "cannot reduce $FIXTURE to its short execs"
+LOGS=(sparse dense)
+declare -A LOG_PATH LOG_SOURCE LOG_BYTES LOG_EVENTS LOG_PER_COPY LOG_COPIES LOG_COUNTED CHECK_PATH CHECK_EVENTS
+LOG_PATH[sparse]=$CACHE_DIR/audit-${SIZE_MB}MB.log LOG_SOURCE[sparse]=$FIXTURE
+LOG_PATH[dense]=$CACHE_DIR/audit-dense-${SIZE_MB}MB.log LOG_SOURCE[dense]=$DENSE_FIXTURE
+for name in "${LOGS[@]}"; do
+    build_log "${LOG_PATH[$name]}" "${LOG_SOURCE[$name]}"
+    m=${LOG_PATH[$name]}.meta
+    LOG_BYTES[$name]=$(meta_get "$m" bytes) LOG_EVENTS[$name]=$(meta_get "$m" exec_events)
+    LOG_PER_COPY[$name]=$(meta_get "$m" exec_events_per_copy) LOG_COPIES[$name]=$(meta_get "$m" copies)
+    LOG_COUNTED[$name]=$(meta_get "$m" exec_events_counted)
+    # Small check log (not cached: a few MB, < 1 s).
+    CHECK_PATH[$name]=$WORK/check-$name.log
+    generate "${LOG_SOURCE[$name]}" "$CHECK_COPIES" "${CHECK_PATH[$name]}" "${CHECK_PATH[$name]}.meta"
+    CHECK_EVENTS[$name]=$(meta_get "${CHECK_PATH[$name]}.meta" exec_events)
+done
 
 # ---------------------------------------------------------------------------------------------
 # 2. execwatch
@@ -210,40 +254,54 @@ EOF
     cat "$WORK/laurel-dry.err" >&2; die "laurel rejects $LAUREL_CONFIG"; }
 
 # ---------------------------------------------------------------------------------------------
-# Correctness check on the small log: every tool must see every exec event.
+# Correctness check on the small logs: every tool must see every exec event.
 # ---------------------------------------------------------------------------------------------
 failed=0
+CHECK_NOTES=()
 check_fail() { log "CHECK FAILED: $*"; failed=1; }
 
-log "checking the tools on a ${CHECK_COPIES}-copy log ($(stat -c %s "$CHECK") bytes, $CHECK_EVENTS exec events)"
-if "$EXECWATCH" replay "$CHECK" --emit events --host "$HOST_NAME" >"$WORK/ck-ew.out" 2>"$WORK/ck-ew.err"; then
-    n=$(grep -c . "$WORK/ck-ew.out" || true)
-    [[ $n == "$CHECK_EVENTS" ]] || check_fail "execwatch --emit events printed $n events, expected $CHECK_EVENTS ($(tail -n1 "$WORK/ck-ew.err"))"
-else
-    check_fail "execwatch replay exited $?: $(tail -n 5 "$WORK/ck-ew.err")"
-fi
-if "$LAUREL" -c "$LAUREL_CONFIG" <"$CHECK" >"$WORK/ck-laurel.out" 2>"$WORK/ck-laurel.err"; then
-    n=$(grep -c '"EXECVE":{' "$WORK/ck-laurel.out" || true)
-    [[ $n == "$CHECK_EVENTS" ]] || check_fail "laurel printed $n JSON events with EXECVE, expected $CHECK_EVENTS"
-    if grep -q 'Error' "$WORK/ck-laurel.err"; then
-        check_fail "laurel reported errors: $(grep -m3 Error "$WORK/ck-laurel.err")"
+for name in "${LOGS[@]}"; do
+    CHECK=${CHECK_PATH[$name]}
+    n_expected=${CHECK_EVENTS[$name]}
+    log "checking the tools on a ${CHECK_COPIES}-copy $name log ($(stat -c %s "$CHECK") bytes, $n_expected exec events)"
+    if "$EXECWATCH" replay "$CHECK" --emit events --host "$HOST_NAME" >"$WORK/ck-ew.out" 2>"$WORK/ck-ew.err"; then
+        n=$(grep -c . "$WORK/ck-ew.out" || true)
+        [[ $n == "$n_expected" ]] || check_fail "$name: execwatch --emit events printed $n events, expected $n_expected ($(tail -n1 "$WORK/ck-ew.err"))"
+    else
+        check_fail "$name: execwatch replay exited $?: $(tail -n 5 "$WORK/ck-ew.err")"
     fi
-else
-    check_fail "laurel exited $?: $(tail -n 5 "$WORK/ck-laurel.err")"
-fi
-rc=0
-"$AUSEARCH" -if "$CHECK" -m EXECVE --raw >"$WORK/ck-ausearch.out" 2>"$WORK/ck-ausearch.err" || rc=$?
-if [[ $rc -le 1 && ! -s $WORK/ck-ausearch.err ]]; then
-    n=$(count_exec_events "$WORK/ck-ausearch.out")
-    [[ $n == "$CHECK_EVENTS" ]] || check_fail "ausearch printed $n EXECVE events, expected $CHECK_EVENTS"
-else
-    check_fail "ausearch exited $rc: $(head -n 5 "$WORK/ck-ausearch.err")"
-fi
-((failed == 0)) || die "a tool does not process the check log correctly; not benchmarking"
-CHECK_LAUREL_BYTES=$(stat -c %s "$WORK/ck-laurel.out")
-CHECK_AUSEARCH_BYTES=$(stat -c %s "$WORK/ck-ausearch.out")
-CHECK_EW_BYTES=$(stat -c %s "$WORK/ck-ew.out")
-rm -f "$WORK"/ck-*.out
+    if "$EXECWATCH" replay "$CHECK" --emit incidents --host "$HOST_NAME" --rules "$REPO/rules" --rules "$SIGMA_RULES" \
+        >"$WORK/ck-sigma.out" 2>"$WORK/ck-sigma.err"; then
+        grep -q "^replay: .* $n_expected events," "$WORK/ck-sigma.err" \
+            || check_fail "$name: execwatch replay with the Sigma corpus: $(tail -n1 "$WORK/ck-sigma.err")"
+    else
+        check_fail "$name: execwatch replay with the Sigma corpus exited $?: $(tail -n 5 "$WORK/ck-sigma.err")"
+    fi
+    if [[ $name == sparse ]]; then
+        if "$LAUREL" -c "$LAUREL_CONFIG" <"$CHECK" >"$WORK/ck-laurel.out" 2>"$WORK/ck-laurel.err"; then
+            n=$(grep -c '"EXECVE":{' "$WORK/ck-laurel.out" || true)
+            [[ $n == "$n_expected" ]] || check_fail "laurel printed $n JSON events with EXECVE, expected $n_expected"
+            if grep -q 'Error' "$WORK/ck-laurel.err"; then
+                check_fail "laurel reported errors: $(grep -m3 Error "$WORK/ck-laurel.err")"
+            fi
+        else
+            check_fail "laurel exited $?: $(tail -n 5 "$WORK/ck-laurel.err")"
+        fi
+        CHECK_LAUREL_BYTES=$(stat -c %s "$WORK/ck-laurel.out")
+    fi
+    rc=0
+    "$AUSEARCH" -if "$CHECK" -m EXECVE --raw >"$WORK/ck-ausearch.out" 2>"$WORK/ck-ausearch.err" || rc=$?
+    if [[ $rc -le 1 && ! -s $WORK/ck-ausearch.err ]]; then
+        n=$(count_exec_events "$WORK/ck-ausearch.out")
+        [[ $n == "$n_expected" ]] || check_fail "$name: ausearch printed $n EXECVE events, expected $n_expected"
+    else
+        check_fail "$name: ausearch exited $rc: $(head -n 5 "$WORK/ck-ausearch.err")"
+    fi
+    CHECK_NOTES+=("$name check log ($CHECK_COPIES copies, $(stat -c %s "$CHECK") bytes, $n_expected exec events): every tool output all exec events; output bytes: execwatch --emit events $(stat -c %s "$WORK/ck-ew.out"), ausearch $(stat -c %s "$WORK/ck-ausearch.out")${CHECK_LAUREL_BYTES:+, laurel $CHECK_LAUREL_BYTES}")
+    unset CHECK_LAUREL_BYTES
+    rm -f "$WORK"/ck-*.out
+done
+((failed == 0)) || die "a tool does not process the check logs correctly; not benchmarking"
 
 # ---------------------------------------------------------------------------------------------
 # 4. Measured runs
@@ -254,7 +312,7 @@ rm -f "$WORK"/ck-*.out
 # /usr/bin/time (resolution 1 µs; GNU time's %e has only 10 ms, shown as "time %e").
 RUNS=${BENCH_RUNS:-3}
 REPEAT_BELOW_S=${BENCH_REPEAT_BELOW_S:-10}
-NAMES=() WALL=() TIME_E=() CPU=() RSS=() STATUS=() CMDS=() ALL_WALLS=()
+NAMES=() ROW_LOG=() WALL=() TIME_E=() CPU=() RSS=() STATUS=() CMDS=() ALL_WALLS=() SUMMARIES=()
 
 # measure NAME STDIN_FILE CMD... — runs CMD under /usr/bin/time, stdout to /dev/null, stderr to
 # $WORK/NAME.err (of the last run). STDIN_FILE "-" means stdin from /dev/null. Sets LAST_RC.
@@ -285,6 +343,7 @@ measure() {
     local wall e rss user sys
     read -r wall e rss user sys <<<"$med"
     NAMES+=("$name")
+    ROW_LOG+=("$CURRENT_LOG")
     WALL+=("$wall")
     TIME_E+=("$e")
     CPU+=("$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')")
@@ -302,80 +361,101 @@ record_status() {
     fi
 }
 
-measure execwatch-incidents - "$EXECWATCH" replay "$BIG" --emit incidents --host "$HOST_NAME"
-record_status "$LAST_RC" execwatch-incidents
-EW_INC_SUMMARY=$(grep '^replay:' "$WORK/execwatch-incidents.err" | tail -n1 || true)
+for CURRENT_LOG in "${LOGS[@]}"; do
+    F=${LOG_PATH[$CURRENT_LOG]}
+    # ausearch: exit 1 with an empty stderr = no matches (with --raw it prints nothing then)
+    measure ausearch - "$AUSEARCH" -if "$F" -m EXECVE --raw
+    if ((LAST_RC == 1)) && [[ ! -s $WORK/ausearch.err ]]; then
+        STATUS+=("NO MATCHES (exit 1)")
+    else
+        record_status "$LAST_RC" ausearch
+    fi
 
-measure execwatch-events - "$EXECWATCH" replay "$BIG" --emit events --host "$HOST_NAME"
-record_status "$LAST_RC" execwatch-events
-EW_EV_SUMMARY=$(grep '^replay:' "$WORK/execwatch-events.err" | tail -n1 || true)
+    measure replay-netcat - "$EXECWATCH" replay "$F" --emit incidents --host "$HOST_NAME"
+    record_status "$LAST_RC" replay-netcat
+    SUMMARIES+=("$CURRENT_LOG, netcat rule:  $(grep '^replay:' "$WORK/replay-netcat.err" | tail -n1 || true)")
 
-measure laurel "$BIG" "$LAUREL" -c "$LAUREL_CONFIG"
-record_status "$LAST_RC" laurel
-# laurel prefixes its messages with argv[0]: "/usr/sbin/laurel: Stopped /usr/sbin/laurel processed ..."
-LAUREL_STOP=$(grep -E 'Stopped .* processed ' "$WORK/laurel.err" | tail -n1 | sed -E 's|^[^:]*: ||; s|Stopped [^ ]*|Stopped laurel|' || true)
-LAUREL_ERRORS=$(grep -c 'Error' "$WORK/laurel.err" || true)
+    measure replay-events - "$EXECWATCH" replay "$F" --emit events --host "$HOST_NAME"
+    record_status "$LAST_RC" replay-events
+    SUMMARIES+=("$CURRENT_LOG, --emit events: $(grep '^replay:' "$WORK/replay-events.err" | tail -n1 || true)")
 
-# ausearch: exit 1 with an empty stderr = no matches (with --raw it prints nothing then)
-measure ausearch - "$AUSEARCH" -if "$BIG" -m EXECVE --raw
-if ((LAST_RC == 1)) && [[ ! -s $WORK/ausearch.err ]]; then
-    STATUS+=("NO MATCHES (exit 1)")
-else
-    record_status "$LAST_RC" ausearch
-fi
+    measure replay-sigma - "$EXECWATCH" replay "$F" --emit incidents --host "$HOST_NAME" \
+        --rules "$REPO/rules" --rules "$SIGMA_RULES"
+    record_status "$LAST_RC" replay-sigma
+    SUMMARIES+=("$CURRENT_LOG, Sigma corpus: $(grep '^replay:' "$WORK/replay-sigma.err" | tail -n1 || true)")
+
+    if [[ $CURRENT_LOG == sparse ]]; then
+        measure laurel "$F" "$LAUREL" -c "$LAUREL_CONFIG"
+        record_status "$LAST_RC" laurel
+        # laurel prefixes its messages with argv[0]: "/usr/sbin/laurel: Stopped /usr/sbin/laurel processed ..."
+        LAUREL_STOP=$(grep -E 'Stopped .* processed ' "$WORK/laurel.err" | tail -n1 | sed -E 's|^[^:]*: ||; s|Stopped [^ ]*|Stopped laurel|' || true)
+        LAUREL_ERRORS=$(grep -c 'Error' "$WORK/laurel.err" || true)
+    fi
+done
 
 # ---------------------------------------------------------------------------------------------
 # 5. Report
 # ---------------------------------------------------------------------------------------------
+row() { # row LOG NAME — index of that row
+    local i
+    for i in "${!NAMES[@]}"; do [[ ${ROW_LOG[$i]} == "$1" && ${NAMES[$i]} == "$2" ]] && { echo "$i"; return; }; done
+}
 echo
 echo "== execwatch replay benchmark =="
-echo "input:  $BIG"
-echo "        $(awk -v b="$BIG_BYTES" 'BEGIN{printf "%.1f", b/1e6}') MB ($BIG_BYTES bytes), $(meta_get "$BIG_META" copies) renumbered copies of $(basename "$FIXTURE")"
-echo "        $EXEC_EVENTS exec events ($EXEC_PER_COPY per copy = distinct event ids with an EXECVE record;" \
-     "independent grep count: $(meta_get "$BIG_META" exec_events_counted))"
+for name in "${LOGS[@]}"; do
+    echo "$name log: ${LOG_PATH[$name]}"
+    echo "        $(awk -v b="${LOG_BYTES[$name]}" 'BEGIN{printf "%.1f", b/1e6}') MB (${LOG_BYTES[$name]} bytes), ${LOG_COPIES[$name]} renumbered copies of $(basename "${LOG_SOURCE[$name]}")"
+    echo "        ${LOG_EVENTS[$name]} exec events (${LOG_PER_COPY[$name]} per copy = distinct event ids with an EXECVE record;" \
+         "independent grep count: ${LOG_COUNTED[$name]})"
+done
+echo "        (dense: $(basename "$FIXTURE") reduced to its exec events with EXECVE records under $DENSE_MAX_ARGV_BYTES bytes)"
+echo "rules:  replay-netcat and replay-events: the shipped rules (netcat); replay-sigma: those and $SIGMA_RULES"
 echo "host:   $(nproc) cores, kernel $(uname -r), load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "MB = 10^6 bytes; wall = median of the runs; peak RSS = GNU time %M (max over the runs)"
+echo "MB = 10^6 bytes; wall = median of the runs; peak RSS = GNU time %M (max over the runs);"
+echo "x ausearch = ausearch's wall on the same log / the row's wall (> 1: faster than ausearch)"
 echo
 {
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' tool "wall s" "user+sys s" "MB/s" "events/s" "peak RSS MB" \
-        "time %e" runs status
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' log tool "wall s" "user+sys s" "MB/s" "events/s" "peak RSS MB" \
+        "x ausearch" runs status
     for i in "${!NAMES[@]}"; do
-        awk -v n="${NAMES[$i]}" -v w="${WALL[$i]}" -v c="${CPU[$i]}" -v r="${RSS[$i]}" -v te="${TIME_E[$i]}" \
-            -v b="$BIG_BYTES" -v e="$EXEC_EVENTS" -v st="${STATUS[$i]}" -v runs="${ALL_WALLS[$i]}" 'BEGIN{
+        lg=${ROW_LOG[$i]} a=$(row "${ROW_LOG[$i]}" ausearch)
+        awk -v lg="$lg" -v n="${NAMES[$i]}" -v w="${WALL[$i]}" -v c="${CPU[$i]}" -v r="${RSS[$i]}" \
+            -v b="${LOG_BYTES[$lg]}" -v e="${LOG_EVENTS[$lg]}" -v st="${STATUS[$i]}" -v runs="${ALL_WALLS[$i]}" \
+            -v aw="${WALL[$a]}" 'BEGIN{
             if (w <= 0) w = 0.001
-            printf "%s\t%.3f\t%.2f\t%.1f\t%.0f\t%.1f\t%s\t%s\t%s\n", n, w, c, b/1e6/w, e/w, r*1024/1e6, te, runs, st }'
+            printf "%s\t%s\t%.3f\t%.2f\t%.1f\t%.0f\t%.1f\t%.2f\t%s\t%s\n", lg, n, w, c, b/1e6/w, e/w, r*1024/1e6, aw/w, runs, st }'
     done
 } | column -t -s $'\t'
 echo
-echo "execwatch summary (--emit incidents): ${EW_INC_SUMMARY:-<none>}"
-echo "execwatch summary (--emit events):    ${EW_EV_SUMMARY:-<none>}"
-echo "laurel:   ${LAUREL_STOP:-<no summary line>}; $LAUREL_ERRORS error lines on stderr"
-echo "check log ($CHECK_COPIES copies, $(stat -c %s "$CHECK") bytes, $CHECK_EVENTS exec events): every tool output all exec events;" \
-     "output bytes: execwatch --emit events $CHECK_EW_BYTES, laurel $CHECK_LAUREL_BYTES, ausearch $CHECK_AUSEARCH_BYTES"
-for s in "$EW_INC_SUMMARY" "$EW_EV_SUMMARY"; do
-    got=$(sed -nE 's/.* ([0-9]+) events,.*/\1/p' <<<"$s")
-    if [[ -n $got && $got != "$EXEC_EVENTS" ]]; then
-        echo "NOTE: execwatch reported $got events, the log has $EXEC_EVENTS exec events"
-    fi
-done
+echo "execwatch summaries:"
+for s in "${SUMMARIES[@]}"; do echo "  $s"; done
+echo "laurel (sparse log): ${LAUREL_STOP:-<no summary line>}; $LAUREL_ERRORS error lines on stderr"
+for s in "${CHECK_NOTES[@]}"; do echo "$s"; done
 
-idx() { local i; for i in "${!NAMES[@]}"; do [[ ${NAMES[$i]} == "$1" ]] && { echo "$i"; return; }; done; }
-L=$(idx laurel); A=$(idx ausearch)
 echo
-echo "speed-up of execwatch (throughput ratio = other tool's wall / execwatch's wall) and goals:"
+echo "goals (speed = ausearch's wall on the same log / the row's wall):"
 all_ok=1
-for mode in execwatch-events execwatch-incidents; do
-    E=$(idx "$mode")
-    line=$(awk -v e="${WALL[$E]}" -v l="${WALL[$L]}" -v a="${WALL[$A]}" -v r="${RSS[$E]}" 'BEGIN{
+goal() { # goal LOG NAME MIN_X_AUSEARCH [MIN_X_LAUREL] — prints and records one goal line
+    local i a l line
+    i=$(row "$1" "$2") a=$(row "$1" ausearch) l=$(row "$1" laurel)
+    [[ -n $i && -n $a ]] || { echo "  $1 $2: not measured"; all_ok=0; return; }
+    line=$(awk -v e="${WALL[$i]}" -v a="${WALL[$a]}" -v l="${l:+${WALL[$l]}}" -v ga="$3" -v gl="${4:-}" -v r="${RSS[$i]}" 'BEGIN{
         if (e <= 0) e = 0.001
-        vl = l / e; va = a / e; rmb = r * 1024 / 1e6
-        gl = (vl >= 20) ? "MET" : "MISSED"
-        ga = (va >= 2) ? "MET" : "MISSED"
-        gr = (rmb < 50) ? "MET" : "MISSED"
-        ok = (gl == "MET" && ga == "MET" && gr == "MET") ? 1 : 0
-        printf "%d|%.1fx laurel (goal >= 20x: %s), %.2fx ausearch (goal >= 2x: %s), peak RSS %.1f MB (goal < 50 MB: %s)", ok, vl, gl, va, ga, rmb, gr }')
+        va = a / e; rmb = r * 1024 / 1e6
+        ok = (va >= ga && rmb < 50)
+        out = sprintf("%.2fx ausearch (goal >= %sx: %s)", va, ga, va >= ga ? "MET" : "MISSED")
+        if (gl != "" && l != "") { vl = l / e; ok = ok && vl >= gl; out = out sprintf(", %.1fx laurel (goal >= %sx: %s)", vl, gl, vl >= gl ? "MET" : "MISSED") }
+        out = out sprintf(", peak RSS %.1f MB (goal < 50 MB: %s)", rmb, rmb < 50 ? "MET" : "MISSED")
+        printf "%d|%s", ok, out }')
     [[ ${line%%|*} == 1 ]] || all_ok=0
-    printf '  %-21s %s\n' "$mode:" "${line#*|}"
+    printf '  %-22s %s\n' "$1 $2:" "${line#*|}"
+}
+for name in "${LOGS[@]}"; do
+    laurel_goal=""
+    [[ $name == sparse ]] && laurel_goal=20
+    goal "$name" replay-netcat 2 "$laurel_goal"
+    goal "$name" replay-events 1 "$laurel_goal"
+    goal "$name" replay-sigma 1
 done
 if ((all_ok)); then echo "goals: ALL MET"; else echo "goals: NOT ALL MET"; fi
 
