@@ -52,6 +52,10 @@
 #        auditd / laurel: /usr/bin/true exec events in the temp audit.log (SYSCALL records with
 #          the bench key and exe="/usr/bin/true") / in laurel's JSON log (lines with an EXECVE
 #          part and "exe":"/usr/bin/true"); missing = launched − seen; plus the kernel lost delta.
+#      With BENCH_RULES=both each execwatch tool runs twice at each rate: with the shipped rules
+#      (netcat) and again with the shipped rules plus the Sigma corpus ($SIGMA_RULES, default
+#      ../shared/corpora/sigma/rules beside the repository): rows "… + sigma", and the CPU ratio
+#      "+ sigma / netcat alone" (goal <= 1.5x). BENCH_RULES=sigma runs only the "+ sigma" rows.
 #   5. Prints one table per rate, execwatch's CPU as a fraction of auditd alone and of
 #      auditd+laurel, and the goals: audit-unicast CPU <= 0.2x auditd alone (at every rate), ebpf
 #      CPU <= 0.1x auditd alone at 1000/s, peak RSS <= 30 MB (MB = 10^6 bytes), no event lost at
@@ -74,7 +78,8 @@
 #
 # Environment: BENCH_RATES ("200 500 1000 max"), BENCH_SECONDS (20), BENCH_SKIP_BUILD (unset),
 #              BENCH_BIN (unset), BENCH_KEY (execwatch-bench), BENCH_TOOLS ("ebpf execwatch
-#              auditd laurel"; execwatch = audit-unicast),
+#              auditd laurel"; execwatch = audit-unicast), BENCH_RULES (netcat; sigma, both),
+#              SIGMA_RULES (../shared/corpora/sigma/rules beside the repository),
 #              BENCH_KEEP_WORK=1 (keep the temp dir with logs for debugging).
 # Needs root (kernel audit). Installs missing packages (gcc, auditd, laurel, jq) with apt-get.
 set -euo pipefail
@@ -85,6 +90,8 @@ RATES=${BENCH_RATES:-200 500 1000 max}
 SECONDS_PER_RATE=${BENCH_SECONDS:-20}
 KEY=${BENCH_KEY:-execwatch-bench}
 TOOLS=${BENCH_TOOLS:-ebpf execwatch auditd laurel}
+RULE_SETS=${BENCH_RULES:-netcat}
+SIGMA_RULES=${SIGMA_RULES:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/corpora/sigma/rules}
 LOCK_PATH=/run/lock/execwatch-audit-tests.lock
 HOST_NAME=bench
 
@@ -97,6 +104,21 @@ for r in $RATES; do [[ $r == max || ($r =~ ^[0-9]+$ && $r -gt 0) ]] || die "BENC
 [[ $SECONDS_PER_RATE =~ ^[0-9]+$ && $SECONDS_PER_RATE -gt 0 ]] || die "BENCH_SECONDS must be a positive integer"
 [[ $KEY =~ ^[A-Za-z0-9_.-]+$ ]] || die "BENCH_KEY must be [A-Za-z0-9_.-]+"
 for t in $TOOLS; do [[ $t == ebpf || $t == execwatch || $t == auditd || $t == laurel ]] || die "unknown tool '$t' in BENCH_TOOLS"; done
+[[ $RULE_SETS == netcat || $RULE_SETS == sigma || $RULE_SETS == both ]] || die "BENCH_RULES must be netcat, sigma or both, got '$RULE_SETS'"
+if [[ $RULE_SETS != netcat ]]; then
+    [[ -d $SIGMA_RULES ]] || die "no Sigma rules at $SIGMA_RULES (set SIGMA_RULES to a directory of SigmaHQ rules)"
+    # Each execwatch tool T gets a row "T+sigma" (the shipped rules and the corpus) after its own.
+    with_sigma=()
+    for t in $TOOLS; do
+        if [[ $t == ebpf || $t == execwatch ]]; then
+            [[ $RULE_SETS == both ]] && with_sigma+=("$t")
+            with_sigma+=("$t+sigma")
+        else
+            with_sigma+=("$t")
+        fi
+    done
+    TOOLS=${with_sigma[*]}
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Tools
@@ -217,9 +239,14 @@ ew_fields() { # events failedExecs kernelLost agentDrops sequenceGaps malformedR
     jq -r '[.events, .failedExecs, .kernelLost, .agentDrops, .sequenceGaps, .malformedRecords, .residentBytes] | @tsv'
 }
 
-bench_execwatch() { # bench_execwatch RATE TOOL (execwatch: audit-unicast, ebpf: ebpf)
+bench_execwatch() { # bench_execwatch RATE TOOL (execwatch: audit-unicast, ebpf: ebpf; +sigma: with the corpus)
     local rate=$1 tool=$2 source=audit-unicast label="(a) " pid i s0 s1 k0 k1 t0 t1 load_end
-    [[ $tool == ebpf ]] && source=ebpf label="(e) "
+    [[ ${tool%+sigma} == ebpf ]] && source=ebpf label="(e) "
+    local AGENT_RULES=$REPO/rules
+    if [[ $tool == *+sigma ]]; then
+        AGENT_RULES="$REPO/rules $SIGMA_RULES"
+        label="${label%) }+sigma) "
+    fi
     local dir=$WORK/$tool-$rate
     local lost_at_start
     lost_at_start=$(kernel_lost)
@@ -344,7 +371,7 @@ for rate in $RATES; do
     for tool in $TOOLS; do
         log "rate $rate/s: $tool"
         case $tool in
-            execwatch | ebpf) bench_execwatch "$rate" "$tool" || { FAILED=1; log "$tool at $rate/s failed"; } ;;
+            execwatch | ebpf | execwatch+sigma | ebpf+sigma) bench_execwatch "$rate" "$tool" || { FAILED=1; log "$tool at $rate/s failed"; } ;;
             auditd) bench_auditd "$rate" 0 || { FAILED=1; log "auditd at $rate/s failed"; } ;;
             laurel) bench_auditd "$rate" 1 || { FAILED=1; log "auditd+laurel at $rate/s failed"; } ;;
         esac
@@ -354,7 +381,7 @@ done
 # ---------------------------------------------------------------------------------------------
 # 5. Report
 # ---------------------------------------------------------------------------------------------
-label() { case $1 in ebpf) echo "execwatch (ebpf)" ;; execwatch) echo "execwatch (audit-unicast)" ;; auditd) echo "auditd alone" ;; laurel) echo "auditd + laurel" ;; esac; }
+label() { case $1 in ebpf) echo "execwatch (ebpf)" ;; execwatch) echo "execwatch (audit-unicast)" ;; ebpf+sigma) echo "execwatch (ebpf) + sigma" ;; execwatch+sigma) echo "execwatch (audit-unicast) + sigma" ;; auditd) echo "auditd alone" ;; laurel) echo "auditd + laurel" ;; esac; }
 mb() { awk -v k="$1" 'BEGIN{printf "%.1f", k*1024/1e6}'; }
 
 echo
@@ -413,6 +440,15 @@ for rate in $RATES; do
         fi
         echo "$line"
     done
+    for tool in execwatch ebpf; do
+        e="$rate:$tool" s="$rate:$tool+sigma"
+        [[ -n ${R_CPU[$e]:-} && -n ${R_CPU[$s]:-} ]] || continue
+        [[ -n ${R_RSS[$s]:-} ]] && ((R_RSS[$s] > MAX_EW_RSS)) && MAX_EW_RSS=${R_RSS[$s]}
+        ratio=$(awk -v x="${R_CPU[$s]}" -v y="${R_CPU[$e]}" 'BEGIN{printf "%.2f", (y > 0 ? x/y : 999)}')
+        verdict=$(awk -v r="$ratio" 'BEGIN{print (r <= 1.5 ? "MET" : "MISSED")}')
+        [[ $verdict == MET ]] || ALL_GOALS=0
+        echo "$(label "$tool+sigma") CPU = ${ratio}x $(label "$tool") with the netcat rule alone (${R_CPU[$s]} s vs ${R_CPU[$e]} s; goal <= 1.5x: $verdict)"
+    done
 done
 echo
 echo "goals:"
@@ -431,6 +467,7 @@ if [[ $TOOLS == *execwatch* || $TOOLS == *ebpf* ]]; then
         echo "  ebpf: no event lost at the max rate (${R_LAUNCHED[$e]} launched in ${R_ELAPSED[$e]} s): ${R_LOSTN[$e]} lost: $v"
     fi
     [[ $TOOLS == *auditd* ]] && echo "  audit-unicast CPU <= 0.2x auditd alone at every rate, ebpf <= 0.1x at 1000/s: see the per-rate lines above"
+    [[ $RULE_SETS == both ]] && echo "  with the Sigma corpus loaded, CPU <= 1.5x the netcat rule alone at every rate: see the per-rate lines above"
 fi
 if ((ALL_GOALS)); then echo "goals: ALL MET"; else echo "goals: NOT ALL MET"; fi
 echo

@@ -96,19 +96,20 @@ fi
 ew_status() { "$EXECWATCH" status --json --socket "$1" 2>/dev/null; }
 
 # start_agent MODE STATE_DIR SOCKET LOG LABEL — starts `execwatch run` (metrics off, key $KEY,
-# rules from $AGENT_RULES, default the shipped ones),
+# rules from $AGENT_RULES: rule files or directories separated by spaces, default the shipped ones),
 # prints and records the command (cmd, COMMANDS with LABEL), waits up to 20 s until it answers
 # status with its source running (set up: an exec from then on is seen, and the figures it reports
 # are a baseline), and leaves its pid in AGENT_PID (also in STARTED_PIDS). Returns 1 when it did
 # not start.
 start_agent() {
-    local mode=$1 state=$2 socket=$3 agent_log=$4 label=$5 i rules=${AGENT_RULES:-$REPO/rules}
-    local c="EXECWATCH_METRICS_LISTEN=off EXECWATCH_AUDIT_KEY=$KEY $EXECWATCH run --source $mode --state-dir $state --status-socket $socket --rules $rules --host $HOST_NAME"
+    local mode=$1 state=$2 socket=$3 agent_log=$4 label=$5 i path rules=()
+    for path in ${AGENT_RULES:-$REPO/rules}; do rules+=(--rules "$path"); done
+    local c="EXECWATCH_METRICS_LISTEN=off EXECWATCH_AUDIT_KEY=$KEY $EXECWATCH run --source $mode --state-dir $state --status-socket $socket ${rules[*]} --host $HOST_NAME"
     cmd "$c"
     COMMANDS+=("$label$c")
     mkdir -p "$state"
     EXECWATCH_METRICS_LISTEN=off EXECWATCH_AUDIT_KEY=$KEY "$EXECWATCH" run --source "$mode" \
-        --state-dir "$state" --status-socket "$socket" --rules "$rules" --host "$HOST_NAME" \
+        --state-dir "$state" --status-socket "$socket" "${rules[@]}" --host "$HOST_NAME" \
         >"$agent_log" 2>&1 &
     AGENT_PID=$!
     STARTED_PIDS+=("$AGENT_PID")
