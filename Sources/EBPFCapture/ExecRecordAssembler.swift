@@ -19,7 +19,7 @@ struct ExecRecordAssembler {
     /// Argument bytes received for execs whose EXEC record has not come yet, by cookie.
     private var pending: [UInt64: [UInt8]] = [:]
     private var users: UserNameCache
-    private var processes = ProcessTable()
+    private var processes: ProcessTable
     /// The live host's /proc, for parents that predate the agent.
     private let live: (any RunningProcesses)?
     private let hostName: String
@@ -31,9 +31,11 @@ struct ExecRecordAssembler {
         hostName: String,
         userName: @escaping @Sendable (UInt32) -> String?,
         counters: CaptureCounters,
-        live: (any RunningProcesses)? = nil
+        live: (any RunningProcesses)? = nil,
+        processes: ProcessTable = ProcessTable()
     ) {
         self.hostName = hostName
+        self.processes = processes
         users = UserNameCache(capacity: 1024, lookup: userName)
         self.counters = counters
         self.live = live
@@ -91,6 +93,9 @@ struct ExecRecordAssembler {
                     commandLine: KnownProcess.commandLine(arguments)
                 )
             )
+        }
+        if processes.evictions != counters.processesEvicted.current {
+            counters.processesEvicted.set(processes.evictions)
         }
         let parent = processes.parent(
             ofPID: Int64(exec.parentPID),
