@@ -793,6 +793,24 @@ def test_switches_user_and_still_detects_and_hands_audit_back():
     assert f"{agent.dir}: owned by nobody (uid 65534), not by root (uid 0)" in proc.stderr, proc.stderr
 
 
+def test_privileges_that_cannot_be_dropped_stop_the_agent_with_a_fatal_line_and_exit_1():
+    """A bounding set without CAP_SETGID and CAP_SETUID (what a unit's CapabilityBoundingSet= can
+    leave out): the source sets up, switching to `user` fails, and the agent must not go on
+    (nor pretend it stopped normally)."""
+    os.chmod(WORK, 0o755)  # the agent's user must reach its state directory
+    state = os.path.join(WORK, "no_setuid")
+    proc = subprocess.run(
+        ["setpriv", "--bounding-set", "-setuid,-setgid", BIN, "run", "--source", "proc-poll", "--state-dir", state,
+         "--status-socket", os.path.join(WORK, "no_setuid.sock"), "--rules", RULES],
+        capture_output=True, text=True, timeout=60,
+        env=dict(os.environ, EXECWATCH_METRICS_LISTEN="off", EXECWATCH_USER=OTHER_USER))
+    assert proc.returncode == 1, f"exit {proc.returncode}, expected 1\n{proc.stderr}"
+    fatal = [line for line in proc.stderr.splitlines() if line.startswith("<3>")]
+    assert len(fatal) == 1 and "cannot drop privileges" in fatal[0] and "setgroups" in fatal[0] \
+        and "Operation not permitted" in fatal[0], proc.stderr
+    assert not any(line.startswith(("<0>", "<1>", "<2>")) for line in proc.stderr.splitlines()), proc.stderr
+
+
 def test_parent_started_before_the_agent_is_named_from_proc():
     """A parent the agent never saw exec gets its name and command line from
     /proc/PPID (checked against its start time), in the audit and the eBPF source alike."""
