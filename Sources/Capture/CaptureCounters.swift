@@ -18,6 +18,8 @@ public final class CaptureCounters: Sendable {
     /// Executions delivered with only the first part of their arguments (beyond the eBPF
     /// source's limit).
     public let argumentsTruncated = Atomic<Int>(0)
+    /// Processes the source's process table forgot to stay within its bounds.
+    public let processesEvicted = Atomic<Int>(0)
     /// Messages that could not be understood (skipped).
     public let malformed = Atomic<Int>(0)
     /// Times another program asked to become the audit daemon while this source was it (the

@@ -46,7 +46,11 @@ public final class EBPFSource: CaptureSource {
         }
     }
 
-    public static let defaultRingBufferBytes = 16 << 20
+    /// 2 MiB: libbpf maps the ring's pages twice and all of them are resident from the start,
+    /// so the ring costs twice its size in RSS (16 MiB cost 32 MB). This one holds about ten
+    /// thousand ordinary execs (~200 bytes each: several seconds at this machine's top rate)
+    /// or seven with the most arguments the probe sends (256 KiB in 16 chunks).
+    public static let defaultRingBufferBytes = 2 << 20
 
     public let name = "ebpf"
     public let counters = CaptureCounters()

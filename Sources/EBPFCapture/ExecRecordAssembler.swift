@@ -19,7 +19,7 @@ struct ExecRecordAssembler {
     /// Argument bytes received for execs whose EXEC record has not come yet, by cookie.
     private var pending: [UInt64: [UInt8]] = [:]
     private var users: UserNameCache
-    private var processes = ProcessTable()
+    private var processes: ProcessTable
     /// The live host's /proc, for parents that predate the agent.
     private let live: (any RunningProcesses)?
     private let hostName: String
@@ -31,9 +31,11 @@ struct ExecRecordAssembler {
         hostName: String,
         userName: @escaping @Sendable (UInt32) -> String?,
         counters: CaptureCounters,
-        live: (any RunningProcesses)? = nil
+        live: (any RunningProcesses)? = nil,
+        processes: ProcessTable = ProcessTable()
     ) {
         self.hostName = hostName
+        self.processes = processes
         users = UserNameCache(capacity: 1024, lookup: userName)
         self.counters = counters
         self.live = live
@@ -49,13 +51,13 @@ struct ExecRecordAssembler {
             if pending[chunk.cookie] == nil, pending.count >= Self.pendingLimit {
                 pending.removeAll(keepingCapacity: true)  // orphans of EXEC records the ring lost
             }
-            var area = pending[chunk.cookie, default: []]
-            guard chunk.offset == area.count else {
+            guard chunk.offset == pending[chunk.cookie]?.count ?? 0 else {
                 counters.malformed.count()
                 return nil
             }
-            area.append(contentsOf: chunk.bytes)
-            pending[chunk.cookie] = area
+            // Appended in place: a copy taken out and stored back would copy the whole area
+            // again for every chunk (16 chunks of a 256 KiB exec: 2 MiB of copying, not 256 KiB).
+            pending[chunk.cookie, default: []].append(contentsOf: chunk.bytes)
             return nil
         case .exec(let exec):
             let area = pending.removeValue(forKey: exec.cookie) ?? []
@@ -91,6 +93,9 @@ struct ExecRecordAssembler {
                     commandLine: KnownProcess.commandLine(arguments)
                 )
             )
+        }
+        if processes.evictions != counters.processesEvicted.current {
+            counters.processesEvicted.set(processes.evictions)
         }
         let parent = processes.parent(
             ofPID: Int64(exec.parentPID),

@@ -5,16 +5,20 @@ import Capture
 import Glibc
 #endif
 
-/// The exec probe loaded into the kernel and attached, with its ring buffer open. Closing it
-/// (deinit) detaches and unloads the program: nothing of it stays in the kernel.
+/// The exec probe loaded into the kernel and attached, with its ring buffer open once
+/// ``attach(handle:context:)`` is called. Closing it (deinit) detaches and unloads the program:
+/// nothing of it stays in the kernel.
 ///
 /// Loading needs CAP_BPF and CAP_PERFMON (Linux 5.8+) and the kernel's BTF; once attached, reading
-/// the ring and the counters needs no capability.
+/// the ring and the counters needs no capability. libbpf loads it in a child process
+/// (`execwatch_load_probe_in_child`), which hands over the descriptors of the program's link and
+/// of the maps: the kernel BTF libbpf reads to relocate the probe (twice 5 MB) never counts in the
+/// agent's memory.
 struct LoadedProbe: ~Copyable {
-    private let object: OpaquePointer
-    private var link: OpaquePointer?
-    private var ring: OpaquePointer?
+    private let link: Int32
+    private let records: Int32
     private let lostMap: Int32
+    private var ring: OpaquePointer?
 
     /// The kernel's BTF, unless configured otherwise.
     static let kernelBTF = "/sys/kernel/btf/vmlinux"
@@ -22,53 +26,66 @@ struct LoadedProbe: ~Copyable {
     static let perfmon = 38
     static let bpf = 39
 
-    /// Opens the embedded object, sizes its ring, and loads it (the verifier checks it).
+    /// Opens the embedded object, sizes its ring, loads it (the verifier checks it) and attaches
+    /// it to `sched_process_exec`: records wait in the ring from then on.
     /// - Parameter btfPath: the kernel BTF to relocate against; nil: the running kernel's.
     init(ringBufferBytes: Int, btfPath: String?) throws(CaptureError) {
         if let missing = Self.missingPrerequisite(btfPath: btfPath) {
             throw CaptureError(operation: "load the eBPF probe", errno: 0, detail: missing)
         }
-        execwatch_libbpf_keep_last_warning()
         let bytes = Self.objectBytes()
-        let opened = bytes.withUnsafeBytes { raw in
-            execwatch_bpf_object_open(raw.baseAddress, raw.count, "execwatch", btfPath)
+        var descriptors = execwatch_probe_descriptors(link: -1, records: -1, lost: -1)
+        var step: Int32 = 0
+        let warningCapacity = 512
+        var warning = [CChar](repeating: 0, count: warningCapacity)
+        let code = bytes.withUnsafeBytes { raw in
+            execwatch_load_probe_in_child(
+                raw.baseAddress,
+                raw.count,
+                "execwatch",
+                btfPath,
+                "records",
+                UInt32(clamping: ringBufferBytes),
+                "lost",
+                "exec_probe",
+                &descriptors,
+                &step,
+                &warning,
+                warningCapacity
+            )
         }
-        guard let opened else { throw Self.failure("open the eBPF probe", errno) }
-        guard let records = bpf_object__find_map_by_name(opened, "records"),
-            bpf_map__set_max_entries(records, UInt32(clamping: ringBufferBytes)) == 0
-        else {
-            let code = errno
-            bpf_object__close(opened)
-            throw Self.failure("size the eBPF ring buffer to \(ringBufferBytes) bytes", code)
+        guard code == 0 else {
+            let text = String(decoding: warning.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let operation =
+                switch UInt32(step) {
+                case EXECWATCH_PROBE_OPEN.rawValue: "open the eBPF probe"
+                case EXECWATCH_PROBE_SIZE_RING.rawValue: "size the eBPF ring buffer to \(ringBufferBytes) bytes"
+                case EXECWATCH_PROBE_LOAD.rawValue: "load the eBPF probe"
+                case EXECWATCH_PROBE_ATTACH.rawValue: "attach the eBPF probe to sched_process_exec"
+                default: "load the eBPF probe in a child process"
+                }
+            throw CaptureError(operation: operation, errno: code, detail: text.isEmpty ? nil : "libbpf: \(text)")
         }
-        let loaded = bpf_object__load(opened)
-        guard loaded == 0 else {
-            bpf_object__close(opened)
-            throw Self.failure("load the eBPF probe", -loaded)
-        }
-        object = opened
-        lostMap = bpf_object__find_map_fd_by_name(opened, "lost")
+        link = descriptors.link
+        records = descriptors.records
+        lostMap = descriptors.lost
     }
 
     deinit {
         if let ring { ring_buffer__free(ring) }
-        if let link { bpf_link__destroy(link) }
-        bpf_object__close(object)
+        close(link)  // the last reference to the link: the program is detached and unloaded
+        close(records)
+        close(lostMap)
     }
 
-    /// Attaches the program to `sched_process_exec` and opens the ring buffer, whose records go to
-    /// `handle` (called from ``consume()`` on this thread).
+    /// Opens the ring buffer, whose records go to `handle` (called from ``consume()`` on this
+    /// thread).
     mutating func attach(
         handle: @escaping @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, Int) -> Int32,
         context: UnsafeMutableRawPointer
     ) throws(CaptureError) {
-        guard let program = bpf_object__find_program_by_name(object, "exec_probe"),
-            let attached = bpf_program__attach(program)
-        else { throw Self.failure("attach the eBPF probe to sched_process_exec", errno) }
-        link = attached
-        let records = bpf_object__find_map_fd_by_name(object, "records")
         guard let opened = ring_buffer__new(records, handle, context, nil) else {
-            throw Self.failure("open the eBPF ring buffer", errno)
+            throw CaptureError(operation: "open the eBPF ring buffer", errno: errno)
         }
         ring = opened
     }
@@ -128,11 +145,5 @@ struct LoadedProbe: ~Copyable {
             }
         }
         return bytes
-    }
-
-    /// A libbpf failure with libbpf's own last warning as the detail.
-    private static func failure(_ operation: String, _ code: Int32) -> CaptureError {
-        let warning = String(cString: execwatch_libbpf_last_warning_text())
-        return CaptureError(operation: operation, errno: code, detail: warning.isEmpty ? nil : "libbpf: \(warning)")
     }
 }

@@ -55,6 +55,28 @@ struct PipelineMemoryTests {
         #expect(p.counters.pendingExecsEvicted.current > 20)
     }
 
+    @Test func groupsAndIncidentsClosedReachTheCounters() {
+        let p = DetectionPipeline(
+            engine: DetectionEngine(
+                rules: [Self.swParamRule()],
+                configuration: EngineConfiguration(agentId: "t", forgetsClosedGroups: true)
+            ),
+            hostName: "h",
+            graceMilliseconds: 1_000_000,
+            deliver: { _ in }
+        )
+        // One incident (five events in its window), then an event past the window (300 s) and
+        // the late margin (60 s): the group and its incident close and are forgotten.
+        for _ in 0..<5 {
+            p.exec(ExecEvent(eventTime: EventTime(seconds: 100), hostName: "h", procName: "true", swParam: "a"))
+        }
+        #expect(p.counters.incidentsCreated.current == 1)
+        #expect(p.counters.groupsClosed.current == 0 && p.counters.incidentsClosed.current == 0)
+        p.exec(ExecEvent(eventTime: EventTime(seconds: 500), hostName: "h", procName: "true", swParam: "b"))
+        #expect(p.counters.groupsClosed.current == 1)
+        #expect(p.counters.incidentsClosed.current == 1)
+    }
+
     @Test func statusAndMetricsShowTheBudgetsAndEvictions() throws {
         let memory = MemoryStatus(
             engineMaxBytes: 32 << 20,
@@ -62,6 +84,9 @@ struct PipelineMemoryTests {
             groupsEvicted: 5,
             incidentsForgotten: 6,
             engineBytesEvicted: 7,
+            groupsClosed: 11,
+            incidentsClosed: 12,
+            processesEvicted: 13,
             reassemblyMaxBytes: 16 << 20,
             reassemblyBytes: 89,
             pendingExecsEvicted: 10
@@ -76,6 +101,13 @@ struct PipelineMemoryTests {
         #expect(json["reassemblyMaxBytes"] == .integer(16 << 20))
         #expect(json["reassemblyBytes"] == .integer(89))
         #expect(json["pendingExecsEvicted"] == .integer(10))
+        #expect(json["groupsClosed"] == .integer(11))
+        #expect(json["incidentsClosed"] == .integer(12))
+        #expect(json["processesEvicted"] == .integer(13))
+        let lines = AgentStatus.render(json: json).split(separator: "\n")
+        for (key, value) in [("groupsClosed", "11"), ("incidentsClosed", "12"), ("processesEvicted", "13")] {
+            #expect(lines.contains { $0.hasPrefix(key + ":") && $0.hasSuffix(" " + value) }, "\(key) not shown")
+        }
         #expect(AgentStatus.render(json: json).contains("engineMaxBytes:"))
         #expect(AgentStatus.render(json: json).contains("32 MiB (33554432 bytes)"))
 
@@ -88,5 +120,8 @@ struct PipelineMemoryTests {
         #expect(metrics.contains("\nexecwatch_reassembly_memory_bytes 89\n"))
         #expect(metrics.contains("\nexecwatch_reassembly_memory_budget_bytes 16777216\n"))
         #expect(metrics.contains("\nexecwatch_pending_execs_evicted_total 10\n"))
+        #expect(metrics.contains("\nexecwatch_groups_closed_total 11\n"))
+        #expect(metrics.contains("\nexecwatch_incidents_closed_total 12\n"))
+        #expect(metrics.contains("\nexecwatch_processes_evicted_total 13\n"))
     }
 }

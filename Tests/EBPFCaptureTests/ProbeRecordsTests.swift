@@ -142,6 +142,30 @@ import Testing
         #expect(child.withUnsafeBytes { assembler.take($0) }?.parentProcName == "bash")
     }
 
+    @Test func processesTheTableForgetsAreCounted() {
+        let counters = CaptureCounters()
+        var assembler = ExecRecordAssembler(
+            hostName: "h",
+            userName: { _ in nil },
+            counters: counters,
+            processes: ProcessTable(capacity: 8)
+        )
+        // Generations of 4 entries: the 9th exec retires the first generation's 4.
+        for pid in UInt32(1)...9 {
+            let record = execRecord(
+                cookie: UInt64(pid),
+                pid: pid,
+                argumentBytes: 0,
+                argumentBytesSent: 0,
+                filename: "/bin/p\(pid)",
+                exe: [],
+                cwd: []
+            )
+            _ = record.withUnsafeBytes { assembler.take($0) }
+            #expect(counters.processesEvicted.current == (pid < 9 ? 0 : 4))
+        }
+    }
+
     @Test func anExecOfADescriptorIsNamedByArgvZeroAsAuditNamesIt() {
         var assembler = ExecRecordAssembler(hostName: "h", userName: { _ in nil }, counters: CaptureCounters())
         let area = Array("fexecve\0x\0".utf8)

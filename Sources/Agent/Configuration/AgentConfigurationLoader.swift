@@ -33,7 +33,7 @@ public enum AgentConfigurationLoader {
         Setting("ebpf.ringBufferBytes") { c, v in
             let size = try SettingValue.byteSize(v, in: 4096...1 << 30)
             guard size & (size - 1) == 0 else {
-                throw SettingError(message: "the ring buffer size must be a power of two (e.g. 16MiB), got \"\(v)\"")
+                throw SettingError(message: "the ring buffer size must be a power of two (e.g. 2MiB), got \"\(v)\"")
             }
             c.ebpfRingBufferBytes = size
         },

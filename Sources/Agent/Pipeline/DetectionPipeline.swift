@@ -92,6 +92,8 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
             return
         }
         evaluate(normalizer.event(from: completed))
+        let evictions = normalizer.processTableEvictions
+        if evictions != counters.processesEvicted.current { counters.processesEvicted.set(evictions) }
     }
 
     private func evaluate(_ event: ExecEvent) {
@@ -114,6 +116,8 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
         counters.engineBytesEvicted.count(Int(after.bytesEvicted - before.bytesEvicted))
         counters.groupsEvicted.count(Int(after.groupsEvicted - before.groupsEvicted))
         counters.incidentsForgotten.count(Int(after.incidentsForgotten - before.incidentsForgotten))
+        counters.groupsClosed.count(Int(after.groupsClosed - before.groupsClosed))
+        counters.incidentsClosed.count(Int(after.incidentsClosed - before.incidentsClosed))
     }
 
     private var lastFailedExecs = 0

@@ -21,6 +21,12 @@ public final class PipelineCounters: Sendable {
     public let incidentsForgotten = Atomic<Int>(0)
     /// Bytes the engine gave up by evicting groups and forgetting incidents.
     public let engineBytesEvicted = Atomic<Int>(0)
+    /// Window groups and incidents the engine forgot because they closed.
+    public let groupsClosed = Atomic<Int>(0)
+    public let incidentsClosed = Atomic<Int>(0)
+    /// Processes the audit normalizer's process table forgot (the other sources count theirs in
+    /// ``CaptureCounters/processesEvicted``).
+    public let processesEvicted = Atomic<Int>(0)
     /// Bytes the engine holds now (windows, remembered events, incidents).
     public let engineBytes = Atomic<Int>(0)
     /// Open audit events completed early because too many were open or they held too many bytes.

@@ -184,7 +184,7 @@ public final class AgentRuntime: Sendable {
             logger.notice("stopped", metadata: ["incidentsStored": "\(writer.stored.current)"])
             return 0
         }
-        logger.critical(failure is CaptureFailure ? "capture failed: \(failure)" : "stopped: \(failure)")
+        logger.error(failure is CaptureFailure ? "capture failed: \(failure)" : "stopped: \(failure)")
         return 1
     }
 }

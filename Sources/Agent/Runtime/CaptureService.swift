@@ -25,10 +25,19 @@ struct CaptureService: Service, CustomStringConvertible {
         }
         let result = await setUp.stop.runOnOwnThread(whenAsked: { logger.notice("stopping") }, capturing)
         try result.mapError(CaptureFailure.init).get()
+        if let failure = setUp.failure { throw CaptureFailure(error: PrivilegesNotDropped(reason: failure)) }
     }
 }
 
-/// The capture source failed: the agent stops, exit status 1.
+/// The source was set up but privileges could not be dropped after it: the agent does not run
+/// with more than it should, it stops (exit status 1).
+struct PrivilegesNotDropped: Error, CustomStringConvertible {
+    var reason: CaptureError
+    var description: String { "cannot drop privileges after the source's set-up: \(reason)" }
+}
+
+/// The capture source failed (or privileges could not be dropped after its set-up): the agent
+/// stops, exit status 1.
 struct CaptureFailure: Error, CustomStringConvertible {
     var error: any Error
     var description: String { "\(error)" }

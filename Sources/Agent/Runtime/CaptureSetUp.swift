@@ -24,6 +24,7 @@ final class CaptureSetUp: Sendable {
     private let happened = Atomic<Bool>(false)
     private let thread = Atomic<Int32>(0)
     private let running = Atomic<Bool>(false)
+    private let dropFailure = Mutex<CaptureError?>(nil)
 
     init(user: PrivilegeDrop.User?, logger: Logger) throws(CaptureError) {
         self.stop = try StopSignal()
@@ -48,12 +49,17 @@ final class CaptureSetUp: Sendable {
                 metadata: ["kept": "\(keep.map(\.name))", "user": "\(user?.name ?? "root (unchanged)")"]
             )
         } catch {
-            logger.critical("cannot drop privileges, stopping: \(error)")
+            // The capture stops; the agent then fails with this reason (see CaptureService).
+            dropFailure.withLock { $0 = error }
             stop.signal()
             return
         }
         running.store(true, ordering: .releasing)
     }
+
+    /// Why privileges could not be dropped once the source was set up (the capture stopped
+    /// then); nil when they were, or not yet.
+    var failure: CaptureError? { dropFailure.withLock { $0 } }
 
     /// Whether the source is set up and capturing (privileges dropped).
     var isRunning: Bool { running.load(ordering: .acquiring) }

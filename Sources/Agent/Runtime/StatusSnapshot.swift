@@ -79,6 +79,9 @@ struct StatusSnapshot: Sendable {
                 groupsEvicted: counters.groupsEvicted.current,
                 incidentsForgotten: counters.incidentsForgotten.current,
                 engineBytesEvicted: counters.engineBytesEvicted.current,
+                groupsClosed: counters.groupsClosed.current,
+                incidentsClosed: counters.incidentsClosed.current,
+                processesEvicted: counters.processesEvicted.current + capture.processesEvicted.current,
                 reassemblyMaxBytes: budgets.reassembly,
                 reassemblyBytes: counters.reassemblyBytes.current,
                 pendingExecsEvicted: counters.pendingExecsEvicted.current

@@ -1,8 +1,9 @@
 import ExecEvents
 
 /// What the agent's bounded memory holds and has given up: the engine's and the reassembler's
-/// byte budgets, the bytes they hold now (as ``MemoryFootprint`` counts them), and what they
-/// evicted to stay within them.
+/// byte budgets, the bytes they hold now (as ``MemoryFootprint`` counts them), what they
+/// evicted to stay within them, what the engine forgot because it closed, and the processes the
+/// process table forgot.
 public struct MemoryStatus: Sendable, Equatable {
     /// `engine.maxBytes`.
     public var engineMaxBytes: Int
@@ -10,6 +11,13 @@ public struct MemoryStatus: Sendable, Equatable {
     public var groupsEvicted: Int
     public var incidentsForgotten: Int
     public var engineBytesEvicted: Int
+    /// Groups and incidents the engine forgot because they closed (their window plus the late
+    /// margin passed): not a loss, the journal continues such an incident.
+    public var groupsClosed: Int
+    public var incidentsClosed: Int
+    /// Processes the source's process table forgot to stay within its bounds (their children
+    /// then get the parent's facts from `/proc`, or its `comm` alone).
+    public var processesEvicted: Int
     /// `reassembly.maxBytes`.
     public var reassemblyMaxBytes: Int
     public var reassemblyBytes: Int
@@ -22,6 +30,9 @@ public struct MemoryStatus: Sendable, Equatable {
         groupsEvicted: Int = 0,
         incidentsForgotten: Int = 0,
         engineBytesEvicted: Int = 0,
+        groupsClosed: Int = 0,
+        incidentsClosed: Int = 0,
+        processesEvicted: Int = 0,
         reassemblyMaxBytes: Int = 0,
         reassemblyBytes: Int = 0,
         pendingExecsEvicted: Int = 0
@@ -31,6 +42,9 @@ public struct MemoryStatus: Sendable, Equatable {
         self.groupsEvicted = groupsEvicted
         self.incidentsForgotten = incidentsForgotten
         self.engineBytesEvicted = engineBytesEvicted
+        self.groupsClosed = groupsClosed
+        self.incidentsClosed = incidentsClosed
+        self.processesEvicted = processesEvicted
         self.reassemblyMaxBytes = reassemblyMaxBytes
         self.reassemblyBytes = reassemblyBytes
         self.pendingExecsEvicted = pendingExecsEvicted
@@ -45,6 +59,9 @@ public struct MemoryStatus: Sendable, Equatable {
             ("groupsEvicted", groupsEvicted),
             ("incidentsForgotten", incidentsForgotten),
             ("engineEvictedBytes", engineBytesEvicted),
+            ("groupsClosed", groupsClosed),
+            ("incidentsClosed", incidentsClosed),
+            ("processesEvicted", processesEvicted),
             ("reassemblyBytes", reassemblyBytes),
             ("reassemblyMaxBytes", reassemblyMaxBytes),
             ("pendingExecsEvicted", pendingExecsEvicted),
@@ -77,6 +94,24 @@ public struct MemoryStatus: Sendable, Equatable {
             "counter",
             "Bytes the rule engine gave up by evicting.",
             String(engineBytesEvicted)
+        )
+        metric(
+            "groups_closed_total",
+            "counter",
+            "Window groups the engine forgot because they closed.",
+            String(groupsClosed)
+        )
+        metric(
+            "incidents_closed_total",
+            "counter",
+            "Incidents the engine forgot because they closed (the journal continues them).",
+            String(incidentsClosed)
+        )
+        metric(
+            "processes_evicted_total",
+            "counter",
+            "Processes the process table forgot to stay within its bounds.",
+            String(processesEvicted)
         )
         metric("reassembly_memory_bytes", "gauge", "Bytes open audit events hold.", String(reassemblyBytes))
         metric(

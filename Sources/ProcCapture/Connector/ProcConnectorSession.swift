@@ -107,6 +107,7 @@ struct ProcConnectorSession: ~Copyable {
             case .taken(let snapshot):
                 sink.exec(snapshot.event)
                 counters.delivered.count()
+                counters.processesEvicted.set(reader.processTableEvictions)
                 return
             case .gone:
                 counters.processesGone.count()

@@ -79,6 +79,7 @@ public final class ProcPollSource: CaptureSource {
         case .taken(let snapshot) where snapshot.startTime == process.startTime:
             sink.exec(snapshot.event)
             counters.delivered.count()
+            counters.processesEvicted.set(reader.processTableEvictions)
             return true
         case .taken, .gone:
             // Exited since the scan (with another start time, the pid was even reused already).

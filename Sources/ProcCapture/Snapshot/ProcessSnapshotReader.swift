@@ -51,6 +51,9 @@ public struct ProcessSnapshotReader {
         processes = ProcessTable(capacity: configuration.processTableCapacity)
     }
 
+    /// Entries the process table forgot to stay within its bounds.
+    public var processTableEvictions: Int { processes.evictions }
+
     /// Reads process `pid` (a thread group id) at once. `time` is when it executed, if known;
     /// otherwise the event is stamped now.
     ///
