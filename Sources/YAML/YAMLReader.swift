@@ -81,13 +81,13 @@ public enum YAMLReader {
         default:
             var message = problem
             if let context = parser.context.map({ String(cString: $0) }) {
-                message += " (\(context) at \(YAMLMark(parser.context_mark)))"
+                message += " (\(context) at \(YAMLMark(parser.context_mark, in: bytes)))"
             }
             let index = parser.problem_mark.index
             if index < bytes.count, bytes[index] == 0x09 {
                 message += "; it is a tab: YAML indents with spaces only"
             }
-            return YAMLError(message: message, mark: YAMLMark(parser.problem_mark))
+            return YAMLError(message: message, mark: YAMLMark(parser.problem_mark, in: bytes))
         }
     }
 }
@@ -96,6 +96,21 @@ extension YAMLMark {
     /// libyaml's 0-based mark.
     init(_ mark: yaml_mark_t) {
         self.init(line: mark.line + 1, column: mark.column + 1)
+    }
+
+    /// libyaml's mark inside `bytes`. At the end of a text whose last line has no line break,
+    /// libyaml counts a line break it adds itself and names column 1 of a line after the last:
+    /// the end of the last line is given instead.
+    init(_ mark: yaml_mark_t, in bytes: UnsafeBufferPointer<UInt8>) {
+        guard mark.index >= bytes.count, mark.column == 0, mark.line > 0, let last = bytes.last,
+            last != 0x0A, last != 0x0D
+        else {
+            self.init(mark)
+            return
+        }
+        let lastLine = bytes.reversed().prefix { $0 != 0x0A && $0 != 0x0D }
+        let characters = lastLine.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }
+        self.init(line: mark.line, column: characters + 1)
     }
 
     /// The line and column (in characters) of a byte offset.

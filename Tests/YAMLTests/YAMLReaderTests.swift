@@ -277,6 +277,14 @@ struct YAMLErrorTests {
         )
     }
 
+    @Test func anErrorAtTheEndOfATextWithoutAFinalLineBreakIsOnItsLastLine() {
+        // libyaml names line 3 (a line break it adds at the end of the stream); the text has 2.
+        let error = readingError("title: x\naaaa")
+        #expect(error?.mark == YAMLMark(line: 2, column: 5), "\(String(describing: error))")
+        #expect(error?.message.contains("while scanning a simple key at line 2, column 1") == true)
+        #expect(readingError("title: x\naaaa\n")?.mark == YAMLMark(line: 3, column: 1))
+    }
+
     @Test func duplicateKeysAreRefusedWhereTheSecondIs() {
         #expect(
             readingError("source: auto\nnested:\n  k: 1\n  k: 2\n")
