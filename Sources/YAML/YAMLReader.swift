@@ -101,9 +101,10 @@ extension YAMLMark {
     /// libyaml's mark inside `bytes`. At the end of a text whose last line has no line break,
     /// libyaml counts a line break it adds itself and names column 1 of a line after the last:
     /// the end of the last line is given instead.
+    /// (libyaml's index counts characters, not bytes.)
     init(_ mark: yaml_mark_t, in bytes: UnsafeBufferPointer<UInt8>) {
-        guard mark.index >= bytes.count, mark.column == 0, mark.line > 0, let last = bytes.last,
-            last != 0x0A, last != 0x0D
+        guard mark.column == 0, mark.line > 0, let last = bytes.last, last != 0x0A, last != 0x0D,
+            mark.index >= bytes.reduce(0, { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) })
         else {
             self.init(mark)
             return

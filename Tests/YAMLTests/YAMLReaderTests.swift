@@ -283,6 +283,8 @@ struct YAMLErrorTests {
         #expect(error?.mark == YAMLMark(line: 2, column: 5), "\(String(describing: error))")
         #expect(error?.message.contains("while scanning a simple key at line 2, column 1") == true)
         #expect(readingError("title: x\naaaa\n")?.mark == YAMLMark(line: 3, column: 1))
+        // Characters, not bytes: libyaml's index counts characters.
+        #expect(readingError("title: é\nxé-ω")?.mark == YAMLMark(line: 2, column: 5))
     }
 
     @Test func duplicateKeysAreRefusedWhereTheSecondIs() {
