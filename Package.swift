@@ -234,6 +234,7 @@ if Context.environment["EXECWATCH_FUZZ"] == "1" {
         ("FuzzAuditNetlink", ["AuditCapture", "AuditRecords", "ExecEvents", "HostProcesses"]),
         ("FuzzProcConnector", ["ProcCapture", "ExecEvents"]),
         ("FuzzRuleXML", ["RuleEngine", "ExecEvents"]),
+        ("FuzzSigmaRule", ["RuleEngine", "ExecEvents"]),
         ("FuzzFilterLanguage", ["RuleEngine", "ExecEvents"]),
         ("FuzzConfiguration", ["Agent", "Collector", "ConfigurationFiles"]),
         ("FuzzIngestBody", ["Collector", "ExecEvents", "RuleEngine", .product(name: "NIOCore", package: "swift-nio")]),

@@ -19,7 +19,7 @@ cd "$root"
 seconds=${1:-300}
 shift || true
 all_targets=(
-    FuzzAuditLog FuzzAuditNetlink FuzzProcConnector FuzzRuleXML FuzzFilterLanguage FuzzConfiguration
+    FuzzAuditLog FuzzAuditNetlink FuzzProcConnector FuzzRuleXML FuzzSigmaRule FuzzFilterLanguage FuzzConfiguration
     FuzzIngestBody FuzzQueryString FuzzIncidentJSON FuzzEventJSON
 )
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
@@ -107,6 +107,10 @@ PY
         cp /proc/self/cmdline "$dir/cmdline" 2>/dev/null || true
         ;;
     FuzzRuleXML) link_seeds "$dir" rules/*.xml ;;
+    FuzzSigmaRule)
+        # Fuzz/seeds/FuzzSigmaRule (read in place) and a sample of the corpus's rules.
+        [ -d "$corpora" ] && link_seeds "$dir" $(find "$corpora/sigma/rules" -type f -name '*.yml' | sort | head -60)
+        ;;
     FuzzConfiguration)
         link_seeds "$dir" packaging/etc/*.yaml
         [ -d "$corpora" ] && link_seeds "$dir" $(find "$corpora/sigma" -type f -name '*.yml' | head -40)

@@ -27,11 +27,12 @@ public enum YAMLReader {
         bytes: UnsafeBufferPointer<UInt8>
     ) throws(YAMLError) -> [YAMLNode] {
         var builder = YAMLDocumentBuilder()
+        let end = YAMLTextEnd(bytes)
         var event = yaml_event_t()
         while true {
             guard yaml_parser_parse(parser, &event) == 1 else { throw error(of: parser.pointee, in: bytes) }
             defer { yaml_event_delete(&event) }
-            let mark = YAMLMark(event.start_mark)
+            let mark = YAMLMark(event.start_mark, end: end)
             switch event.type {
             case YAML_STREAM_END_EVENT:
                 return builder.documents
@@ -81,14 +82,28 @@ public enum YAMLReader {
         default:
             var message = problem
             if let context = parser.context.map({ String(cString: $0) }) {
-                message += " (\(context) at \(YAMLMark(parser.context_mark)))"
+                message += " (\(context) at \(YAMLMark(parser.context_mark, end: YAMLTextEnd(bytes))))"
             }
             let index = parser.problem_mark.index
             if index < bytes.count, bytes[index] == 0x09 {
                 message += "; it is a tab: YAML indents with spaces only"
             }
-            return YAMLError(message: message, mark: YAMLMark(parser.problem_mark))
+            return YAMLError(message: message, mark: YAMLMark(parser.problem_mark, end: YAMLTextEnd(bytes)))
         }
+    }
+}
+
+/// What `YAMLMark` needs to know of the end of a text: its length in characters (libyaml's mark
+/// index counts characters, not bytes) and, when its last line has no line break, that line's.
+struct YAMLTextEnd {
+    var characters: Int
+    var lastLineCharacters: Int?
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        characters = bytes.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }
+        guard let last = bytes.last, last != 0x0A, last != 0x0D else { return }
+        let lastLine = bytes.reversed().prefix { $0 != 0x0A && $0 != 0x0D }
+        lastLineCharacters = lastLine.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }
     }
 }
 
@@ -96,6 +111,19 @@ extension YAMLMark {
     /// libyaml's 0-based mark.
     init(_ mark: yaml_mark_t) {
         self.init(line: mark.line + 1, column: mark.column + 1)
+    }
+
+    /// libyaml's mark inside the text that `end` describes. At the end of a text whose last line
+    /// has no line break, libyaml counts a line break it adds itself and names column 1 of a line
+    /// after the last: the end of the last line is given instead.
+    init(_ mark: yaml_mark_t, end: YAMLTextEnd) {
+        if let lastLineCharacters = end.lastLineCharacters, mark.column == 0, mark.line > 0,
+            mark.index >= end.characters
+        {
+            self.init(line: mark.line, column: lastLineCharacters + 1)
+        } else {
+            self.init(mark)
+        }
     }
 
     /// The line and column (in characters) of a byte offset.

@@ -277,6 +277,19 @@ struct YAMLErrorTests {
         )
     }
 
+    @Test func anErrorAtTheEndOfATextWithoutAFinalLineBreakIsOnItsLastLine() throws {
+        // libyaml names line 3 (a line break it adds at the end of the stream); the text has 2.
+        let error = readingError("title: x\naaaa")
+        #expect(error?.mark == YAMLMark(line: 2, column: 5), "\(String(describing: error))")
+        #expect(error?.message.contains("while scanning a simple key at line 2, column 1") == true)
+        #expect(readingError("title: x\naaaa\n")?.mark == YAMLMark(line: 3, column: 1))
+        // Characters, not bytes: libyaml's index counts characters.
+        #expect(readingError("title: é\nxé-ω")?.mark == YAMLMark(line: 2, column: 5))
+        // Nodes too: the empty document after `---` at the very end is on the last line.
+        let documents = try YAMLReader.documents(in: Array("a: 1\r---".utf8))
+        #expect(documents.last?.mark == YAMLMark(line: 2, column: 4))
+    }
+
     @Test func duplicateKeysAreRefusedWhereTheSecondIs() {
         #expect(
             readingError("source: auto\nnested:\n  k: 1\n  k: 2\n")
