@@ -121,7 +121,7 @@ struct AgentRuntimeTests {
         let incidents = try await agent.storedIncidents()
         #expect(incidents.map(\.count).reduce(0, +) == 1)
         #expect(agent.socketRemoved)
-        let failed = agent.log.entries.filter { $0.level == .critical }.map(\.message)
+        let failed = agent.log.entries.filter { $0.level == .error }.map(\.message)
         #expect(failed.count == 1)
         #expect(failed.first?.hasPrefix("capture failed: reading the scripted source failed") == true)
         #expect(!agent.log.entries.map(\.message).contains("stopping"))
