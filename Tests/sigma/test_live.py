@@ -21,7 +21,7 @@ import threading
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "live"))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-import test_live  # noqa: E402  (Tests/live: Agent, wait_until_attached, assert_probe_unloaded)
+import test_live  # noqa: E402  (Tests/live: Agent, wait_until_attached, loaded_probes, assert_probe_unloaded)
 from host_tests import AuditLock, audit_state, run_tests  # noqa: E402
 
 CORPUS = os.environ.get("EXECWATCH_SIGMA_CORPUS",
@@ -89,6 +89,7 @@ def test_corpus_rules_raise_incidents_for_real_commands():
     ]
     with AuditLock():
         before = audit_state()
+        probes_before = test_live.loaded_probes()
         agent = test_live.Agent("sigma", "ebpf", args=["--rules", CORPUS])
         try:
             status = test_live.wait_until_attached(agent)
@@ -101,7 +102,7 @@ def test_corpus_rules_raise_incidents_for_real_commands():
             agent.stop()
             subprocess.run(["rm", "-rf", work])
         assert audit_state() == before, "the agent changed audit"
-    test_live.assert_probe_unloaded()
+    test_live.assert_probe_unloaded(probes_before)
     # base64, started by the pipe's sh, raises its own rule
     commands.append((["base64", "-d"], [BASE64_DECODE]))
     missing = []
