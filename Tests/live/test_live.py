@@ -634,6 +634,7 @@ def test_sigkill_loses_no_stored_incident():
     key = "execwatch-live-kill"
     with AuditLock():
         before = audit_state()
+        agent = restarted = None
         try:
             agent = Agent("kill", "audit-unicast", extra_env={"EXECWATCH_AUDIT_KEY": key})
             for n in range(20):
@@ -673,7 +674,12 @@ def test_sigkill_loses_no_stored_incident():
             assert not os.path.exists(os.path.join(agent.dir, "audit-state"))
             after = audit_state()
         finally:
-            # Only if the agent failed to: the host must not keep a test's leftovers.
+            # Only if the agent failed to: the host must not keep a test's leftovers (an agent an
+            # assertion left running would keep owning audit and fail every later audit test).
+            for left in (getattr(a, "proc", None) for a in (agent, restarted)):
+                if left is not None and left.poll() is None:
+                    left.kill()
+                    left.wait(timeout=10)
             subprocess.run(["auditctl", "-D", "-k", key], capture_output=True)
             set_audit_settings(before)
         assert after == before, f"{before} -> {after}"
