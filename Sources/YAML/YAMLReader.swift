@@ -84,8 +84,14 @@ public enum YAMLReader {
             if let context = parser.context.map({ String(cString: $0) }) {
                 message += " (\(context) at \(YAMLMark(parser.context_mark, end: YAMLTextEnd(bytes))))"
             }
-            let index = parser.problem_mark.index
-            if index < bytes.count, bytes[index] == 0x09 {
+            // libyaml's index counts characters: find that character's first byte
+            var characters = 0
+            let index = bytes.firstIndex { byte in
+                guard byte & 0xC0 != 0x80 else { return false }
+                defer { characters += 1 }
+                return characters == parser.problem_mark.index
+            }
+            if let index, bytes[index] == 0x09 {
                 message += "; it is a tab: YAML indents with spaces only"
             }
             return YAMLError(message: message, mark: YAMLMark(parser.problem_mark, end: YAMLTextEnd(bytes)))

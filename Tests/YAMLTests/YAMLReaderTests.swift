@@ -275,6 +275,13 @@ struct YAMLErrorTests {
             tab?.message.hasSuffix("; it is a tab: YAML indents with spaces only") == true,
             "\(String(describing: tab))"
         )
+        // libyaml counts characters: after non-ASCII text the tab is further on in bytes
+        let tabAfterText = readingError("a: \u{E9}t\u{E9}\n\tb: 1\n")
+        #expect(tabAfterText?.mark == YAMLMark(line: 2, column: 1))
+        #expect(
+            tabAfterText?.message.hasSuffix("; it is a tab: YAML indents with spaces only") == true,
+            "\(String(describing: tabAfterText))"
+        )
     }
 
     @Test func anErrorAtTheEndOfATextWithoutAFinalLineBreakIsOnItsLastLine() throws {
