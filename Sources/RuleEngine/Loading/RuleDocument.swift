@@ -6,6 +6,11 @@ public struct RuleLoadResult: Sendable {
     public var warnings: [RuleError]
     /// Rules read but not for execwatch's events (a Sigma rule of another logsource), with the reason.
     public var skipped: [RuleError]
+    /// Sigma correlation rules read, waiting for the rules they name (``RuleLoader`` resolves them
+    /// once every file is read).
+    var pendingCorrelations: [PendingCorrelation] = []
+    /// Sigma rule `name` → rule id, for correlation rules that name the rules they correlate.
+    var sigmaNames: [String: String] = [:]
 
     public init(rules: [Rule] = [], errors: [RuleError] = [], warnings: [RuleError] = [], skipped: [RuleError] = []) {
         self.rules = rules

@@ -1,3 +1,5 @@
+import YAML
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -63,6 +65,8 @@ public enum RuleLoader {
             result.errors.append(contentsOf: parsed.errors)
             result.warnings.append(contentsOf: parsed.warnings)
             result.skipped.append(contentsOf: parsed.skipped)
+            result.pendingCorrelations.append(contentsOf: parsed.pendingCorrelations)
+            result.sigmaNames.merge(parsed.sigmaNames) { first, _ in first }
             for rule in parsed.rules {
                 if let first = seen[rule.id] {
                     result.errors.append(
@@ -81,7 +85,69 @@ public enum RuleLoader {
                 result.rules.append(rule)
             }
         }
+        resolveCorrelations(&result, seen: &seen)
         return result
+    }
+
+    /// Turns the Sigma correlation rules read into engine rules over the rules they name (by
+    /// `name` or `id`, in any file of the set). The rules a correlation names raise no incidents
+    /// of their own unless it says `generate: true`, as the specification has it.
+    static func resolveCorrelations(_ result: inout RuleLoadResult, seen: inout [String: RuleLocation]) {
+        var positions: [String: Int] = [:]
+        for (position, rule) in result.rules.enumerated() where rule.incidentType == "SIGMA_PROCESS_CREATION" {
+            positions[rule.id] = position
+        }
+        var quiet = Set<Int>()
+        var generating = Set<Int>()
+        for pending in result.pendingCorrelations {
+            let correlation = pending.correlation
+            var referenced: [Int] = []
+            var missing: (name: String, mark: YAMLMark)?
+            for reference in correlation.references {
+                let id = result.sigmaNames[reference.name] ?? reference.name
+                guard let position = positions[id] else {
+                    missing = reference
+                    break
+                }
+                if !referenced.contains(position) { referenced.append(position) }
+            }
+            if let missing {
+                result.errors.append(
+                    RuleError(
+                        file: pending.file,
+                        line: missing.mark.line,
+                        column: missing.mark.column,
+                        message:
+                            "correlation \(correlation.id): no loaded Sigma process_creation rule has the name or id '\(missing.name)'",
+                        ruleId: correlation.id
+                    )
+                )
+                continue
+            }
+            if let first = seen[correlation.id] {
+                result.errors.append(
+                    RuleError(
+                        file: pending.file,
+                        line: correlation.mark.line,
+                        column: correlation.mark.column,
+                        message:
+                            "duplicate rule id \(correlation.id): already defined at \(first); this definition is ignored",
+                        ruleId: correlation.id
+                    )
+                )
+                continue
+            }
+            let rule = correlation.rule(
+                correlating: referenced.map { result.rules[$0] },
+                file: pending.file,
+                sourceReference: pending.sourceReference
+            )
+            seen[rule.id] = rule.location
+            result.rules.append(rule)
+            if correlation.generate { generating.formUnion(referenced) } else { quiet.formUnion(referenced) }
+        }
+        for position in quiet.subtracting(generating) { result.rules[position].isActive = false }
+        result.pendingCorrelations = []
     }
 
     // MARK: - Files

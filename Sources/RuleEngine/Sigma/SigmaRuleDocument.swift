@@ -34,7 +34,19 @@ public enum SigmaRuleDocument {
             let id = (try? SigmaMetadata.text(document, "id")) ?? nil
             do {
                 switch try compile(document, file: file, sourceReference: sourceReference ?? file) {
-                case .rule(let rule): result.rules.append(rule)
+                case .rule(let rule):
+                    result.rules.append(rule)
+                    if let name = try? SigmaMetadata.text(document, "name"), !name.isEmpty {
+                        result.sigmaNames[name] = rule.id
+                    }
+                case .correlation(let correlation):
+                    result.pendingCorrelations.append(
+                        PendingCorrelation(
+                            correlation: correlation,
+                            file: file,
+                            sourceReference: sourceReference ?? file
+                        )
+                    )
                 case .skipped(let mark, let reason):
                     result.skipped.append(
                         RuleError(file: file, line: mark.line, column: mark.column, message: reason, ruleId: id)
@@ -61,6 +73,7 @@ public enum SigmaRuleDocument {
 
     enum Outcome {
         case rule(Rule)
+        case correlation(SigmaCorrelation)
         case skipped(YAMLMark, String)
     }
 
@@ -79,10 +92,7 @@ public enum SigmaRuleDocument {
             )
         }
         if let correlation = SigmaMetadata.node(document, "correlation") {
-            throw SigmaError(
-                mark: correlation.mark,
-                message: "correlation rules (event_count, value_count, temporal) are not supported yet"
-            )
+            return .correlation(try SigmaCorrelation.read(document, correlation))
         }
         if SigmaMetadata.node(document, "filter") != nil, SigmaMetadata.node(document, "detection") == nil {
             throw SigmaError(mark: document.mark, message: "Sigma filters (meta-filters) are not supported")
@@ -113,17 +123,7 @@ public enum SigmaRuleDocument {
             throw SigmaError(mark: document.mark, message: "expected 'detection' in a Sigma rule")
         }
         let root = try SigmaDetectionCompiler.compile(detection)
-        var severity = 5
-        if let levelNode = SigmaMetadata.node(document, "level") {
-            let level = try SigmaMetadata.text(document, "level") ?? ""
-            guard let mapped = severities[level] else {
-                throw SigmaError(
-                    mark: levelNode.mark,
-                    message: "expected level informational, low, medium, high or critical, found '\(level)'"
-                )
-            }
-            severity = mapped
-        }
+        let severity = try SigmaMetadata.severity(document)
         let status = try SigmaMetadata.text(document, "status")
         let tags = try SigmaMetadata.texts(document, "tags")
         let attack = AttackTags(tags)
@@ -159,6 +159,19 @@ public enum SigmaRuleDocument {
 
 /// Top-level keys of a Sigma document.
 enum SigmaMetadata {
+    /// The incident severity from `level` (medium, 5, when absent).
+    static func severity(_ document: YAMLNode) throws(SigmaError) -> Int {
+        guard let levelNode = node(document, "level") else { return 5 }
+        let level = try text(document, "level") ?? ""
+        guard let mapped = SigmaRuleDocument.severities[level] else {
+            throw SigmaError(
+                mark: levelNode.mark,
+                message: "expected level informational, low, medium, high or critical, found '\(level)'"
+            )
+        }
+        return mapped
+    }
+
     static func node(_ mapping: YAMLNode, _ key: String) -> YAMLNode? {
         guard case .mapping(let entries, _) = mapping else { return nil }
         for entry in entries {
