@@ -57,11 +57,8 @@ struct SigmaCorrelation: Sendable {
                 message: "unknown correlation type '\(type)': expected event_count, value_count or temporal"
             )
         }
-        for key in ["aliases"] where SigmaMetadata.node(node, key) != nil {
-            throw SigmaError(
-                mark: SigmaMetadata.node(node, key)!.mark,
-                message: "correlation '\(key)' is not supported"
-            )
+        if let aliases = SigmaMetadata.node(node, "aliases") {
+            throw SigmaError(mark: aliases.mark, message: "correlation 'aliases' is not supported")
         }
         let references = try referencedRules(node)
         let groupBy = try fields(node, "group-by")
