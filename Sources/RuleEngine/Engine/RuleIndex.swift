@@ -52,9 +52,10 @@ struct RuleIndex: Sendable {
         anyEventType.candidates(keys, into: &buffer)
         buffer.sort()
         // A rule filed under two program names may come from both the invoked and the resolved path.
+        // (Over indices: iterating the array itself while writing to it copies it, every event.)
         var kept = 0
-        for position in buffer where kept == 0 || buffer[kept - 1] != position {
-            buffer[kept] = position
+        for k in buffer.indices where kept == 0 || buffer[kept - 1] != buffer[k] {
+            buffer[kept] = buffer[k]
             kept += 1
         }
         buffer.removeLast(buffer.count - kept)
