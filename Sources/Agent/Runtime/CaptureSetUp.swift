@@ -54,8 +54,8 @@ final class CaptureSetUp: Sendable {
             stop.signal()
             return
         }
-        let released = StartupCodePages.release()
-        logger.info("start-up code pages released", metadata: ["KiB": "\(released >> 10)"])
+        StartupCodePages.release()
+        logger.info("start-up code pages released", metadata: ["KiB": "\(StartupCodePages.released >> 10)"])
         running.store(true, ordering: .releasing)
     }
 

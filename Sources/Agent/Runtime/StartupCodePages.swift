@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +13,16 @@ import Glibc
 /// `release()` drops every mapping of a file that is private, not writable and holds no page the
 /// process changed (smaps' `Anonymous: 0 kB`): its pages are the file's own bytes, so nothing is
 /// lost, and code still in use is read back from the page cache at its next use.
+///
+/// The agent releases twice: before choosing its source (what reading the configuration, the rules
+/// and the journal touched goes before the probe and its ring come in, which keeps the peak low),
+/// and once the source is set up.
 enum StartupCodePages {
+    private static let total = Atomic<Int>(0)
+
+    /// The resident bytes released so far in this process.
+    static var released: Int { total.load(ordering: .relaxed) }
+
     /// Drops those mappings' pages (`MADV_DONTNEED`); returns the resident bytes they held.
     @discardableResult
     static func release(smapsPath: String = "/proc/self/smaps") -> Int {
@@ -23,6 +34,7 @@ enum StartupCodePages {
                 released += mapping.residentBytes
             }
         }
+        total.add(released, ordering: .relaxed)
         return released
     }
 
