@@ -52,8 +52,11 @@ enum StartupCodePages {
 
         /// A private, read-only mapping of a file, with no page changed: dropping it loses nothing.
         var isUnchangedFileCode: Bool {
-            path.hasPrefix("/") && permissions.count == 4 && !permissions.contains("w")
-                && permissions.hasSuffix("p") && anonymousBytes == 0 && residentBytes > 0
+            // On bytes: `String.contains("w")` would be Foundation's (seen through the modules
+            // this one imports), which links Foundation's internationalization and ICU.
+            let flags = Array(permissions.utf8)
+            return path.utf8.first == UInt8(ascii: "/") && flags.count == 4 && !flags.contains(UInt8(ascii: "w"))
+                && flags[3] == UInt8(ascii: "p") && anonymousBytes == 0 && residentBytes > 0
         }
     }
 
