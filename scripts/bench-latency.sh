@@ -59,7 +59,10 @@
 # Environment: BENCH_RUNS (200), BENCH_MODES ("ebpf audit-unicast audit-multicast"),
 #              BENCH_SKIP_BUILD, BENCH_BIN, BENCH_KEY (execwatch-bench-latency), BENCH_PORT_BASE
 #              (40000), BENCH_WARMUP (3), BENCH_GAP_MS (20), BENCH_POLL_MS (1), BENCH_TIMEOUT_S (5),
-#              BENCH_KEEP_WORK=1.
+#              BENCH_KEEP_WORK=1, BENCH_BACKGROUND_RATE (0: none; N: while the runs go, the shared load
+#              generator scripts/lib/exec-load.c execs /bin/true N times a second in the background,
+#              so that the ebpf agent drains its ring on its timer rather than sleeping: the latency
+#              of a detection amid a stream of execs).
 # Needs root (kernel audit). Installs missing packages (netcat-openbsd, auditd, jq) with apt-get.
 set -euo pipefail
 
@@ -73,6 +76,7 @@ WARMUP=${BENCH_WARMUP:-3}
 GAP_MS=${BENCH_GAP_MS:-20}
 POLL_MS=${BENCH_POLL_MS:-1}
 TIMEOUT_S=${BENCH_TIMEOUT_S:-5}
+BACKGROUND_RATE=${BENCH_BACKGROUND_RATE:-0}
 LOCK_PATH=/run/lock/execwatch-audit-tests.lock
 HOST_NAME=bench
 NC=/usr/bin/nc
@@ -83,7 +87,7 @@ die() { printf '[bench-latency] ERROR: %s\n' "$*" >&2; exit 1; }
 cmd() { printf '[bench-latency] $ %s\n' "$*" >&2; }
 
 [[ $(id -u) -eq 0 ]] || die "needs root (kernel audit)"
-for v in RUNS PORT_BASE WARMUP GAP_MS POLL_MS TIMEOUT_S; do
+for v in RUNS PORT_BASE WARMUP GAP_MS POLL_MS TIMEOUT_S BACKGROUND_RATE; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_$v must be a non-negative integer, got '${!v}'"
 done
 ((RUNS > 0 && PORT_BASE + RUNS <= 65536 && PORT_BASE - WARMUP > 0)) || die "bad BENCH_RUNS/BENCH_PORT_BASE"
@@ -94,6 +98,10 @@ for m in $MODES; do [[ $m == ebpf || $m == audit-unicast || $m == audit-multicas
 AUDITD=$(command -v auditd)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/execwatch-bench-latency.XXXXXX")
+if ((BACKGROUND_RATE > 0)); then
+    cmd "gcc -O2 -Wall -o $WORK/exec-load $REPO/scripts/lib/exec-load.c"
+    gcc -O2 -Wall -o "$WORK/exec-load" "$REPO/scripts/lib/exec-load.c" || { rm -rf "$WORK"; die "gcc failed"; }
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 1. execwatch
@@ -300,9 +308,19 @@ bench_mode() { # bench_mode MODE
     local drv="$PY $WORK/driver.py $dir/state/agent.db $NC $RUNS $PORT_BASE $WARMUP $GAP_MS $POLL_MS $TIMEOUT_S $dir/runs.tsv"
     cmd "$drv"
     COMMANDS+=("$drv")
-    local drc=0
+    local drc=0 background=""
+    if ((BACKGROUND_RATE > 0)); then
+        cmd "$WORK/exec-load $BACKGROUND_RATE 100000 &   (the background stream)"
+        "$WORK/exec-load" "$BACKGROUND_RATE" 100000 >"$dir/background.txt" 2>&1 &
+        background=$!
+        sleep 1
+    fi
     # shellcheck disable=SC2086
     $drv || drc=$?
+    if [[ -n $background ]]; then
+        kill "$background" 2>/dev/null || true
+        wait "$background" 2>/dev/null || true
+    fi
     ((drc == 0)) || { log "driver exited $drc in $mode"; FAILED=1; }
     # the agent reads the kernel's status every 5 s: wait for a read after the runs
     sleep 5.5
@@ -361,6 +379,7 @@ echo "== execwatch detection latency: exec of nc -> incident committed in the jo
 echo "host:   $(nproc) cores (shared), kernel $(uname -r), load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "runs:   $RUNS per mode (+$WARMUP warm-up, not counted), $NC -z -w 1 127.0.0.1 PORT, PORT = $PORT_BASE..$((PORT_BASE + RUNS - 1));" \
      "poll every $POLL_MS ms, $GAP_MS ms between runs; percentiles: nearest rank"
+((BACKGROUND_RATE > 0)) && echo "background: /bin/true exec'd $BACKGROUND_RATE times a second during the runs (scripts/lib/exec-load.c)"
 for mode in $MODES; do
     echo
     echo "-- $mode --"

@@ -8,7 +8,8 @@ import Glibc
 
 /// Executions from the kernel through an eBPF probe on `tp_btf/sched_process_exec`: the source
 /// that costs the host's other system calls nothing (audit taxes every one). Needs the kernel's
-/// BTF and CAP_BPF + CAP_PERFMON to load (Linux 5.17+ for `bpf_loop`); keeps no capability after.
+/// BTF and CAP_BPF + CAP_PERFMON to load (Linux 5.19+: `bpf_loop`, ring buffer dynptrs); keeps no
+/// capability after.
 ///
 /// Everything is read in the kernel at the exec (argv byte for byte up to 256 KiB, the executable
 /// and working directory paths, ids, terminal), so a process that exits at once is still complete.
@@ -28,6 +29,10 @@ public final class EBPFSource: CaptureSource {
         public var whenSetUp: @Sendable () -> Void
         /// After this long without a record, the sink is told it is idle (and loss is read).
         public var idleInterval: Duration
+        /// While records keep coming, the ring is drained this often instead of at every record:
+        /// the agent wakes once per interval, not once per exec (a record then waits at most this
+        /// long). After an interval without records it sleeps until the next record wakes it.
+        public var batchInterval: Duration
 
         public init(
             hostName: String? = nil,
@@ -35,7 +40,8 @@ public final class EBPFSource: CaptureSource {
             ringBufferBytes: Int = EBPFSource.defaultRingBufferBytes,
             btfPath: String? = nil,
             whenSetUp: @escaping @Sendable () -> Void = {},
-            idleInterval: Duration = .seconds(1)
+            idleInterval: Duration = .seconds(1),
+            batchInterval: Duration = .milliseconds(4)
         ) {
             self.hostName = hostName ?? LocalHost.name
             self.userName = userName
@@ -43,6 +49,7 @@ public final class EBPFSource: CaptureSource {
             self.btfPath = btfPath
             self.whenSetUp = whenSetUp
             self.idleInterval = idleInterval
+            self.batchInterval = batchInterval
         }
     }
 
@@ -109,21 +116,40 @@ public final class EBPFSource: CaptureSource {
             pollfd(fd: stop.descriptor, events: Int16(POLLIN), revents: 0),
         ]
         let idleMilliseconds = Int32(clamping: configuration.idleInterval.components.seconds * 1000)
+        let batch = configuration.batchInterval.components
+        let batchMilliseconds = Int32(
+            clamping: max(1, batch.seconds * 1000 + batch.attoseconds / 1_000_000_000_000_000)
+        )
+        // Draining: the probe does not wake the agent for each record (only when the ring fills
+        // up); it drains every batch interval. Else it sleeps until a record wakes it.
+        var draining = false
         var lossReadAt = MonotonicClock.milliseconds()
         while true {
-            let ready = poll(&descriptors, 2, idleMilliseconds)
+            let ready = poll(&descriptors, 2, draining ? batchMilliseconds : idleMilliseconds)
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw CaptureError(operation: "poll", errno: errno)
             }
             if descriptors[1].revents != 0 { break }
-            if ready == 0 {
+            if try probe.consume() > 0 {
+                if !draining {
+                    draining = true
+                    probe.wakesOnEveryRecord(false)
+                }
+            } else if draining {
+                // A batch interval without records: sleep until one wakes the agent. A record
+                // reserved before the flag was set is seen by this consume (or makes poll ready).
+                probe.wakesOnEveryRecord(true)
+                draining = false
+                if try probe.consume() > 0 {
+                    draining = true
+                    probe.wakesOnEveryRecord(false)
+                }
+            } else if ready == 0 {
                 sink.idle(now: EventTime.now)
-            } else {
-                try probe.consume()
             }
             let now = MonotonicClock.milliseconds()
-            if ready == 0 || now - lossReadAt >= 1000 {
+            if ready == 0 && !draining || now - lossReadAt >= 1000 {
                 lossReadAt = now
                 counters.kernelLost.set(probe.lostCounts())
             }

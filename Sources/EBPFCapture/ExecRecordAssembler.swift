@@ -79,9 +79,9 @@ struct ExecRecordAssembler {
         event.procId = Int64(exec.pid)
         event.parentProcId = Int64(exec.parentPID)
         if !exec.exe.isEmpty {
-            event.exePath = String(decoding: ProbeRecords.path(fromLeafFirst: exec.exe), as: UTF8.self)
+            event.exePath = ProbeRecords.path(fromLeafFirst: exec.exe)
         }
-        event.cwd = String(decoding: ProbeRecords.path(fromLeafFirst: exec.cwd), as: UTF8.self)
+        event.cwd = ProbeRecords.path(fromLeafFirst: exec.cwd)
         if !Self.isDescriptorOnly(exec) { event.invokedPath = ExecEvent.invokedPath(exec.filename, cwd: event.cwd) }
         if let name = event.procName {
             processes.record(

@@ -18,6 +18,9 @@ struct LoadedProbe: ~Copyable {
     private let link: Int32
     private let records: Int32
     private let lostMap: Int32
+    private let consumerMap: Int32
+    /// The probe's `consumer` flag, mapped: 1 while the agent sleeps until a record wakes it.
+    private let consumerFlag: UnsafeMutablePointer<UInt32>
     private var ring: OpaquePointer?
 
     /// The kernel's BTF, unless configured otherwise.
@@ -34,7 +37,7 @@ struct LoadedProbe: ~Copyable {
             throw CaptureError(operation: "load the eBPF probe", errno: 0, detail: missing)
         }
         let bytes = Self.objectBytes()
-        var descriptors = execwatch_probe_descriptors(link: -1, records: -1, lost: -1)
+        var descriptors = execwatch_probe_descriptors(link: -1, records: -1, lost: -1, consumer: -1)
         var step: Int32 = 0
         let warningCapacity = 512
         var warning = [CChar](repeating: 0, count: warningCapacity)
@@ -47,6 +50,7 @@ struct LoadedProbe: ~Copyable {
                 "records",
                 UInt32(clamping: ringBufferBytes),
                 "lost",
+                "consumer",
                 "exec_probe",
                 &descriptors,
                 &step,
@@ -66,16 +70,35 @@ struct LoadedProbe: ~Copyable {
                 }
             throw CaptureError(operation: operation, errno: code, detail: text.isEmpty ? nil : "libbpf: \(text)")
         }
+        guard let flag = execwatch_map_consumer_flag(descriptors.consumer) else {
+            let code = errno
+            for descriptor in [descriptors.link, descriptors.records, descriptors.lost, descriptors.consumer] {
+                close(descriptor)
+            }
+            throw CaptureError(operation: "map the eBPF probe's consumer flag", errno: code)
+        }
         link = descriptors.link
         records = descriptors.records
         lostMap = descriptors.lost
+        consumerMap = descriptors.consumer
+        consumerFlag = flag
+        execwatch_store_consumer_flag(consumerFlag, 1)
     }
 
     deinit {
         if let ring { ring_buffer__free(ring) }
         close(link)  // the last reference to the link: the program is detached and unloaded
+        execwatch_unmap_consumer_flag(consumerFlag)
         close(records)
         close(lostMap)
+        close(consumerMap)
+    }
+
+    /// Tells the probe whether the agent sleeps until a record wakes it (`true`), or drains the
+    /// ring on a timer of its own (`false`: records then wake it only when the ring fills up).
+    /// A full barrier: records reserved before it are seen by the next ``consume()``.
+    func wakesOnEveryRecord(_ sleeping: Bool) {
+        execwatch_store_consumer_flag(consumerFlag, sleeping ? 1 : 0)
     }
 
     /// Opens the ring buffer, whose records go to `handle` (called from ``consume()`` on this
@@ -90,14 +113,22 @@ struct LoadedProbe: ~Copyable {
         ring = opened
     }
 
-    /// Poll this for `POLLIN`: records are waiting.
-    var descriptor: Int32 { ring.map { ring_buffer__epoll_fd($0) } ?? -1 }
+    /// Poll this for `POLLIN`: records are waiting. The ring map itself, not libbpf's epoll
+    /// descriptor: polling the map asks whether the ring holds data, while an epoll descriptor
+    /// turns readable only on a wake-up, and records written while the agent drains on its own
+    /// timer send none.
+    var descriptor: Int32 { records }
 
-    /// Hands every waiting record to the handler.
-    func consume() throws(CaptureError) {
-        guard let ring else { return }
+    /// Hands every waiting record to the handler; returns how many there were.
+    @discardableResult
+    func consume() throws(CaptureError) -> Int {
+        guard let ring else { return 0 }
         let consumed = ring_buffer__consume(ring)
-        if consumed < 0, -consumed != EINTR { throw CaptureError(operation: "ring_buffer__consume", errno: -consumed) }
+        if consumed < 0 {
+            if -consumed == EINTR { return 0 }
+            throw CaptureError(operation: "ring_buffer__consume", errno: -consumed)
+        }
+        return Int(consumed)
     }
 
     /// Records the probe could not write (ring full) plus reads of process memory that failed,

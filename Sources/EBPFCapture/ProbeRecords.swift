@@ -94,13 +94,12 @@ enum ProbeRecords {
         func u32(_ offset: Int) -> UInt32 { bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }
         func u64(_ offset: Int) -> UInt64 { bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
         func u16(_ offset: Int) -> Int { Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)) }
-        let lengths = [u16(64), u16(66), u16(68), u16(70)]  // filename, exe, cwd, tty
-        guard lengths.reduce(0, +) <= bytes.count - execHeaderSize else { return nil }
+        let (filenameBytes, exeBytes, cwdBytes, ttyBytes) = (u16(64), u16(66), u16(68), u16(70))
+        guard filenameBytes + exeBytes + cwdBytes + ttyBytes <= bytes.count - execHeaderSize else { return nil }
         var start = execHeaderSize
-        var fields: [UnsafeRawBufferPointer] = []
-        for length in lengths {
-            fields.append(UnsafeRawBufferPointer(rebasing: bytes[start..<start + length]))
-            start += length
+        func field(_ length: Int) -> UnsafeRawBufferPointer {
+            defer { start += length }
+            return UnsafeRawBufferPointer(rebasing: bytes[start..<start + length])
         }
         func name(_ offset: Int) -> UnsafeRawBufferPointer {
             let field = bytes[offset..<offset + 16]
@@ -120,31 +119,39 @@ enum ProbeRecords {
             argumentBytesSent: Int(u32(60)),
             comm: name(72),
             parentComm: name(88),
-            filename: fields[0],
-            exe: fields[1],
-            cwd: fields[2],
-            tty: fields[3]
+            filename: field(filenameBytes),
+            exe: field(exeBytes),
+            cwd: field(cwdBytes),
+            tty: field(ttyBytes)
         )
     }
 
     /// A path the probe wrote as components leaf first, each NUL-terminated, from the root
     /// (`nc\0bin\0usr\0` → `/usr/bin/nc`); no component: `/`.
-    static func path(fromLeafFirst components: UnsafeRawBufferPointer) -> [UInt8] {
-        var names: [UnsafeRawBufferPointer.SubSequence] = []
-        var start = components.startIndex
-        for index in components.indices where components[index] == 0 {
-            names.append(components[start..<index])
-            start = index + 1
+    static func path(fromLeafFirst components: UnsafeRawBufferPointer) -> String {
+        // Components from the last (the root's child) to the first, each written after a "/":
+        // one allocation, the path's own.
+        var end = components.endIndex
+        if end > components.startIndex, components[end - 1] == 0 { end -= 1 }
+        guard end > components.startIndex else { return "/" }
+        return String(unsafeUninitializedCapacity: end - components.startIndex + 1) { path in
+            var written = 0
+            var componentEnd = end
+            while true {
+                var componentStart = componentEnd
+                while componentStart > components.startIndex, components[componentStart - 1] != 0 {
+                    componentStart -= 1
+                }
+                path[written] = UInt8(ascii: "/")
+                written += 1
+                for index in componentStart..<componentEnd {
+                    path[written] = components[index]
+                    written += 1
+                }
+                if componentStart == components.startIndex { return written }
+                componentEnd = componentStart - 1
+            }
         }
-        if start < components.endIndex { names.append(components[start...]) }
-        guard !names.isEmpty else { return [UInt8(ascii: "/")] }
-        var path: [UInt8] = []
-        path.reserveCapacity(components.count + 1)
-        for name in names.reversed() {
-            path.append(UInt8(ascii: "/"))
-            path.append(contentsOf: name)
-        }
-        return path
     }
 
     /// argv from the argument area (`mm->arg_start..arg_end`): each argument NUL-terminated; an

@@ -284,3 +284,37 @@ private final class FakeProcesses: RunningProcesses {
         return processes[pid]
     }
 }
+
+/// Paths the probe writes leaf first become the path a reader expects, byte for byte, whatever
+/// the bytes (the function builds the string in place; this compares it with the plain way).
+@Suite struct LeafFirstPathTests {
+    static func plainPath(_ components: [UInt8]) -> String {
+        var names = components.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+        if components.last == 0 { names.removeLast() }
+        if names.isEmpty { return "/" }
+        return String(decoding: names.reversed().flatMap { [UInt8(ascii: "/")] + $0 }, as: UTF8.self)
+    }
+
+    static func path(_ components: [UInt8]) -> String {
+        components.withUnsafeBytes { ProbeRecords.path(fromLeafFirst: $0) }
+    }
+
+    @Test func knownPaths() {
+        #expect(Self.path(Array("nc\0bin\0usr\0".utf8)) == "/usr/bin/nc")
+        #expect(Self.path([]) == "/")
+        #expect(Self.path([0]) == "/")
+        #expect(Self.path(Array("tmp\0".utf8)) == "/tmp")
+        #expect(Self.path(Array("cut".utf8)) == "/cut")
+        #expect(Self.path([0x66, 0xff, 0, 0x62, 0]) == "/b/f\u{FFFD}")
+    }
+
+    @Test func anyBytesGiveWhatThePlainWayGives() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [0, 0, 0x61, 0x62, 0x2f, 0xc3, 0xa9, 0xff, 0x80, 0x20]
+        for _ in 0..<2000 {
+            let count = Int.random(in: 0...24, using: &generator)
+            let bytes = (0..<count).map { _ in alphabet.randomElement(using: &generator)! }
+            #expect(Self.path(bytes) == Self.plainPath(bytes), "\(bytes)")
+        }
+    }
+}

@@ -9,6 +9,7 @@ Swift audit tests, so nothing fights over audit ownership. Prints `N passed, N f
 """
 import atexit
 import json
+import re
 import os
 import shutil
 import signal
@@ -536,17 +537,29 @@ def memory_kib(pid):
     return int(fields["VmHWM"].split()[0]), int(fields["VmRSS"].split()[0]), ring
 
 
+def released_code_kib(agent):
+    """What the agent's "start-up code pages released KiB=N" line says, or None."""
+    found = re.search(r"start-up code pages released KiB=(\d+)", agent.log_text())
+    return int(found.group(1)) if found else None
+
+
 def test_ebpf_ring_and_probe_loading_stay_small_in_the_agents_memory():
     """Issue 10's RSS goal (<= 30 MB, the release build: scripts/bench-live.sh measures it) rests
-    on two things pinned here in any build: the default ring is 2 MiB (libbpf maps its pages twice,
-    all resident: 16 MiB cost 32 MB), and libbpf relocates the probe in a child process, so the
-    kernel BTF it reads (twice 5 MB) never raises the agent's peak; and a burst of 3000 execs fits."""
+    on three things pinned here in any build: the default ring is 2 MiB (libbpf maps its pages
+    twice, all resident: 16 MiB cost 32 MB); libbpf relocates the probe in a child process, so the
+    kernel BTF it reads (twice 5 MB) never raises the agent's peak; and once set up the agent gives
+    back the code pages only starting up touched (half the binary). A burst of 3000 execs fits."""
     agent = Agent("ebpf_memory", "ebpf")
     try:
         wait_until_attached(agent)
         peak, resident, ring = memory_kib(agent.proc.pid)
-        assert ring <= 2 * 2048 + 8, f"the ring's mappings hold {ring} KiB"
-        assert peak - resident <= 3 * 1024, f"peak {peak} KiB, {peak - resident} KiB above the resident {resident} KiB"
+        assert ring <= 2 * 2048 + 12, f"the ring's mappings hold {ring} KiB"
+        released = released_code_kib(agent)
+        assert released is not None and released >= 4096, agent.log_text()
+        assert resident <= peak - 4096, f"VmRSS {resident} KiB is not below the start-up peak {peak} KiB"
+        # Before the release the resident set was at most resident + released: the peak is that,
+        # not a moment of loading above it.
+        assert peak - (resident + released) <= 3 * 1024, f"peak {peak} KiB, resident {resident} + released {released} KiB"
         load = os.path.join(WORK, "exec-load")
         if not os.path.exists(load):
             sh("gcc", "-O2", "-Wall", "-o", load, os.path.join(ROOT, "scripts", "lib", "exec-load.c"))
@@ -555,8 +568,37 @@ def test_ebpf_ring_and_probe_loading_stay_small_in_the_agents_memory():
         status = agent.status()
         assert status["kernelLost"] == 0 and status["events"] >= 3000, status
         peak, resident, ring = memory_kib(agent.proc.pid)
-        assert ring <= 2 * 2048 + 8, f"the ring's mappings hold {ring} KiB"
+        assert ring <= 2 * 2048 + 12, f"the ring's mappings hold {ring} KiB"
         print(f"  ebpf agent after 3000 execs: VmHWM {peak} KiB, VmRSS {resident} KiB, ring {ring} KiB", flush=True)
+    finally:
+        agent.stop()
+
+
+def test_ebpf_wakes_at_once_for_a_lone_exec():
+    """Under a stream of execs the agent drains the ring every few milliseconds and the probe does
+    not wake it per record; when the stream stops it goes back to sleeping until a record wakes it.
+    A lone exec after a quiet second must then arrive at once, not at the next one-second idle
+    check (the probe reads the agent's flag after reserving its record: no wake-up is lost)."""
+    agent = Agent("ebpf_wakeup", "ebpf")
+    try:
+        wait_until_attached(agent)
+        load = os.path.join(WORK, "exec-load")
+        if not os.path.exists(load):
+            sh("gcc", "-O2", "-Wall", "-o", load, os.path.join(ROOT, "scripts", "lib", "exec-load.c"))
+        delays = []
+        for round in range(6):
+            sh(load, "1000", "0.3")  # a stream: the agent drains on its timer
+            time.sleep(1.1)  # quiet: it sleeps until woken
+            before = agent.status()["events"]
+            started = time.monotonic()
+            subprocess.run(["/bin/true"], check=True)
+            while agent.status()["events"] == before and time.monotonic() - started < 5:
+                time.sleep(0.005)
+            delays.append(time.monotonic() - started)
+        print(f"  a lone exec after a quiet second reached the agent in {', '.join(f'{d * 1000:.0f}' for d in delays)} ms",
+              flush=True)
+        assert max(delays) < 0.4, delays
+        assert agent.status()["kernelLost"] == 0
     finally:
         agent.stop()
 

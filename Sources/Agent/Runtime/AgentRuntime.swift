@@ -109,6 +109,9 @@ public final class AgentRuntime: Sendable {
         // Forwarding: its files (CA, certificate, key, token) are read and checked now, before
         // the source is chosen (an audit source takes audit over) and before privileges go.
         let forwarder = try makeForwarder(store: store, writer: writer)
+        // What starting up touched so far goes before the source's own memory (the eBPF ring)
+        // comes in: the peak stays lower (the rest goes once the source is set up).
+        StartupCodePages.release()
         let chosen = try selectSource(configuration, state, logger, setUp.sourceIsSetUp)
         setUp.use(chosen.source)
         logger.notice(

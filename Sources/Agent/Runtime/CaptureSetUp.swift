@@ -54,6 +54,8 @@ final class CaptureSetUp: Sendable {
             stop.signal()
             return
         }
+        StartupCodePages.release()
+        logger.info("start-up code pages released", metadata: ["KiB": "\(StartupCodePages.released >> 10)"])
         running.store(true, ordering: .releasing)
     }
 

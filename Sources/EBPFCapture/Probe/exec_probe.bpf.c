@@ -11,7 +11,13 @@
  * The byte layouts are the ones Sources/EBPFCapture/ProbeRecords.swift reads.
  *
  * Anything that could not be written (ring full) is counted per CPU in `lost`; nothing is lost
- * silently. */
+ * silently.
+ *
+ * Wake-ups: the agent says in `consumer` whether it sleeps until woken (1) or drains the ring on a
+ * timer of its own (0, while records keep coming). Only in the first case does a record wake it;
+ * in the second, only a ring filling up does (a quarter full). So under a steady stream of execs
+ * the agent wakes once per drain interval, not once per exec, and the exec itself queues no
+ * wake-up. */
 #include "exec_probe_kernel.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -72,6 +78,7 @@ struct arguments_record {
 _Static_assert(__builtin_offsetof(struct exec_record, comm) == 72, "exec_record layout");
 _Static_assert(__builtin_offsetof(struct exec_record, data) == 104, "exec_record layout");
 _Static_assert(__builtin_offsetof(struct arguments_record, data) == 24, "arguments_record layout");
+_Static_assert(BPF_RB_NO_WAKEUP + 1 == BPF_RB_FORCE_WAKEUP, "wake-up flags");
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -102,6 +109,57 @@ struct {
     __type(key, u32);
     __type(value, u64);
 } lost SEC(".maps");
+
+/* [0]: 1 while the agent sleeps until a record wakes it, 0 while it drains on its own timer. The
+ * agent maps this into its memory and writes it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __type(key, u32);
+    __type(value, u32);
+} consumer SEC(".maps");
+
+/* The flags for committing a reserved EXEC record: wake the agent if it sleeps or if the ring is a
+ * quarter full; else no wake-up. Forced, not the kernel's default (which wakes only for the record
+ * right after the last one read): this EXEC record follows its ARGUMENTS chunks. Read after the
+ * reservation, with an atomic operation (a full barrier): the agent stores 1 and then looks at the
+ * ring, so either it sees this record's reservation or this reads 1. */
+static __always_inline u64 wakeup_flags(void)
+{
+    u32 zero = 0;
+    u32 *sleeping = bpf_map_lookup_elem(&consumer, &zero);
+    if (!sleeping || __sync_fetch_and_add(sleeping, 0))
+        return BPF_RB_FORCE_WAKEUP;
+    if (bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) >= bpf_ringbuf_query(&records, BPF_RB_RING_SIZE) / 4)
+        return BPF_RB_FORCE_WAKEUP;
+    return BPF_RB_NO_WAKEUP;
+}
+
+/* The flags for an ARGUMENTS chunk: no wake-up (the EXEC record that follows decides), unless the
+ * ring is a quarter full. Without a branch: NO_WAKEUP + 1 is FORCE_WAKEUP (a branch per chunk
+ * would double the states the verifier walks at each of the 16). */
+static __always_inline u64 chunk_wakeup_flags(void)
+{
+    u64 filling = bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) >= bpf_ringbuf_query(&records, BPF_RB_RING_SIZE) / 4;
+    return BPF_RB_NO_WAKEUP + filling;
+}
+
+/* Copies `size` bytes of `data` into the ring as one record (a dynptr reservation: its size need not
+ * be a constant), committed with wakeup_flags(). 0, or a negative errno when it did not fit. */
+static __always_inline long write_record(void *data, u32 size)
+{
+    struct bpf_dynptr record;
+    long error = bpf_ringbuf_reserve_dynptr(&records, size, 0, &record);
+    if (error == 0)
+        error = bpf_dynptr_write(&record, 0, data, size, 0);
+    if (error != 0) {
+        bpf_ringbuf_discard_dynptr(&record, BPF_RB_NO_WAKEUP);
+        return error;
+    }
+    bpf_ringbuf_submit_dynptr(&record, wakeup_flags());
+    return 0;
+}
 
 static __always_inline void count(u32 which)
 {
@@ -221,7 +279,8 @@ int BPF_PROG(exec_probe, struct task_struct *task, pid_t old_pid, struct linux_b
         }
         chunk->offset = sent;
         chunk->length = length;
-        if (bpf_ringbuf_output(&records, chunk, offsetof(struct arguments_record, data) + length, 0) != 0) {
+        if (bpf_ringbuf_output(&records, chunk, offsetof(struct arguments_record, data) + length,
+                               chunk_wakeup_flags()) != 0) {
             count(LOST_RECORDS);
             record->flags |= FLAG_ARGUMENTS_INCOMPLETE;
             break;
@@ -294,7 +353,7 @@ int BPF_PROG(exec_probe, struct task_struct *task, pid_t old_pid, struct linux_b
     }
 
     used &= DATA_BYTES - 1;
-    if (bpf_ringbuf_output(&records, record, offsetof(struct exec_record, data) + used, 0) != 0)
+    if (write_record(record, offsetof(struct exec_record, data) + used) != 0)
         count(LOST_RECORDS);
     return 0;
 }

@@ -21,9 +21,30 @@ typedef __u32 __wsum;
 typedef int pid_t;
 
 enum bpf_map_type {
+    BPF_MAP_TYPE_ARRAY = 2,
     BPF_MAP_TYPE_PERCPU_ARRAY = 6,
     BPF_MAP_TYPE_RINGBUF = 27,
 };
+
+/* From linux/bpf.h (UAPI: these values never change). */
+enum {
+    BPF_F_MMAPABLE = 1U << 10,
+};
+
+enum {
+    BPF_RB_NO_WAKEUP = 1,
+    BPF_RB_FORCE_WAKEUP = 2,
+};
+
+enum {
+    BPF_RB_AVAIL_DATA = 0,
+    BPF_RB_RING_SIZE = 1,
+};
+
+struct bpf_dynptr {
+    __u64 : 64;
+    __u64 : 64;
+} __attribute__((aligned(8)));
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
