@@ -218,6 +218,18 @@ import Testing
         #expect(incident.count == 2)
     }
 
+    @Test func aReloadKeepsAnUnchangedCorrelationsWindowAndSeesOrderAsAChange() throws {
+        let body = "    type: temporal\n    rules: [whoami_run, id_run]\n    group-by: User\n    timespan: 1m"
+        let temporal = load(Self.correlation(body)).rules
+        var e = engine(temporal)
+        #expect(e.process(run("whoami", "alice", at: 0)).isEmpty)
+        let same = e.replaceRules(load(Self.correlation(body)).rules)
+        #expect(same.unchanged.contains(Self.correlationId) && same.changed.isEmpty, "\(same)")
+        #expect(ruleIds(e.process(run("id", "alice", at: 1))) == [Self.correlationId])  // whoami was kept
+        let ordered = load(Self.correlation(body.replacingAll("temporal", "temporal_ordered"))).rules
+        #expect(e.replaceRules(ordered).changed == [Self.correlationId])
+    }
+
     @Test func badTemporalCorrelationsAreRefusedNamingPlaceAndConstruct() throws {
         let aliasBody = { (sources: String) in
             "    type: temporal\n    rules:\n        - whoami_run\n        - id_run\n    group-by: process\n"
