@@ -298,6 +298,13 @@ import Testing
                 "corr.yml:13:9", "alias 'User' has the name of a Sigma field"
             ),
             (
+                aliasBody("            whoami_run: ProcessId\n            id_run: ParentProcessId").replacingAll(
+                    "process",
+                    "hostName"
+                ),
+                "corr.yml:13:9", "alias 'hostName' has the name of an event attribute"
+            ),
+            (
                 aliasBody("            - whoami_run"), "corr.yml:14:13",
                 "expected a mapping of rule name to field for alias 'process'"
             ),

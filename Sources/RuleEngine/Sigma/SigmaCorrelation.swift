@@ -167,8 +167,11 @@ struct SigmaCorrelation: Sendable {
 
     /// The event attribute a Sigma field groups on. `Image` groups on the resolved executable path
     /// (`exePath`), as Sysmon's Image is.
-    static func groupAttribute(_ name: String, at mark: YAMLMark, in place: String) throws(SigmaError) -> EventAttribute
-    {
+    static func groupAttribute(
+        _ name: String,
+        at mark: YAMLMark,
+        in place: String
+    ) throws(SigmaError) -> EventAttribute {
         guard let mapped = SigmaField.attributes[name] else {
             throw SigmaError(
                 mark: mark,
@@ -197,8 +200,7 @@ struct SigmaCorrelation: Sendable {
             if SigmaField.attributes[name] != nil || SigmaField.unavailable[name] != nil {
                 throw SigmaError(mark: key.mark, message: "alias '\(name)' has the name of a Sigma field")
             }
-            if case .other = EventAttribute(name: name) {
-            } else {
+            guard case .other = EventAttribute(name: name) else {
                 throw SigmaError(mark: key.mark, message: "alias '\(name)' has the name of an event attribute")
             }
             guard case .mapping(let sources, _) = entry.value, !sources.isEmpty else {
