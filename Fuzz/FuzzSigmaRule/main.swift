@@ -1,7 +1,7 @@
 // Sigma rule files (`*.yml`/`*.yaml` in `--rules`, rules.d, `execwatch rules check`): YAML documents
-// with logsource, detection, condition and metadata, and correlation documents (event_count and
-// value_count run; the others are refused). Rules that load are run on two events; errors must
-// name a position inside the file.
+// with logsource, detection, condition and metadata, and correlation documents (event_count,
+// value_count, temporal and temporal_ordered run, with aliases; the others are refused). Rules
+// that load are run on two events; errors must name a position inside the file.
 import ExecEvents
 import FuzzSupport
 import RuleEngine

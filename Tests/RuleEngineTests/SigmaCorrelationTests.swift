@@ -3,7 +3,7 @@ import RuleEngine
 import Testing
 
 /// Sigma correlation rules (`event_count`, `value_count`) on the engine's sliding window, and the
-/// correlation documents refused at load with their place.
+/// correlation documents refused at load with their place (temporal ones: SigmaCorrelationTemporalTests).
 @Suite struct SigmaCorrelationTests {
     static let base = """
         title: whoami ran
@@ -109,8 +109,8 @@ import Testing
     @Test func badCorrelationsAreRefusedNamingPlaceAndConstruct() throws {
         let cases: [(String, String, String)] = [
             (
-                "type: temporal\n    rules: whoami_run\n    timespan: 1m", "corr.yml:6:11",
-                "correlation type 'temporal' is not supported yet"
+                "type: temporal\n    rules: whoami_run\n    timespan: 1m\n    condition:\n        gte: 2",
+                "corr.yml:10:9", "condition 'gte: 2' can never hold"
             ),
             ("type: sum\n    rules: whoami_run\n    timespan: 1m", "corr.yml:6:11", "unknown correlation type 'sum'"),
             (

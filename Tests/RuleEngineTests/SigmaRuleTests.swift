@@ -134,7 +134,7 @@ func processEvent(
         #expect(result.rules.map { String($0.id.prefix(8)) } == ["11111111", "22222222"])
     }
 
-    @Test func temporalCorrelationRulesAreRefusedWithTheReason() {
+    @Test func aTemporalCorrelationAskingForMoreRulesThanItNamesIsRefusedWithTheReason() {
         let text = """
             title: many
             id: c1
@@ -148,7 +148,7 @@ func processEvent(
         let result = SigmaRuleDocument.parse(text, file: "c.yml")
         #expect(
             result.errors.first?.description
-                == "c.yml:4:11: correlation type 'temporal' is not supported yet (event_count and value_count are)"
+                == "c.yml:8:17: condition 'gte: 10' can never hold: a temporal correlation counts the distinct rules matched, and this one names 1"
         )
     }
 }

@@ -328,6 +328,60 @@ def test_rules_test_runs_a_sigma_correlation_over_a_corpus_rule():
         shutil.rmtree(d, True)
 
 
+def test_rules_test_runs_a_sigma_temporal_correlation_over_two_corpus_rules():
+    """A temporal correlation written here over two corpus rules (by id, in other files): a wget
+    download into /tmp and an execution from /tmp by one user within 5 minutes raise it; one of
+    them alone, or both 6 minutes apart, do not; the two rules raise nothing of their own."""
+    d = tempfile.mkdtemp(prefix="execwatch-temporal-")
+    try:
+        correlation = os.path.join(d, "download-then-run.yml")
+        with open(correlation, "w") as f:
+            f.write("title: Download to /tmp, then run from /tmp\nid: 0c0c0c0c-1111-2222-3333-555555555555\n"
+                    "author: execwatch tests\nlevel: high\ncorrelation:\n    type: temporal\n"
+                    "    rules:\n        - cf610c15-ed71-46e1-bdf8-2bd1a99de6c4\n"
+                    "        - 312b42b1-bded-4441-8b58-163a3af58775\n"
+                    "    group-by:\n        - User\n    timespan: 5m\n")
+        corpus = sigma_corpus()
+        wget_rule = os.path.join(corpus, "proc_creation_lnx_wget_download_suspicious_directory.yml")
+        tmp_rule = os.path.join(corpus, "proc_creation_lnx_susp_execution_tmp_folder.yml")
+
+        def wget(time, user):
+            args = ["wget", "-O", "/tmp/x", "http://198.51.100.7/x"]
+            return {"eventType": "LINUX_PROCESS_EXEC", "eventTime": time, "hostName": "h", "user": user,
+                    "procName": "wget", "swParam": " ".join(args[1:]), "invokedPath": "/usr/bin/wget",
+                    "exePath": "/usr/bin/wget", "args": args}
+
+        def run_tmp(time, user):
+            return {"eventType": "LINUX_PROCESS_EXEC", "eventTime": time, "hostName": "h", "user": user,
+                    "procName": "x", "swParam": "", "invokedPath": "/tmp/x", "exePath": "/tmp/x", "args": ["/tmp/x"]}
+
+        events = [wget("2026-11-28T10:00:00Z", "alice"), wget("2026-11-28T10:00:00Z", "carol"),
+                  run_tmp("2026-11-28T10:00:05Z", "bob"), run_tmp("2026-11-28T10:01:00Z", "alice"),
+                  run_tmp("2026-11-28T10:06:00Z", "carol")]
+        out = run("rules", "test", "--events", "-", "--rules", wget_rule, "--rules", tmp_rule, "--rules", correlation,
+                  stdin=("\n".join(json.dumps(e) for e in events) + "\n").encode(), check_status=0)
+        incidents = json_lines(out.stdout)
+        assert [i["ruleId"] for i in incidents] == ["0c0c0c0c-1111-2222-3333-555555555555"], incidents
+        incident = incidents[0]
+        assert incident["attributes"] == {"hostName": "h", "user": "alice"}, incident
+        assert incident["count"] == 2 and incident["severity"] == 7, incident
+        assert incident["firstSeen"] == "2026-11-28T10:00:00.000Z", incident
+        assert incident["lastSeen"] == "2026-11-28T10:01:00.000Z", incident
+        assert incident["ruleAuthor"] == "execwatch tests", incident
+        # temporal_ordered with a condition asking for fewer than all its rules is refused with its place
+        with open(correlation, "w") as f:
+            f.write("title: t\nid: 0c0c0c0c-1111-2222-3333-555555555555\ncorrelation:\n    type: temporal_ordered\n"
+                    "    rules:\n        - cf610c15-ed71-46e1-bdf8-2bd1a99de6c4\n"
+                    "        - 312b42b1-bded-4441-8b58-163a3af58775\n"
+                    "    timespan: 5m\n    condition:\n        gte: 1\n")
+        proc = run("rules", "check", wget_rule, tmp_rule, correlation)
+        assert proc.returncode == 2, proc
+        assert (f"{correlation}:10:9: condition 'gte: 1' is not supported: a temporal_ordered correlation "
+                "needs all 2 rules in their order") in proc.stderr.decode(), proc.stderr.decode()
+    finally:
+        shutil.rmtree(d, True)
+
+
 def test_rules_test_with_json_events():
     events = [
         {"eventTime": "2026-11-28T10:00:00.000Z", "hostName": "web-1", "user": "alice", "procName": "nc", "swParam": "-l 4444"},

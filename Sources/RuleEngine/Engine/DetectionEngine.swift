@@ -8,6 +8,9 @@ import ExecEvents
 /// with time in `(t_e − window, t_e]`. If it holds, `g`'s incident is created (count = those events,
 /// firstSeen = the earliest, lastSeen = t_e) or updated (count grows by the events of that window not
 /// counted before, lastSeen = t_e); `version` grows with each. Events are never counted twice.
+/// A Sigma temporal correlation (``Rule/correlatedRules``) enters an event once for each rule
+/// it correlates that the event matches, tagged with that rule, in the group that rule's fields
+/// give; its aggregate counts the distinct tags (and, when ordered, looks for them in order).
 ///
 /// Memory is bounded in bytes (``EngineConfiguration/maxBytes``) and in entries: old window
 /// entries are dropped, least recently used groups evicted, least recently changed incidents
@@ -45,10 +48,15 @@ public struct DetectionEngine: Sendable {
         var updates: [IncidentUpdate] = []
         var subject = FilterSubject(event)  // derives the joined argv once for all candidates
         for position in candidates {
+            if active[position].isCorrelation {
+                advanceCorrelation(active[position], with: event, subject: &subject, into: &updates)
+                continue
+            }
             counters.filterEvaluations += 1
             guard active[position].rule.filter.matches(&subject) else { continue }
             counters.matches += 1
-            if let update = advance(active[position], with: event) {
+            let values = active[position].keyAttributes.map { event.value(of: $0) }
+            if let update = advance(active[position], with: event, groupValues: values) {
                 updates.append(update)
             }
         }
@@ -125,12 +133,47 @@ public struct DetectionEngine: Sendable {
 
     // MARK: - One rule, one event
 
-    private mutating func advance(_ activeRule: ActiveRule, with event: ExecEvent) -> IncidentUpdate? {
+    /// A Sigma temporal correlation and an event: the rules it correlates that the event matches,
+    /// by group (their group values may differ through aliases); each group's window advances once
+    /// with an entry tagged for each of them.
+    private mutating func advanceCorrelation(
+        _ activeRule: ActiveRule,
+        with event: ExecEvent,
+        subject: inout FilterSubject,
+        into updates: inout [IncidentUpdate]
+    ) {
+        guard let correlated = activeRule.rule.correlatedRules else { return }
+        var matched: [(values: [AttributeValue?], tags: [Int])] = []
+        for (tag, filter) in correlated.filters.enumerated() {
+            counters.filterEvaluations += 1
+            guard filter.matches(&subject) else { continue }
+            let values = correlated.groupSources[tag].map { event.value(of: $0) }
+            if let k = matched.firstIndex(where: { $0.values == values }) {
+                matched[k].tags.append(tag)
+            } else {
+                matched.append((values, [tag]))
+            }
+        }
+        guard !matched.isEmpty else { return }
+        counters.matches += 1
+        for group in matched {
+            if let update = advance(activeRule, with: event, groupValues: group.values, tags: group.tags) {
+                updates.append(update)
+            }
+        }
+    }
+
+    /// Adds `event` to the window of its group (`groupValues`, of the rule's group attributes) —
+    /// once, or for a temporal correlation once per correlated rule it matched (`tags`) — and
+    /// creates or updates the group's incident when the rule's condition holds.
+    private mutating func advance(
+        _ activeRule: ActiveRule,
+        with event: ExecEvent,
+        groupValues values: [AttributeValue?],
+        tags: [Int] = []
+    ) -> IncidentUpdate? {
         let rule = activeRule.rule
         let keyAttributes = activeRule.keyAttributes
-        var values: [AttributeValue?] = []
-        values.reserveCapacity(keyAttributes.count)
-        for attribute in keyAttributes { values.append(event.value(of: attribute)) }
         let key = GroupKey(rule: activeRule.number, values: values)
         let windowMilliseconds = rule.windowSeconds * 1000
         let time = event.eventTime
@@ -140,6 +183,12 @@ public struct DetectionEngine: Sendable {
             entryValues = rule.aggregate.attributes.map { event.value(of: $0) }
         }
         let entry = WindowEntry(time: time, counted: false, values: entryValues)
+        let tagSlot = tags.isEmpty ? nil : rule.aggregate.attributes.firstIndex(of: CorrelatedRules.tagAttribute)
+        // temporal_ordered: the correlated rules' entries must be in the window in their order.
+        var order: (tagSlot: Int, count: Int)?
+        if let tagSlot, let correlated = rule.correlatedRules, correlated.ordered {
+            order = (tagSlot, correlated.filters.count)
+        }
         if !groups.contains(key) {
             let id = Self.incidentID(rule: rule, attributes: keyAttributes, values: values)
             var window = GroupWindow(incidentId: id, time: time)
@@ -153,11 +202,26 @@ public struct DetectionEngine: Sendable {
         let limits = (maxEntries: configuration.maxEventsPerGroup, maxTrigger: configuration.maxTriggerEvents)
         // Update the window; decide and take what the incident needs while holding the group.
         let outcome = groups.use(key) { window -> WindowOutcome in
-            let dropped = window.insert(entry, windowMilliseconds: windowMilliseconds, maxEntries: limits.maxEntries)
+            var dropped = 0
+            if let tagSlot {  // one entry per correlated rule matched, tagged with it
+                for tag in tags {
+                    var tagged = entry
+                    tagged.values[tagSlot] = .integer(Int64(tag))
+                    dropped += window.insert(
+                        tagged,
+                        windowMilliseconds: windowMilliseconds,
+                        maxEntries: limits.maxEntries
+                    )
+                }
+            } else {
+                dropped = window.insert(entry, windowMilliseconds: windowMilliseconds, maxEntries: limits.maxEntries)
+            }
             window.remember(event, limit: limits.maxTrigger)
             let range = window.range(endingAt: time, windowMilliseconds: windowMilliseconds)
             // The range holds at least this event (one a window older than the rest restarts the window).
-            guard !range.isEmpty, rule.aggregate.holds(over: window.entries[range]) else {
+            guard !range.isEmpty, rule.aggregate.holds(over: window.entries[range]),
+                order.map({ window.hasTagsInOrder(range, tagSlot: $0.tagSlot, count: $0.count) }) ?? true
+            else {
                 return WindowOutcome(incidentId: window.incidentId, dropped: dropped)
             }
             let earliestInWindow = window.entries[range.lowerBound].time
@@ -278,11 +342,14 @@ struct ActiveRule: Sendable {
     var rule: Rule
     var number: Int
     var keyAttributes: [EventAttribute]
+    /// Whether the rule is a Sigma temporal correlation (``Rule/correlatedRules``).
+    var isCorrelation: Bool
 
     init(rule: Rule, number: Int) {
         self.rule = rule
         self.number = number
         self.keyAttributes = rule.groupKeyAttributes
+        self.isCorrelation = rule.correlatedRules != nil
     }
 }
 

@@ -111,6 +111,23 @@ struct GroupWindow: Sendable, MemoryFootprint {
         return start..<end
     }
 
+    /// Whether the range holds entries tagged `0`, `1`, … `count − 1` (the value in slot `tagSlot`)
+    /// at times that do not decrease, as a Sigma `temporal_ordered` correlation asks: each rule's
+    /// earliest match at or after the previous rule's chosen one (entries are in time order, so
+    /// taking the earliest is never worse). One event matching two consecutive rules serves both.
+    func hasTagsInOrder(_ range: Range<Int>, tagSlot: Int, count: Int) -> Bool {
+        var start = range.lowerBound  // the first entry not earlier than the previous rule's match
+        for tag in 0..<count {
+            let wanted = AttributeValue.integer(Int64(tag))
+            var k = start
+            while k < range.upperBound, entries[k].values[tagSlot] != wanted { k += 1 }
+            guard k < range.upperBound else { return false }
+            start = k
+            while start > range.lowerBound, entries[start - 1].time == entries[k].time { start -= 1 }
+        }
+        return true
+    }
+
     /// Marks the range's entries as counted; returns how many were not yet, and the earliest of them.
     mutating func markCounted(_ range: Range<Int>) -> (count: Int64, earliest: EventTime?) {
         var count: Int64 = 0

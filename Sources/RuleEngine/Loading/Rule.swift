@@ -46,6 +46,9 @@ public struct Rule: Sendable {
     public var author: String?
     /// Where the rule comes from, kept in its incidents: a URL, or the rule file's path when none is known.
     public var sourceReference: String?
+    /// For a Sigma `temporal`/`temporal_ordered` correlation, the rules it correlates (their
+    /// filters, group sources and order); nil for every other rule. `filter` is then any of them.
+    public var correlatedRules: CorrelatedRules?
 
     public init(
         id: String,
@@ -67,7 +70,8 @@ public struct Rule: Sendable {
         incidentAttributes: [IncidentAttributeMapping] = [],
         location: RuleLocation = RuleLocation(file: "", line: 0, column: 0),
         author: String? = nil,
-        sourceReference: String? = nil
+        sourceReference: String? = nil,
+        correlatedRules: CorrelatedRules? = nil
     ) {
         self.id = id
         self.name = name
@@ -89,6 +93,7 @@ public struct Rule: Sendable {
         self.location = location
         self.author = author
         self.sourceReference = sourceReference
+        self.correlatedRules = correlatedRules
     }
 
     /// The attributes whose values form a group: `hostName` first (always), then `groupBy` without it.
@@ -103,7 +108,7 @@ public struct Rule: Sendable {
             id, name, description, String(isActive), group ?? "", String(severity), category, impacts ?? "",
             tactics.joined(separator: ","), techniques.joined(separator: ","), incidentType,
             String(windowSeconds), subPatternName, filter.description, groupBy.map(\.name).joined(separator: ","),
-            aggregate.description, author ?? "", sourceReference ?? "",
+            aggregate.description, author ?? "", sourceReference ?? "", correlatedRules?.definition ?? "",
         ]
         parts.append(
             incidentAttributes.map { "\($0.name)=\($0.subPattern).\($0.attribute.name)" }.joined(separator: ",")

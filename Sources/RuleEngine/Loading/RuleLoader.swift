@@ -91,39 +91,56 @@ public enum RuleLoader {
 
     /// Turns the Sigma correlation rules read into engine rules over the rules they name (by
     /// `name` or `id`, in any file of the set). The rules a correlation names raise no incidents
-    /// of their own unless it says `generate: true`, as the specification has it.
+    /// of their own unless it says `generate: true`, as the specification has it. A correlation
+    /// naming another correlation is refused: the engine correlates events, not incidents.
     static func resolveCorrelations(_ result: inout RuleLoadResult, seen: inout [String: RuleLocation]) {
         var positions: [String: Int] = [:]
         for (position, rule) in result.rules.enumerated() where rule.incidentType == "SIGMA_PROCESS_CREATION" {
             positions[rule.id] = position
         }
+        var correlationNames = Set<String>()
+        for pending in result.pendingCorrelations {
+            correlationNames.insert(pending.correlation.id)
+            if let name = pending.correlation.name { correlationNames.insert(name) }
+        }
         var quiet = Set<Int>()
         var generating = Set<Int>()
         for pending in result.pendingCorrelations {
             let correlation = pending.correlation
-            var referenced: [Int] = []
-            var missing: (name: String, mark: YAMLMark)?
-            for reference in correlation.references {
-                let id = result.sigmaNames[reference.name] ?? reference.name
-                guard let position = positions[id] else {
-                    missing = reference
-                    break
-                }
-                if !referenced.contains(position) { referenced.append(position) }
-            }
-            if let missing {
+            func refuse(_ mark: YAMLMark, _ message: String) {
                 result.errors.append(
                     RuleError(
                         file: pending.file,
-                        line: missing.mark.line,
-                        column: missing.mark.column,
-                        message:
-                            "correlation \(correlation.id): no loaded Sigma process_creation rule has the name or id '\(missing.name)'",
+                        line: mark.line,
+                        column: mark.column,
+                        message: "correlation \(correlation.id): \(message)",
                         ruleId: correlation.id
                     )
                 )
-                continue
             }
+            var referenced: [Int] = []
+            var refused = false
+            for reference in correlation.references {
+                let id = result.sigmaNames[reference.name] ?? reference.name
+                guard let position = positions[id] else {
+                    refuse(
+                        reference.mark,
+                        correlationNames.contains(reference.name)
+                            ? "'\(reference.name)' is a correlation rule: correlations of correlations are not supported (name Sigma process_creation rules)"
+                            : "no loaded Sigma process_creation rule has the name or id '\(reference.name)'"
+                    )
+                    refused = true
+                    break
+                }
+                if !referenced.contains(position) {
+                    referenced.append(position)
+                } else if correlation.isTemporal {
+                    refuse(reference.mark, "rule '\(reference.name)' is named twice in 'rules' (by name and by id)")
+                    refused = true
+                    break
+                }
+            }
+            if refused { continue }
             if let first = seen[correlation.id] {
                 result.errors.append(
                     RuleError(
@@ -137,11 +154,19 @@ public enum RuleLoader {
                 )
                 continue
             }
-            let rule = correlation.rule(
-                correlating: referenced.map { result.rules[$0] },
-                file: pending.file,
-                sourceReference: pending.sourceReference
-            )
+            let sigmaNames = result.sigmaNames
+            let rule: Rule
+            do {
+                rule = try correlation.rule(
+                    correlating: referenced.map { result.rules[$0] },
+                    resolve: { sigmaNames[$0] ?? $0 },
+                    file: pending.file,
+                    sourceReference: pending.sourceReference
+                )
+            } catch {
+                refuse(error.mark, error.message)
+                continue
+            }
             seen[rule.id] = rule.location
             result.rules.append(rule)
             if correlation.generate { generating.formUnion(referenced) } else { quiet.formUnion(referenced) }
