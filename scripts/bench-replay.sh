@@ -18,7 +18,8 @@
 #      of EXECVE records (every record of those events, nothing else), repeated, so that per-exec
 #      work dominates (about 700 bytes per exec).
 #   2. Builds execwatch as it ships (release, `--static-swift-stdlib`, in .build-static), unless
-#      BENCH_SKIP_BUILD=1.
+#      BENCH_SKIP_BUILD=1 or BENCH_BIN names a binary to measure instead (e.g. an older build, to
+#      compare two back to back).
 #   3. Checks on small logs (3 copies, sparse and dense) that each tool really does the work
 #      (execwatch events and laurel JSON objects with an EXECVE part = exec events; ausearch prints
 #      every EXECVE event; replay with the Sigma corpus loads it and runs), then runs on each big
@@ -50,7 +51,8 @@
 # Exit status: 0 when every tool ran (even if a goal is missed — it reports); 1 if a tool failed,
 # produced wrong results on the check log, or the build failed.
 #
-# Environment: BENCH_SIZE_MB (300), BENCH_SKIP_BUILD (unset), BENCH_CACHE_DIR (/tmp/execwatch-bench),
+# Environment: BENCH_SIZE_MB (300), BENCH_SKIP_BUILD (unset), BENCH_BIN (unset: the static build),
+#              BENCH_CACHE_DIR (/tmp/execwatch-bench),
 #              BENCH_FIXTURE (the captured log), BENCH_HOST (bench), BENCH_RUNS (3),
 #              BENCH_REPEAT_BELOW_S (10), BENCH_KEEP_WORK=1 (keep the per-run temp dir for debugging),
 #              SIGMA_RULES (../shared/corpora/sigma/rules beside the repository).
@@ -225,16 +227,24 @@ done
 # The binary as it ships: release, Swift runtime linked statically (--static-swift-stdlib), in
 # a build folder of its own (.build-static) so the ordinary release build is left alone.
 BUILD_FLAGS=(-c release --product execwatch --static-swift-stdlib --scratch-path "$REPO/.build-static")
-if [[ ${BENCH_SKIP_BUILD:-} != 1 ]]; then
-    log "swift build ${BUILD_FLAGS[*]}"
-    (cd "$REPO" && swift build "${BUILD_FLAGS[@]}") >"$WORK/build.log" 2>&1 || {
-        tail -n 40 "$WORK/build.log" >&2
-        die "swift build failed"
-    }
+if [[ -n ${BENCH_BIN:-} ]]; then
+    [[ -x $BENCH_BIN ]] || die "BENCH_BIN=$BENCH_BIN is not an executable"
+    EXECWATCH=$(realpath "$BENCH_BIN")
+    # Its shipped rules are this tree's, wherever it was built.
+    export EXECWATCH_RULES_DIR=${EXECWATCH_RULES_DIR:-$REPO/rules}
+else
+    if [[ ${BENCH_SKIP_BUILD:-} != 1 ]]; then
+        log "swift build ${BUILD_FLAGS[*]}"
+        (cd "$REPO" && swift build "${BUILD_FLAGS[@]}") >"$WORK/build.log" 2>&1 || {
+            tail -n 40 "$WORK/build.log" >&2
+            die "swift build failed"
+        }
+    fi
+    BIN_DIR=$(cd "$REPO" && swift build "${BUILD_FLAGS[@]}" --show-bin-path)
+    EXECWATCH=$BIN_DIR/execwatch
+    [[ -x $EXECWATCH ]] || die "no execwatch binary at $EXECWATCH (build it, or unset BENCH_SKIP_BUILD)"
 fi
-BIN_DIR=$(cd "$REPO" && swift build "${BUILD_FLAGS[@]}" --show-bin-path)
-EXECWATCH=$BIN_DIR/execwatch
-[[ -x $EXECWATCH ]] || die "no execwatch binary at $EXECWATCH (build it, or unset BENCH_SKIP_BUILD)"
+log "measuring $EXECWATCH"
 
 # ---------------------------------------------------------------------------------------------
 # 3. laurel configuration
@@ -409,6 +419,7 @@ for name in "${LOGS[@]}"; do
          "independent grep count: ${LOG_COUNTED[$name]})"
 done
 echo "        (dense: $(basename "$FIXTURE") reduced to its exec events with EXECVE records under $DENSE_MAX_ARGV_BYTES bytes)"
+echo "binary: $EXECWATCH"
 echo "rules:  replay-netcat and replay-events: the shipped rules (netcat); replay-sigma: those and $SIGMA_RULES"
 echo "host:   $(nproc) cores, kernel $(uname -r), load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "MB = 10^6 bytes; wall = median of the runs; peak RSS = GNU time %M (max over the runs);"
@@ -437,7 +448,8 @@ echo "goals (speed = ausearch's wall on the same log / the row's wall):"
 all_ok=1
 goal() { # goal LOG NAME MIN_X_AUSEARCH [MIN_X_LAUREL] — prints and records one goal line
     local i a l line
-    i=$(row "$1" "$2") a=$(row "$1" ausearch) l=$(row "$1" laurel)
+    # row fails for a row not measured (laurel runs on the sparse log only): not an error here.
+    i=$(row "$1" "$2" || true) a=$(row "$1" ausearch || true) l=$(row "$1" laurel || true)
     [[ -n $i && -n $a ]] || { echo "  $1 $2: not measured"; all_ok=0; return; }
     line=$(awk -v e="${WALL[$i]}" -v a="${WALL[$a]}" -v l="${l:+${WALL[$l]}}" -v ga="$3" -v gl="${4:-}" -v r="${RSS[$i]}" 'BEGIN{
         if (e <= 0) e = 0.001

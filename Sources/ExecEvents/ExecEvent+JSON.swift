@@ -6,25 +6,20 @@ extension ExecEvent {
     /// U+FFFD and `argsHex` carries every argument's exact bytes in hex, so nothing is lost.
     public func writeJSON(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("eventType")
+        json.key(plain: "eventType")
         json.string(eventType)
-        json.key("eventTime")
-        var time: [UInt8] = []
-        time.reserveCapacity(26)
-        time.append(UInt8(ascii: "\""))
-        eventTime.appendRFC3339(to: &time)
-        time.append(UInt8(ascii: "\""))
-        json.raw(time)
-        json.key("hostName")
+        json.key(plain: "eventTime")
+        json.string(time: eventTime)
+        json.key(plain: "hostName")
         json.string(hostName)
-        func text(_ name: String, _ value: String?) {
+        func text(_ name: StaticString, _ value: String?) {
             guard let value else { return }
-            json.key(name)
+            json.key(plain: name)
             json.string(value)
         }
-        func number(_ name: String, _ value: Int64?) {
+        func number(_ name: StaticString, _ value: Int64?) {
             guard let value else { return }
-            json.key(name)
+            json.key(plain: name)
             json.integer(value)
         }
         text("user", user)
@@ -45,12 +40,12 @@ extension ExecEvent {
         text("tty", tty)
         text("auditKey", auditKey)
         if let args {
-            json.key("args")
+            json.key(plain: "args")
             json.beginArray()
             for argument in args { json.string(bytes: argument) }
             json.endArray()
             if args.contains(where: { !Self.isValidUTF8($0) }) {
-                json.key("argsHex")
+                json.key(plain: "argsHex")
                 json.beginArray()
                 for argument in args { json.string(Self.hex(argument)) }
                 json.endArray()
@@ -71,7 +66,16 @@ extension ExecEvent {
     }
 
     static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
-        var iterator = bytes.makeIterator()
+        // ASCII, eight bytes at a time, up to the first word with a byte above 0x7f.
+        let asciiPrefix = bytes.withUnsafeBytes { raw in
+            var i = 0
+            while i + 8 <= raw.count, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+            {
+                i += 8
+            }
+            return i
+        }
+        var iterator = bytes[asciiPrefix...].makeIterator()
         var decoder = UTF8()
         while true {
             switch decoder.decode(&iterator) {

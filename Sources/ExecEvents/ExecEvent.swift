@@ -119,12 +119,25 @@ public struct ExecEvent: Sendable, Equatable {
 
     /// Arguments joined by single spaces, as text (invalid UTF-8 becomes U+FFFD).
     public static func joinedText(_ arguments: ArraySlice<[UInt8]>) -> String {
-        var joined: [UInt8] = []
-        joined.reserveCapacity(arguments.reduce(0) { $0 + $1.count + 1 })
-        for (index, argument) in arguments.enumerated() {
-            if index > 0 { joined.append(0x20) }
-            joined.append(contentsOf: argument)
+        let count = arguments.reduce(0) { $0 + $1.count + 1 } - 1
+        guard count > 0 else { return "" }
+        // Joined straight into the string's storage, which repairs invalid UTF-8 as String(decoding:) does.
+        return String(unsafeUninitializedCapacity: count) { text in
+            var at = 0
+            var first = true
+            for argument in arguments {
+                if !first {
+                    text[at] = 0x20
+                    at += 1
+                }
+                first = false
+                argument.withUnsafeBufferPointer { bytes in
+                    guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+                    (text.baseAddress! + at).initialize(from: source, count: bytes.count)
+                }
+                at += argument.count
+            }
+            return at
         }
-        return String(decoding: joined, as: UTF8.self)
     }
 }

@@ -12,6 +12,12 @@ public struct JSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Empties the writer for the next value, keeping its buffer.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        needsComma.removeAll(keepingCapacity: true)
+    }
+
     public mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
@@ -42,9 +48,28 @@ public struct JSONWriter {
         if !needsComma.isEmpty { needsComma[needsComma.count - 1] = false }
     }
 
+    /// Writes `"name":` for a name that needs no escaping (ASCII letters and digits, as every
+    /// attribute name is): copied as it is, without looking at its characters.
+    public mutating func key(plain name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        if !needsComma.isEmpty { needsComma[needsComma.count - 1] = false }
+    }
+
     public mutating func string(_ value: String) {
         separate()
         appendEscaped(value)
+    }
+
+    /// A time as an RFC 3339 string (see ``EventTime/rfc3339``).
+    public mutating func string(time: EventTime) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        time.appendRFC3339(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// A string from raw bytes (invalid UTF-8 is replaced by U+FFFD).
@@ -117,33 +142,78 @@ public struct JSONWriter {
 
     private mutating func appendValidUTF8Escaped(_ utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        var start = 0
-        for i in 0..<utf8.count {
-            let c = utf8[i]
-            if c >= 0x20 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") { continue }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
-            appendEscape(c)
-            start = i + 1
-        }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
+        _ = appendEscapedRuns(utf8, stopAtNonASCII: false)
         bytes.append(UInt8(ascii: "\""))
     }
 
     private mutating func appendEscapedBytes<Bytes: Collection>(_ value: Bytes) where Bytes.Element == UInt8 {
-        // Fast path: plain ASCII needs only escaping of quote, backslash and control bytes.
-        if value.allSatisfy({ $0 < 0x80 }) {
+        let done: Bool? = value.withContiguousStorageIfAvailable { buffer in
+            // Plain ASCII needs only escaping of quote, backslash and control bytes; anything else
+            // goes through String, which replaces invalid UTF-8.
+            let start = bytes.count
             bytes.append(UInt8(ascii: "\""))
-            for c in value {
-                if c >= 0x20 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
-                    bytes.append(c)
-                } else {
-                    appendEscape(c)
-                }
+            guard appendEscapedRuns(buffer, stopAtNonASCII: true) else {
+                bytes.removeSubrange(start...)
+                return false
             }
             bytes.append(UInt8(ascii: "\""))
+            return true
+        }
+        if done == true { return }
+        if done == nil, value.allSatisfy({ $0 < 0x80 }) {
+            appendEscapedBytes(Array(value))
             return
         }
         appendEscaped(String(decoding: value, as: UTF8.self))
+    }
+
+    /// Appends `text` escaped, copying the runs between bytes that need an escape whole; the runs
+    /// are found eight bytes at a time. With `stopAtNonASCII`, returns false at the first byte
+    /// above 0x7f (what was appended is left for the caller to remove).
+    private mutating func appendEscapedRuns(_ text: UnsafeBufferPointer<UInt8>, stopAtNonASCII: Bool) -> Bool {
+        guard let start = text.baseAddress else { return true }
+        let base = UnsafeRawPointer(start)
+        let count = text.count
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var runStart = 0
+        var i = 0
+        while true {
+            // Skip eight bytes at a time while none is a control byte, a quote, a backslash (or,
+            // when stopping there, above 0x7f).
+            while i + 8 <= count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let control = (word &- ones &* 0x20) & ~word
+                let quote = word ^ (ones &* 0x22)
+                let backslash = word ^ (ones &* 0x5c)
+                var special = control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+                if stopAtNonASCII { special |= word }
+                if special & highs != 0 { break }
+                i += 8
+            }
+            // Then byte by byte up to the next byte to escape.
+            var found = false
+            while i < count {
+                let c = base.load(fromByteOffset: i, as: UInt8.self)
+                if c >= 0x80 && stopAtNonASCII { return false }
+                if c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+                    found = true
+                    break
+                }
+                i += 1
+                if i & 7 == 0 { break }
+            }
+            if found {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart..<i]))
+                appendEscape(base.load(fromByteOffset: i, as: UInt8.self))
+                i += 1
+                runStart = i
+            } else if i >= count {
+                break
+            }
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart..<count]))
+        return true
     }
 
     private mutating func appendEscape(_ c: UInt8) {

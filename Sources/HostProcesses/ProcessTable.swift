@@ -11,7 +11,9 @@
 /// Bounded in entries and in bytes by two generations: when the current one would hold more than
 /// half of either budget it becomes the previous one and the older generation is forgotten (counted in
 /// ``evictions``); an entry found in the previous generation moves to the current one, so a
-/// long-lived parent (a login shell) stays. O(1) per exec.
+/// long-lived parent (a login shell) stays. O(1) per exec. A command line recorded deferred (see
+/// ``KnownProcess/init(programName:exePath:deferredCommandLine:)``) is decoded when a child first
+/// asks for its process, and the entry's bytes counted anew.
 public struct ProcessTable {
     struct Entry {
         var process: KnownProcess
@@ -45,6 +47,16 @@ public struct ProcessTable {
     /// Process `pid`, started at `startTime` (nil when unknown), executed `process`.
     public mutating func record(pid: Int64, startTime: UInt64?, _ process: KnownProcess) {
         let entry = Entry(process: process, startTime: startTime, bytes: Self.entryBytes + process.footprintBytes)
+        // A pid that exec'd before, in this generation: replaced in its slot, one lookup, when that
+        // does not take the generation over its budgets.
+        if let slot = current.index(forKey: pid) {
+            let bytes = currentBytes - current.values[slot].bytes + entry.bytes
+            if current.count == 1 || current.count <= generationEntries && bytes <= generationBytes {
+                current.values[slot] = entry
+                currentBytes = bytes
+                return
+            }
+        }
         forget(pid: pid)
         if !current.isEmpty,
             current.count + 1 > generationEntries || currentBytes + entry.bytes > generationBytes
@@ -63,13 +75,26 @@ public struct ProcessTable {
     /// when the table has no entry for that process.
     public mutating func process(ofPID pid: Int64, startTime: UInt64?) -> KnownProcess? {
         if let entry = current[pid] {
-            return entry.startTime == startTime ? entry.process : nil
+            return entry.startTime == startTime ? decodedCommandLine(pid) : nil
         }
         guard let entry = previous[pid], entry.startTime == startTime else { return nil }
         previous[pid] = nil
         previousBytes -= entry.bytes
         current[pid] = entry
         currentBytes += entry.bytes
+        return decodedCommandLine(pid)
+    }
+
+    /// The current generation's entry for `pid`, its deferred command line decoded once and kept
+    /// (its bytes counted anew), so its other children find the text.
+    private mutating func decodedCommandLine(_ pid: Int64) -> KnownProcess? {
+        guard var entry = current[pid] else { return nil }
+        guard entry.process.commandLineIsDeferred else { return entry.process }
+        entry.process.decodeCommandLine()
+        let bytes = Self.entryBytes + entry.process.footprintBytes
+        currentBytes += bytes - entry.bytes
+        entry.bytes = bytes
+        current[pid] = entry
         return entry.process
     }
 
@@ -88,7 +113,8 @@ public struct ProcessTable {
         guard let live else { return process(ofPID: pid, startTime: known) }
         guard let startTime = known ?? live.startTime(ofPID: pid) else {
             // Gone: the table is all that is known of it.
-            return current[pid]?.process ?? previous[pid]?.process
+            guard let entry = current[pid] ?? previous[pid] else { return nil }
+            return process(ofPID: pid, startTime: entry.startTime)
         }
         if let process = process(ofPID: pid, startTime: startTime) { return process }
         // Not seen, or the entry is an earlier process's that had the same pid.

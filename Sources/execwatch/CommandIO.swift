@@ -23,6 +23,13 @@ final class StandardOutput {
     }
 
     func writeLine(_ bytes: [UInt8]) {
+        if bytes.count >= limit {
+            // A large line (an exec with a long argv) leaves as it is, without a copy.
+            flush()
+            bytes.withUnsafeBytes { writeAll($0) }
+            buffer.append(0x0a)
+            return
+        }
         buffer.append(contentsOf: bytes)
         buffer.append(0x0a)
         if buffer.count >= limit { flush() }
@@ -33,11 +40,14 @@ final class StandardOutput {
     }
 
     func flush() {
+        buffer.withUnsafeBytes { writeAll($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) {
         var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { raw in
-                Glibc.write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
-            }
+        while offset < bytes.count {
+            let written = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 // The reader went away (EPIPE): nothing more can be delivered.
@@ -45,7 +55,6 @@ final class StandardOutput {
             }
             offset += written
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 }
 

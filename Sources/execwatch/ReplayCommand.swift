@@ -56,6 +56,7 @@ struct ReplayCommand: ParsableCommand {
         var diagnostics = DiagnosticLimiter()
         let output = StandardOutput.shared
         let emitEvents = emit != .incidents
+        var json = JSONWriter()  // one buffer for every event's line
         let handle: (AuditEventAssembler.CompletedExec) -> Void = { completed in
             if !emitEvents, let detection {
                 // Most events match no rule: derive the whole event only for those that may.
@@ -63,7 +64,7 @@ struct ReplayCommand: ParsableCommand {
             }
             let event = normalizer.event(from: completed)
             if emitEvents {
-                var json = JSONWriter()
+                json.removeAll()
                 event.writeJSON(to: &json)
                 output.writeLine(json.bytes)
             }

@@ -99,3 +99,58 @@ struct ExecveArgumentTests {
         #expect(result.malformedFields == 1)
     }
 }
+
+@Suite("Hex decoding, eight digits at a time")
+struct HexDecodingTests {
+    /// The plain way: two digits a byte.
+    private func reference(_ text: [UInt8]) -> [UInt8]? {
+        guard text.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        for k in stride(from: 0, to: text.count, by: 2) {
+            guard let hi = hexValue(text[k]), let lo = hexValue(text[k + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+        }
+        return out
+    }
+
+    @Test func everyLengthAndEveryDigitInEitherCase() {
+        let digits = Array("0123456789abcdefABCDEF".utf8)
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...70 {
+            for _ in 0..<20 {
+                let text = (0..<length).map { _ in digits.randomElement(using: &generator)! }
+                let decoded = text.withUnsafeBytes { decodeHex($0) }
+                #expect(decoded == reference(text), "\(String(decoding: text, as: UTF8.self))")
+            }
+        }
+        let all = (0...255).map { UInt8($0) }
+        #expect(Array(hexString(all).uppercased().utf8).withUnsafeBytes { decodeHex($0) } == all)
+    }
+
+    @Test func anyOtherByteAnywhereIsRefused() {
+        let valid = Array("0123456789abcdefABCDEF0123".utf8)  // 26 digits: three words and a tail
+        for position in valid.indices {
+            for byte in UInt8.min...UInt8.max where hexValue(byte) == nil {
+                var text = valid
+                text[position] = byte
+                #expect(text.withUnsafeBytes { decodeHex($0) } == nil, "byte \(byte) at \(position)")
+            }
+        }
+        #expect(Array("abc".utf8).withUnsafeBytes { decodeHex($0) } == nil, "odd length")
+    }
+
+    @Test func chunksInOrderThenARepeatedOneKeepTheLastCopy() throws {
+        let text = execWithExecve([
+            "argc=2 a0=\"x\" a1_len=12 a1[0]=616263 a1[1]=646566",
+            " a1[0]=414243",
+        ])
+        let event = try #require(replay(text: text).events.first)
+        #expect(event.args?.map(\.text) == ["x", "ABCdef"])
+    }
+
+    @Test func aBadChunkInOrderIsCountedAndKeptAsText() throws {
+        let result = replay(text: execWithExecve(["argc=2 a0=\"x\" a1_len=9 a1[0]=616263 a1[1]=ZZZ a1[2]=\"q\""]))
+        #expect(result.events.first?.args?.map(\.text) == ["x", "abcZZZq"])
+        #expect(result.malformedFields == 1)
+    }
+}

@@ -73,12 +73,12 @@ struct NormalizationTests {
         var event = normalizer.event(from: nc, includingArguments: false)
         #expect(event.procName == "nc")
         #expect(event.args == nil && event.swParam == nil)
-        // Decoded once (the process table keeps the command line): the bad field is counted once.
-        #expect(normalizer.malformedArgumentFields == 1)
+        // Not decoded (the process table keeps the records, for a child to ask): nothing counted.
+        #expect(normalizer.malformedArgumentFields == 0)
         normalizer.attachArguments(from: nc, to: &event)
         #expect(event.args?.map(\.text) == ["nc", "ZZ"])
         #expect(event.swParam == "ZZ")
-        #expect(normalizer.malformedArgumentFields == 2)
+        #expect(normalizer.malformedArgumentFields == 1)
         // The pipeline's way: the index probe, then the whole event of the same exec, decoded once.
         var pipeline = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
         #expect(pipeline.indexProbe(from: nc).procName == "nc")

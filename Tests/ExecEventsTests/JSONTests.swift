@@ -157,3 +157,89 @@ struct ExecEventJSONTests {
         #expect(back.args == event.args)
     }
 }
+
+@Suite("JSON strings escaped eight bytes at a time")
+struct JSONEscapingTests {
+    /// The plain way: byte by byte, as RFC 8259 asks, after replacing invalid UTF-8.
+    private func reference(_ value: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        for c in Array(String(decoding: value, as: UTF8.self).utf8) {
+            switch c {
+            case UInt8(ascii: "\""): out += Array(#"\""#.utf8)
+            case UInt8(ascii: "\\"): out += Array(#"\\"#.utf8)
+            case 0x0a: out += Array(#"\n"#.utf8)
+            case 0x0d: out += Array(#"\r"#.utf8)
+            case 0x09: out += Array(#"\t"#.utf8)
+            case 0x08: out += Array(#"\b"#.utf8)
+            case 0x0c: out += Array(#"\f"#.utf8)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += Array(#"\u00"#.utf8) + [hex[Int(c >> 4)], hex[Int(c & 0xf)]]
+            default: out.append(c)
+            }
+        }
+        return out + [UInt8(ascii: "\"")]
+    }
+
+    @Test func bytesAndTextOfEveryLengthWithSpecialBytesAnywhere() {
+        let alphabet: [UInt8] = Array("abcXYZ019 /-".utf8) + [0x22, 0x5c, 0x00, 0x01, 0x0a, 0x1f, 0x7f, 0x20]
+        let nonASCII: [[UInt8]] = [[0xc3, 0xa9], [0xe2, 0x98, 0x95], [0xff], [0xc3], [0xf0, 0x9f, 0x98, 0x80]]
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...40 {
+            for round in 0..<30 {
+                var value = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+                if round % 3 == 0, !value.isEmpty {
+                    value.insert(
+                        contentsOf: nonASCII.randomElement(using: &generator)!,
+                        at: Int.random(in: 0...value.count)
+                    )
+                }
+                var bytesWriter = JSONWriter()
+                bytesWriter.string(bytes: value)
+                #expect(bytesWriter.bytes == reference(value), "\(value)")
+                var textWriter = JSONWriter()
+                textWriter.string(String(decoding: value, as: UTF8.self))
+                #expect(textWriter.bytes == reference(value), "\(value)")
+            }
+        }
+        // Plain runs longer than a word, on both sides of an escape.
+        var writer = JSONWriter()
+        writer.string(bytes: Array("0123456789abcdef\"0123456789abcdef\\n".utf8))
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == #""0123456789abcdef\"0123456789abcdef\\n""#)
+    }
+
+    @Test func argsHexAppearsForInvalidUTF8AfterLongASCIIRuns() throws {
+        for prefix in [0, 7, 8, 9, 16, 23] {
+            let ascii = [UInt8](repeating: UInt8(ascii: "a"), count: prefix)
+            let valid = ExecEvent(
+                eventTime: EventTime(millisecondsSinceEpoch: 0),
+                hostName: "h",
+                args: [ascii + [0xc3, 0xa9]]
+            )
+            #expect(try JSONValue.parse(valid.jsonLine)["argsHex"] == nil, "prefix \(prefix)")
+            for bad: [UInt8] in [[0xff], [0xc3], [0xe2, 0x98], [0xc3, 0xa9, 0x80]] {
+                let event = ExecEvent(
+                    eventTime: EventTime(millisecondsSinceEpoch: 0),
+                    hostName: "h",
+                    args: [ascii + bad]
+                )
+                #expect(try JSONValue.parse(event.jsonLine)["argsHex"] != nil, "prefix \(prefix), \(bad)")
+            }
+        }
+    }
+
+    @Test func plainKeysAndTimesAreWrittenAsTheOtherForms() {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key(plain: "eventTime")
+        writer.string(time: EventTime(millisecondsSinceEpoch: 1_795_860_000_250))
+        writer.key("n")
+        writer.integer(1)
+        writer.endObject()
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == #"{"eventTime":"2026-11-28T10:00:00.250Z","n":1}"#)
+        writer.removeAll()
+        writer.beginArray()
+        writer.endArray()
+        #expect(writer.bytes == Array("[]".utf8))
+    }
+}

@@ -112,6 +112,73 @@ struct ProcessTableTests {
     }
 }
 
+/// A command line that counts how often it is decoded.
+private final class CountingCommandLine: DeferredCommandLine, @unchecked Sendable {
+    // Only the test's own thread touches it.
+    let text: String
+    let heldBytes: Int
+    private(set) var decodes = 0
+
+    init(_ text: String, heldBytes: Int = 64) {
+        self.text = text
+        self.heldBytes = heldBytes
+    }
+
+    func decode() -> String? {
+        decodes += 1
+        return text
+    }
+}
+
+@Suite("A command line decoded only when a child asks for it")
+struct DeferredCommandLineTests {
+    @Test func itIsDecodedWhenAChildFirstAsksAndThenKept() {
+        let deferred = CountingCommandLine("bash -i")
+        var table = ProcessTable()
+        table.record(pid: 200, startTime: nil, KnownProcess(programName: "bash", deferredCommandLine: deferred))
+        table.record(pid: 201, startTime: nil, KnownProcess(programName: "ls", deferredCommandLine: deferred))
+        #expect(deferred.decodes == 0, "recording decodes nothing")
+        #expect(table.parent(ofPID: 200, live: nil)?.commandLine == "bash -i")
+        #expect(deferred.decodes == 1)
+        #expect(table.parent(ofPID: 200, live: nil)?.commandLine == "bash -i")
+        #expect(table.process(ofPID: 200, startTime: nil)?.commandLine == "bash -i")
+        #expect(deferred.decodes == 1, "the table keeps the text for the parent's other children")
+    }
+
+    @Test func aDeferredCommandLineEqualsItsText() {
+        let deferred = KnownProcess(
+            programName: "bash",
+            exePath: "/usr/bin/bash",
+            deferredCommandLine: CountingCommandLine("bash -i")
+        )
+        #expect(deferred == bash)
+        #expect(deferred.commandLineIsDeferred)
+    }
+
+    @Test func oneHoldingMoreThanTwiceTheLimitIsDecodedAtOnce() {
+        let big = CountingCommandLine("x", heldBytes: 2 * KnownProcess.commandLineLimit + 1)
+        let process = KnownProcess(programName: "x", deferredCommandLine: big)
+        #expect(!process.commandLineIsDeferred)
+        #expect(big.decodes == 1)
+    }
+
+    @Test func theBudgetHoldsWithDeferredCommandLinesAndDecodingCountsTheText() {
+        // Each says it may decode into 12,000 bytes; decoded, it holds 10,000.
+        var table = ProcessTable(capacity: 1_000_000, maximumBytes: 50_000)
+        for pid in Int64(1)...20 {
+            let deferred = CountingCommandLine(String(repeating: "x", count: 10_000), heldBytes: 12_000)
+            table.record(pid: pid, startTime: nil, KnownProcess(programName: "python3", deferredCommandLine: deferred))
+            #expect(table.heldBytes <= 50_000)
+            let before = table.heldBytes
+            #expect(table.parent(ofPID: pid, live: nil)?.commandLine?.utf8.count == 10_000)
+            #expect(table.heldBytes < before, "the text is counted instead of the estimate")
+            #expect(table.heldBytes <= 50_000)
+        }
+        #expect(table.evictions > 0)
+        #expect(table.evictions + table.count == 20)
+    }
+}
+
 @Suite("invokedPath: the path given to execve, absolute")
 struct InvokedPathTests {
     @Test func absolutePathsStayAsGiven() {

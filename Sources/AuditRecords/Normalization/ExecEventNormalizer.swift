@@ -14,8 +14,9 @@ import HostProcesses
 ///   parent's start time, and read from `/proc` for a parent it did not see (see ``ProcessTable``).
 ///   In replay, from the log alone.
 ///
-/// `args` and `swParam` are decoded from the EXECVE records once per exec, by
-/// ``indexProbe(from:)``: the process table keeps every exec's command line for its children.
+/// `args` and `swParam` are decoded from the EXECVE records only when asked for (or when `a0` is
+/// needed for `procName`): most events match no rule. The process table keeps each exec's EXECVE
+/// records, and decodes a command line only when a child's event asks for its parent's.
 public struct ExecEventNormalizer {
     public var hostName: String
     private var users: UserNameCache
@@ -60,13 +61,16 @@ public struct ExecEventNormalizer {
             event = indexProbe(from: completed)
         }
         lastProbe = nil
-        if !includingArguments {
+        if includingArguments {
+            attachArguments(from: completed, to: &event)
+        } else {
             event.args = nil
             event.swParam = nil
         }
         let exec = completed.exec
         let identity = exec.identity
         let context = exec.context
+        if event.cwd == nil { event.cwd = Self.text(exec.cwd) }
         event.procId = identity.pid
         event.parentProcId = context.ppid
         if let ppid = context.ppid, let parent = processes.parent(ofPID: ppid, live: live) {
@@ -89,39 +93,48 @@ public struct ExecEventNormalizer {
     }
 
     /// Only what a rule index looks at — `eventType`, `eventTime`, `hostName`, `procName`,
-    /// `invokedPath`, `exePath` (and `cwd`, which `invokedPath` needs) — so a caller can tell
+    /// `invokedPath`, `exePath` (and `cwd` when `invokedPath` is relative) — so a caller can tell
     /// cheaply whether the full event is worth deriving. Records the process in
     /// the process table (as ``event(from:includingArguments:)`` does, through this), so the
     /// parent facts of later events stay right: a child's event names this exec's program,
-    /// executable and command line (argv decoded here for that, once per exec).
+    /// executable and command line (its EXECVE records kept, decoded only if a child asks).
     public mutating func indexProbe(from completed: AuditEventAssembler.CompletedExec) -> ExecEvent {
         let exec = completed.exec
         let identity = exec.identity
         var event = ExecEvent(eventTime: exec.time, hostName: hostName)
-        // procName may need a0, and the process table keeps the command line for children.
-        attachArguments(from: completed, to: &event)
+        if identity.invokedPath.flatMap(Self.baseName) == nil {
+            attachArguments(from: completed, to: &event)  // procName needs a0
+        }
         event.procName = Self.programName(
             invokedPath: identity.invokedPath,
             args: event.args,
             comm: identity.comm,
             exe: identity.exe
         )
-        event.exePath = identity.exe.map { String(decoding: $0, as: UTF8.self) }
-        event.cwd = exec.context.cwd.map { String(decoding: $0, as: UTF8.self) }
-        event.invokedPath = identity.invokedPath.flatMap { ExecEvent.invokedPath($0, cwd: event.cwd) }
+        event.exePath = Self.text(identity.exe)
+        if let invoked = identity.invokedPath {
+            if invoked.first != UInt8(ascii: "/") { event.cwd = Self.text(exec.cwd) }
+            event.invokedPath = ExecEvent.invokedPath(invoked, cwd: event.cwd)
+        }
         if let pid = identity.pid, let name = event.procName {
-            processes.record(
-                pid: pid,
-                startTime: live?.startTime(ofPID: pid),
-                KnownProcess(
+            let process: KnownProcess
+            if exec.hasExecve {
+                process = KnownProcess(
                     programName: name,
                     exePath: event.exePath,
-                    commandLine: event.args.map(KnownProcess.commandLine)
+                    deferredCommandLine: ExecveCommandLine(records: exec.execveRecords)
                 )
-            )
+            } else {
+                process = KnownProcess(programName: name, exePath: event.exePath)
+            }
+            processes.record(pid: pid, startTime: live?.startTime(ofPID: pid), process)
         }
         lastProbe = (completed.exec, event)
         return event
+    }
+
+    private static func text(_ bytes: [UInt8]?) -> String? {
+        bytes.map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Decodes the argv into `args` and `swParam` (argv[1…] joined by single spaces).
@@ -133,11 +146,12 @@ public struct ExecEventNormalizer {
     }
 
     static func programName(invokedPath: [UInt8]?, args: [[UInt8]]?, comm: [UInt8]?, exe: [UInt8]?) -> String? {
-        for candidate in [invokedPath, args?.first, comm, exe] {
-            guard let candidate, let base = baseName(candidate) else { continue }
-            return String(decoding: base, as: UTF8.self)
-        }
-        return nil
+        // In that order, without building a list of the candidates for every exec.
+        guard
+            let base = invokedPath.flatMap(baseName) ?? args?.first.flatMap(baseName) ?? comm.flatMap(baseName)
+                ?? exe.flatMap(baseName)
+        else { return nil }
+        return String(decoding: base, as: UTF8.self)
     }
 
     /// The last path component (`/usr/bin/nc` → `nc`, `./nc` → `nc`); nil when there is none.

@@ -13,6 +13,10 @@ struct ExecveArguments {
     private var arguments: [[UInt8]] = []
     /// Chunks of split arguments, by argument index: (chunk index, bytes).
     private var chunks: [Int: [(Int, [UInt8])]] = [:]
+    /// Split arguments whose chunks have come in order from 0, as the kernel writes them: decoded
+    /// straight into one buffer, by argument index. A chunk out of that order moves its argument to
+    /// ``chunks``.
+    private var joinedChunks: [Int: JoinedChunks] = [:]
     /// Fields that could not be read (bad index, bad hex), for the malformed count.
     private(set) var malformedFields = 0
 
@@ -23,7 +27,7 @@ struct ExecveArguments {
     /// a few hundred bytes): a larger chunk number is a malformed field.
     static let maximumChunk = 1 << 18
 
-    var isEmpty: Bool { declaredCount == nil && arguments.isEmpty && chunks.isEmpty }
+    var isEmpty: Bool { declaredCount == nil && arguments.isEmpty && chunks.isEmpty && joinedChunks.isEmpty }
 
     /// Takes in the fields of one EXECVE record.
     mutating func ingest(body: UnsafeRawBufferPointer) {
@@ -60,6 +64,13 @@ struct ExecveArguments {
                 number <= UInt64(Self.maximumChunk)
             {
                 let chunk = Int(number)
+                if chunks[index] == nil {
+                    if chunk == joinedChunks[index]?.count ?? 0 {
+                        if !joinedChunks[index, default: JoinedChunks()].append(field) { malformedFields += 1 }
+                        continue
+                    }
+                    if let joined = joinedChunks.removeValue(forKey: index) { chunks[index] = joined.parts }
+                }
                 let bytes = decode(field)
                 if let at = chunks[index]?.firstIndex(where: { $0.0 == chunk }) {
                     chunks[index]![at].1 = bytes  // a repeated record: keep one copy
@@ -90,6 +101,8 @@ struct ExecveArguments {
 
     /// The argv: `argc` entries when argc was given (missing ones empty), else as many as seen.
     mutating func finish() -> [[UInt8]] {
+        for (index, joined) in joinedChunks { store(joined.bytes, at: index) }
+        joinedChunks = [:]
         for (index, parts) in chunks {
             var joined: [UInt8] = []
             for (_, bytes) in parts.sorted(by: { $0.0 < $1.0 }) { joined.append(contentsOf: bytes) }
@@ -104,5 +117,37 @@ struct ExecveArguments {
             }
         }
         return arguments
+    }
+}
+
+/// The chunks `aN[0]`, `aN[1]`, … of one argument, decoded into one buffer as they come.
+private struct JoinedChunks {
+    private(set) var bytes: [UInt8] = []
+    /// Where each chunk ends in ``bytes``.
+    private var ends: [Int] = []
+
+    /// Chunks taken in.
+    var count: Int { ends.count }
+
+    /// Appends the next chunk as ``ExecveArguments`` decodes a value; false when it is malformed
+    /// (kept as it stands).
+    mutating func append(_ field: AuditFieldScanner.Field) -> Bool {
+        defer { ends.append(bytes.count) }
+        if field.isQuoted {
+            bytes.append(contentsOf: field.value)
+            return true
+        }
+        if bytesEqual(field.value, "(null)") || appendDecodedHex(field.value, to: &bytes) { return true }
+        bytes.append(contentsOf: field.value)
+        return false
+    }
+
+    /// The chunks apart: (chunk index, bytes).
+    var parts: [(Int, [UInt8])] {
+        var start = 0
+        return ends.enumerated().map { chunk, end in
+            defer { start = end }
+            return (chunk, Array(bytes[start..<end]))
+        }
     }
 }

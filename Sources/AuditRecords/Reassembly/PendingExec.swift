@@ -129,7 +129,7 @@ final class PendingExec {
         var invokedPath: [UInt8]?
     }
 
-    /// Everything else an event carries.
+    /// Everything else an event carries, but the working directory (see ``cwd``).
     struct Context {
         var ppid: Int64?
         var uid: Int64?
@@ -140,43 +140,53 @@ final class PendingExec {
         /// ENRICHED translations (`UID="alice"`, `AUID="bob"`).
         var uidName: String?
         var auidName: String?
-        var cwd: [UInt8]?
     }
 
-    private(set) lazy var identity: Identity = {
-        var identity = Identity()
-        syscallRecord?.withBytes { body in
-            var scanner = AuditFieldScanner(body)
-            while let field = scanner.next(), !field.isTranslated {
-                let k = field.key
-                if bytesEqual(k, "pid") {
-                    identity.pid = field.signedNumber()
-                } else if bytesEqual(k, "comm") {
-                    identity.comm = field.untrustedBytes()
-                } else if bytesEqual(k, "exe") {
-                    identity.exe = field.untrustedBytes()
-                }
-                if identity.pid != nil, identity.comm != nil, identity.exe != nil { break }
-            }
-        }
-        invokedPathRecord?.withBytes { body in
-            var scanner = AuditFieldScanner(body)
-            while let field = scanner.next(), !field.isTranslated {
-                if bytesEqual(field.key, "name") {
-                    identity.invokedPath = field.untrustedBytes()
-                    return
-                }
-            }
-        }
-        return identity
-    }()
+    private var readIdentity: Identity?
+    private var readContext: Context?
 
-    private(set) lazy var context: Context = {
+    /// Read from the SYSCALL record up to `exe` (and PATH item 0), on first use.
+    var identity: Identity {
+        if let readIdentity { return readIdentity }
+        readSyscall(includingContext: false)
+        return readIdentity!
+    }
+
+    /// Read from the whole SYSCALL record on first use; ``identity`` is read in the same pass when
+    /// it was not read yet.
+    var context: Context {
+        if let readContext { return readContext }
+        readSyscall(includingContext: true)
+        return readContext!
+    }
+
+    /// One pass over the SYSCALL record for what is asked. Identity fields are taken from the
+    /// untranslated fields up to the one that completes pid, comm and exe; context fields from
+    /// all of them, the last of a repeated key winning.
+    private func readSyscall(includingContext: Bool) {
+        var identity = readIdentity ?? Identity()
+        var readsIdentity = readIdentity == nil
         var context = Context()
         syscallRecord?.withBytes { body in
             var scanner = AuditFieldScanner(body)
             while let field = scanner.next() {
                 let k = field.key
+                if readsIdentity {
+                    if field.isTranslated {
+                        readsIdentity = false
+                    } else {
+                        if bytesEqual(k, "pid") {
+                            identity.pid = field.signedNumber()
+                        } else if bytesEqual(k, "comm") {
+                            identity.comm = field.untrustedBytes()
+                        } else if bytesEqual(k, "exe") {
+                            identity.exe = field.untrustedBytes()
+                        }
+                        if identity.pid != nil, identity.comm != nil, identity.exe != nil { readsIdentity = false }
+                    }
+                    if !readsIdentity && !includingContext { break }
+                }
+                guard includingContext else { continue }
                 if field.isTranslated {
                     if bytesEqual(k, "UID") {
                         context.uidName = field.text()
@@ -198,16 +208,30 @@ final class PendingExec {
                 }
             }
         }
-        cwdRecord?.withBytes { body in
-            var scanner = AuditFieldScanner(body)
-            while let field = scanner.next(), !field.isTranslated {
-                if bytesEqual(field.key, "cwd") {
-                    context.cwd = field.untrustedBytes()
-                    return
+        if readIdentity == nil {
+            invokedPathRecord?.withBytes { body in
+                var scanner = AuditFieldScanner(body)
+                while let field = scanner.next(), !field.isTranslated {
+                    if bytesEqual(field.key, "name") {
+                        identity.invokedPath = field.untrustedBytes()
+                        return
+                    }
                 }
             }
+            readIdentity = identity
         }
-        return context
+        if includingContext { readContext = context }
+    }
+
+    /// The CWD record's `cwd`, on first use.
+    private(set) lazy var cwd: [UInt8]? = {
+        cwdRecord?.withBytes { (body: UnsafeRawBufferPointer) -> [UInt8]? in
+            var scanner = AuditFieldScanner(body)
+            while let field = scanner.next(), !field.isTranslated {
+                if bytesEqual(field.key, "cwd") { return field.untrustedBytes() }
+            }
+            return nil
+        }
     }()
 
     /// Several keys are joined by 0x01 in one field; the first names the rule.
@@ -233,6 +257,14 @@ enum RecordBody {
         switch self {
         case .borrowed: return 0
         case .owned(let bytes): return bytes.capacity == 0 ? 0 : HeapAllocation.bytes(holding: bytes.capacity)
+        }
+    }
+
+    /// Bytes of the record.
+    var count: Int {
+        switch self {
+        case .borrowed(let bytes): return bytes.count
+        case .owned(let bytes): return bytes.count
         }
     }
 

@@ -61,8 +61,17 @@ struct AuditFieldScanner {
                 let value = UnsafeRawBufferPointer(rebasing: body[start..<end])
                 return Field(key: key, value: value, isQuoted: true, isTranslated: translated)
             }
-            // A bare value ends at a space, or at the 0x1d byte that starts the translations.
+            // A bare value ends at a space, or at the 0x1d byte that starts the translations: looked
+            // for eight bytes at a time (hex arguments run to thousands), then byte by byte.
             let start = i
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            while i + 8 <= count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let space = word ^ (ones &* 0x20)
+                let separator = word ^ (ones &* 0x1d)
+                if ((space &- ones) & ~space | (separator &- ones) & ~separator) & (ones &* 0x80) != 0 { break }
+                i += 8
+            }
             while i < count {
                 let c = body[i]
                 if c == 0x20 || c == 0x1d { break }
@@ -115,32 +124,64 @@ extension AuditFieldScanner.Field {
 /// Decodes an even-length run of hex digits; nil when the text is not that.
 func decodeHex(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
     guard text.count % 2 == 0 else { return nil }
-    var out: [UInt8] = []
-    guard appendDecodedHex(text, to: &out) else { return nil }
-    return out
+    if text.isEmpty { return [] }
+    var valid = true
+    let out = [UInt8](unsafeUninitializedCapacity: text.count / 2) { buffer, initialized in
+        valid = decodeHex(text, into: UnsafeMutableRawPointer(buffer.baseAddress!))
+        initialized = valid ? text.count / 2 : 0
+    }
+    return valid ? out : nil
 }
 
 /// Appends decoded hex to a buffer; false (and nothing appended) when the text is not even-length hex.
 func appendDecodedHex(_ text: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
     guard text.count % 2 == 0 else { return false }
     let pairs = text.count / 2
+    if pairs == 0 { return true }
     let before = out.count
-    var valid = true
     out.append(contentsOf: repeatElement(0, count: pairs))
-    hexDigitTable.withUnsafeBufferPointer { table in
-        out.withUnsafeMutableBufferPointer { dst in
-            var bad: UInt8 = 0
-            for k in 0..<pairs {
-                let hi = table[Int(text[2 * k])]
-                let lo = table[Int(text[2 * k + 1])]
-                bad |= hi | lo
-                dst[before + k] = hi << 4 | (lo & 0x0f)
-            }
-            valid = bad & 0xf0 == 0
-        }
-    }
+    let valid = out.withUnsafeMutableBytes { decodeHex(text, into: $0.baseAddress! + before) }
     if !valid { out.removeLast(pairs) }
     return valid
+}
+
+/// Decodes `text` (even length) into `text.count / 2` bytes at `out`; false when a byte is not
+/// a hex digit (`out` then holds garbage). Eight digits at a time: each byte is checked to be
+/// `0`–`9`, `A`–`F` or `a`–`f` and turned into its value in the same word, then the pairs are
+/// packed into four bytes.
+private func decodeHex(_ text: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer) -> Bool {
+    let count = text.count
+    guard let input = text.baseAddress else { return true }
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    var i = 0
+    var bad: UInt64 = 0
+    while i + 8 <= count {
+        let x = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        // For bytes below 0x80, (x | 0x80) - k has its high bit set exactly when the byte is >= k.
+        let guarded = x | highs
+        let digit = (guarded &- ones &* 0x30) & ~(guarded &- ones &* 0x3a) & highs
+        let lower = (x | ones &* 0x20) | highs
+        let letter = (lower &- ones &* 0x61) & ~(lower &- ones &* 0x67) & highs
+        bad |= (x & highs) | ((digit | letter) ^ highs)
+        let nibbles = (x & (ones &* 0x0f)) &+ (letter >> 7) &* 9
+        let high = nibbles & 0x00ff_00ff_00ff_00ff
+        let low = (nibbles >> 8) & 0x00ff_00ff_00ff_00ff
+        var packed = (high << 4) | low
+        packed = (packed | (packed >> 8)) & 0x0000_ffff_0000_ffff
+        packed = (packed | (packed >> 16)) & 0xffff_ffff
+        out.storeBytes(of: UInt32(truncatingIfNeeded: packed).littleEndian, toByteOffset: i / 2, as: UInt32.self)
+        i += 8
+    }
+    var badDigit: UInt8 = 0
+    while i < count {
+        let hi = hexDigitTable[Int(input.load(fromByteOffset: i, as: UInt8.self))]
+        let lo = hexDigitTable[Int(input.load(fromByteOffset: i + 1, as: UInt8.self))]
+        badDigit |= hi | lo
+        out.storeBytes(of: hi << 4 | (lo & 0x0f), toByteOffset: i / 2, as: UInt8.self)
+        i += 2
+    }
+    return bad == 0 && badDigit & 0xf0 == 0
 }
 
 /// Hex digit values by byte; 0xff for bytes that are not hex digits.

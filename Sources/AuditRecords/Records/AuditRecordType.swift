@@ -56,10 +56,15 @@ public struct AuditRecordType: RawRepresentable, Hashable, Sendable {
     }
 }
 
+/// Compared byte by byte in line: field names are a few bytes, and a memcmp call for each name
+/// tried on each field of a SYSCALL record cost more than the comparisons.
 @inline(__always)
 func bytesEqual(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
     guard bytes.count == text.utf8CodeUnitCount else { return false }
-    return memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0
+    return text.withUTF8Buffer { expected in
+        for k in 0..<expected.count where bytes[k] != expected[k] { return false }
+        return true
+    }
 }
 
 /// Parses an unsigned decimal number that fills the whole buffer; nil when empty, not all digits

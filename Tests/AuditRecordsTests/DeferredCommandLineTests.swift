@@ -1,0 +1,127 @@
+import ExecEvents
+import Foundation
+import HostProcesses
+import Testing
+
+@testable import AuditRecords
+
+/// One successful exec by `pid`, child of `ppid`, with `execve` as its EXECVE record bodies.
+private func exec(serial: Int, pid: Int64, ppid: Int64, name: String, execve: [String]) -> [String] {
+    let stamp = "msg=audit(1700000000.\(100 + serial):\(serial)):"
+    var lines = [
+        "type=SYSCALL \(stamp) arch=c000003e syscall=59 success=yes exit=0 ppid=\(ppid) pid=\(pid) uid=0 comm=\"\(name)\" exe=\"/usr/bin/\(name)\""
+    ]
+    lines += execve.map { "type=EXECVE \(stamp) \($0)" }
+    lines += [
+        "type=CWD \(stamp) cwd=\"/\"",
+        "type=PATH \(stamp) item=0 name=\"/usr/bin/\(name)\" inode=1 dev=08:01 mode=0100755 nametype=NORMAL",
+        "type=EOE \(stamp)",
+    ]
+    return lines
+}
+
+/// A parent whose argv has a long argument split into hex chunks and bytes that are not UTF-8.
+private let parentArgument: [UInt8] = Array(repeating: UInt8(ascii: "y"), count: 9_000) + [0xff, 0x41, 0xc3]
+private let parentExecve: [String] = {
+    let hex = hexString(parentArgument).uppercased()
+    return [
+        "argc=3 a0=\"python3\" a1=2D63FE a2_len=\(hex.count) a2[0]=\(hex.prefix(7_000))",
+        " a2[1]=\(hex.dropFirst(7_000).prefix(7_000))",
+        " a2[2]=\(hex.dropFirst(14_000))",
+    ]
+}()
+
+/// The parent's command line as the eager code made it: its argv decoded and joined.
+private let parentCommandLine = KnownProcess.commandLine([bytes("python3"), [0x2d, 0x63, 0xfe], parentArgument])
+
+@Suite("The parent's command line, decoded only when a child's event asks for it")
+struct DeferredCommandLineTests {
+    private static let lines =
+        exec(serial: 1, pid: 200, ppid: 1, name: "python3", execve: parentExecve)
+        + exec(serial: 2, pid: 201, ppid: 1, name: "ls", execve: ["argc=1 a0=\"ls\""])
+        + exec(serial: 3, pid: 202, ppid: 200, name: "sh", execve: ["argc=2 a0=\"sh\" a1=\"-i\""])
+        + exec(serial: 4, pid: 203, ppid: 200, name: "id", execve: ["argc=1 a0=\"id\""])
+
+    @Test func aChildAskingLaterGetsTheParentsCommandLineByteForByte() throws {
+        let events = replay(text: Self.lines.joined(separator: "\n")).events
+        #expect(events.count == 4)
+        #expect(parentCommandLine.contains("\u{FFFD}"))
+        #expect(events[0].args?[2] == parentArgument)
+        #expect(events.map(\.parentCommandLine) == [nil, nil, parentCommandLine, parentCommandLine])
+        #expect(events[2].parentExePath == "/usr/bin/python3")
+    }
+
+    @Test func recordsBorrowedFromAMappedFileAreReadWhenTheChildComesAfterMuchElse() throws {
+        // Between the parent and its children, enough other execs that the reader has handed the
+        // parent's pages back to the kernel: they are read again from the page cache.
+        var lines = exec(serial: 1, pid: 200, ppid: 1, name: "python3", execve: parentExecve)
+        let filler = "argc=2 a0=\"true\" a1=" + String(repeating: "7A", count: 3_000)
+        for k in 0..<2_000 {
+            lines += exec(serial: 10 + k, pid: 300 + Int64(k), ppid: 1, name: "true", execve: [filler])
+        }
+        lines += exec(serial: 5_000, pid: 202, ppid: 200, name: "sh", execve: ["argc=2 a0=\"sh\" a1=\"-i\""])
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("deferred-\(UUID()).log")
+        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+
+        let reader = try LineReader(path: file.path)
+        #expect(reader.linesStayValid)
+        var assembler = AuditEventAssembler(borrowsRecordBytes: true)
+        var normalizer = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
+        var last: ExecEvent?
+        let emit: (AuditEventAssembler.CompletedExec) -> Void = { completed in
+            // As replay with rules does: the index probe for every exec, the event for few.
+            let probe = normalizer.indexProbe(from: completed)
+            if probe.procName == "sh" { last = normalizer.event(from: completed) }
+        }
+        try reader.forEachLine { line, _ in
+            if let line, !line.isEmpty { _ = assembler.ingest(line: line, emit) }
+        }
+        withExtendedLifetime(reader) { assembler.finish(emit) }
+        #expect(last?.parentCommandLine == parentCommandLine)
+        #expect(normalizer.malformedArgumentFields == 0)
+    }
+
+    @Test func theIndexProbeDecodesNoArgv() throws {
+        // A bad hex argument is counted when decoded: nothing is, until the event's args are asked for.
+        var assembler = AuditEventAssembler()
+        var completed: [AuditEventAssembler.CompletedExec] = []
+        for line in exec(serial: 1, pid: 200, ppid: 1, name: "nc", execve: ["argc=2 a0=\"nc\" a1=ZZ"]) {
+            _ = Array(line.utf8).withUnsafeBytes { raw in assembler.ingest(line: raw) { completed.append($0) } }
+        }
+        let nc = try #require(completed.first)
+        var normalizer = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
+        #expect(normalizer.indexProbe(from: nc).procName == "nc")
+        #expect(normalizer.malformedArgumentFields == 0)
+        #expect(normalizer.event(from: nc, includingArguments: false).args == nil)
+        #expect(normalizer.malformedArgumentFields == 0)
+        #expect(normalizer.event(from: nc).swParam == "ZZ")
+        #expect(normalizer.malformedArgumentFields == 1)
+    }
+
+    @Test func theProcessTableStillEvictsByBytes() throws {
+        // Records copied (as live capture copies them): an entry holds its EXECVE records until a
+        // child asks, and the table's byte budget counts them.
+        let big = "argc=2 a0=\"x\" a1=" + String(repeating: "41", count: 20_000)
+        var lines: [String] = []
+        for k in 0..<50 { lines += exec(serial: 1 + k, pid: 1_000 + Int64(k), ppid: 1, name: "x", execve: [big]) }
+        lines += exec(serial: 100, pid: 2_000, ppid: 1_000, name: "sh", execve: ["argc=1 a0=\"sh\""])
+        lines += exec(serial: 101, pid: 2_001, ppid: 1_049, name: "sh", execve: ["argc=1 a0=\"sh\""])
+        var assembler = AuditEventAssembler()
+        var normalizer = ExecEventNormalizer(
+            hostName: "h",
+            users: UserNameCache(names: [:]),
+            processes: ProcessTable(maximumBytes: 400_000)
+        )
+        var events: [ExecEvent] = []
+        for line in lines {
+            _ = Array(line.utf8).withUnsafeBytes { raw in
+                assembler.ingest(line: raw) { events.append(normalizer.event(from: $0, includingArguments: false)) }
+            }
+        }
+        assembler.finish { events.append(normalizer.event(from: $0, includingArguments: false)) }
+        #expect(normalizer.processTableEvictions > 0)
+        #expect(events[50].parentProcName == nil, "the oldest parent was forgotten")
+        #expect(events[51].parentCommandLine == "x " + String(repeating: "A", count: 20_000))
+    }
+}
