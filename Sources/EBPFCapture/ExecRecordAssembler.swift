@@ -120,14 +120,15 @@ struct ExecRecordAssembler {
     /// descriptor itself (fexecve, `execveat(fd, "", AT_EMPTY_PATH)`) gave no path: audit then
     /// names argv[0], and so does this (not the kernel's `/dev/fd/N`).
     static func programName(_ exec: ProbeRecords.Exec, arguments: [[UInt8]]) -> String? {
-        if !isDescriptorOnly(exec), let name = baseName(Array(exec.filename)) { return name }
-        return arguments.first.flatMap(baseName) ?? baseName(Array(exec.comm))
+        if !isDescriptorOnly(exec), let name = baseName(exec.filename) { return name }
+        return arguments.first.flatMap { $0.withUnsafeBytes(baseName) } ?? baseName(exec.comm)
     }
 
     /// Whether the exec gave no path, only a descriptor (the kernel's filename is `/dev/fd/N`).
     static func isDescriptorOnly(_ exec: ProbeRecords.Exec) -> Bool {
-        let filename = Array(exec.filename)
-        return exec.flags.contains(.byDescriptor) && filename.starts(with: Array("/dev/fd/".utf8))
+        guard exec.flags.contains(.byDescriptor) else { return false }  // the flag first: no copy per exec
+        let filename = exec.filename
+        return filename.starts(with: "/dev/fd/".utf8)
             && filename.dropFirst(8).allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
@@ -139,8 +140,8 @@ struct ExecRecordAssembler {
     private static let nanosecondsPerTick = UInt64(1_000_000_000 / max(1, sysconf(Int32(_SC_CLK_TCK))))
 
     /// The last path component as text (`/usr/bin/nc` → `nc`); nil when there is none.
-    static func baseName(_ path: [UInt8]) -> String? {
-        let base = ProgramName.baseName(path[...])
+    static func baseName(_ path: UnsafeRawBufferPointer) -> String? {
+        let base = ProgramName.baseName(path)
         return base.isEmpty ? nil : String(decoding: base, as: UTF8.self)
     }
 }

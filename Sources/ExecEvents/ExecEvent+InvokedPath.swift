@@ -4,7 +4,12 @@ extension ExecEvent {
     /// symlink is resolved), `./x` in `/cwd` → `/cwd/x`. Nil when relative without a `cwd`, or empty.
     public static func invokedPath(_ path: some Collection<UInt8>, cwd: String?) -> String? {
         guard let first = path.first else { return nil }
-        if first == UInt8(ascii: "/") { return String(decoding: path, as: UTF8.self) }
+        if first == UInt8(ascii: "/") {
+            // Contiguous bytes (the eBPF record, an array) decode at once; the generic way goes
+            // byte by byte through the collection (it is not specialized across modules).
+            return path.withContiguousStorageIfAvailable { String(decoding: $0, as: UTF8.self) }
+                ?? String(decoding: path, as: UTF8.self)
+        }
         guard let cwd, cwd.utf8.first == UInt8(ascii: "/") else { return nil }
         var joined = Array(cwd.utf8)
         while joined.count > 1, joined.last == UInt8(ascii: "/") { joined.removeLast() }

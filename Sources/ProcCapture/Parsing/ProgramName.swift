@@ -21,11 +21,13 @@ public enum ProgramName {
     }
 
     /// The last path component (`/usr/bin/nc` → `nc`, `dir/` → `dir`); empty for `/` or empty input.
-    public static func baseName(_ path: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    public static func baseName<Path: BidirectionalCollection<UInt8>>(_ path: Path) -> Path.SubSequence {
         var end = path.endIndex
-        while end > path.startIndex, path[end - 1] == UInt8(ascii: "/") { end -= 1 }
+        while end > path.startIndex, path[path.index(before: end)] == UInt8(ascii: "/") { path.formIndex(before: &end) }
         var start = end
-        while start > path.startIndex, path[start - 1] != UInt8(ascii: "/") { start -= 1 }
+        while start > path.startIndex, path[path.index(before: start)] != UInt8(ascii: "/") {
+            path.formIndex(before: &start)
+        }
         return path[start..<end]
     }
 }
