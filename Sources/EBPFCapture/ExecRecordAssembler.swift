@@ -90,7 +90,7 @@ struct ExecRecordAssembler {
                 KnownProcess(
                     programName: name,
                     exePath: event.exePath,
-                    commandLine: KnownProcess.commandLine(arguments)
+                    deferredCommandLine: ArgumentAreaCommandLine(area: argumentArea)
                 )
             )
         }

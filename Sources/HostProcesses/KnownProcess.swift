@@ -68,7 +68,11 @@ public struct KnownProcess: Sendable, Equatable {
 
     /// `arguments` joined by single spaces, at most ``commandLineLimit`` bytes of them.
     public static func commandLine(_ arguments: [[UInt8]]) -> String {
-        let joined = ExecEvent.joinedText(arguments[...])
+        commandLine(joined: ExecEvent.joinedText(arguments[...]))
+    }
+
+    /// A command line already joined, cut at ``commandLineLimit`` bytes.
+    public static func commandLine(joined: String) -> String {
         guard joined.utf8.count > commandLineLimit else { return joined }
         return String(decoding: joined.utf8.prefix(commandLineLimit), as: UTF8.self)
     }

@@ -318,3 +318,24 @@ private final class FakeProcesses: RunningProcesses {
         }
     }
 }
+
+/// A parent's command line kept as the probe's argument area and joined when a child asks is the
+/// one joining its arguments at once gives, for any bytes.
+@Suite struct ArgumentAreaCommandLineTests {
+    @Test func anyAreaJoinsAsTheArgumentsWould() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [0, 0, 0x61, 0x20, 0xc3, 0xa9, 0xff, 0x80]
+        for _ in 0..<2000 {
+            let count = Int.random(in: 0...20, using: &generator)
+            let area = (0..<count).map { _ in alphabet.randomElement(using: &generator)! }
+            let joined = KnownProcess.commandLine(ProbeRecords.arguments(fromArea: area))
+            #expect(ArgumentAreaCommandLine(area: area).decode() == joined, "\(area)")
+        }
+        #expect(ArgumentAreaCommandLine(area: Array("nc\0-l\0\0".utf8)).decode() == "nc -l ")
+    }
+
+    @Test func aLongAreaIsCutAsACommandLineIs() {
+        let area = [UInt8](repeating: 0x61, count: KnownProcess.commandLineLimit + 10) + [0]
+        #expect(ArgumentAreaCommandLine(area: area).decode()?.utf8.count == KnownProcess.commandLineLimit)
+    }
+}
