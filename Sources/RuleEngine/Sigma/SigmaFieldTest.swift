@@ -66,7 +66,12 @@ final class SigmaFieldTest: Sendable {
             case .integer(let i): return pattern.matches(String(i))
             }
         case .regex(let compiled):
-            return value.description.contains(compiled.regex)
+            if let literals = compiled.requiredLiterals, let pairs = event.bytePairs(of: attribute),
+                !literals.mayMatch(pairs: pairs)
+            {
+                return false
+            }
+            return compiled.isFound(in: value.description)
         case .number(let op, let constant):
             let number: Number?
             switch value {
