@@ -44,7 +44,7 @@ public struct DetectionEngine: Sendable {
         index.candidates(for: event, into: &candidates)
         var updates: [IncidentUpdate] = []
         var subject = FilterSubject(event)  // derives the joined argv once for all candidates
-        for position in candidates {
+        for position in candidates where index.mayMatch(position, &subject) {
             counters.filterEvaluations += 1
             guard active[position].rule.filter.matches(&subject) else { continue }
             counters.matches += 1

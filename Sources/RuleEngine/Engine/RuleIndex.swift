@@ -5,36 +5,57 @@ import ExecEvents
 /// A rule is filed under the `eventType` and `procName` values its filter requires at top level
 /// (`eventType = "X" AND procName IN ("a", "b") AND …`, quoted strings only, compared ignoring ASCII
 /// case as the filter does). A rule without a `procName` requirement is filed under the program
-/// names its Sigma `Image` tests require (see ``FilterNode/requiredProgramNames()``) and looked up
-/// by the last path component of the event's `invokedPath` and of its `exePath`, since `Image`
-/// matches either. A rule without any of these is filed under "any". Those requirements are
-/// necessary conditions of the filter, so leaving a rule out never loses a match.
+/// names its Sigma `Image` tests require (see ``FilterNode/requiredProgramNames(readingOnly:)``)
+/// and looked up by the last path component of the event's `invokedPath` and of its `exePath`,
+/// since `Image` matches either; failing that, under the program names its `ParentImage` tests
+/// require, looked up by the last component of `parentExePath`. A rule without any of these is
+/// filed under "any". Those requirements are necessary conditions of the filter, so leaving a rule
+/// out never loses a match.
+///
+/// A rule whose filter requires the command line to contain one of a few texts (see
+/// ``FilterNode/requiredArgumentLiterals()``) gets them as its guard: the texts of all guards are
+/// searched for in one pass over the event's command line, and a candidate none of whose texts is
+/// there is not evaluated (``mayMatch(_:_:)``). That too is a necessary condition.
 struct RuleIndex: Sendable {
     struct ProcNameBucket: Sendable {
         var byProcName = FoldedTable<[Int]>()
         var byProgramName = FoldedTable<[Int]>()
+        var byParentName = FoldedTable<[Int]>()
         var anyProcName: [Int] = []
     }
 
     private var byEventType = FoldedTable<ProcNameBucket>()
     private var anyEventType = ProcNameBucket()
+    /// The texts of every guard.
+    private var guardLiterals = LiteralSet()
+    /// Each rule's guard, by position: ids in ``guardLiterals``, one of which must occur (empty: no guard).
+    private var guards: [[Int]] = []
 
     init(_ rules: [(position: Int, filter: FilterExpression)]) {
         for (position, filter) in rules {
             let eventTypes = filter.requiredValues(of: .eventType)
             let procNames = filter.requiredValues(of: .procName)
-            let programNames = procNames == nil ? filter.root.requiredProgramNames() : nil
+            let programNames = procNames == nil ? filter.root.requiredProgramNames(readingOnly: Self.imagePaths) : nil
+            let parentNames =
+                procNames == nil && programNames == nil
+                ? filter.root.requiredProgramNames(readingOnly: [.parentExePath]) : nil
+            let names = ProgramNames(procNames: procNames, programNames: programNames, parentNames: parentNames)
             if let eventTypes {
                 for eventType in Set(eventTypes) {
-                    byEventType.update(eventType, default: ProcNameBucket()) {
-                        $0.add(position, procNames: procNames, programNames: programNames)
-                    }
+                    byEventType.update(eventType, default: ProcNameBucket()) { $0.add(position, names) }
                 }
             } else {
-                anyEventType.add(position, procNames: procNames, programNames: programNames)
+                anyEventType.add(position, names)
+            }
+            if guards.count <= position { guards += Array(repeating: [], count: position + 1 - guards.count) }
+            if let literals = filter.root.requiredArgumentLiterals() {
+                guards[position] = literals.map { guardLiterals.insert($0) }
             }
         }
     }
+
+    /// The attributes Sigma's `Image` reads.
+    static let imagePaths: [EventAttribute] = [.invokedPath, .exePath]
 
     /// Whether any rule may match the event (the same test as ``candidates(for:into:)``, without
     /// collecting them).
@@ -61,18 +82,38 @@ struct RuleIndex: Sendable {
         buffer.removeLast(buffer.count - kept)
     }
 
+    /// Whether the candidate at `position` may match the event as far as its guard tells: true
+    /// without a guard, else whether the command line holds one of the guard's texts.
+    func mayMatch(_ position: Int, _ subject: inout FilterSubject) -> Bool {
+        let literals = guards[position]
+        if literals.isEmpty { return true }
+        let found = subject.argumentLiterals(of: guardLiterals)
+        for id in literals where found.contains(id) { return true }
+        return false
+    }
+
+    /// The names a rule is filed under, the first known of them.
+    struct ProgramNames {
+        var procNames: [String]?
+        var programNames: [String]?
+        var parentNames: [String]?
+    }
+
     /// What the index looks an event up by.
     struct EventKeys {
         var procName: String?
         /// The last path component of `invokedPath` and of `exePath` (nil when the same as the first).
         var invokedName: String?
         var exeName: String?
+        /// The last path component of `parentExePath`.
+        var parentName: String?
 
         init(_ event: ExecEvent) {
             procName = event.procName
             invokedName = event.invokedPath.map(Self.lastComponent)
             exeName = event.exePath.map(Self.lastComponent)
             if exeName == invokedName { exeName = nil }
+            parentName = event.parentExePath.map(Self.lastComponent)
         }
 
         /// The text after the last `/` (all of it without one; empty when it ends with `/`).
@@ -84,15 +125,18 @@ struct RuleIndex: Sendable {
 }
 
 extension RuleIndex.ProcNameBucket {
-    mutating func add(_ position: Int, procNames: [String]?, programNames: [String]?) {
-        if let procNames {
-            for name in Set(procNames) {
-                byProcName.update(name, default: []) { if $0.last != position { $0.append(position) } }
+    mutating func add(_ position: Int, _ names: RuleIndex.ProgramNames) {
+        func file(_ names: [String], in table: inout FoldedTable<[Int]>) {
+            for name in Set(names) {
+                table.update(name, default: []) { if $0.last != position { $0.append(position) } }
             }
-        } else if let programNames {
-            for name in Set(programNames) {
-                byProgramName.update(name, default: []) { if $0.last != position { $0.append(position) } }
-            }
+        }
+        if let procNames = names.procNames {
+            file(procNames, in: &byProcName)
+        } else if let programNames = names.programNames {
+            file(programNames, in: &byProgramName)
+        } else if let parentNames = names.parentNames {
+            file(parentNames, in: &byParentName)
         } else {
             anyProcName.append(position)
         }
@@ -103,6 +147,7 @@ extension RuleIndex.ProcNameBucket {
         if let name = keys.procName, byProcName.lookup(name) != nil { return true }
         if let name = keys.invokedName, byProgramName.lookup(name) != nil { return true }
         if let name = keys.exeName, byProgramName.lookup(name) != nil { return true }
+        if let name = keys.parentName, byParentName.lookup(name) != nil { return true }
         return false
     }
 
@@ -112,6 +157,9 @@ extension RuleIndex.ProcNameBucket {
             buffer.append(contentsOf: positions)
         }
         if let name = keys.exeName, let positions = byProgramName.lookup(name) { buffer.append(contentsOf: positions) }
+        if let name = keys.parentName, let positions = byParentName.lookup(name) {
+            buffer.append(contentsOf: positions)
+        }
         buffer.append(contentsOf: anyProcName)
     }
 }
@@ -172,31 +220,66 @@ extension FilterExpression {
 }
 
 extension FilterNode {
-    /// Program names (last path components) one of which the event's `invokedPath` or `exePath`
+    /// Program names (last path components) one of which the event's path attributes `paths`
     /// must end in for the filter to hold; nil when the filter requires none.
     ///
-    /// From Sigma tests of `Image` (or of `invokedPath`/`exePath` alone) whose pattern fixes the
-    /// last path component (see ``SigmaPattern/requiredLastComponent``): a conjunction requires
-    /// what any of its terms requires, a disjunction the union when every term requires some;
-    /// `not` and every other node require nothing.
-    func requiredProgramNames() -> [String]? {
+    /// From Sigma tests reading only those attributes (`Image`: `invokedPath` or `exePath`;
+    /// `ParentImage`: `parentExePath`) whose pattern fixes the last path component (see
+    /// ``SigmaPattern/requiredLastComponent``): a conjunction requires what any of its terms
+    /// requires, a disjunction the union when every term requires some; `not` and every other node
+    /// require nothing.
+    func requiredProgramNames(readingOnly paths: [EventAttribute]) -> [String]? {
+        requirement { node in
+            guard case .sigma(let test) = node else { return nil }
+            return test.requiredLastComponent(readingOnly: paths).map { [$0] }
+        }
+    }
+
+    /// Texts (folded to lower case, two bytes or more) one of which the command line (`args`)
+    /// contains whenever the filter holds; nil when it requires none. From Sigma tests of
+    /// `CommandLine` (see ``SigmaFieldTest/requiredArgumentLiterals``), combined as in
+    /// ``requiredProgramNames(readingOnly:)``; of the terms of a conjunction, the one whose shortest
+    /// text is longest. At most 64 texts.
+    func requiredArgumentLiterals() -> [[UInt8]]? {
+        let literals = requirement(
+            preferring: { (texts: [[UInt8]]) in texts.map(\.count).min() ?? 0 },
+            { node in
+                guard case .sigma(let test) = node else { return nil }
+                return test.requiredArgumentLiterals
+            }
+        )
+        guard let literals, literals.count <= 64 else { return nil }
+        return literals
+    }
+
+    /// A necessary condition of the filter, from those `leaf` finds for single nodes: a conjunction
+    /// has the best of its terms' (the highest `rank`, then the fewest alternatives), a disjunction
+    /// the union of its terms' when each has one; `not` and nodes `leaf` knows nothing of, none.
+    private func requirement<T>(
+        preferring rank: ([T]) -> Int = { _ in 0 },
+        _ leaf: (FilterNode) -> [T]?
+    ) -> [T]? {
         switch self {
-        case .sigma(let test):
-            return test.requiredLastComponent.map { [$0] }
         case .and(let nodes):
-            var best: [String]?
+            var best: [T]?
             for node in nodes {
-                guard let names = node.requiredProgramNames() else { continue }
-                if best == nil || names.count < best!.count { best = names }
+                guard let found = node.requirement(preferring: rank, leaf) else { continue }
+                if let current = best {
+                    let (a, b) = (rank(found), rank(current))
+                    if a < b || (a == b && found.count >= current.count) { continue }
+                }
+                best = found
             }
             return best
         case .or(let nodes):
-            var union: [String] = []
+            var union: [T] = []
             for node in nodes {
-                guard let names = node.requiredProgramNames() else { return nil }
-                union.append(contentsOf: names)
+                guard let found = node.requirement(preferring: rank, leaf) else { return nil }
+                union.append(contentsOf: found)
             }
             return union.isEmpty ? nil : union
+        case .sigma:
+            return leaf(self)
         default:
             return nil
         }

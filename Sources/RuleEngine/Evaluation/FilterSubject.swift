@@ -11,6 +11,8 @@ struct FilterSubject {
     /// The byte pairs of the joined argv, built on the first `contains` test of a long one: nil
     /// until then, `.some(nil)` when the argv is short (scanned directly).
     private var argumentPairs: BytePairSet??
+    /// The rule index's literals found in the joined argv: nil until first asked for.
+    private var argumentOccurrences: LiteralOccurrences?
 
     init(_ event: ExecEvent) {
         self.event = event
@@ -37,6 +39,18 @@ struct FilterSubject {
         }
         argumentPairs = .some(pairs)
         return pairs
+    }
+
+    /// Which literals of `set` the joined argv holds (none when the event has no argv), found in
+    /// one pass on first use. Every call for one event must pass the same set (the rule index's).
+    mutating func argumentLiterals(of set: LiteralSet) -> LiteralOccurrences {
+        if let found = argumentOccurrences { return found }
+        var found = LiteralOccurrences(count: set.literals.count)
+        if case .string(let text)? = value(of: .args) {
+            found = withUTF8Bytes(text) { set.occurrences(in: $0) }
+        }
+        argumentOccurrences = found
+        return found
     }
 
     /// Whether the event carries the attribute, without deriving its value.

@@ -93,12 +93,27 @@ final class SigmaFieldTest: Sendable {
     }
 
     /// The last path component every value this test matches ends in, when the test reads only
-    /// paths of the program (`invokedPath`, `exePath`) and its pattern fixes that component.
-    var requiredLastComponent: String? {
-        guard case .pattern(let pattern) = test, !attributes.isEmpty,
-            attributes.allSatisfy({ $0 == .invokedPath || $0 == .exePath })
+    /// the given path attributes (`invokedPath` and `exePath` for `Image`, `parentExePath` for
+    /// `ParentImage`) and its pattern fixes that component.
+    func requiredLastComponent(readingOnly paths: [EventAttribute]) -> String? {
+        guard case .pattern(let pattern) = test, !attributes.isEmpty, attributes.allSatisfy(paths.contains)
         else { return nil }
         return pattern.requiredLastComponent
+    }
+
+    /// Texts (folded to lower case) one of which the command line (`args`) contains whenever this
+    /// test holds: the longest literal part of its pattern, or the literals its regex requires.
+    /// Nil when the test reads another attribute or requires no literal of two bytes or more.
+    var requiredArgumentLiterals: [[UInt8]]? {
+        guard attributes == [.args] else { return nil }
+        let literals: [[UInt8]]
+        switch test {
+        case .pattern(let pattern): literals = [pattern.longestLiteral]
+        case .regex(let compiled): literals = compiled.requiredLiterals?.bytes ?? []
+        default: return nil
+        }
+        guard !literals.isEmpty, literals.allSatisfy({ $0.count >= 2 }) else { return nil }
+        return literals.map(asciiLowercased)
     }
 
     var rendered: String {
