@@ -12,10 +12,10 @@ import ExecEvents
 /// filed under "any". Those requirements are necessary conditions of the filter, so leaving a rule
 /// out never loses a match.
 ///
-/// A rule whose filter requires the command line to contain one of a few texts (see
-/// ``FilterNode/requiredArgumentLiterals()``) gets them as its guard: the texts of all guards are
-/// searched for in one pass over the event's command line, and a candidate none of whose texts is
-/// there is not evaluated (``mayMatch(_:_:)``). That too is a necessary condition.
+/// A rule whose filter requires the command line or `Image` to contain one of a few texts (see
+/// ``FilterNode/requiredLiterals()``) gets them as its guard: the texts of all guards are searched
+/// for in one pass over the event's command line (and one over its paths), and a candidate none
+/// of whose texts is there is not evaluated (``mayMatch(_:_:)``). That too is a necessary condition.
 struct RuleIndex: Sendable {
     struct ProcNameBucket: Sendable {
         var byProcName = FoldedTable<[Int]>()
@@ -26,10 +26,12 @@ struct RuleIndex: Sendable {
 
     private var byEventType = FoldedTable<ProcNameBucket>()
     private var anyEventType = ProcNameBucket()
-    /// The texts of every guard.
-    private var guardLiterals = LiteralSet()
-    /// Each rule's guard, by position: ids in ``guardLiterals``, one of which must occur (empty: no guard).
-    private var guards: [[Int]] = []
+    /// The texts of every guard, searched for in the command line and in `Image`'s paths.
+    private var commandLineLiterals = LiteralSet()
+    private var imageLiterals = LiteralSet()
+    /// Each rule's guard, by position: texts (ids in the set of their text), one of which must
+    /// occur (empty: no guard).
+    private var guards: [[(text: GuardedText, id: Int)]] = []
 
     init(_ rules: [(position: Int, filter: FilterExpression)]) {
         for (position, filter) in rules {
@@ -48,8 +50,13 @@ struct RuleIndex: Sendable {
                 anyEventType.add(position, names)
             }
             if guards.count <= position { guards += Array(repeating: [], count: position + 1 - guards.count) }
-            if let literals = filter.root.requiredArgumentLiterals() {
-                guards[position] = literals.map { guardLiterals.insert($0) }
+            if let literals = filter.root.requiredLiterals() {
+                guards[position] = literals.map { required in
+                    switch required.text {
+                    case .commandLine: (.commandLine, commandLineLiterals.insert(required.literal))
+                    case .image: (.image, imageLiterals.insert(required.literal))
+                    }
+                }
             }
         }
     }
@@ -83,12 +90,14 @@ struct RuleIndex: Sendable {
     }
 
     /// Whether the candidate at `position` may match the event as far as its guard tells: true
-    /// without a guard, else whether the command line holds one of the guard's texts.
+    /// without a guard, else whether the event holds one of the guard's texts.
     func mayMatch(_ position: Int, _ subject: inout FilterSubject) -> Bool {
         let literals = guards[position]
         if literals.isEmpty { return true }
-        let found = subject.argumentLiterals(of: guardLiterals)
-        for id in literals where found.contains(id) { return true }
+        for (text, id) in literals {
+            let set = text == .commandLine ? commandLineLiterals : imageLiterals
+            if subject.literals(of: set, in: text).contains(id) { return true }
+        }
         return false
     }
 
@@ -235,17 +244,17 @@ extension FilterNode {
         }
     }
 
-    /// Texts (folded to lower case, two bytes or more) one of which the command line (`args`)
-    /// contains whenever the filter holds; nil when it requires none. From Sigma tests of
-    /// `CommandLine` (see ``SigmaFieldTest/requiredArgumentLiterals``), combined as in
-    /// ``requiredProgramNames(readingOnly:)``; of the terms of a conjunction, the one whose shortest
-    /// text is longest. At most 64 texts.
-    func requiredArgumentLiterals() -> [[UInt8]]? {
+    /// Texts (folded to lower case, two bytes or more), each of the command line (`args`) or of
+    /// `Image`'s paths, one of which the event contains whenever the filter holds; nil when it
+    /// requires none. From Sigma tests of `CommandLine` and `Image` (see
+    /// ``SigmaFieldTest/requiredLiterals``), combined as in ``requiredProgramNames(readingOnly:)``;
+    /// of the terms of a conjunction, the one whose shortest text is longest. At most 64 texts.
+    func requiredLiterals() -> [(text: GuardedText, literal: [UInt8])]? {
         let literals = requirement(
-            preferring: { (texts: [[UInt8]]) in texts.map(\.count).min() ?? 0 },
+            preferring: { (found: [(text: GuardedText, literal: [UInt8])]) in found.map(\.literal.count).min() ?? 0 },
             { node in
-                guard case .sigma(let test) = node else { return nil }
-                return test.requiredArgumentLiterals
+                guard case .sigma(let test) = node, let required = test.requiredLiterals else { return nil }
+                return required.literals.map { (required.text, $0) }
             }
         )
         guard let literals, literals.count <= 64 else { return nil }

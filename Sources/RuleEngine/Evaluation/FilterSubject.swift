@@ -1,5 +1,12 @@
 import ExecEvents
 
+/// A text of the event the rule index guards rules with: the command line (`args`), or `Image`'s
+/// paths (`invokedPath` and `exePath`: a literal in either).
+enum GuardedText: Sendable {
+    case commandLine
+    case image
+}
+
 /// One event as the filters of all candidate rules read it: built once per event, it hands out
 /// attribute values and derives the costly ones (`args`, the argv joined by spaces) at most once,
 /// on first use, however many rules and Sigma tests read them.
@@ -11,8 +18,10 @@ struct FilterSubject {
     /// The byte pairs of the joined argv, built on the first `contains` test of a long one: nil
     /// until then, `.some(nil)` when the argv is short (scanned directly).
     private var argumentPairs: BytePairSet??
-    /// The rule index's literals found in the joined argv: nil until first asked for.
+    /// The rule index's literals found in the joined argv, and in `invokedPath` or `exePath`: nil
+    /// until first asked for.
     private var argumentOccurrences: LiteralOccurrences?
+    private var imageOccurrences: LiteralOccurrences?
 
     init(_ event: ExecEvent) {
         self.event = event
@@ -41,16 +50,28 @@ struct FilterSubject {
         return pairs
     }
 
-    /// Which literals of `set` the joined argv holds (none when the event has no argv), found in
-    /// one pass on first use. Every call for one event must pass the same set (the rule index's).
-    mutating func argumentLiterals(of set: LiteralSet) -> LiteralOccurrences {
-        if let found = argumentOccurrences { return found }
-        var found = LiteralOccurrences(count: set.literals.count)
-        if case .string(let text)? = value(of: .args) {
-            found = withUTF8Bytes(text) { set.occurrences(in: $0) }
+    /// Which literals of `set` the text holds (none when the event lacks it), found in one pass on
+    /// first use. Every call for one event must pass the same set for a text (the rule index's).
+    mutating func literals(of set: LiteralSet, in text: GuardedText) -> LiteralOccurrences {
+        switch text {
+        case .commandLine:
+            if let found = argumentOccurrences { return found }
+            var found = LiteralOccurrences(count: set.literals.count)
+            if case .string(let text)? = value(of: .args) {
+                found = withUTF8Bytes(text) { set.occurrences(in: $0) }
+            }
+            argumentOccurrences = found
+            return found
+        case .image:
+            if let found = imageOccurrences { return found }
+            var found = LiteralOccurrences(count: set.literals.count)
+            for path in [event.invokedPath, event.exePath] {
+                guard let path else { continue }
+                found.formUnion(withUTF8Bytes(path) { set.occurrences(in: $0) })
+            }
+            imageOccurrences = found
+            return found
         }
-        argumentOccurrences = found
-        return found
     }
 
     /// Whether the event carries the attribute, without deriving its value.

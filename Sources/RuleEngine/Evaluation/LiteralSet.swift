@@ -1,8 +1,8 @@
 /// Literal texts searched for all together in one pass over a text, ignoring ASCII case.
 ///
-/// The rule index gives every rule whose filter requires one of a few texts in the command line a
-/// guard made of them; one pass over an event's command line then tells which of all the guards'
-/// texts it holds, and a rule whose texts are all absent is not evaluated. Each position of the
+/// The rule index gives every rule whose filter requires one of a few texts in the command line
+/// (or in `Image`) a guard made of them; one pass over an event's command line then tells which of
+/// all the guards' texts it holds, and a rule whose texts are all absent is not evaluated. Each position of the
 /// text costs one bit test (is its byte pair the start of a literal?); only where it is are those
 /// literals compared.
 struct LiteralSet: Sendable {
@@ -79,5 +79,9 @@ struct LiteralOccurrences {
 
     mutating func insert(_ id: Int) {
         words[id >> 6] |= 1 << UInt64(id & 63)
+    }
+
+    mutating func formUnion(_ other: LiteralOccurrences) {
+        for k in words.indices { words[k] |= other.words[k] }
     }
 }

@@ -101,11 +101,19 @@ final class SigmaFieldTest: Sendable {
         return pattern.requiredLastComponent
     }
 
-    /// Texts (folded to lower case) one of which the command line (`args`) contains whenever this
-    /// test holds: the longest literal part of its pattern, or the literals its regex requires.
-    /// Nil when the test reads another attribute or requires no literal of two bytes or more.
-    var requiredArgumentLiterals: [[UInt8]]? {
-        guard attributes == [.args] else { return nil }
+    /// The text (the command line, or `Image`'s paths) and the literals (folded to lower case) one
+    /// of which it contains whenever this test holds: the longest literal part of its pattern, or
+    /// the literals its regex requires. Nil when the test reads other attributes or requires no
+    /// literal of two bytes or more.
+    var requiredLiterals: (text: GuardedText, literals: [[UInt8]])? {
+        let text: GuardedText
+        if attributes == [.args] {
+            text = .commandLine
+        } else if !attributes.isEmpty, attributes.allSatisfy(RuleIndex.imagePaths.contains) {
+            text = .image
+        } else {
+            return nil
+        }
         let literals: [[UInt8]]
         switch test {
         case .pattern(let pattern): literals = [pattern.longestLiteral]
@@ -113,7 +121,7 @@ final class SigmaFieldTest: Sendable {
         default: return nil
         }
         guard !literals.isEmpty, literals.allSatisfy({ $0.count >= 2 }) else { return nil }
-        return literals.map(asciiLowercased)
+        return (text, literals.map(asciiLowercased))
     }
 
     var rendered: String {
