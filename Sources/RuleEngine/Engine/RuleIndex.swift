@@ -29,9 +29,10 @@ struct RuleIndex: Sendable {
     /// The texts of every guard, searched for in the command line and in `Image`'s paths.
     private var commandLineLiterals = LiteralSet()
     private var imageLiterals = LiteralSet()
-    /// Each rule's guard, by position: texts (ids in the set of their text), one of which must
-    /// occur (empty: no guard).
-    private var guards: [[(text: GuardedText, id: Int)]] = []
+    /// Each rule's guard: texts (ids in the set of their text), one of which must occur; those of
+    /// the rule at position p are `guardTexts[guardStarts[p]..<guardStarts[p + 1]]` (none: no guard).
+    private var guardTexts: [(text: GuardedText, id: Int)] = []
+    private var guardStarts: [Int] = [0]
 
     init(_ rules: [(position: Int, filter: FilterExpression)]) {
         for (position, filter) in rules {
@@ -49,15 +50,14 @@ struct RuleIndex: Sendable {
             } else {
                 anyEventType.add(position, names)
             }
-            if guards.count <= position { guards += Array(repeating: [], count: position + 1 - guards.count) }
-            if let literals = filter.root.requiredLiterals() {
-                guards[position] = literals.map { required in
-                    switch required.text {
-                    case .commandLine: (.commandLine, commandLineLiterals.insert(required.literal))
-                    case .image: (.image, imageLiterals.insert(required.literal))
-                    }
+            precondition(position == guardStarts.count - 1, "rules are indexed in position order")
+            for required in filter.root.requiredLiterals() ?? [] {
+                switch required.text {
+                case .commandLine: guardTexts.append((.commandLine, commandLineLiterals.insert(required.literal)))
+                case .image: guardTexts.append((.image, imageLiterals.insert(required.literal)))
                 }
             }
+            guardStarts.append(guardTexts.count)
         }
     }
 
@@ -92,11 +92,15 @@ struct RuleIndex: Sendable {
     /// Whether the candidate at `position` may match the event as far as its guard tells: true
     /// without a guard, else whether the event holds one of the guard's texts.
     func mayMatch(_ position: Int, _ subject: inout FilterSubject) -> Bool {
-        let literals = guards[position]
-        if literals.isEmpty { return true }
-        for (text, id) in literals {
-            let set = text == .commandLine ? commandLineLiterals : imageLiterals
-            if subject.literals(of: set, in: text).contains(id) { return true }
+        let range = guardStarts[position]..<guardStarts[position + 1]
+        if range.isEmpty { return true }
+        for k in range {
+            let (text, id) = guardTexts[k]
+            // Each set passed as it is (a conditional expression would copy it).
+            switch text {
+            case .commandLine: if subject.holds(literal: id, of: commandLineLiterals, in: text) { return true }
+            case .image: if subject.holds(literal: id, of: imageLiterals, in: text) { return true }
+            }
         }
         return false
     }

@@ -50,27 +50,30 @@ struct FilterSubject {
         return pairs
     }
 
-    /// Which literals of `set` the text holds (none when the event lacks it), found in one pass on
-    /// first use. Every call for one event must pass the same set for a text (the rule index's).
-    mutating func literals(of set: LiteralSet, in text: GuardedText) -> LiteralOccurrences {
+    /// Whether the text holds the literal `id` of `set` (false when the event lacks the text). All
+    /// literals of the set are found in one pass over the text on first use; every call for one
+    /// event must pass the same set for a text (the rule index's).
+    mutating func holds(literal id: Int, of set: LiteralSet, in text: GuardedText) -> Bool {
         switch text {
         case .commandLine:
-            if let found = argumentOccurrences { return found }
-            var found = LiteralOccurrences(count: set.literals.count)
-            if case .string(let text)? = value(of: .args) {
-                found = withUTF8Bytes(text) { set.occurrences(in: $0) }
+            if argumentOccurrences == nil {
+                var found = LiteralOccurrences(count: set.literals.count)
+                if case .string(let text)? = value(of: .args) {
+                    found = withUTF8Bytes(text) { set.occurrences(in: $0) }
+                }
+                argumentOccurrences = found
             }
-            argumentOccurrences = found
-            return found
+            return argumentOccurrences.unsafelyUnwrapped.contains(id)
         case .image:
-            if let found = imageOccurrences { return found }
-            var found = LiteralOccurrences(count: set.literals.count)
-            for path in [event.invokedPath, event.exePath] {
-                guard let path else { continue }
-                found.formUnion(withUTF8Bytes(path) { set.occurrences(in: $0) })
+            if imageOccurrences == nil {
+                var found = LiteralOccurrences(count: set.literals.count)
+                for path in [event.invokedPath, event.exePath] {
+                    guard let path else { continue }
+                    found.formUnion(withUTF8Bytes(path) { set.occurrences(in: $0) })
+                }
+                imageOccurrences = found
             }
-            imageOccurrences = found
-            return found
+            return imageOccurrences.unsafelyUnwrapped.contains(id)
         }
     }
 
