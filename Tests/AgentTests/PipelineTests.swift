@@ -190,3 +190,54 @@ struct JournalWriterTests {
         #expect(store.stored.count == 3)
     }
 }
+
+/// The audit sources ask the rule index with a probe that has no parent facts (they cost a lookup):
+/// a Sigma rule the index files under its parent's program (`ParentImage`) must still be evaluated,
+/// on the full event, whose parent comes from the parent's own exec.
+@Suite("A ParentImage rule over audit records")
+struct ParentImageOverAuditTests {
+    static func exec(serial: Int, pid: Int, ppid: Int, exe: String, argv: [String]) -> [String] {
+        let stamp = "msg=audit(1700000000.\(100 + serial):\(serial)):"
+        let arguments = argv.enumerated().map { "a\($0.offset)=\"\($0.element)\"" }.joined(separator: " ")
+        return [
+            "type=SYSCALL \(stamp) arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=1 "
+                + "ppid=\(ppid) pid=\(pid) auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 "
+                + "tty=(none) ses=3 comm=\"\(argv[0])\" exe=\"\(exe)\" key=\"execwatch\"",
+            "type=EXECVE \(stamp) argc=\(argv.count) \(arguments)",
+            "type=CWD \(stamp) cwd=\"/\"",
+            "type=PATH \(stamp) item=0 name=\"\(exe)\" inode=1 dev=fe:00 mode=0100755 ouid=0 ogid=0 "
+                + "rdev=00:00 nametype=NORMAL",
+            "type=EOE \(stamp)",
+        ]
+    }
+
+    @Test func aChildOfBashRaisesTheRuleThatNamesItsParent() throws {
+        let text = """
+            title: whoami run from bash
+            id: 5c0a8a4e-1111-2222-3333-444444444444
+            status: test
+            logsource:
+                category: process_creation
+                product: linux
+            detection:
+                sel:
+                    ParentImage|endswith: '/bash'
+                    CommandLine|contains: 'whoami'
+                condition: sel
+            level: low
+            """
+        let loaded = SigmaRuleDocument.parse(text, file: "whoami.yml")
+        #expect(loaded.errors.isEmpty)
+        var updates: [IncidentUpdate] = []
+        let p = pipeline(loaded.rules) { updates.append($0) }
+        let lines =
+            Self.exec(serial: 1, pid: 100, ppid: 1, exe: "/usr/bin/bash", argv: ["bash"])
+            + Self.exec(serial: 2, pid: 101, ppid: 100, exe: "/usr/bin/whoami", argv: ["whoami"])
+            + Self.exec(serial: 3, pid: 102, ppid: 1, exe: "/usr/bin/whoami", argv: ["whoami"])
+        for line in lines { Array(line.utf8).withUnsafeBytes { p.auditLine($0) } }
+        p.finish()
+        #expect(p.counters.events.current == 3)
+        #expect(updates.map(\.incident.ruleId) == ["5c0a8a4e-1111-2222-3333-444444444444"])
+        #expect(updates.first?.incident.attributes.first { $0.name == "procName" }?.value == .string("whoami"))
+    }
+}

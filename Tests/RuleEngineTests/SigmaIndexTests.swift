@@ -73,11 +73,12 @@ import Testing
         let escaped = try sigma("escaped", "    sel:\n        Image|endswith: '/n\\*'\n    condition: sel")
         let glob = try sigma("glob", "    sel:\n        Image: '/*/nc'\n    condition: sel")
         var e = engine([question, star, noSlash, escaped, glob])
-        #expect(run(&e, event(invoked: "/usr/bin/nx", exe: nil)) == (["question"], 3))
+        // Not filed by program name, but guarded by their longest literal (`/n`, `/usr/bin/nc`, `nc`).
+        #expect(run(&e, event(invoked: "/usr/bin/nx", exe: nil)) == (["question"], 1))
         #expect(run(&e, event(invoked: "/usr/bin/ncat", exe: nil)) == (["star"], 3))
-        #expect(run(&e, event(invoked: "/usr/bin/rsync", exe: nil)) == (["noslash"], 3))
+        #expect(run(&e, event(invoked: "/usr/bin/rsync", exe: nil)) == (["noslash"], 1))
         // `\*` is a literal star: that rule is indexed under `n*` and found by it.
-        #expect(run(&e, event(invoked: "/usr/bin/n*", exe: nil)) == (["question", "escaped"], 4))
+        #expect(run(&e, event(invoked: "/usr/bin/n*", exe: nil)) == (["question", "escaped"], 2))
         #expect(run(&e, event(invoked: "/usr/nc", exe: nil)).ids == ["question", "noslash", "glob"])
     }
 
@@ -123,10 +124,153 @@ import Testing
         var e = engine([mixed, programs, conjunction])
         // The CommandLine alternative matches any program: `mixed` must be evaluated for bash.
         #expect(run(&e, event(invoked: "/bin/bash", exe: nil, args: ["bash", "-e /bin/sh"])) == (["mixed"], 1))
+        // `mixed` holds neither its Image text (`/nc`) nor its CommandLine text: its guard skips it.
         #expect(
-            run(&e, event(invoked: "/usr/bin/socat", exe: nil, args: ["socat", "exec:sh"])) == (["programs", "and"], 3)
+            run(&e, event(invoked: "/usr/bin/socat", exe: nil, args: ["socat", "exec:sh"])) == (["programs", "and"], 2)
         )
         #expect(run(&e, event(invoked: "/usr/bin/nc", exe: nil)) == (["mixed", "programs"], 2))
+    }
+}
+
+/// Rules without an `Image` requirement are filed by the parent's program their `ParentImage`
+/// tests require, or guarded by the texts their `CommandLine` tests require; neither loses a match.
+@Suite struct SigmaParentAndLiteralIndexTests {
+    private func sigma(_ id: String, _ detection: String) throws -> Rule {
+        let text = sigmaText(detection).replacingAll("11111111-2222-3333-4444-555555555555", id)
+        let result = SigmaRuleDocument.parse(text, file: "\(id).yml")
+        #expect(result.errors.isEmpty, "unexpected errors: \(result.errors)")
+        return try #require(result.rules.first)
+    }
+
+    private func event(image: String = "/usr/bin/bash", parent: String? = nil, args: [String] = ["prog"]) -> ExecEvent {
+        var e = processEvent(image: image, invoked: image, commandLine: args, parentImage: parent)
+        e.procName = "unrelated"
+        return e
+    }
+
+    private func run(_ e: inout DetectionEngine, _ event: ExecEvent) -> (ids: [String], evaluated: UInt64) {
+        let before = e.counters.filterEvaluations
+        let ids = e.process(event).map(\.incident.ruleId)
+        return (ids, e.counters.filterEvaluations - before)
+    }
+
+    @Test func parentImageFilesRulesWithoutAnImageRequirement() throws {
+        let sshd = try sigma("sshd", "    sel:\n        ParentImage|endswith: '/sshd'\n    condition: sel")
+        let notSshd = try sigma("notsshd", "    sel:\n        ParentImage|endswith: '/sshd'\n    condition: not sel")
+        let both = try sigma(
+            "both",
+            "    sel:\n        ParentImage|endswith: '/sshd'\n        Image|endswith: '/bash'\n    condition: sel"
+        )
+        var e = engine([sshd, notSshd, both])
+        #expect(run(&e, event(parent: "/usr/sbin/sshd")) == (["sshd", "both"], 3))
+        // Another parent: the negated rule, filed under "any", is evaluated and matches; the rule
+        // filed under the parent's program is not evaluated.
+        #expect(run(&e, event(parent: "/usr/sbin/cron")) == (["notsshd"], 2))
+        #expect(run(&e, event(parent: nil)) == (["notsshd"], 2))
+        // Case is ignored as the test ignores it; `both` is filed under its Image, bash.
+        #expect(run(&e, event(image: "/usr/bin/ls", parent: "/usr/sbin/SSHD")) == (["sshd"], 2))
+        // mayMatch is asked with a probe that has no parent facts (the audit sources, replay): a
+        // rule filed under its parent's program always may match; process() then looks.
+        let alone = engine([sshd])
+        #expect(alone.mayMatch(event(parent: nil)))
+        #expect(alone.mayMatch(event(parent: "/usr/sbin/sshd")))
+        #expect(!engine([both]).mayMatch(event(image: "/usr/bin/ls", parent: nil)))
+    }
+
+    @Test func commandLineLiteralsGuardRules() throws {
+        let oneOf = try sigma(
+            "oneof",
+            """
+                sel_a:
+                    CommandLine|contains: 'foo'
+                sel_b:
+                    CommandLine|endswith: 'bar'
+                condition: 1 of sel_*
+            """
+        )
+        let mixed = try sigma(
+            "mixed",
+            """
+                sel_a:
+                    CommandLine|contains: 'foo'
+                sel_b:
+                    User: 'root'
+                condition: 1 of sel_*
+            """
+        )
+        let negated = try sigma("negated", "    sel:\n        CommandLine|contains: 'foo'\n    condition: not sel")
+        let cased = try sigma("cased", "    sel:\n        CommandLine|contains|cased: 'Foo'\n    condition: sel")
+        let wildcard = try sigma("wildcard", "    sel:\n        CommandLine: '*ev?l*cmdline*'\n    condition: sel")
+        let windash = try sigma(
+            "windash",
+            "    sel:\n        CommandLine|windash|contains: ' -fx '\n    condition: sel"
+        )
+        var e = engine([oneOf, mixed, negated, cased, wildcard, windash])
+        // No guard's text: only the rules without a guard (a `1 of` with a User test, a `not`) run.
+        #expect(run(&e, event(args: ["x", "y"])) == (["negated"], 2))
+        // A text of either alternative of `1 of`, in any case.
+        #expect(run(&e, event(args: ["x", "BAR"])) == (["oneof", "negated"], 3))
+        // A guard ignores case; the cased test itself decides.
+        #expect(run(&e, event(args: ["x", "FOO"])) == (["oneof", "mixed"], 4))
+        #expect(run(&e, event(args: ["x", "Foo"])) == (["oneof", "mixed", "cased"], 4))
+        // The longest literal between wildcards (`cmdline`), and between windash dashes (`fx `).
+        #expect(run(&e, event(args: ["x", "EVAL", "--CMDLINE"])) == (["negated", "wildcard"], 3))
+        #expect(run(&e, event(args: ["x", "/fx", "y"])) == (["negated", "windash"], 3))
+        #expect(run(&e, event(args: ["x", "evil", "fx"])) == (["negated"], 2))
+    }
+
+    @Test func imageLiteralsGuardRulesMixingImageAndCommandLine() throws {
+        // As SigmaHQ's hacktool and local-account rules: `1 of` Image names, Image `contains`
+        // texts and CommandLine texts.
+        let mixed = try sigma(
+            "mixed",
+            """
+                sel_names:
+                    Image|endswith:
+                        - '/msfconsole'
+                        - '/sliver-client'
+                sel_contains:
+                    Image|contains: '/cobaltstrike'
+                sel_cli:
+                    CommandLine|contains: 'x:0:'
+                condition: 1 of sel_*
+            """
+        )
+        let negatedImage = try sigma("notimage", "    sel:\n        Image|contains: '/tmp/'\n    condition: not sel")
+        var e = engine([mixed, negatedImage])
+        #expect(run(&e, event(image: "/usr/bin/true")) == (["notimage"], 1))
+        #expect(run(&e, event(image: "/opt/CobaltStrike/bin/agent")) == (["mixed", "notimage"], 2))
+        #expect(run(&e, event(image: "/usr/bin/SLIVER-client")) == (["mixed", "notimage"], 2))
+        #expect(
+            run(&e, event(image: "/usr/bin/grep", args: ["grep", "X:0:", "/etc/passwd"])) == (["mixed", "notimage"], 2)
+        )
+        // Either path may hold the text: the one as invoked here, the resolved one in the next.
+        var invoked = event(image: "/usr/bin/msfconsole")
+        invoked.exePath = "/usr/bin/ruby3.1"
+        #expect(run(&e, invoked) == (["mixed", "notimage"], 2))
+        var resolved = event(image: "/usr/bin/ruby")
+        resolved.exePath = "/opt/metasploit/msfconsole"
+        #expect(run(&e, resolved) == (["mixed", "notimage"], 2))
+        // A text the guard holds but the test does not: the filter decides.
+        #expect(run(&e, event(image: "/usr/bin/msfconsole-helper")) == (["notimage"], 2))
+        #expect(run(&e, event(image: "/tmp/x")) == ([], 1))
+    }
+
+    @Test func regexAndBase64OffsetLiteralsGuardToo() throws {
+        let regex = try sigma("re", "    sel:\n        CommandLine|re: '-(W|R) '\n    condition: sel")
+        let encoded = try sigma(
+            "b64",
+            "    sel:\n        CommandLine|base64offset|contains: 'evil command'\n    condition: sel"
+        )
+        var e = engine([regex, encoded])
+        #expect(run(&e, event(args: ["x", "-R", "1"])) == (["re"], 1))
+        #expect(run(&e, event(args: ["x", "-r", "1"])) == ([], 1))  // the guard ignores case, the regex not
+        #expect(run(&e, event(args: ["x", "-x", "1"])) == ([], 0))
+        // "evil command" at each offset of a base64 text: every variant is in the guard.
+        for text in ["ZXZpbCBjb21tYW5k", "IGV2aWwgY29tbWFuZ", "ICBldmlsIGNvbW1hbm"] {
+            #expect(run(&e, event(args: ["echo", "x" + text + "y"])) == (["b64"], 1), "\(text)")
+        }
+        #expect(run(&e, event(args: ["echo", "ZXZpbCBjb21tYW"])) == ([], 0))
     }
 }
 

@@ -47,7 +47,7 @@ public struct DetectionEngine: Sendable {
         index.candidates(for: event, into: &candidates)
         var updates: [IncidentUpdate] = []
         var subject = FilterSubject(event)  // derives the joined argv once for all candidates
-        for position in candidates {
+        for position in candidates where index.mayMatch(position, &subject) {
             if active[position].isCorrelation {
                 advanceCorrelation(active[position], with: event, subject: &subject, into: &updates)
                 continue
@@ -65,9 +65,10 @@ public struct DetectionEngine: Sendable {
         return updates
     }
 
-    /// Whether some rule may match `event`, judged from its `eventType` and `procName` alone (the
-    /// rule index). When false, ``process(_:)`` would evaluate no filter, so a caller may skip
-    /// deriving costly attributes (arguments) for this event.
+    /// Whether some rule may match `event`, judged from its `eventType`, `procName`, `invokedPath`
+    /// and `exePath` alone (the rule index; its parent's facts are not looked at, so a probe
+    /// without them is enough). When false, ``process(_:)`` would evaluate no filter, so a caller
+    /// may skip deriving costly attributes (arguments, the parent) for this event.
     public func mayMatch(_ event: ExecEvent) -> Bool {
         index.hasCandidates(for: event)
     }

@@ -5,39 +5,69 @@ import ExecEvents
 /// A rule is filed under the `eventType` and `procName` values its filter requires at top level
 /// (`eventType = "X" AND procName IN ("a", "b") AND …`, quoted strings only, compared ignoring ASCII
 /// case as the filter does). A rule without a `procName` requirement is filed under the program
-/// names its Sigma `Image` tests require (see ``FilterNode/requiredProgramNames()``) and looked up
-/// by the last path component of the event's `invokedPath` and of its `exePath`, since `Image`
-/// matches either. A rule without any of these is filed under "any". Those requirements are
-/// necessary conditions of the filter, so leaving a rule out never loses a match.
+/// names its Sigma `Image` tests require (see ``FilterNode/requiredProgramNames(readingOnly:)``)
+/// and looked up by the last path component of the event's `invokedPath` and of its `exePath`,
+/// since `Image` matches either; failing that, under the program names its `ParentImage` tests
+/// require, looked up by the last component of `parentExePath`. A rule without any of these is
+/// filed under "any". Those requirements are necessary conditions of the filter, so leaving a rule
+/// out never loses a match.
+///
+/// A rule whose filter requires the command line or `Image` to contain one of a few texts (see
+/// ``FilterNode/requiredLiterals()``) gets them as its guard: the texts of all guards are searched
+/// for in one pass over the event's command line (and one over its paths), and a candidate none
+/// of whose texts is there is not evaluated (``mayMatch(_:_:)``). That too is a necessary condition.
 struct RuleIndex: Sendable {
     struct ProcNameBucket: Sendable {
         var byProcName = FoldedTable<[Int]>()
         var byProgramName = FoldedTable<[Int]>()
+        var byParentName = FoldedTable<[Int]>()
         var anyProcName: [Int] = []
     }
 
     private var byEventType = FoldedTable<ProcNameBucket>()
     private var anyEventType = ProcNameBucket()
+    /// The texts of every guard, searched for in the command line and in `Image`'s paths.
+    private var commandLineLiterals = LiteralSet()
+    private var imageLiterals = LiteralSet()
+    /// Each rule's guard: texts (ids in the set of their text), one of which must occur; those of
+    /// the rule at position p are `guardTexts[guardStarts[p]..<guardStarts[p + 1]]` (none: no guard).
+    private var guardTexts: [(text: GuardedText, id: Int)] = []
+    private var guardStarts: [Int] = [0]
 
     init(_ rules: [(position: Int, filter: FilterExpression)]) {
         for (position, filter) in rules {
             let eventTypes = filter.requiredValues(of: .eventType)
             let procNames = filter.requiredValues(of: .procName)
-            let programNames = procNames == nil ? filter.root.requiredProgramNames() : nil
+            let programNames = procNames == nil ? filter.root.requiredProgramNames(readingOnly: Self.imagePaths) : nil
+            let parentNames =
+                procNames == nil && programNames == nil
+                ? filter.root.requiredProgramNames(readingOnly: [.parentExePath]) : nil
+            let names = ProgramNames(procNames: procNames, programNames: programNames, parentNames: parentNames)
             if let eventTypes {
                 for eventType in Set(eventTypes) {
-                    byEventType.update(eventType, default: ProcNameBucket()) {
-                        $0.add(position, procNames: procNames, programNames: programNames)
-                    }
+                    byEventType.update(eventType, default: ProcNameBucket()) { $0.add(position, names) }
                 }
             } else {
-                anyEventType.add(position, procNames: procNames, programNames: programNames)
+                anyEventType.add(position, names)
             }
+            precondition(position == guardStarts.count - 1, "rules are indexed in position order")
+            for required in filter.root.requiredLiterals() ?? [] {
+                switch required.text {
+                case .commandLine: guardTexts.append((.commandLine, commandLineLiterals.insert(required.literal)))
+                case .image: guardTexts.append((.image, imageLiterals.insert(required.literal)))
+                }
+            }
+            guardStarts.append(guardTexts.count)
         }
     }
 
-    /// Whether any rule may match the event (the same test as ``candidates(for:into:)``, without
-    /// collecting them).
+    /// The attributes Sigma's `Image` reads.
+    static let imagePaths: [EventAttribute] = [.invokedPath, .exePath]
+
+    /// Whether any rule may match the event, from its `eventType`, `procName`, `invokedPath` and
+    /// `exePath` alone: the sources ask with a probe that has only these (its parent's facts cost a
+    /// lookup, `/proc` in live audit capture), so a rule filed under its parent's program always
+    /// may; ``candidates(for:into:)`` then looks at the full event's parent.
     func hasCandidates(for event: ExecEvent) -> Bool {
         let keys = EventKeys(event)
         if let bucket = byEventType.lookup(event.eventType), bucket.hasCandidates(keys) { return true }
@@ -61,18 +91,44 @@ struct RuleIndex: Sendable {
         buffer.removeLast(buffer.count - kept)
     }
 
+    /// Whether the candidate at `position` may match the event as far as its guard tells: true
+    /// without a guard, else whether the event holds one of the guard's texts.
+    func mayMatch(_ position: Int, _ subject: inout FilterSubject) -> Bool {
+        let range = guardStarts[position]..<guardStarts[position + 1]
+        if range.isEmpty { return true }
+        for k in range {
+            let (text, id) = guardTexts[k]
+            // Each set passed as it is (a conditional expression would copy it).
+            switch text {
+            case .commandLine: if subject.holds(literal: id, of: commandLineLiterals, in: text) { return true }
+            case .image: if subject.holds(literal: id, of: imageLiterals, in: text) { return true }
+            }
+        }
+        return false
+    }
+
+    /// The names a rule is filed under, the first known of them.
+    struct ProgramNames {
+        var procNames: [String]?
+        var programNames: [String]?
+        var parentNames: [String]?
+    }
+
     /// What the index looks an event up by.
     struct EventKeys {
         var procName: String?
         /// The last path component of `invokedPath` and of `exePath` (nil when the same as the first).
         var invokedName: String?
         var exeName: String?
+        /// The last path component of `parentExePath`.
+        var parentName: String?
 
         init(_ event: ExecEvent) {
             procName = event.procName
             invokedName = event.invokedPath.map(Self.lastComponent)
             exeName = event.exePath.map(Self.lastComponent)
             if exeName == invokedName { exeName = nil }
+            parentName = event.parentExePath.map(Self.lastComponent)
         }
 
         /// The text after the last `/` (all of it without one; empty when it ends with `/`).
@@ -84,15 +140,18 @@ struct RuleIndex: Sendable {
 }
 
 extension RuleIndex.ProcNameBucket {
-    mutating func add(_ position: Int, procNames: [String]?, programNames: [String]?) {
-        if let procNames {
-            for name in Set(procNames) {
-                byProcName.update(name, default: []) { if $0.last != position { $0.append(position) } }
+    mutating func add(_ position: Int, _ names: RuleIndex.ProgramNames) {
+        func file(_ names: [String], in table: inout FoldedTable<[Int]>) {
+            for name in Set(names) {
+                table.update(name, default: []) { if $0.last != position { $0.append(position) } }
             }
-        } else if let programNames {
-            for name in Set(programNames) {
-                byProgramName.update(name, default: []) { if $0.last != position { $0.append(position) } }
-            }
+        }
+        if let procNames = names.procNames {
+            file(procNames, in: &byProcName)
+        } else if let programNames = names.programNames {
+            file(programNames, in: &byProgramName)
+        } else if let parentNames = names.parentNames {
+            file(parentNames, in: &byParentName)
         } else {
             anyProcName.append(position)
         }
@@ -103,7 +162,7 @@ extension RuleIndex.ProcNameBucket {
         if let name = keys.procName, byProcName.lookup(name) != nil { return true }
         if let name = keys.invokedName, byProgramName.lookup(name) != nil { return true }
         if let name = keys.exeName, byProgramName.lookup(name) != nil { return true }
-        return false
+        return !byParentName.isEmpty  // the probe has no parent facts (see RuleIndex.hasCandidates)
     }
 
     func candidates(_ keys: RuleIndex.EventKeys, into buffer: inout [Int]) {
@@ -112,6 +171,9 @@ extension RuleIndex.ProcNameBucket {
             buffer.append(contentsOf: positions)
         }
         if let name = keys.exeName, let positions = byProgramName.lookup(name) { buffer.append(contentsOf: positions) }
+        if let name = keys.parentName, let positions = byParentName.lookup(name) {
+            buffer.append(contentsOf: positions)
+        }
         buffer.append(contentsOf: anyProcName)
     }
 }
@@ -122,6 +184,8 @@ struct FoldedTable<Value: Sendable>: Sendable {
     private var values: [Value] = []
     private var folded: [String: Int] = [:]
     private var exact: [String: Int] = [:]
+
+    var isEmpty: Bool { values.isEmpty }
 
     mutating func update(_ key: String, default value: Value, _ change: (inout Value) -> Void) {
         let foldedKey = asciiLowercased(key)
@@ -172,31 +236,66 @@ extension FilterExpression {
 }
 
 extension FilterNode {
-    /// Program names (last path components) one of which the event's `invokedPath` or `exePath`
+    /// Program names (last path components) one of which the event's path attributes `paths`
     /// must end in for the filter to hold; nil when the filter requires none.
     ///
-    /// From Sigma tests of `Image` (or of `invokedPath`/`exePath` alone) whose pattern fixes the
-    /// last path component (see ``SigmaPattern/requiredLastComponent``): a conjunction requires
-    /// what any of its terms requires, a disjunction the union when every term requires some;
-    /// `not` and every other node require nothing.
-    func requiredProgramNames() -> [String]? {
+    /// From Sigma tests reading only those attributes (`Image`: `invokedPath` or `exePath`;
+    /// `ParentImage`: `parentExePath`) whose pattern fixes the last path component (see
+    /// ``SigmaPattern/requiredLastComponent``): a conjunction requires what any of its terms
+    /// requires, a disjunction the union when every term requires some; `not` and every other node
+    /// require nothing.
+    func requiredProgramNames(readingOnly paths: [EventAttribute]) -> [String]? {
+        requirement { node in
+            guard case .sigma(let test) = node else { return nil }
+            return test.requiredLastComponent(readingOnly: paths).map { [$0] }
+        }
+    }
+
+    /// Texts (folded to lower case, two bytes or more), each of the command line (`args`) or of
+    /// `Image`'s paths, one of which the event contains whenever the filter holds; nil when it
+    /// requires none. From Sigma tests of `CommandLine` and `Image` (see
+    /// ``SigmaFieldTest/requiredLiterals``), combined as in ``requiredProgramNames(readingOnly:)``;
+    /// of the terms of a conjunction, the one whose shortest text is longest. At most 64 texts.
+    func requiredLiterals() -> [(text: GuardedText, literal: [UInt8])]? {
+        let literals = requirement(
+            preferring: { (found: [(text: GuardedText, literal: [UInt8])]) in found.map(\.literal.count).min() ?? 0 },
+            { node in
+                guard case .sigma(let test) = node, let required = test.requiredLiterals else { return nil }
+                return required.literals.map { (required.text, $0) }
+            }
+        )
+        guard let literals, literals.count <= 64 else { return nil }
+        return literals
+    }
+
+    /// A necessary condition of the filter, from those `leaf` finds for single nodes: a conjunction
+    /// has the best of its terms' (the highest `rank`, then the fewest alternatives), a disjunction
+    /// the union of its terms' when each has one; `not` and nodes `leaf` knows nothing of, none.
+    private func requirement<T>(
+        preferring rank: ([T]) -> Int = { _ in 0 },
+        _ leaf: (FilterNode) -> [T]?
+    ) -> [T]? {
         switch self {
-        case .sigma(let test):
-            return test.requiredLastComponent.map { [$0] }
         case .and(let nodes):
-            var best: [String]?
+            var best: [T]?
             for node in nodes {
-                guard let names = node.requiredProgramNames() else { continue }
-                if best == nil || names.count < best!.count { best = names }
+                guard let found = node.requirement(preferring: rank, leaf) else { continue }
+                if let current = best {
+                    let (a, b) = (rank(found), rank(current))
+                    if a < b || (a == b && found.count >= current.count) { continue }
+                }
+                best = found
             }
             return best
         case .or(let nodes):
-            var union: [String] = []
+            var union: [T] = []
             for node in nodes {
-                guard let names = node.requiredProgramNames() else { return nil }
-                union.append(contentsOf: names)
+                guard let found = node.requirement(preferring: rank, leaf) else { return nil }
+                union.append(contentsOf: found)
             }
             return union.isEmpty ? nil : union
+        case .sigma:
+            return leaf(self)
         default:
             return nil
         }

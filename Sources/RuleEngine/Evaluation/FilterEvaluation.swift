@@ -51,7 +51,7 @@ extension FilterNode {
             return foldedContains(value.description, constant.folded) != negated
         case .regexp(let attribute, let negated, let compiled):
             guard let value = event.value(of: attribute) else { return false }
-            return value.description.contains(compiled.regex) != negated
+            return compiled.isFound(in: value.description) != negated
         case .isNull(let attribute, let negated):
             return !event.has(attribute) != negated
         case .between(let attribute, let negated, let low, let high):

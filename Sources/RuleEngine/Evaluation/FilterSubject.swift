@@ -1,5 +1,12 @@
 import ExecEvents
 
+/// A text of the event the rule index guards rules with: the command line (`args`), or `Image`'s
+/// paths (`invokedPath` and `exePath`: a literal in either).
+enum GuardedText: Sendable {
+    case commandLine
+    case image
+}
+
 /// One event as the filters of all candidate rules read it: built once per event, it hands out
 /// attribute values and derives the costly ones (`args`, the argv joined by spaces) at most once,
 /// on first use, however many rules and Sigma tests read them.
@@ -11,6 +18,10 @@ struct FilterSubject {
     /// The byte pairs of the joined argv, built on the first `contains` test of a long one: nil
     /// until then, `.some(nil)` when the argv is short (scanned directly).
     private var argumentPairs: BytePairSet??
+    /// The rule index's literals found in the joined argv, and in `invokedPath` or `exePath`: nil
+    /// until first asked for.
+    private var argumentOccurrences: LiteralOccurrences?
+    private var imageOccurrences: LiteralOccurrences?
 
     init(_ event: ExecEvent) {
         self.event = event
@@ -37,6 +48,33 @@ struct FilterSubject {
         }
         argumentPairs = .some(pairs)
         return pairs
+    }
+
+    /// Whether the text holds the literal `id` of `set` (false when the event lacks the text). All
+    /// literals of the set are found in one pass over the text on first use; every call for one
+    /// event must pass the same set for a text (the rule index's).
+    mutating func holds(literal id: Int, of set: LiteralSet, in text: GuardedText) -> Bool {
+        switch text {
+        case .commandLine:
+            if argumentOccurrences == nil {
+                var found = LiteralOccurrences(count: set.literals.count)
+                if case .string(let text)? = value(of: .args) {
+                    found = withUTF8Bytes(text) { set.occurrences(in: $0) }
+                }
+                argumentOccurrences = found
+            }
+            return argumentOccurrences.unsafelyUnwrapped.contains(id)
+        case .image:
+            if imageOccurrences == nil {
+                var found = LiteralOccurrences(count: set.literals.count)
+                for path in [event.invokedPath, event.exePath] {
+                    guard let path else { continue }
+                    found.formUnion(withUTF8Bytes(path) { set.occurrences(in: $0) })
+                }
+                imageOccurrences = found
+            }
+            return imageOccurrences.unsafelyUnwrapped.contains(id)
+        }
     }
 
     /// Whether the event carries the attribute, without deriving its value.

@@ -43,16 +43,29 @@ struct CompiledRegex: @unchecked Sendable {
     // standard library. Sharing it across threads is therefore safe.
     let pattern: String
     let regex: Regex<AnyRegexOutput>
+    /// Texts one of which every match contains, checked on bytes before the regex runs (nil: none
+    /// known, the regex always runs).
+    let requiredLiterals: RequiredLiterals?
 
+    /// A regex with Swift's default matching (characters compared by canonical equivalence).
     init(pattern: String) throws {
-        try self.init(pattern: pattern, regex: Regex(pattern))
+        try self.init(pattern: pattern, regex: Regex(pattern), canonicalEquivalence: true)
     }
 
-    /// A regex built by the caller (e.g. with other matching options); `pattern` is how it is shown.
-    init(pattern: String, regex: Regex<AnyRegexOutput>) {
+    /// A regex built by the caller (e.g. with other matching options); `pattern` is how it is shown,
+    /// with its flags (`(?i)`). `canonicalEquivalence`: whether the regex compares characters by
+    /// canonical equivalence (false for `.unicodeScalar` matching semantics).
+    init(pattern: String, regex: Regex<AnyRegexOutput>, canonicalEquivalence: Bool) {
         self.pattern = pattern
         self.regex = regex
+        self.requiredLiterals = RequiredLiterals.of(pattern: pattern, canonicalEquivalence: canonicalEquivalence)
         _ = "".contains(regex)  // compile the matching program now, at load time
+    }
+
+    /// Whether the regex matches somewhere in `text` (unanchored).
+    func isFound(in text: String) -> Bool {
+        if let requiredLiterals, !withUTF8Bytes(text, { requiredLiterals.mayMatch($0) }) { return false }
+        return text.contains(regex)
     }
 }
 

@@ -387,7 +387,7 @@ struct SigmaModifiers {
                 var shown = scalar.value
                 let flags = (ignoreCase ? "i" : "") + (multiline ? "m" : "") + (dotAll ? "s" : "")
                 if !flags.isEmpty { shown = "(?\(flags))" + shown }
-                return [.regex(CompiledRegex(pattern: shown, regex: regex))]
+                return [.regex(CompiledRegex(pattern: shown, regex: regex, canonicalEquivalence: false))]
             } catch {
                 throw SigmaError(
                     mark: scalar.mark,

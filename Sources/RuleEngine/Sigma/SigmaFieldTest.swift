@@ -66,7 +66,12 @@ final class SigmaFieldTest: Sendable {
             case .integer(let i): return pattern.matches(String(i))
             }
         case .regex(let compiled):
-            return value.description.contains(compiled.regex)
+            if let literals = compiled.requiredLiterals, let pairs = event.bytePairs(of: attribute),
+                !literals.mayMatch(pairs: pairs)
+            {
+                return false
+            }
+            return compiled.isFound(in: value.description)
         case .number(let op, let constant):
             let number: Number?
             switch value {
@@ -88,12 +93,35 @@ final class SigmaFieldTest: Sendable {
     }
 
     /// The last path component every value this test matches ends in, when the test reads only
-    /// paths of the program (`invokedPath`, `exePath`) and its pattern fixes that component.
-    var requiredLastComponent: String? {
-        guard case .pattern(let pattern) = test, !attributes.isEmpty,
-            attributes.allSatisfy({ $0 == .invokedPath || $0 == .exePath })
+    /// the given path attributes (`invokedPath` and `exePath` for `Image`, `parentExePath` for
+    /// `ParentImage`) and its pattern fixes that component.
+    func requiredLastComponent(readingOnly paths: [EventAttribute]) -> String? {
+        guard case .pattern(let pattern) = test, !attributes.isEmpty, attributes.allSatisfy(paths.contains)
         else { return nil }
         return pattern.requiredLastComponent
+    }
+
+    /// The text (the command line, or `Image`'s paths) and the literals (folded to lower case) one
+    /// of which it contains whenever this test holds: the longest literal part of its pattern, or
+    /// the literals its regex requires. Nil when the test reads other attributes or requires no
+    /// literal of two bytes or more.
+    var requiredLiterals: (text: GuardedText, literals: [[UInt8]])? {
+        let text: GuardedText
+        if attributes == [.args] {
+            text = .commandLine
+        } else if !attributes.isEmpty, attributes.allSatisfy(RuleIndex.imagePaths.contains) {
+            text = .image
+        } else {
+            return nil
+        }
+        let literals: [[UInt8]]
+        switch test {
+        case .pattern(let pattern): literals = [pattern.longestLiteral]
+        case .regex(let compiled): literals = compiled.requiredLiterals?.bytes ?? []
+        default: return nil
+        }
+        guard !literals.isEmpty, literals.allSatisfy({ $0.count >= 2 }) else { return nil }
+        return (text, literals.map(asciiLowercased))
     }
 
     var rendered: String {

@@ -173,6 +173,27 @@ struct SigmaPattern: Sendable, Equatable {
         return String(decoding: component, as: UTF8.self)
     }
 
+    /// The longest run of literal bytes (between wildcards and dash classes) that every text the
+    /// pattern matches contains; empty when there is none (`*`).
+    var longestLiteral: [UInt8] {
+        switch shape {
+        case .equals(let b), .prefix(let b), .suffix(let b), .contains(let b): return b
+        case .anything: return []
+        case .glob(let tokens):
+            var longest: [UInt8] = []
+            var run: [UInt8] = []
+            for token in tokens {
+                if case .byte(let b) = token {
+                    run.append(b)
+                    if run.count > longest.count { longest = run }
+                } else {
+                    run = []
+                }
+            }
+            return longest
+        }
+    }
+
     /// How the pattern reads back (for rule listings and definitions).
     var rendered: String {
         func text(_ bytes: [UInt8]) -> String {
