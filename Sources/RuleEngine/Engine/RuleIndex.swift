@@ -33,6 +33,10 @@ struct RuleIndex: Sendable {
     /// the rule at position p are `guardTexts[guardStarts[p]..<guardStarts[p + 1]]` (none: no guard).
     private var guardTexts: [(text: GuardedText, id: Int)] = []
     private var guardStarts: [Int] = [0]
+    /// Whether any rule is filed under program names (then events are looked up by their paths'
+    /// last components) or under its parent's (then by the parent's): else those are not derived.
+    private var filesProgramNames = false
+    private var filesParentNames = false
 
     init(_ rules: [(position: Int, filter: FilterExpression)]) {
         for (position, filter) in rules {
@@ -43,6 +47,8 @@ struct RuleIndex: Sendable {
                 procNames == nil && programNames == nil
                 ? filter.root.requiredProgramNames(readingOnly: [.parentExePath]) : nil
             let names = ProgramNames(procNames: procNames, programNames: programNames, parentNames: parentNames)
+            filesProgramNames = filesProgramNames || procNames == nil && programNames != nil
+            filesParentNames = filesParentNames || parentNames != nil
             if let eventTypes {
                 for eventType in Set(eventTypes) {
                     byEventType.update(eventType, default: ProcNameBucket()) { $0.add(position, names) }
@@ -69,7 +75,7 @@ struct RuleIndex: Sendable {
     /// lookup, `/proc` in live audit capture), so a rule filed under its parent's program always
     /// may; ``candidates(for:into:)`` then looks at the full event's parent.
     func hasCandidates(for event: ExecEvent) -> Bool {
-        let keys = EventKeys(event)
+        let keys = EventKeys(event, programNames: filesProgramNames, parentName: filesParentNames)
         if let bucket = byEventType.lookup(event.eventType), bucket.hasCandidates(keys) { return true }
         return anyEventType.hasCandidates(keys)
     }
@@ -77,7 +83,7 @@ struct RuleIndex: Sendable {
     /// Appends the positions of the rules that may match the event, in ascending order, each once.
     func candidates(for event: ExecEvent, into buffer: inout [Int]) {
         buffer.removeAll(keepingCapacity: true)
-        let keys = EventKeys(event)
+        let keys = EventKeys(event, programNames: filesProgramNames, parentName: filesParentNames)
         if let bucket = byEventType.lookup(event.eventType) { bucket.candidates(keys, into: &buffer) }
         anyEventType.candidates(keys, into: &buffer)
         buffer.sort()
@@ -123,12 +129,16 @@ struct RuleIndex: Sendable {
         /// The last path component of `parentExePath`.
         var parentName: String?
 
-        init(_ event: ExecEvent) {
+        /// The keys of `event`; the paths' last components only when asked for (each may be a
+        /// new string, on every event).
+        init(_ event: ExecEvent, programNames: Bool, parentName withParent: Bool) {
             procName = event.procName
-            invokedName = event.invokedPath.map(Self.lastComponent)
-            exeName = event.exePath.map(Self.lastComponent)
-            if exeName == invokedName { exeName = nil }
-            parentName = event.parentExePath.map(Self.lastComponent)
+            if programNames {
+                invokedName = event.invokedPath.map(Self.lastComponent)
+                exeName = event.exePath.map(Self.lastComponent)
+                if exeName == invokedName { exeName = nil }
+            }
+            if withParent { parentName = event.parentExePath.map(Self.lastComponent) }
         }
 
         /// The text after the last `/` (all of it without one; empty when it ends with `/`).
@@ -178,8 +188,9 @@ extension RuleIndex.ProcNameBucket {
     }
 }
 
-/// A table keyed by text compared ignoring ASCII case. A lookup first tries the key exactly as
-/// given (no allocation for keys spelled as in the rules), then its lower-case form.
+/// A table keyed by text compared ignoring ASCII case. A key in lower case is looked up as it is;
+/// one with upper-case letters first exactly as given (no allocation for keys spelled as in the
+/// rules), then in lower case.
 struct FoldedTable<Value: Sendable>: Sendable {
     private var values: [Value] = []
     private var folded: [String: Int] = [:]
@@ -202,8 +213,12 @@ struct FoldedTable<Value: Sendable>: Sendable {
     }
 
     func lookup(_ key: String) -> Value? {
-        if let slot = exact[key] ?? folded[asciiLowercased(key)] { return values[slot] }
-        return nil
+        // Most lookups miss (a program no rule names): an empty table is not hashed at all, and a
+        // key with no upper-case letter is its own folded form, so a miss costs one hash, not two.
+        if values.isEmpty { return nil }
+        let hasUpperCase = key.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
+        if hasUpperCase, let slot = exact[key] { return values[slot] }
+        return folded[hasUpperCase ? asciiLowercased(key) : key].map { values[$0] }
     }
 }
 
