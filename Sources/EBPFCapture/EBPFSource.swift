@@ -121,8 +121,12 @@ public final class EBPFSource: CaptureSource {
             clamping: max(1, batch.seconds * 1000 + batch.attoseconds / 1_000_000_000_000_000)
         )
         // Draining: the probe does not wake the agent for each record (only when the ring fills
-        // up); it drains every batch interval. Else it sleeps until a record wakes it.
+        // up); it drains every batch interval. Else it sleeps until a record wakes it. It starts
+        // draining when records wake it less than a batch interval apart: at lower rates a wake-up
+        // per record costs less than a timer besides.
         var draining = false
+        let batchNanoseconds = UInt64(batchMilliseconds) * 1_000_000
+        var lastWokenAt: UInt64 = 0
         var lossReadAt = MonotonicClock.milliseconds()
         while true {
             let ready = poll(&descriptors, 2, draining ? batchMilliseconds : idleMilliseconds)
@@ -133,8 +137,12 @@ public final class EBPFSource: CaptureSource {
             if descriptors[1].revents != 0 { break }
             if try probe.consume() > 0 {
                 if !draining {
-                    draining = true
-                    probe.wakesOnEveryRecord(false)
+                    let now = MonotonicClock.nanoseconds()
+                    if now &- lastWokenAt < batchNanoseconds {
+                        draining = true
+                        probe.wakesOnEveryRecord(false)
+                    }
+                    lastWokenAt = now
                 }
             } else if draining {
                 // A batch interval without records: sleep until one wakes the agent. A record
