@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import Testing
 
@@ -70,5 +71,13 @@ struct StartupCodePagesTests {
         #expect(released > 1 << 20, "released \(released) bytes")
         #expect(after < before - 1024, "VmRSS \(before) KiB before, \(after) KiB after")
         #expect(StartupCodePages.mappings(inSmaps: Array("x".utf8)).isEmpty)
+    }
+
+    /// smaps is read whole (it is far beyond the 8 KiB of a small /proc file), up to its limit.
+    @Test func smapsIsReadWholeAndALimitHolds() throws {
+        let whole = try #require(SmallProcFile.bytes("/proc/self/smaps", limit: 16 << 20))
+        #expect(whole.count > 8192 && whole.last == UInt8(ascii: "\n"))
+        #expect(SmallProcFile.bytes("/proc/self/smaps", limit: 1000)?.count == 1000)
+        #expect(SmallProcFile.bytes("/nonexistent", limit: 10) == nil)
     }
 }

@@ -1,3 +1,4 @@
+import Capture
 import Synchronization
 
 #if canImport(Glibc)
@@ -26,7 +27,7 @@ enum StartupCodePages {
     /// Drops those mappings' pages (`MADV_DONTNEED`); returns the resident bytes they held.
     @discardableResult
     static func release(smapsPath: String = "/proc/self/smaps") -> Int {
-        guard let text = readAll(smapsPath) else { return 0 }
+        guard let text = SmallProcFile.bytes(smapsPath, limit: 16 << 20) else { return 0 }
         var released = 0
         for mapping in mappings(inSmaps: text) where mapping.isUnchangedFileCode {
             let length = mapping.end - mapping.start
@@ -90,22 +91,5 @@ enum StartupCodePages {
             )
         }
         return result
-    }
-
-    private static func readAll(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: chunk[..<count])
-        }
     }
 }
