@@ -58,6 +58,10 @@ public struct ExecEventNormalizer {
         if let probed = lastProbe, probed.exec === completed.exec {
             event = probed.event  // indexProbe(from:) has just recorded this exec
         } else {
+            // The whole SYSCALL record is read below: identity and context in one pass, before
+            // the probe reads the identity alone (the context fields lie before `exe`, so a
+            // second pass would scan the record again from its start).
+            _ = completed.exec.context
             event = indexProbe(from: completed)
         }
         lastProbe = nil
