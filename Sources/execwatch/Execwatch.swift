@@ -35,7 +35,7 @@ struct ExitWithStatus: Error {
 enum Main {
     static func main() {
         do {
-            var command = try Execwatch.parseAsRoot()
+            var command = try parseCommand()
             if let asyncCommand = command as? any AsyncParsableCommand {
                 try runBlocking(asyncCommand)
             } else {
@@ -59,6 +59,20 @@ enum Main {
             exit(code == .validationFailure ? ExitStatus.usageOrRuleError : ExitStatus.failure)
         }
     }
+}
+
+/// The command the arguments ask for. `replay` (run by scripts over many logs, where start-up
+/// counts) parses its own arguments alone, without reflecting on every other command's, about a
+/// third of its start-up; whatever that does not parse (help, an error) goes through the root as
+/// any command does, for the same messages.
+private func parseCommand() throws -> any ParsableCommand {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.first == ReplayCommand.configuration.commandName,
+        let replay = (try? ReplayCommand.parseAsRoot(Array(arguments.dropFirst()))) as? ReplayCommand
+    {
+        return replay
+    }
+    return try Execwatch.parseAsRoot()
 }
 
 /// Runs an async command to completion while the main thread waits (see ``BlockingAsyncMain``).

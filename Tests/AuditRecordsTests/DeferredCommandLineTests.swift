@@ -125,3 +125,44 @@ struct DeferredCommandLineTests {
         #expect(events[51].parentCommandLine == "x " + String(repeating: "A", count: 20_000))
     }
 }
+
+@Suite("The SYSCALL record is scanned once for an event derived whole")
+struct SyscallScanTests {
+    private static let records = [
+        "type=SYSCALL msg=audit(1700000000.100:7): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 auid=1000 uid=1000 euid=0 tty=pts0 comm=\"nc\" exe=\"/usr/bin/nc.openbsd\" key=\"k\u{01}other\"\u{1d}UID=\"alice\" AUID=\"bob\"",
+        "type=EXECVE msg=audit(1700000000.100:7): argc=2 a0=\"nc\" a1=\"-l\"",
+        "type=PATH msg=audit(1700000000.100:7): item=0 name=\"/usr/bin/nc\" nametype=NORMAL",
+        "type=EOE msg=audit(1700000000.100:7):",
+    ]
+
+    private static func completed() throws -> AuditEventAssembler.CompletedExec {
+        var assembler = AuditEventAssembler()
+        var completed: [AuditEventAssembler.CompletedExec] = []
+        for line in records {
+            _ = Array(line.utf8).withUnsafeBytes { raw in assembler.ingest(line: raw) { completed.append($0) } }
+        }
+        return try #require(completed.first)
+    }
+
+    private static let syscallBodyCount = records[0].utf8.count - "type=SYSCALL msg=audit(1700000000.100:7):".utf8.count
+
+    @Test func anEventNotProbedFirstIsReadInOnePass() throws {
+        let nc = try Self.completed()
+        var normalizer = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
+        let event = normalizer.event(from: nc)
+        #expect(nc.exec.syscallBytesScanned == Self.syscallBodyCount)
+        #expect(event.procId == 42 && event.parentProcId == 1 && event.uid == 1000 && event.euid == 0)
+        #expect(event.user == "alice" && event.auid == 1000 && event.loginUser == "bob")
+        #expect(event.tty == "pts0" && event.auditKey == "k")
+        #expect(event.procName == "nc" && event.exePath == "/usr/bin/nc.openbsd")
+    }
+
+    @Test func aProbedEventHasTheSameAttributes() throws {
+        var normalizer = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
+        let probed = try Self.completed()
+        #expect(normalizer.indexProbe(from: probed).exePath == "/usr/bin/nc.openbsd")
+        #expect(probed.exec.syscallBytesScanned < Self.syscallBodyCount)  // stopped at exe
+        var fresh = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
+        #expect(normalizer.event(from: probed) == fresh.event(from: try Self.completed()))
+    }
+}

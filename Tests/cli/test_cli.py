@@ -161,6 +161,17 @@ def test_missing_file_is_exit_1_and_usage_error_is_exit_2():
     assert run("--help").returncode == 0
 
 
+def test_replay_help_and_usage_errors_name_the_whole_command():
+    # replay parses its own arguments first (start-up); help and errors still come from the root.
+    help_text = run("replay", "--help", check_status=0).stdout.decode()
+    assert help_text.startswith("OVERVIEW: Replay an audit log") and "USAGE: execwatch replay" in help_text
+    assert run("help", "replay", check_status=0).stdout.decode() == help_text
+    bad = run("replay", FIXTURE, "--no-such-option")
+    assert bad.returncode == 2 and b"Unknown option '--no-such-option'" in bad.stderr
+    assert b"Usage: execwatch replay" in bad.stderr
+    assert run("replay", "--version", check_status=0).stdout.strip() == b"0.4.0"
+
+
 def test_rules_check_accepts_shipped_and_rejects_bad_with_position():
     ok = run("rules", "check", RULES, check_status=0)
     assert b"1 rule(s) loaded" in ok.stdout or b"rule(s) loaded" in ok.stdout

@@ -55,12 +55,16 @@ public struct ExecEventNormalizer {
         includingArguments: Bool = true
     ) -> ExecEvent {
         var event: ExecEvent
-        if let probed = lastProbe, probed.exec === completed.exec {
+        // Taken, not copied: the event's strings change hands without being retained again.
+        if let probed = lastProbe.take(), probed.exec === completed.exec {
             event = probed.event  // indexProbe(from:) has just recorded this exec
         } else {
-            event = indexProbe(from: completed)
+            // The whole SYSCALL record is read below: identity and context in one pass, before
+            // the probe reads the identity alone (the context fields lie before `exe`, so a
+            // second pass would scan the record again from its start).
+            _ = completed.exec.context
+            event = probe(from: completed)
         }
-        lastProbe = nil
         if includingArguments {
             attachArguments(from: completed, to: &event)
         } else {
@@ -99,6 +103,13 @@ public struct ExecEventNormalizer {
     /// parent facts of later events stay right: a child's event names this exec's program,
     /// executable and command line (its EXECVE records kept, decoded only if a child asks).
     public mutating func indexProbe(from completed: AuditEventAssembler.CompletedExec) -> ExecEvent {
+        let event = probe(from: completed)
+        lastProbe = (completed.exec, event)
+        return event
+    }
+
+    /// ``indexProbe(from:)`` without keeping the event for ``event(from:includingArguments:)``.
+    private mutating func probe(from completed: AuditEventAssembler.CompletedExec) -> ExecEvent {
         let exec = completed.exec
         let identity = exec.identity
         var event = ExecEvent(eventTime: exec.time, hostName: hostName)
@@ -129,7 +140,6 @@ public struct ExecEventNormalizer {
             }
             processes.record(pid: pid, startTime: live?.startTime(ofPID: pid), process)
         }
-        lastProbe = (completed.exec, event)
         return event
     }
 

@@ -144,6 +144,8 @@ final class PendingExec {
 
     private var readIdentity: Identity?
     private var readContext: Context?
+    /// Bytes of the SYSCALL record the field scans went over, in all (for tests).
+    private(set) var syscallBytesScanned = 0
 
     /// Read from the SYSCALL record up to `exe` (and PATH item 0), on first use.
     var identity: Identity {
@@ -153,7 +155,8 @@ final class PendingExec {
     }
 
     /// Read from the whole SYSCALL record on first use; ``identity`` is read in the same pass when
-    /// it was not read yet.
+    /// it was not read yet. (A pass for the identity alone stops at `exe`, past the context
+    /// fields but for `key`: ask for the context first when both will be needed.)
     var context: Context {
         if let readContext { return readContext }
         readSyscall(includingContext: true)
@@ -169,6 +172,7 @@ final class PendingExec {
         var context = Context()
         syscallRecord?.withBytes { body in
             var scanner = AuditFieldScanner(body)
+            defer { syscallBytesScanned += scanner.offset }
             while let field = scanner.next() {
                 let k = field.key
                 if readsIdentity {

@@ -28,6 +28,9 @@ struct AuditFieldScanner {
         self.body = body
     }
 
+    /// Where the next field is looked for.
+    var offset: Int { i }
+
     mutating func next() -> Field? {
         guard let base = body.baseAddress else { return nil }
         let count = body.count
