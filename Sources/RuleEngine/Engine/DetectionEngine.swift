@@ -46,7 +46,8 @@ public struct DetectionEngine: Sendable {
         counters.eventsProcessed += 1
         index.candidates(for: event, into: &candidates)
         var updates: [IncidentUpdate] = []
-        var subject = FilterSubject(event)  // derives the joined argv once for all candidates
+        // Derives the joined argv, and finds the guards' literals in it, once for all candidates.
+        var subject = FilterSubject(event, guards: index.guards)
         for position in candidates where index.mayMatch(position, &subject) {
             if active[position].isCorrelation {
                 advanceCorrelation(active[position], with: event, subject: &subject, into: &updates)

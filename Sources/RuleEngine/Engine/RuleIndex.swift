@@ -26,9 +26,9 @@ struct RuleIndex: Sendable {
 
     private var byEventType = FoldedTable<ProcNameBucket>()
     private var anyEventType = ProcNameBucket()
-    /// The texts of every guard, searched for in the command line and in `Image`'s paths.
-    private var commandLineLiterals = LiteralSet()
-    private var imageLiterals = LiteralSet()
+    /// The texts of every guard, searched for in the command line and in `Image`'s paths (an
+    /// event's ``FilterSubject`` looks for them).
+    private(set) var guards = GuardLiterals.none
     /// Each rule's guard: texts (ids in the set of their text), one of which must occur; those of
     /// the rule at position p are `guardTexts[guardStarts[p]..<guardStarts[p + 1]]` (none: no guard).
     private var guardTexts: [(text: GuardedText, id: Int)] = []
@@ -39,6 +39,9 @@ struct RuleIndex: Sendable {
     private var filesParentNames = false
 
     init(_ rules: [(position: Int, filter: FilterExpression)]) {
+        var commandLineLiterals = LiteralSet()
+        var imageLiterals = LiteralSet()
+        defer { guards = GuardLiterals(commandLine: commandLineLiterals, image: imageLiterals) }
         for (position, filter) in rules {
             let eventTypes = filter.requiredValues(of: .eventType)
             let procNames = filter.requiredValues(of: .procName)
@@ -58,10 +61,16 @@ struct RuleIndex: Sendable {
             }
             precondition(position == guardStarts.count - 1, "rules are indexed in position order")
             for required in filter.root.requiredLiterals() ?? [] {
+                let id: Int?
                 switch required.text {
-                case .commandLine: guardTexts.append((.commandLine, commandLineLiterals.insert(required.literal)))
-                case .image: guardTexts.append((.image, imageLiterals.insert(required.literal)))
+                case .commandLine: id = commandLineLiterals.insert(required.literal)
+                case .image: id = imageLiterals.insert(required.literal)
                 }
+                guard let id else {  // a set full: the rule goes unguarded (the guard only saves work)
+                    guardTexts.removeLast(guardTexts.count - guardStarts[position])
+                    break
+                }
+                guardTexts.append((required.text, id))
             }
             guardStarts.append(guardTexts.count)
         }
@@ -104,11 +113,7 @@ struct RuleIndex: Sendable {
         if range.isEmpty { return true }
         for k in range {
             let (text, id) = guardTexts[k]
-            // Each set passed as it is (a conditional expression would copy it).
-            switch text {
-            case .commandLine: if subject.holds(literal: id, of: commandLineLiterals, in: text) { return true }
-            case .image: if subject.holds(literal: id, of: imageLiterals, in: text) { return true }
-            }
+            if subject.holds(guardLiteral: id, in: text) { return true }
         }
         return false
     }

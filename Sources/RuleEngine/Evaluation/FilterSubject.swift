@@ -7,24 +7,62 @@ enum GuardedText: Sendable {
     case image
 }
 
+/// The literals of all rules' guards (see ``RuleIndex``), by the text they are searched for in.
+/// Immutable once the index is built; a class so that each event's ``FilterSubject`` holds it
+/// with one reference.
+final class GuardLiterals: Sendable {
+    let commandLine: LiteralSet
+    let image: LiteralSet
+
+    init(commandLine: LiteralSet = LiteralSet(), image: LiteralSet = LiteralSet()) {
+        self.commandLine = commandLine
+        self.image = image
+    }
+
+    static let none = GuardLiterals()
+
+    // Through these, not the sets themselves: a set read out of the class would be copied (a
+    // retain of each of its arrays) on every event.
+
+    func commandLineOccurrences(
+        in text: UnsafeBufferPointer<UInt8>,
+        recordingPairs pairs: UnsafeMutablePointer<UInt64>?
+    ) -> LiteralOccurrences {
+        commandLine.occurrences(in: text, recordingPairs: pairs)
+    }
+
+    /// The literals in either path (the second is not read when it is the first).
+    func imageOccurrences(_ invokedPath: String?, _ exePath: String?) -> LiteralOccurrences {
+        var found = LiteralOccurrences(count: image.literals.count)
+        if let path = invokedPath { found = withUTF8Bytes(path) { image.occurrences(in: $0) } }
+        if let path = exePath, path != invokedPath {
+            found.formUnion(withUTF8Bytes(path) { image.occurrences(in: $0) })
+        }
+        return found
+    }
+}
+
 /// One event as the filters of all candidate rules read it: built once per event, it hands out
 /// attribute values and derives the costly ones (`args`, the argv joined by spaces) at most once,
 /// on first use, however many rules and Sigma tests read them.
 struct FilterSubject {
     let event: ExecEvent
+    /// The guards' literals looked for in this event's texts.
+    private let guards: GuardLiterals
     /// `args` as a filter sees it: nil until first read, then `.some(value)` (`.some(nil)` when
     /// the event has no argv).
     private var joinedArguments: AttributeValue??
     /// The byte pairs of the joined argv, built on the first `contains` test of a long one: nil
     /// until then, `.some(nil)` when the argv is short (scanned directly).
     private var argumentPairs: BytePairSet??
-    /// The rule index's literals found in the joined argv, and in `invokedPath` or `exePath`: nil
+    /// The guards' literals found in the joined argv, and in `invokedPath` or `exePath`: nil
     /// until first asked for.
     private var argumentOccurrences: LiteralOccurrences?
     private var imageOccurrences: LiteralOccurrences?
 
-    init(_ event: ExecEvent) {
+    init(_ event: ExecEvent, guards: GuardLiterals = .none) {
         self.event = event
+        self.guards = guards
     }
 
     /// The value of an attribute, or nil when the event lacks it (as ``ExecEvent/value(of:)``).
@@ -41,40 +79,39 @@ struct FilterSubject {
     /// argv, `args`, is long): a `contains` needle with a pair not in it cannot match.
     mutating func bytePairs(of attribute: EventAttribute) -> BytePairSet? {
         guard case .args = attribute else { return nil }
-        if let built = argumentPairs { return built }
-        var pairs: BytePairSet?
-        if case .string(let text)? = value(of: .args), text.utf8.count >= BytePairSet.minimumTextLength {
-            pairs = withUTF8Bytes(text) { BytePairSet($0) }
-        }
-        argumentPairs = .some(pairs)
-        return pairs
+        if argumentPairs == nil { scanArguments() }
+        return argumentPairs.unsafelyUnwrapped
     }
 
-    /// Whether the text holds the literal `id` of `set` (false when the event lacks the text). All
-    /// literals of the set are found in one pass over the text on first use; every call for one
-    /// event must pass the same set for a text (the rule index's).
-    mutating func holds(literal id: Int, of set: LiteralSet, in text: GuardedText) -> Bool {
+    /// Whether the event's text holds the guard literal `id` (false when the event lacks the
+    /// text). All the guards' literals are found in one pass over the text on first use.
+    mutating func holds(guardLiteral id: Int, in text: GuardedText) -> Bool {
         switch text {
         case .commandLine:
-            if argumentOccurrences == nil {
-                var found = LiteralOccurrences(count: set.literals.count)
-                if case .string(let text)? = value(of: .args) {
-                    found = withUTF8Bytes(text) { set.occurrences(in: $0) }
-                }
-                argumentOccurrences = found
-            }
+            if argumentOccurrences == nil { scanArguments() }
             return argumentOccurrences.unsafelyUnwrapped.contains(id)
         case .image:
-            if imageOccurrences == nil {
-                var found = LiteralOccurrences(count: set.literals.count)
-                for path in [event.invokedPath, event.exePath] {
-                    guard let path else { continue }
-                    found.formUnion(withUTF8Bytes(path) { set.occurrences(in: $0) })
-                }
-                imageOccurrences = found
-            }
+            if imageOccurrences == nil { imageOccurrences = guards.imageOccurrences(event.invokedPath, event.exePath) }
             return imageOccurrences.unsafelyUnwrapped.contains(id)
         }
+    }
+
+    /// Reads the joined argv once for both what it tells: the guards' literals it holds and,
+    /// when it is long, its byte pairs. Whichever is asked for first, the other comes with it.
+    private mutating func scanArguments() {
+        var found: LiteralOccurrences?
+        var pairs: BytePairSet?
+        if case .string(let text)? = value(of: .args) {
+            withUTF8Bytes(text) { bytes in
+                if bytes.count >= BytePairSet.minimumTextLength {
+                    pairs = BytePairSet { found = guards.commandLineOccurrences(in: bytes, recordingPairs: $0) }
+                } else {
+                    found = guards.commandLineOccurrences(in: bytes, recordingPairs: nil)
+                }
+            }
+        }
+        argumentOccurrences = found ?? LiteralOccurrences(count: guards.commandLine.literals.count)
+        argumentPairs = .some(pairs)
     }
 
     /// Whether the event carries the attribute, without deriving its value.

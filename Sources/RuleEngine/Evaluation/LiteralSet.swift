@@ -2,60 +2,179 @@
 ///
 /// The rule index gives every rule whose filter requires one of a few texts in the command line
 /// (or in `Image`) a guard made of them; one pass over an event's command line then tells which of
-/// all the guards' texts it holds, and a rule whose texts are all absent is not evaluated. Each position of the
-/// text costs one bit test (is its byte pair the start of a literal?); only where it is are those
-/// literals compared.
+/// all the guards' texts it holds, and a rule whose texts are all absent is not evaluated. Each
+/// position of the text costs one bit test (is its byte pair the start of a literal?); only where
+/// it is are literals compared: the two-byte ones equal to the pair, and the longer ones whose
+/// first three bytes fall in the same slot as the text's, found through flat tables (no hashing
+/// of texts, no reference counting per position).
 struct LiteralSet: Sendable {
     /// The literals, folded, each at least two bytes long, in insertion order (their ids).
     private(set) var literals: [[UInt8]] = []
     private var ids: [[UInt8]: Int] = [:]
     /// One bit per byte pair (folded) that starts some literal.
     private var firstPairs = [UInt64](repeating: 0, count: 1024)
-    /// The ids of the literals starting with each byte pair, by pair.
-    private var byFirstPair: [UInt16: [Int]] = [:]
+    /// The last literal inserted (id + 1; 0: none) of two bytes by its pair, and of three bytes or
+    /// more by the slot of its first three (``tripleSlot(_:_:)``); each literal links to the
+    /// previous one of the same pair or slot (`previousInChain`, id + 1).
+    private var lastWithPair: [UInt16] = []
+    private var lastWithTriple: [UInt16] = []
+    private var previousInChain: [UInt16] = []
+    /// The bytes of all literals one after the other; literal `id` is
+    /// `bytes[starts[id]..<starts[id + 1]]`.
+    private var bytes: [UInt8] = []
+    private var starts: [Int] = [0]
+
+    /// At most this many literals (ids fit the 16-bit links).
+    static let capacity = Int(UInt16.max) - 1
 
     var isEmpty: Bool { literals.isEmpty }
 
-    /// Adds a literal (two bytes or more; folded here) and returns its id; the same text gets the same id.
-    mutating func insert(_ literal: [UInt8]) -> Int {
+    /// Adds a literal (two bytes or more; folded here) and returns its id; the same text gets the
+    /// same id. Nil when the set is full (``capacity``).
+    mutating func insert(_ literal: [UInt8]) -> Int? {
         precondition(literal.count >= 2, "a literal of the set has at least two bytes")
         let folded = asciiLowercased(literal)
         if let id = ids[folded] { return id }
+        guard literals.count < Self.capacity else { return nil }
+        if lastWithPair.isEmpty {
+            lastWithPair = [UInt16](repeating: 0, count: 65_536)
+            lastWithTriple = [UInt16](repeating: 0, count: 65_536)
+        }
         let id = literals.count
         literals.append(folded)
         ids[folded] = id
-        let pair = UInt16(folded[0]) << 8 | UInt16(folded[1])
-        firstPairs[Int(pair >> 6)] |= 1 << UInt64(pair & 63)
-        byFirstPair[pair, default: []].append(id)
+        bytes += folded
+        starts.append(bytes.count)
+        let pair = Int(folded[0]) << 8 | Int(folded[1])
+        firstPairs[pair >> 6] |= 1 << UInt64(pair & 63)
+        if folded.count == 2 {
+            previousInChain.append(lastWithPair[pair])
+            lastWithPair[pair] = UInt16(id + 1)
+        } else {
+            let slot = Self.tripleSlot(pair, folded[2])
+            previousInChain.append(lastWithTriple[slot])
+            lastWithTriple[slot] = UInt16(id + 1)
+        }
         return id
     }
 
     /// Which literals occur in `text` (ignoring ASCII case).
     func occurrences(in text: UnsafeBufferPointer<UInt8>) -> LiteralOccurrences {
+        occurrences(in: text, recordingPairs: nil)
+    }
+
+    /// Which literals occur in `text` (ignoring ASCII case); when `pairs` is given, every byte
+    /// pair of the text (folded) is set in it too, in the same pass (see ``BytePairSet``).
+    func occurrences(
+        in text: UnsafeBufferPointer<UInt8>,
+        recordingPairs pairs: UnsafeMutablePointer<UInt64>?
+    ) -> LiteralOccurrences {
         var found = LiteralOccurrences(count: literals.count)
-        guard text.count >= 2, !literals.isEmpty else { return found }
-        var remaining = literals.count
-        firstPairs.withUnsafeBufferPointer { bits in
-            var previous = UInt16(asciiLower(text[0]))
-            for k in 1..<text.count {
-                let pair = previous << 8 | UInt16(asciiLower(text[k]))
-                previous = pair & 0xFF
-                guard bits[Int(pair >> 6)] & (1 << UInt64(pair & 63)) != 0 else { continue }
-                for id in byFirstPair[pair]! {
-                    guard !found.contains(id), Self.occurs(literals[id], in: text, at: k - 1) else { continue }
-                    found.insert(id)
-                    remaining -= 1
+        guard text.count >= 2 else { return found }
+        if literals.isEmpty {
+            if let pairs { Self.recordPairs(of: text, in: pairs) }
+            return found
+        }
+        firstPairs.withUnsafeBufferPointer { firstPairs in
+            lastWithPair.withUnsafeBufferPointer { lastWithPair in
+                lastWithTriple.withUnsafeBufferPointer { lastWithTriple in
+                    previousInChain.withUnsafeBufferPointer { previousInChain in
+                        bytes.withUnsafeBufferPointer { bytes in
+                            starts.withUnsafeBufferPointer { starts in
+                                var k = 1
+                                while true {
+                                    k = Self.nextPairStartingALiteral(in: text, from: k, firstPairs.baseAddress!, pairs)
+                                    guard k < text.count else { break }
+                                    let pair = Int(asciiLower(text[k - 1])) << 8 | Int(asciiLower(text[k]))
+                                    var link = Int(lastWithPair[pair])
+                                    while link != 0 {  // two-byte literals: the pair itself
+                                        found.insert(link - 1)
+                                        link = Int(previousInChain[link - 1])
+                                    }
+                                    if k + 1 < text.count {
+                                        link = Int(lastWithTriple[Self.tripleSlot(pair, asciiLower(text[k + 1]))])
+                                    }
+                                    while link != 0 {
+                                        let id = link - 1
+                                        link = Int(previousInChain[id])
+                                        guard !found.contains(id) else { continue }
+                                        let literal = UnsafeBufferPointer(rebasing: bytes[starts[id]..<starts[id + 1]])
+                                        if Self.occurs(literal, in: text, at: k - 1) { found.insert(id) }
+                                    }
+                                    k += 1
+                                }
+                            }
+                        }
+                    }
                 }
-                if remaining == 0 { return }
             }
         }
         return found
     }
 
+    /// The chain slot of literals starting with `pair` then `third` (folded). Slots may be shared:
+    /// a literal found through one is compared whole.
     @inline(__always)
-    private static func occurs(_ literal: [UInt8], in text: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+    private static func tripleSlot(_ pair: Int, _ third: UInt8) -> Int {
+        (pair &* 31 &+ Int(third)) & 0xFFFF
+    }
+
+    /// The first `k >= from` (from >= 1) where the pair `text[k - 1]`, `text[k]` (folded) starts
+    /// some literal, `text.count` when there is none; sets the bit of every pair passed in `pairs`.
+    /// The per-byte loop, kept small so that its state stays in registers; a pair's bit is written
+    /// only when not yet set (a text repeating one pair would otherwise chain each iteration to
+    /// the previous one's store).
+    @inline(never)
+    private static func nextPairStartingALiteral(
+        in text: UnsafeBufferPointer<UInt8>,
+        from start: Int,
+        _ firstPairs: UnsafePointer<UInt64>,
+        _ pairs: UnsafeMutablePointer<UInt64>?
+    ) -> Int {
+        let base = text.baseAddress!
+        let count = text.count
+        var k = start
+        var previous = Int(asciiLower(base[k - 1]))
+        if let pairs {
+            while k < count {
+                let current = Int(asciiLower(base[k]))
+                let pair = previous << 8 | current
+                let bit: UInt64 = 1 << UInt64(pair & 63)
+                if pairs[pair >> 6] & bit == 0 { pairs[pair >> 6] |= bit }
+                if firstPairs[pair >> 6] & bit != 0 { return k }
+                previous = current
+                k += 1
+            }
+        } else {
+            while k < count {
+                let current = Int(asciiLower(base[k]))
+                let pair = previous << 8 | current
+                if firstPairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0 { return k }
+                previous = current
+                k += 1
+            }
+        }
+        return count
+    }
+
+    private static func recordPairs(of text: UnsafeBufferPointer<UInt8>, in pairs: UnsafeMutablePointer<UInt64>) {
+        var previous = Int(asciiLower(text[0]))
+        for k in 1..<text.count {
+            let pair = previous << 8 | Int(asciiLower(text[k]))
+            previous = pair & 0xFF
+            let bit: UInt64 = 1 << UInt64(pair & 63)
+            if pairs[pair >> 6] & bit == 0 { pairs[pair >> 6] |= bit }
+        }
+    }
+
+    @inline(__always)
+    private static func occurs(
+        _ literal: UnsafeBufferPointer<UInt8>,
+        in text: UnsafeBufferPointer<UInt8>,
+        at start: Int
+    ) -> Bool {
         guard start + literal.count <= text.count else { return false }
-        var k = 2  // the first pair is known to match
+        var k = 0  // (the first pair matches, the third byte only shares its slot)
         while k < literal.count {
             if asciiLower(text[start + k]) != literal[k] { return false }
             k += 1
