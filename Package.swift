@@ -51,7 +51,9 @@ let package = Package(
         // beside auditd), and auditd's plugin stream on stdin.
         .target(name: "AuditCapture", dependencies: ["Capture", "CAudit", "ExecEvents"]),
         // Sources without audit: the proc connector, and /proc polling.
-        .target(name: "ProcCapture", dependencies: ["Capture", "ExecEvents", "HostProcesses"]),
+        // pidfd_open(2), which Swift's Glibc module does not declare.
+        .systemLibrary(name: "CPidfd"),
+        .target(name: "ProcCapture", dependencies: ["Capture", "CPidfd", "ExecEvents", "HostProcesses"]),
         // libbpf, to load the eBPF probe (pkg-config `libbpf`, Debian's libbpf-dev; runtime libbpf1).
         .systemLibrary(name: "CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev"])]),
         // Compiles the eBPF probe from source with the toolchain's clang and embeds the object.

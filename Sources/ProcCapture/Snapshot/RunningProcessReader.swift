@@ -7,14 +7,26 @@ import HostProcesses
 /// One reader belongs to one thread (the capture thread): it reuses its buffer.
 public final class RunningProcessReader: RunningProcesses {
     private let files = ProcFiles()
+    let confirmedStartTimes: ConfirmedStartTimes
 
-    public init() {}
+    public init() {
+        confirmedStartTimes = ConfirmedStartTimes()
+    }
+
+    init(confirmedStartTimes: ConfirmedStartTimes) {
+        self.confirmedStartTimes = confirmedStartTimes
+    }
 
     /// Clock ticks after boot when process `pid` started (`/proc/PID/stat` field 22); nil when
-    /// there is no such process.
+    /// there is no such process. Read once per process, then vouched for by its pidfd (see
+    /// ``ConfirmedStartTimes``).
     public func startTime(ofPID pid: Int64) -> UInt64? {
         guard let pid = Int32(exactly: pid), pid > 0 else { return nil }
-        return try? files.read("stat", of: pid) { ProcStat.parse($0)?.startTime }
+        return confirmedStartTimes.startTime(ofPID: pid) { readStartTime(of: pid) }
+    }
+
+    private func readStartTime(of pid: Int32) -> UInt64? {
+        try? files.read("stat", of: pid) { ProcStat.parse($0)?.startTime }
     }
 
     /// Process `pid` as `/proc` shows it: its program name (`comm`; when the kernel cut it, the
@@ -32,7 +44,7 @@ public final class RunningProcessReader: RunningProcesses {
         guard let stat = parsed else { return nil }
         let arguments = (try? files.read("cmdline", of: pid, ProcessArguments.split)) ?? []
         let exe = try? files.readLink("exe", of: pid) { ProcessSnapshotReader.withoutDeletedSuffix(Array($0)) }
-        guard startTime(ofPID: Int64(pid)) == stat.startTime else { return nil }
+        guard readStartTime(of: pid) == stat.startTime else { return nil }
         let name = String(decoding: ProgramName.resolve(comm: comm, arguments: arguments, exe: exe), as: UTF8.self)
         let process = KnownProcess(
             programName: name,
