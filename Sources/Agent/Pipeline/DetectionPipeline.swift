@@ -71,6 +71,17 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
         evaluate(event)
     }
 
+    public func exec(probe: ExecEvent, complete: (ExecEvent) -> ExecEvent) {
+        takeWaitingRules()
+        counters.inputs.count()
+        // Most events match no rule: derive the whole event only for those that may.
+        guard engine.mayMatch(probe) else {
+            counters.events.count()
+            return
+        }
+        evaluate(complete(probe))
+    }
+
     public func idle(now: EventTime) {
         takeWaitingRules()
         assembler.expire(now: now, complete)
