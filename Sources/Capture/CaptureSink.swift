@@ -17,8 +17,22 @@ public protocol CaptureSink: AnyObject {
     /// One execution seen without audit (from /proc), already an event.
     func exec(_ event: ExecEvent)
 
+    /// One execution seen without audit, described first by `probe`: only what a rule index looks
+    /// at (`eventType`, `eventTime`, `hostName`, `procName`, `invokedPath`, `exePath`). `complete`
+    /// derives the whole event from it (arguments, ids, users, the parent's facts); a sink calls it
+    /// only when it needs that event (some rule may match it), so an exec no rule can match costs
+    /// no more than its probe. Both are valid only during the call. By default the whole event goes
+    /// to ``exec(_:)``.
+    func exec(probe: ExecEvent, complete: (ExecEvent) -> ExecEvent)
+
     /// The source saw nothing for a while: events waiting for their grace time may complete.
     func idle(now: EventTime)
+}
+
+extension CaptureSink {
+    public func exec(probe: ExecEvent, complete: (ExecEvent) -> ExecEvent) {
+        exec(complete(probe))
+    }
 }
 
 /// A source of executions. ``run(into:until:)`` blocks the calling thread (the capture thread)

@@ -180,8 +180,9 @@ private final class RingReader {
     }
 
     func take(_ record: UnsafeRawBufferPointer) {
-        guard let event = assembler.take(record) else { return }
-        sink.exec(event)
-        counters.delivered.count()
+        assembler.take(record) { probe, complete in
+            sink.exec(probe: probe, complete: complete)
+            counters.delivered.count()
+        }
     }
 }

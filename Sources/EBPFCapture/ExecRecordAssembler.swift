@@ -41,48 +41,58 @@ struct ExecRecordAssembler {
         self.live = live
     }
 
-    /// Takes one record from the ring; returns the event when it completes one.
+    /// Takes one record from the ring; returns the whole event when it completes one.
     mutating func take(_ bytes: UnsafeRawBufferPointer) -> ExecEvent? {
+        var event: ExecEvent?
+        take(bytes) { probe, complete in event = complete(probe) }
+        return event
+    }
+
+    /// Takes one record from the ring. When it completes an exec, hands `deliver` the exec's
+    /// index probe (``CaptureSink/exec(probe:complete:)``: `eventType`, `eventTime`, `hostName`,
+    /// `procName`, `invokedPath`, `exePath`) and what derives the whole event from it; the
+    /// process is in the table either way (its children name it). Both are valid only during
+    /// the call.
+    mutating func take(
+        _ bytes: UnsafeRawBufferPointer,
+        deliver: (_ probe: ExecEvent, _ complete: (ExecEvent) -> ExecEvent) -> Void
+    ) {
         switch ProbeRecords.parse(bytes) {
         case nil:
             counters.malformed.count()
-            return nil
         case .arguments(let chunk):
             if pending[chunk.cookie] == nil, pending.count >= Self.pendingLimit {
                 pending.removeAll(keepingCapacity: true)  // orphans of EXEC records the ring lost
             }
             guard chunk.offset == pending[chunk.cookie]?.count ?? 0 else {
                 counters.malformed.count()
-                return nil
+                return
             }
             // Appended in place: a copy taken out and stored back would copy the whole area
             // again for every chunk (16 chunks of a 256 KiB exec: 2 MiB of copying, not 256 KiB).
             pending[chunk.cookie, default: []].append(contentsOf: chunk.bytes)
-            return nil
         case .exec(let exec):
             let area = pending.removeValue(forKey: exec.cookie) ?? []
-            return event(exec, argumentArea: area)
+            let probe = indexProbe(exec, argumentArea: area)
+            deliver(probe) { probe in completed(probe, exec, argumentArea: area) }
         }
     }
 
-    private mutating func event(_ exec: ProbeRecords.Exec, argumentArea: [UInt8]) -> ExecEvent {
+    /// What a rule index looks at, and the process recorded in the table: no argv split, no user
+    /// name, no parent lookup (most execs match no rule and need none of them).
+    private mutating func indexProbe(_ exec: ProbeRecords.Exec, argumentArea: [UInt8]) -> ExecEvent {
         var event = ExecEvent(eventTime: EventTime.now, hostName: hostName)
-        let arguments = ProbeRecords.arguments(fromArea: argumentArea)
-        if argumentArea.count < exec.argumentBytes {
-            // Cut at the probe's limit, or a chunk was lost (counted in the kernel as lost).
-            event.extra["argsTruncated"] = .integer(Int64(exec.argumentBytes))
-            if exec.flags.contains(.argumentsTruncated) { counters.argumentsTruncated.count() }
+        if argumentArea.count < exec.argumentBytes, exec.flags.contains(.argumentsTruncated) {
+            counters.argumentsTruncated.count()
         }
-        event.args = arguments
-        event.swParam = ExecEvent.joinedText(arguments.dropFirst())
-        event.procName = Self.programName(exec, arguments: arguments)
-        event.procId = Int64(exec.pid)
-        event.parentProcId = Int64(exec.parentPID)
+        event.procName = Self.programName(exec, argumentArea: argumentArea)
         if !exec.exe.isEmpty {
             event.exePath = ProbeRecords.path(fromLeafFirst: exec.exe)
         }
-        event.cwd = ProbeRecords.path(fromLeafFirst: exec.cwd)
-        if !Self.isDescriptorOnly(exec) { event.invokedPath = ExecEvent.invokedPath(exec.filename, cwd: event.cwd) }
+        if !Self.isDescriptorOnly(exec) {
+            if exec.filename.first != UInt8(ascii: "/") { event.cwd = ProbeRecords.path(fromLeafFirst: exec.cwd) }
+            event.invokedPath = ExecEvent.invokedPath(exec.filename, cwd: event.cwd)
+        }
         if let name = event.procName {
             processes.record(
                 pid: Int64(exec.pid),
@@ -97,6 +107,23 @@ struct ExecRecordAssembler {
         if processes.evictions != counters.processesEvicted.current {
             counters.processesEvicted.set(processes.evictions)
         }
+        return event
+    }
+
+    /// The whole event from its index probe: arguments, ids, working directory, users, terminal
+    /// and the parent's facts.
+    private mutating func completed(_ probe: ExecEvent, _ exec: ProbeRecords.Exec, argumentArea: [UInt8]) -> ExecEvent {
+        var event = probe
+        let arguments = ProbeRecords.arguments(fromArea: argumentArea)
+        if argumentArea.count < exec.argumentBytes {
+            // Cut at the probe's limit, or a chunk was lost (counted in the kernel as lost).
+            event.extra["argsTruncated"] = .integer(Int64(exec.argumentBytes))
+        }
+        event.args = arguments
+        event.swParam = ExecEvent.joinedText(arguments.dropFirst())
+        event.procId = Int64(exec.pid)
+        event.parentProcId = Int64(exec.parentPID)
+        if event.cwd == nil { event.cwd = ProbeRecords.path(fromLeafFirst: exec.cwd) }
         let parent = processes.parent(
             ofPID: Int64(exec.parentPID),
             startTime: Self.clockTicks(exec.parentStartTime),
@@ -119,9 +146,12 @@ struct ExecRecordAssembler {
     /// The base name of the path given to execve, as audit's PATH record names it. An exec of a
     /// descriptor itself (fexecve, `execveat(fd, "", AT_EMPTY_PATH)`) gave no path: audit then
     /// names argv[0], and so does this (not the kernel's `/dev/fd/N`).
-    static func programName(_ exec: ProbeRecords.Exec, arguments: [[UInt8]]) -> String? {
+    static func programName(_ exec: ProbeRecords.Exec, argumentArea: [UInt8]) -> String? {
         if !isDescriptorOnly(exec), let name = baseName(exec.filename) { return name }
-        return arguments.first.flatMap { $0.withUnsafeBytes(baseName) } ?? baseName(exec.comm)
+        let argumentZero = argumentArea.withUnsafeBytes { area in
+            area.isEmpty ? nil : baseName(UnsafeRawBufferPointer(rebasing: area.prefix { $0 != 0 }))
+        }
+        return argumentZero ?? baseName(exec.comm)
     }
 
     /// Whether the exec gave no path, only a descriptor (the kernel's filename is `/dev/fd/N`).

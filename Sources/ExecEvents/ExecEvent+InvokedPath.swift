@@ -2,6 +2,8 @@ extension ExecEvent {
     /// `invokedPath` of a path given to execve: itself when absolute; when relative, joined to
     /// `cwd` with `.` and empty components dropped and `..` kept as written (lexically: no
     /// symlink is resolved), `./x` in `/cwd` → `/cwd/x`. Nil when relative without a `cwd`, or empty.
+    /// Inlinable: specialized for the caller's bytes (once per exec on every source).
+    @inlinable
     public static func invokedPath(_ path: some Collection<UInt8>, cwd: String?) -> String? {
         guard let first = path.first else { return nil }
         if first == UInt8(ascii: "/") {

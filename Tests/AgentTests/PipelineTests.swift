@@ -70,6 +70,26 @@ struct PipelineTests {
         #expect(p.counters.events.current == 2)
     }
 
+    @Test func anExecNoRuleCanMatchIsCountedFromItsProbeAlone() throws {
+        var updates: [IncidentUpdate] = []
+        let p = pipeline(try shippedRules()) { updates.append($0) }
+        var completed: [String?] = []
+        for (second, name) in [(Int64(100), "true"), (101, "nc")] {
+            let probe = ExecEvent(eventTime: EventTime(seconds: second), hostName: "h", procName: name)
+            p.exec(probe: probe) { probe in
+                completed.append(probe.procName)
+                var event = probe
+                event.user = "alice"
+                event.swParam = "-l 1"
+                return event
+            }
+        }
+        #expect(completed == ["nc"], "only the exec a rule may match is completed")
+        #expect(updates.map(\.kind) == [.created])
+        #expect(updates.first?.incident.attribute("swParam") == .string("-l 1"))
+        #expect(p.counters.events.current == 2 && p.counters.inputs.current == 2)
+    }
+
     @Test func replacedRulesApplyFromTheNextInput() throws {
         var updates: [IncidentUpdate] = []
         let p = pipeline(try shippedRules()) { updates.append($0) }

@@ -1,6 +1,7 @@
 import Capture
 import ExecEvents
 import HostProcesses
+import Synchronization
 import Testing
 
 @testable import EBPFCapture
@@ -227,6 +228,100 @@ import Testing
         #expect(event?.parentCommandLine == "bash -i")
         #expect(event?.invokedPath == "/home/alice/nc")
         #expect(event?.exePath == "/usr/bin/nc.openbsd")
+    }
+
+    @Test func anExecLeftAsItsProbeCostsNoLookupAndStillNamesItsChildrensParent() {
+        let live = FakeProcesses()
+        let userLookups = Atomic<Int>(0)
+        let counters = CaptureCounters()
+        var assembler = ExecRecordAssembler(
+            hostName: "h",
+            userName: { _ in
+                userLookups.count()
+                return nil
+            },
+            counters: counters,
+            live: live
+        )
+        let shellArea = Array("bash\0-i\0".utf8)
+        _ = argumentsRecord(cookie: 1, offset: 0, shellArea).withUnsafeBytes { assembler.take($0) }
+        let shell = execRecord(
+            cookie: 1,
+            pid: 100,
+            parentPID: 99,
+            startTime: 50_000_000_000,
+            argumentBytes: 300_000,
+            argumentBytesSent: UInt32(shellArea.count),
+            flags: 1,
+            filename: "bin/bash",
+            exe: ["usr", "bin", "bash"],
+            cwd: ["usr"],
+            tty: "pts1"
+        )
+        var probes: [ExecEvent] = []
+        shell.withUnsafeBytes { assembler.take($0) { probe, _ in probes.append(probe) } }
+        let expected = ExecEvent(
+            eventTime: probes.first?.eventTime ?? EventTime(seconds: 0),
+            hostName: "h",
+            procName: "bash",
+            invokedPath: "/usr/bin/bash",
+            exePath: "/usr/bin/bash",
+            cwd: "/usr"  // a relative path is made absolute against it
+        )
+        #expect(probes == [expected])
+        #expect(userLookups.current == 0 && live.processReads == 0, "no user name, no parent read")
+        #expect(counters.argumentsTruncated.current == 1, "counted whether or not the event is completed")
+        let child = execRecord(
+            cookie: 2,
+            pid: 101,
+            parentPID: 100,
+            parentStartTime: 50_000_000_000,
+            argumentBytes: 0,
+            argumentBytesSent: 0,
+            filename: "/bin/true",
+            exe: ["usr", "bin", "true"],
+            cwd: []
+        )
+        let event = child.withUnsafeBytes { assembler.take($0) }
+        #expect(event?.parentProcName == "bash")
+        #expect(event?.parentExePath == "/usr/bin/bash")
+        #expect(event?.parentCommandLine == "bash -i")
+        #expect(event?.user == "1000" && userLookups.current == 1)
+    }
+
+    @Test func anExecCompletedFromItsProbeIsTheWholeEvent() {
+        var assembler = ExecRecordAssembler(hostName: "h", userName: { _ in "alice" }, counters: CaptureCounters())
+        let area = Array("nc\0-l\0".utf8)
+        _ = argumentsRecord(cookie: 4, offset: 0, area).withUnsafeBytes { assembler.take($0) }
+        let exec = execRecord(
+            cookie: 4,
+            argumentBytes: UInt32(area.count),
+            argumentBytesSent: UInt32(area.count),
+            filename: "/usr/bin/nc",
+            exe: ["usr", "bin", "nc.openbsd"],
+            cwd: ["tmp"],
+            tty: "pts0"
+        )
+        var event: ExecEvent?
+        exec.withUnsafeBytes { assembler.take($0) { probe, complete in event = complete(probe) } }
+        let expected = ExecEvent(
+            eventTime: event?.eventTime ?? EventTime(seconds: 0),
+            hostName: "h",
+            user: "alice",
+            procName: "nc",
+            swParam: "-l",
+            procId: 4242,
+            parentProcId: 1,
+            parentProcName: "bash",
+            invokedPath: "/usr/bin/nc",
+            exePath: "/usr/bin/nc.openbsd",
+            cwd: "/tmp",
+            uid: 1000,
+            euid: 0,
+            tty: "pts0",
+            args: [Array("nc".utf8), Array("-l".utf8)]
+        )
+        #expect(event == expected)
     }
 
     @Test func aParentThatPredatesTheAgentIsReadFromProcWhenItsStartTimeMatches() {

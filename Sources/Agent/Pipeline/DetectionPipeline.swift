@@ -71,6 +71,17 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
         evaluate(event)
     }
 
+    public func exec(probe: ExecEvent, complete: (ExecEvent) -> ExecEvent) {
+        takeWaitingRules()
+        counters.inputs.count()
+        // Most events match no rule: derive the whole event only for those that may.
+        guard engine.mayMatchInPlace(probe) else {
+            counters.events.count()
+            return
+        }
+        evaluate(complete(probe))
+    }
+
     public func idle(now: EventTime) {
         takeWaitingRules()
         assembler.expire(now: now, complete)
@@ -87,7 +98,7 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
 
     private func complete(_ completed: AuditEventAssembler.CompletedExec) {
         // Most events match no rule: derive the whole event only for those that may.
-        guard engine.mayMatch(normalizer.indexProbe(from: completed)) else {
+        guard engine.mayMatchInPlace(normalizer.indexProbe(from: completed)) else {
             counters.events.count()
             return
         }
@@ -153,5 +164,14 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
         let before = engine.counters
         _ = engine.replaceRules(rules)
         takeEngineCounts(since: before)
+    }
+}
+
+extension DetectionEngine {
+    /// ``mayMatch(_:)`` on the engine where it is stored: a non-mutating call on a struct held in
+    /// a class's property copies the struct first (a retain and a release of each of its tables,
+    /// for every exec); a mutating access borrows it in place.
+    fileprivate mutating func mayMatchInPlace(_ event: ExecEvent) -> Bool {
+        mayMatch(event)
     }
 }

@@ -21,6 +21,9 @@ public enum ProgramName {
     }
 
     /// The last path component (`/usr/bin/nc` → `nc`, `dir/` → `dir`); empty for `/` or empty input.
+    /// Inlinable, so it is specialized for the caller's collection: unspecialized, every byte
+    /// costs calls through the collection's witness table (8% of the eBPF agent's time per exec).
+    @inlinable
     public static func baseName<Path: BidirectionalCollection<UInt8>>(_ path: Path) -> Path.SubSequence {
         var end = path.endIndex
         while end > path.startIndex, path[path.index(before: end)] == UInt8(ascii: "/") { path.formIndex(before: &end) }
