@@ -79,21 +79,14 @@ import Testing
 /// A long argv is read once for the guards' literals and its byte pairs, whichever a rule asks for
 /// first; no match is lost either way.
 @Suite struct CommandLineScanTests {
-    private func sigma(_ id: String, _ detection: String) throws -> Rule {
-        let text = sigmaText(detection).replacingAll("11111111-2222-3333-4444-555555555555", id)
-        let result = SigmaRuleDocument.parse(text, file: "\(id).yml")
-        #expect(result.errors.isEmpty, "unexpected errors: \(result.errors)")
-        return try #require(result.rules.first)
-    }
-
     @Test func pairsFirstOrLiteralsFirstFindTheSame() throws {
         // `not` leaves the first rule unguarded: it reads the argv's byte pairs before any guard
         // looks for its literals; the second rule is guarded by `evil`.
-        let unguarded = try sigma(
-            "unguarded",
+        let unguarded = try sigmaRule(
+            id: "unguarded",
             "    sel:\n        CommandLine|contains: 'Benign'\n    condition: not sel"
         )
-        let guarded = try sigma("guarded", "    sel:\n        CommandLine|contains: 'EVIL'\n    condition: sel")
+        let guarded = try sigmaRule(id: "guarded", "    sel:\n        CommandLine|contains: 'EVIL'\n    condition: sel")
         let filler = String(repeating: "x", count: 2_000)
         for rules in [[unguarded, guarded], [guarded, unguarded]] {
             var e = engine(rules)

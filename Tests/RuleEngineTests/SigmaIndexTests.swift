@@ -5,14 +5,6 @@ import Testing
 /// The rule index files Sigma rules under the program names their `Image` tests require; these
 /// tests show that no match is lost by it and that other rules are left out.
 @Suite struct SigmaIndexTests {
-    /// A Sigma rule with its own id (the counters tell which rules were evaluated).
-    private func sigma(_ id: String, _ detection: String) throws -> Rule {
-        let text = sigmaText(detection).replacingAll("11111111-2222-3333-4444-555555555555", id)
-        let result = SigmaRuleDocument.parse(text, file: "\(id).yml")
-        #expect(result.errors.isEmpty, "unexpected errors: \(result.errors)")
-        return try #require(result.rules.first)
-    }
-
     /// An event whose program name (procName) differs from both paths' last components, so only
     /// the paths can make a rule a candidate.
     private func event(invoked: String?, exe: String?, args: [String] = ["prog"]) -> ExecEvent {
@@ -21,16 +13,12 @@ import Testing
         return e
     }
 
-    /// Rule ids of the incidents an event creates or updates, and how many filters it evaluated.
-    private func run(_ e: inout DetectionEngine, _ event: ExecEvent) -> (ids: [String], evaluated: UInt64) {
-        let before = e.counters.filterEvaluations
-        let ids = e.process(event).map(\.incident.ruleId)
-        return (ids, e.counters.filterEvaluations - before)
-    }
-
     @Test func imageIsLookedUpByTheInvokedAndTheResolvedPath() throws {
-        let byInvoked = try sigma("invoked", "    sel:\n        Image|endswith: '/nc'\n    condition: sel")
-        let byResolved = try sigma("resolved", "    sel:\n        Image: '/usr/bin/nc.openbsd'\n    condition: sel")
+        let byInvoked = try sigmaRule(id: "invoked", "    sel:\n        Image|endswith: '/nc'\n    condition: sel")
+        let byResolved = try sigmaRule(
+            id: "resolved",
+            "    sel:\n        Image: '/usr/bin/nc.openbsd'\n    condition: sel"
+        )
         var e = engine([byInvoked, byResolved])
         // Debian's alternatives: invoked as /usr/bin/nc, resolved to /usr/bin/nc.openbsd; each rule
         // would be lost by an index that looked at one of the two paths only.
@@ -48,8 +36,8 @@ import Testing
     }
 
     @Test func aRuleNamingBothPathsIsEvaluatedOnce() throws {
-        let both = try sigma(
-            "both",
+        let both = try sigmaRule(
+            id: "both",
             "    sel:\n        Image|endswith:\n            - '/nc'\n            - '/nc.openbsd'\n    condition: sel"
         )
         var e = engine([both])
@@ -58,8 +46,8 @@ import Testing
     }
 
     @Test func caseIsIgnoredUnlessCasedAndTheFilterStillDecides() throws {
-        let folded = try sigma("folded", "    sel:\n        Image|endswith: '/NC'\n    condition: sel")
-        let cased = try sigma("cased", "    sel:\n        Image|endswith|cased: '/NC'\n    condition: sel")
+        let folded = try sigmaRule(id: "folded", "    sel:\n        Image|endswith: '/NC'\n    condition: sel")
+        let cased = try sigmaRule(id: "cased", "    sel:\n        Image|endswith|cased: '/NC'\n    condition: sel")
         var e = engine([folded, cased])
         #expect(run(&e, event(invoked: "/usr/bin/nc", exe: nil)) == (["folded"], 2))
         #expect(run(&e, event(invoked: "/usr/bin/NC", exe: nil)).ids == ["folded", "cased"])
@@ -67,11 +55,11 @@ import Testing
     }
 
     @Test func wildcardsInTheLastComponentLeaveTheRuleUnindexed() throws {
-        let question = try sigma("question", "    sel:\n        Image|endswith: '/n?'\n    condition: sel")
-        let star = try sigma("star", "    sel:\n        Image: '/usr/bin/nc*'\n    condition: sel")
-        let noSlash = try sigma("noslash", "    sel:\n        Image|endswith: 'nc'\n    condition: sel")
-        let escaped = try sigma("escaped", "    sel:\n        Image|endswith: '/n\\*'\n    condition: sel")
-        let glob = try sigma("glob", "    sel:\n        Image: '/*/nc'\n    condition: sel")
+        let question = try sigmaRule(id: "question", "    sel:\n        Image|endswith: '/n?'\n    condition: sel")
+        let star = try sigmaRule(id: "star", "    sel:\n        Image: '/usr/bin/nc*'\n    condition: sel")
+        let noSlash = try sigmaRule(id: "noslash", "    sel:\n        Image|endswith: 'nc'\n    condition: sel")
+        let escaped = try sigmaRule(id: "escaped", "    sel:\n        Image|endswith: '/n\\*'\n    condition: sel")
+        let glob = try sigmaRule(id: "glob", "    sel:\n        Image: '/*/nc'\n    condition: sel")
         var e = engine([question, star, noSlash, escaped, glob])
         // Not filed by program name, but guarded by their longest literal (`/n`, `/usr/bin/nc`, `nc`).
         #expect(run(&e, event(invoked: "/usr/bin/nx", exe: nil)) == (["question"], 1))
@@ -83,16 +71,16 @@ import Testing
     }
 
     @Test func negatedImageTestsRequireNothing() throws {
-        let notNetcat = try sigma("not", "    sel:\n        Image|endswith: '/nc'\n    condition: not sel")
-        let neq = try sigma("neq", "    sel:\n        Image|endswith|neq: '/nc'\n    condition: sel")
+        let notNetcat = try sigmaRule(id: "not", "    sel:\n        Image|endswith: '/nc'\n    condition: not sel")
+        let neq = try sigmaRule(id: "neq", "    sel:\n        Image|endswith|neq: '/nc'\n    condition: sel")
         var e = engine([notNetcat, neq])
         #expect(run(&e, event(invoked: "/bin/bash", exe: "/usr/bin/bash")).ids == ["not", "neq"])
         #expect(run(&e, event(invoked: "/usr/bin/nc", exe: "/usr/bin/nc")) == ([], 2))
     }
 
     @Test func oneOfIsIndexedOnlyWhenEveryAlternativeNamesAProgram() throws {
-        let mixed = try sigma(
-            "mixed",
+        let mixed = try sigmaRule(
+            id: "mixed",
             """
                 sel_image:
                     Image|endswith: '/nc'
@@ -101,8 +89,8 @@ import Testing
                 condition: 1 of sel_*
             """
         )
-        let programs = try sigma(
-            "programs",
+        let programs = try sigmaRule(
+            id: "programs",
             """
                 sel_nc:
                     Image|endswith: '/nc'
@@ -111,8 +99,8 @@ import Testing
                 condition: 1 of sel_*
             """
         )
-        let conjunction = try sigma(
-            "and",
+        let conjunction = try sigmaRule(
+            id: "and",
             """
                 sel_image:
                     Image|endswith: '/socat'
@@ -135,30 +123,20 @@ import Testing
 /// Rules without an `Image` requirement are filed by the parent's program their `ParentImage`
 /// tests require, or guarded by the texts their `CommandLine` tests require; neither loses a match.
 @Suite struct SigmaParentAndLiteralIndexTests {
-    private func sigma(_ id: String, _ detection: String) throws -> Rule {
-        let text = sigmaText(detection).replacingAll("11111111-2222-3333-4444-555555555555", id)
-        let result = SigmaRuleDocument.parse(text, file: "\(id).yml")
-        #expect(result.errors.isEmpty, "unexpected errors: \(result.errors)")
-        return try #require(result.rules.first)
-    }
-
     private func event(image: String = "/usr/bin/bash", parent: String? = nil, args: [String] = ["prog"]) -> ExecEvent {
         var e = processEvent(image: image, invoked: image, commandLine: args, parentImage: parent)
         e.procName = "unrelated"
         return e
     }
 
-    private func run(_ e: inout DetectionEngine, _ event: ExecEvent) -> (ids: [String], evaluated: UInt64) {
-        let before = e.counters.filterEvaluations
-        let ids = e.process(event).map(\.incident.ruleId)
-        return (ids, e.counters.filterEvaluations - before)
-    }
-
     @Test func parentImageFilesRulesWithoutAnImageRequirement() throws {
-        let sshd = try sigma("sshd", "    sel:\n        ParentImage|endswith: '/sshd'\n    condition: sel")
-        let notSshd = try sigma("notsshd", "    sel:\n        ParentImage|endswith: '/sshd'\n    condition: not sel")
-        let both = try sigma(
-            "both",
+        let sshd = try sigmaRule(id: "sshd", "    sel:\n        ParentImage|endswith: '/sshd'\n    condition: sel")
+        let notSshd = try sigmaRule(
+            id: "notsshd",
+            "    sel:\n        ParentImage|endswith: '/sshd'\n    condition: not sel"
+        )
+        let both = try sigmaRule(
+            id: "both",
             "    sel:\n        ParentImage|endswith: '/sshd'\n        Image|endswith: '/bash'\n    condition: sel"
         )
         var e = engine([sshd, notSshd, both])
@@ -178,8 +156,8 @@ import Testing
     }
 
     @Test func commandLineLiteralsGuardRules() throws {
-        let oneOf = try sigma(
-            "oneof",
+        let oneOf = try sigmaRule(
+            id: "oneof",
             """
                 sel_a:
                     CommandLine|contains: 'foo'
@@ -188,8 +166,8 @@ import Testing
                 condition: 1 of sel_*
             """
         )
-        let mixed = try sigma(
-            "mixed",
+        let mixed = try sigmaRule(
+            id: "mixed",
             """
                 sel_a:
                     CommandLine|contains: 'foo'
@@ -198,11 +176,20 @@ import Testing
                 condition: 1 of sel_*
             """
         )
-        let negated = try sigma("negated", "    sel:\n        CommandLine|contains: 'foo'\n    condition: not sel")
-        let cased = try sigma("cased", "    sel:\n        CommandLine|contains|cased: 'Foo'\n    condition: sel")
-        let wildcard = try sigma("wildcard", "    sel:\n        CommandLine: '*ev?l*cmdline*'\n    condition: sel")
-        let windash = try sigma(
-            "windash",
+        let negated = try sigmaRule(
+            id: "negated",
+            "    sel:\n        CommandLine|contains: 'foo'\n    condition: not sel"
+        )
+        let cased = try sigmaRule(
+            id: "cased",
+            "    sel:\n        CommandLine|contains|cased: 'Foo'\n    condition: sel"
+        )
+        let wildcard = try sigmaRule(
+            id: "wildcard",
+            "    sel:\n        CommandLine: '*ev?l*cmdline*'\n    condition: sel"
+        )
+        let windash = try sigmaRule(
+            id: "windash",
             "    sel:\n        CommandLine|windash|contains: ' -fx '\n    condition: sel"
         )
         var e = engine([oneOf, mixed, negated, cased, wildcard, windash])
@@ -222,8 +209,8 @@ import Testing
     @Test func imageLiteralsGuardRulesMixingImageAndCommandLine() throws {
         // As SigmaHQ's hacktool and local-account rules: `1 of` Image names, Image `contains`
         // texts and CommandLine texts.
-        let mixed = try sigma(
-            "mixed",
+        let mixed = try sigmaRule(
+            id: "mixed",
             """
                 sel_names:
                     Image|endswith:
@@ -236,7 +223,10 @@ import Testing
                 condition: 1 of sel_*
             """
         )
-        let negatedImage = try sigma("notimage", "    sel:\n        Image|contains: '/tmp/'\n    condition: not sel")
+        let negatedImage = try sigmaRule(
+            id: "notimage",
+            "    sel:\n        Image|contains: '/tmp/'\n    condition: not sel"
+        )
         var e = engine([mixed, negatedImage])
         #expect(run(&e, event(image: "/usr/bin/true")) == (["notimage"], 1))
         #expect(run(&e, event(image: "/opt/CobaltStrike/bin/agent")) == (["mixed", "notimage"], 2))
@@ -257,9 +247,9 @@ import Testing
     }
 
     @Test func regexAndBase64OffsetLiteralsGuardToo() throws {
-        let regex = try sigma("re", "    sel:\n        CommandLine|re: '-(W|R) '\n    condition: sel")
-        let encoded = try sigma(
-            "b64",
+        let regex = try sigmaRule(id: "re", "    sel:\n        CommandLine|re: '-(W|R) '\n    condition: sel")
+        let encoded = try sigmaRule(
+            id: "b64",
             "    sel:\n        CommandLine|base64offset|contains: 'evil command'\n    condition: sel"
         )
         var e = engine([regex, encoded])
@@ -301,4 +291,11 @@ import Testing
         #expect(try matches(all, ["nc", filler, "-e", "/bin/sh"]))
         #expect(try !matches(all, ["nc", filler, "-c", "/bin/sh"]))
     }
+}
+
+/// Rule ids of the incidents an event creates or updates, and how many filters it evaluated.
+private func run(_ e: inout DetectionEngine, _ event: ExecEvent) -> (ids: [String], evaluated: UInt64) {
+    let before = e.counters.filterEvaluations
+    let ids = e.process(event).map(\.incident.ruleId)
+    return (ids, e.counters.filterEvaluations - before)
 }

@@ -13,6 +13,18 @@ func sigmaRule(
     return try #require(result.rules.first, sourceLocation: sourceLocation)
 }
 
+/// A Sigma rule with its own `id` (an engine's incidents and counters tell the rules apart).
+func sigmaRule(
+    id: String,
+    _ detection: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> Rule {
+    let text = sigmaText(detection).replacingAll("11111111-2222-3333-4444-555555555555", id)
+    let result = SigmaRuleDocument.parse(text, file: "\(id).yml")
+    #expect(result.errors.isEmpty, "unexpected errors: \(result.errors)", sourceLocation: sourceLocation)
+    return try #require(result.rules.first, sourceLocation: sourceLocation)
+}
+
 func sigmaText(_ detection: String, extra: String = "") -> String {
     """
     title: Test rule
