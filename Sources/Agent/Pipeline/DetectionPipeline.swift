@@ -74,12 +74,7 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
     public func exec(probe: ExecEvent, complete: (ExecEvent) -> ExecEvent) {
         takeWaitingRules()
         counters.inputs.count()
-        // Most events match no rule: derive the whole event only for those that may.
-        guard engine.mayMatchInPlace(probe) else {
-            counters.events.count()
-            return
-        }
-        evaluate(complete(probe))
+        evaluate(probe: probe) { complete(probe) }
     }
 
     public func idle(now: EventTime) {
@@ -97,14 +92,18 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
     // MARK: The work
 
     private func complete(_ completed: AuditEventAssembler.CompletedExec) {
-        // Most events match no rule: derive the whole event only for those that may.
-        guard engine.mayMatchInPlace(normalizer.indexProbe(from: completed)) else {
+        evaluate(probe: normalizer.indexProbe(from: completed)) { normalizer.event(from: completed) }
+        let evictions = normalizer.processTableEvictions
+        if evictions != counters.processesEvicted.current { counters.processesEvicted.set(evictions) }
+    }
+
+    /// Most events match no rule: the whole event is derived only for those that may.
+    private func evaluate(probe: ExecEvent, whole: () -> ExecEvent) {
+        guard engine.mayMatchInPlace(probe) else {
             counters.events.count()
             return
         }
-        evaluate(normalizer.event(from: completed))
-        let evictions = normalizer.processTableEvictions
-        if evictions != counters.processesEvicted.current { counters.processesEvicted.set(evictions) }
+        evaluate(whole())
     }
 
     private func evaluate(_ event: ExecEvent) {

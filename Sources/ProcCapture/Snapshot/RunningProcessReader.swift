@@ -13,10 +13,6 @@ public final class RunningProcessReader: RunningProcesses {
         confirmedStartTimes = ConfirmedStartTimes()
     }
 
-    init(confirmedStartTimes: ConfirmedStartTimes) {
-        self.confirmedStartTimes = confirmedStartTimes
-    }
-
     /// Clock ticks after boot when process `pid` started (`/proc/PID/stat` field 22); nil when
     /// there is no such process. Read once per process, then vouched for by its pidfd (see
     /// ``ConfirmedStartTimes``).
