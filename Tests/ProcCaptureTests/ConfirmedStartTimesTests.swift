@@ -66,7 +66,7 @@ import Glibc
 
     @Test func noSuchProcessIsNil() {
         let confirmed = ConfirmedStartTimes()
-        // Above pid_max's default range for this host's short-lived children: no process.
+        // A pid no process holds: the highest free one below 4,194,000 (kill(pid, 0) says ESRCH).
         var unused: Int32 = 4_194_000
         while kill(unused, 0) == 0 || errno != ESRCH { unused -= 1 }
         #expect(confirmed.startTime(ofPID: unused) { nil } == nil)
