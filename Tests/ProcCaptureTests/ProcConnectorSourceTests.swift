@@ -1,5 +1,6 @@
 import Capture
 import ExecEvents
+import Synchronization
 import Testing
 
 @testable import ProcCapture
@@ -92,6 +93,25 @@ struct ProcConnectorSourceTests {
         #expect(running.source.counters.processesGone.current - goneBefore >= missed)
         #expect(running.source.counters.delivered.current >= 3)
         #expect(running.source.counters.malformed.current == 0)
+    }
+
+    /// The agent says it is running once the source reports its set-up: an exec right after that
+    /// must be reported, so the report comes after the subscription.
+    @Test func reportsItsSetUpOnlyOnceSubscribed() throws {
+        let started = Mutex<ChildProcess?>(nil)
+        let running = try RunningSource(
+            ProcConnectorSource(snapshotConfiguration: .init(hostName: "test-host")) {
+                started.withLock { $0 = try? ChildProcess("/bin/sleep", arguments: "0.4") }
+                sleepSeconds(0.05)  // the exec is done before the source goes on
+            }
+        )
+        let deadline = monotonicSeconds() + 5
+        while started.withLock({ $0 == nil }) && monotonicSeconds() < deadline { sleepSeconds(0.01) }
+        let pid = try #require(started.withLock { $0?.pid })
+        let seen = running.sink.waitFor { _ in !running.sink.events(ofPID: pid).isEmpty }
+        try running.stop()
+        #expect(seen, "the exec right after the set-up was reported")
+        started.withLock { $0?.wait() }
     }
 
     /// The event time is when the kernel saw the exec, on the wall clock.

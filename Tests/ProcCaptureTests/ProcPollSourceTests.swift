@@ -1,5 +1,6 @@
 import Capture
 import ExecEvents
+import Synchronization
 import Testing
 
 @testable import ProcCapture
@@ -40,6 +41,27 @@ import Glibc
         #expect(events.filter { $0.argumentText == ["/bin/sh", "-c", script] }.count == 1, "the subshell is a fork")
         #expect(events.filter { $0.argumentText == ["/bin/sleep", "0.5"] }.count == 2)
         #expect(running.source.counters.delivered.current == events.count)
+    }
+
+    /// The agent says it is running once the source reports its set-up: an exec right after that
+    /// must be reported, so the report comes after the first scan (which only records what runs).
+    @Test func reportsItsSetUpOnlyAfterTheFirstScan() throws {
+        let started = Mutex<ChildProcess?>(nil)
+        let running = try RunningSource(
+            ProcPollSource(period: .milliseconds(100), snapshotConfiguration: .init(hostName: "h")) {
+                // Had the first scan not run yet, it would find this process and record it.
+                started.withLock { $0 = try? ChildProcess("/bin/sleep", arguments: "0.7") }
+                sleepSeconds(0.1)
+            }
+        )
+        let deadline = monotonicSeconds() + 5
+        while started.withLock({ $0 == nil }) && monotonicSeconds() < deadline { sleepSeconds(0.01) }
+        let pid = try #require(started.withLock { $0?.pid })
+        let seen = running.sink.waitFor { _ in !running.sink.events(ofPID: pid).isEmpty }
+        try running.stop()
+        #expect(seen, "the exec right after the set-up was reported")
+        #expect(running.sink.events(ofPID: pid).first?.argumentText == ["/bin/sleep", "0.7"])
+        started.withLock { $0?.wait() }
     }
 
     @Test func limitationIsStated() {

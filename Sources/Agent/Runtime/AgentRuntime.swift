@@ -234,8 +234,8 @@ public struct ChosenSource: Sendable {
     }
 }
 
-/// Picks the capture source for a configuration (see ``AgentSources``); audit sources call
-/// `whenSetUp` on their capture thread once set up.
+/// Picks the capture source for a configuration (see ``AgentSources``); a source that reports its
+/// own set-up (``ChosenSource/callsWhenSetUp``) calls `whenSetUp` on its capture thread once set up.
 public typealias SourceSelector =
     @Sendable (AgentConfiguration, _ state: AgentStateDirectory, Logger, _ whenSetUp: @escaping @Sendable () -> Void)
     throws -> ChosenSource

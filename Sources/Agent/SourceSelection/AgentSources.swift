@@ -13,8 +13,9 @@ import Glibc
 /// order DESIGN.md gives (eBPF, audisp plugin, audit multicast, audit unicast, proc connector,
 /// /proc polling) and is seen delivering the agent's own probe exec, with the reason in words.
 public enum AgentSources {
-    /// - Parameter whenSetUp: run on the capture thread once the source's sockets are open and its
-    ///   audit changes made (the audit sources call it; for the others the runtime calls it first).
+    /// - Parameter whenSetUp: run on the capture thread once the source's sockets are open, its
+    ///   audit changes made or its first /proc scan done (the audit, eBPF, proc connector and
+    ///   polling sources call it; for the audisp plugin the runtime calls it first).
     ///   The audit sources write down the audit state they find in `state` (see ``AuditStateFile``).
     public static func select(
         _ configuration: AgentConfiguration,
@@ -35,7 +36,12 @@ public enum AgentSources {
             return AuditNetlinkSource(configuration: settings)
         }
         let pollPeriod = Duration.milliseconds(configuration.procPollIntervalMilliseconds)
-        func poll() -> ProcPollSource { ProcPollSource(period: pollPeriod, snapshotConfiguration: snapshots) }
+        func poll(_ whenSetUp: @escaping @Sendable () -> Void) -> ProcPollSource {
+            ProcPollSource(period: pollPeriod, snapshotConfiguration: snapshots, whenSetUp: whenSetUp)
+        }
+        func connector(_ whenSetUp: @escaping @Sendable () -> Void) -> ProcConnectorSource {
+            ProcConnectorSource(snapshotConfiguration: snapshots, whenSetUp: whenSetUp)
+        }
         /// The eBPF source as chosen (it reports its own set-up, once the probe is attached).
         func ebpf(_ whenSetUp: @escaping @Sendable () -> Void, reason: String) -> ChosenSource {
             let source = EBPFSource(
@@ -65,15 +71,21 @@ public enum AgentSources {
             )
         case .audisp: return ChosenSource(source: AudispSource(), reason: "asked for (--source audisp)")
         case .procConnector:
-            let connector = ProcConnectorSource(snapshotConfiguration: snapshots)
+            let connector = connector(whenSetUp)
             return ChosenSource(
                 source: connector,
                 reason: "asked for (--source proc-connector)",
-                limitations: connector.limitation
+                limitations: connector.limitation,
+                callsWhenSetUp: true
             )
         case .procPoll:
-            let poll = poll()
-            return ChosenSource(source: poll, reason: "asked for (--source proc-poll)", limitations: poll.limitation)
+            let poll = poll(whenSetUp)
+            return ChosenSource(
+                source: poll,
+                reason: "asked for (--source proc-poll)",
+                limitations: poll.limitation,
+                callsWhenSetUp: true
+            )
         case .auto:
             // eBPF first: it costs the host's other system calls nothing. Its trial run loads the
             // probe, so a kernel without BTF, missing capabilities or a verifier refusal is the
@@ -112,23 +124,25 @@ public enum AgentSources {
                         whenSilent: outside.map {
                             "this process is not in the host's initial \($0) namespace (a container), whose listen request the kernel ignores"
                         }
-                    ) { _ in
-                        let connector = ProcConnectorSource(snapshotConfiguration: snapshots)
+                    ) {
+                        let connector = connector($0)
                         return ChosenSource(
                             source: connector,
                             reason: "auto: \(noAudit)the proc connector delivers",
-                            limitations: connector.limitation
+                            limitations: connector.limitation,
+                            callsWhenSetUp: true
                         )
                     }
                 )
             }
             candidates.append(
-                Candidate(bound: .seconds(2) + pollPeriod * 2) { _ in
-                    let poll = poll()
+                Candidate(bound: .seconds(2) + pollPeriod * 2) {
+                    let poll = poll($0)
                     return ChosenSource(
                         source: poll,
                         reason: "auto: \(noAudit)polling /proc",
-                        limitations: poll.limitation
+                        limitations: poll.limitation,
+                        callsWhenSetUp: true
                     )
                 }
             )

@@ -23,15 +23,20 @@ public final class ProcConnectorSource: CaptureSource {
     public let receiveBufferBytes: Int
     /// After this long without a message, the sink is told it is idle.
     public let idleInterval: Duration
+    /// Run on the capture thread once the subscription is made: from then on every exec is
+    /// reported (the agent then says it is running).
+    public let whenSetUp: @Sendable () -> Void
 
     public init(
         snapshotConfiguration: ProcessSnapshotReader.Configuration = .init(),
         receiveBufferBytes: Int = 4 << 20,
-        idleInterval: Duration = .seconds(1)
+        idleInterval: Duration = .seconds(1),
+        whenSetUp: @escaping @Sendable () -> Void = {}
     ) {
         self.snapshotConfiguration = snapshotConfiguration
         self.receiveBufferBytes = receiveBufferBytes
         self.idleInterval = idleInterval
+        self.whenSetUp = whenSetUp
     }
 
     /// What this source cannot see, for the agent's status.
@@ -50,6 +55,7 @@ public final class ProcConnectorSource: CaptureSource {
         )
         try session.subscribe()
         defer { session.unsubscribe() }
+        whenSetUp()
 
         var descriptors = [
             pollfd(fd: session.descriptor, events: Int16(POLLIN), revents: 0),

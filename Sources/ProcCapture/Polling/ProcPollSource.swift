@@ -12,7 +12,8 @@ import Glibc
 /// It reports processes that started, or executed a new program, since the last scan (see
 /// `KnownProcesses`); a process that lives and dies between two scans is never seen, and
 /// ``limitation`` says so in words for the agent's status. Processes already running when it
-/// starts are not reported.
+/// starts are not reported: its first scan only records them, and it reports itself set up
+/// (``whenSetUp``) after that scan, so an exec after that moment is never taken for one of them.
 ///
 /// Sendable without `@unchecked`: the configuration is immutable, the counters are atomic, and the
 /// process table and buffers are created by ``run(into:until:)`` on the capture thread.
@@ -23,10 +24,18 @@ public final class ProcPollSource: CaptureSource {
     public let period: Duration
     /// How events are filled in (host name, user names).
     public let snapshotConfiguration: ProcessSnapshotReader.Configuration
+    /// Run on the capture thread once the first scan has recorded what already runs: from then on
+    /// every new process or exec is reported (the agent then says it is running).
+    public let whenSetUp: @Sendable () -> Void
 
-    public init(period: Duration = .seconds(1), snapshotConfiguration: ProcessSnapshotReader.Configuration = .init()) {
+    public init(
+        period: Duration = .seconds(1),
+        snapshotConfiguration: ProcessSnapshotReader.Configuration = .init(),
+        whenSetUp: @escaping @Sendable () -> Void = {}
+    ) {
         self.period = max(period, .milliseconds(10))
         self.snapshotConfiguration = snapshotConfiguration
+        self.whenSetUp = whenSetUp
     }
 
     /// What this source cannot see, for the agent's status.
@@ -43,6 +52,7 @@ public final class ProcPollSource: CaptureSource {
         let periodNanoseconds = UInt64(period.milliseconds) * 1_000_000
         var nextScan = MonotonicClock.nanoseconds()
         var stopEntry = pollfd(fd: stop.descriptor, events: Int16(POLLIN), revents: 0)
+        var firstScan = true
         while true {
             try scanner.scan(into: &scan)
             var delivered = 0
@@ -54,6 +64,10 @@ public final class ProcPollSource: CaptureSource {
                 }
             }
             if delivered == 0 { sink.idle(now: EventTime.now) }
+            if firstScan {
+                firstScan = false
+                whenSetUp()
+            }
 
             nextScan += periodNanoseconds
             let now = MonotonicClock.nanoseconds()
