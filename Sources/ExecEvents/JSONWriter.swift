@@ -5,7 +5,8 @@
 /// by U+FFFD, so the output is always valid UTF-8 JSON.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8]
-    private var needsComma: [Bool] = []
+    /// Open objects and arrays: whether each already holds a value (its next one needs a comma).
+    private var open = OpenContainers()
 
     public init(capacity: Int = 512) {
         bytes = []
@@ -15,28 +16,28 @@ public struct JSONWriter {
     /// Empties the writer for the next value, keeping its buffer.
     public mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
-        needsComma.removeAll(keepingCapacity: true)
+        open.removeAll()
     }
 
     public mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
-        needsComma.append(false)
+        open.push()
     }
 
     public mutating func endObject() {
-        needsComma.removeLast()
+        open.pop()
         bytes.append(UInt8(ascii: "}"))
     }
 
     public mutating func beginArray() {
         separate()
         bytes.append(UInt8(ascii: "["))
-        needsComma.append(false)
+        open.push()
     }
 
     public mutating func endArray() {
-        needsComma.removeLast()
+        open.pop()
         bytes.append(UInt8(ascii: "]"))
     }
 
@@ -45,7 +46,7 @@ public struct JSONWriter {
         separate()
         appendEscaped(name)
         bytes.append(UInt8(ascii: ":"))
-        if !needsComma.isEmpty { needsComma[needsComma.count - 1] = false }
+        open.innermostTakesNoComma()
     }
 
     /// Writes `"name":` for a name that needs no escaping (ASCII letters and digits, as every
@@ -56,7 +57,7 @@ public struct JSONWriter {
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
-        if !needsComma.isEmpty { needsComma[needsComma.count - 1] = false }
+        open.innermostTakesNoComma()
     }
 
     public mutating func string(_ value: String) {
@@ -130,9 +131,7 @@ public struct JSONWriter {
     }
 
     private mutating func separate() {
-        guard let last = needsComma.last else { return }
-        if last { bytes.append(UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
+        if open.innermostTakesComma() { bytes.append(UInt8(ascii: ",")) }
     }
 
     private mutating func appendEscaped(_ value: String) {
@@ -229,6 +228,64 @@ public struct JSONWriter {
         default:
             let hex = Array("0123456789abcdef".utf8)
             bytes.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
+        }
+    }
+}
+
+/// The objects and arrays a ``JSONWriter`` has open, innermost last, each with whether it holds a
+/// value yet: one bit each in a word for the first 64 levels (every value written asks the
+/// innermost one, and an array's push, check and store cost more than the value's own bytes),
+/// an array beyond.
+private struct OpenContainers {
+    private var depth = 0
+    /// Bit `d`: the container at depth `d + 1` holds a value.
+    private var holdsValue: UInt64 = 0
+    /// Containers deeper than 64 levels, from the 65th.
+    private var deeper: [Bool] = []
+
+    mutating func removeAll() {
+        depth = 0
+        holdsValue = 0
+        deeper.removeAll(keepingCapacity: true)
+    }
+
+    mutating func push() {
+        depth += 1
+        if depth <= 64 {
+            holdsValue &= ~(1 << UInt64(depth - 1))
+        } else {
+            deeper.append(false)
+        }
+    }
+
+    mutating func pop() {
+        precondition(depth > 0, "JSONWriter: no object or array is open")
+        if depth > 64 { deeper.removeLast() }
+        depth -= 1
+    }
+
+    /// Whether the next value needs a comma before it (the innermost container holds a value);
+    /// from now on it does. False outside any container.
+    @inline(__always)
+    mutating func innermostTakesComma() -> Bool {
+        guard depth > 0 else { return false }
+        if depth <= 64 {
+            let bit: UInt64 = 1 << UInt64(depth - 1)
+            defer { holdsValue |= bit }
+            return holdsValue & bit != 0
+        }
+        defer { deeper[depth - 65] = true }
+        return deeper[depth - 65]
+    }
+
+    /// After a key: its value takes no comma.
+    @inline(__always)
+    mutating func innermostTakesNoComma() {
+        guard depth > 0 else { return }
+        if depth <= 64 {
+            holdsValue &= ~(1 << UInt64(depth - 1))
+        } else {
+            deeper[depth - 65] = false
         }
     }
 }

@@ -56,8 +56,10 @@ public struct ProcessTable {
                 currentBytes = bytes
                 return
             }
+            currentBytes -= current.remove(at: slot).value.bytes
         }
-        forget(pid: pid)
+        // Not in the current generation (any more): only the previous one may still hold the pid.
+        if let old = previous.removeValue(forKey: pid) { previousBytes -= old.bytes }
         if !current.isEmpty,
             current.count + 1 > generationEntries || currentBytes + entry.bytes > generationBytes
         {
@@ -121,11 +123,6 @@ public struct ProcessTable {
         guard let read = live.process(ofPID: pid), read.startTime == startTime else { return nil }
         record(pid: pid, startTime: startTime, read.process)
         return read.process
-    }
-
-    private mutating func forget(pid: Int64) {
-        if let old = current.removeValue(forKey: pid) { currentBytes -= old.bytes }
-        if let old = previous.removeValue(forKey: pid) { previousBytes -= old.bytes }
     }
 
     /// A dictionary slot (key, entry, hash metadata; the table is about half full).

@@ -3,7 +3,10 @@ import RuleEngine
 
 /// The rules and the engine as the CLI runs them: loads the rule files (reporting every error
 /// with its position), evaluates events, and keeps the latest state of every incident.
-struct Detection {
+///
+/// A class: replay's per-event closure asks it about every exec, and a struct bound there was
+/// copied (every reference in the engine retained and released) once per event.
+final class Detection {
     private var engine: DetectionEngine
     /// Latest state of each incident, in the order incidents were created.
     private var incidents: [Incident] = []
@@ -45,10 +48,16 @@ struct Detection {
 
     /// Whether a rule may match the event (see ``DetectionEngine/mayMatch(_:)``).
     func mayMatch(_ event: ExecEvent) -> Bool {
+        Self.ask(&engine, event)
+    }
+
+    /// Through an inout access: a method called on the stored property itself was called on a
+    /// copy of the engine (every reference in it retained and released), once per event.
+    private static func ask(_ engine: inout DetectionEngine, _ event: ExecEvent) -> Bool {
         engine.mayMatch(event)
     }
 
-    mutating func process(_ event: ExecEvent) {
+    func process(_ event: ExecEvent) {
         for update in engine.process(event) {
             if let index = indexByID[update.incident.incidentId] {
                 incidents[index] = update.incident

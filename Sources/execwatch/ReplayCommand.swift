@@ -3,6 +3,10 @@ import AuditRecords
 import ExecEvents
 import RuleEngine
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `execwatch replay`: an audit log in, events and/or incidents out, as JSON lines.
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,11 +45,9 @@ struct ReplayCommand: ParsableCommand {
     var graceMilliseconds: Int64 = 2000
 
     func run() throws {
+        keepFreedMemoryForReuse()
         let hostName = host ?? LocalHost.name
-        var detection: Detection?
-        if emit != .events {
-            detection = try Detection(rulePaths: rulePaths, agentId: agentId ?? hostName)
-        }
+        let detection = emit == .events ? nil : try Detection(rulePaths: rulePaths, agentId: agentId ?? hostName)
         let reader = try openInput(file)
         // A mapped file's lines outlive the callback: EXECVE records need not be copied.
         var assembler = AuditEventAssembler(
@@ -107,6 +109,22 @@ struct ReplayCommand: ParsableCommand {
         if detection != nil { summary += ", \(incidentCount) incidents" }
         StandardError.write(summary + "\n")
     }
+}
+
+/// Replay allocates and frees each event's buffers (tens of kB for a long argv, more for its
+/// JSON line) thousands of times a second. By default glibc hands the top of its heap back to the
+/// kernel once 128 KiB of it are free, and maps blocks over its (moving) threshold afresh, so
+/// those buffers' pages were faulted in again event after event. Here freed memory stays in the
+/// heap for the next event: peak memory is what it was, only the page faults go.
+/// (glibc's `mallopt` is not in Swift's Glibc module: it is looked up; without it, nothing changes.)
+private func keepFreedMemoryForReuse() {
+    typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
+    guard let symbol = dlsym(nil, "mallopt") else { return }
+    let mallopt = unsafeBitCast(symbol, to: MallocOption.self)
+    let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD in <malloc.h>
+    let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
+    _ = mallopt(trimThreshold, 64 << 20)
+    _ = mallopt(mmapThreshold, 16 << 20)
 }
 
 /// Prints the first diagnostics in full and counts the rest, so a damaged log cannot flood stderr.

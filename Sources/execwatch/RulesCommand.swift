@@ -125,7 +125,7 @@ struct RulesCommand: ParsableCommand {
         var host: String?
 
         func run() throws {
-            var detection = try Detection(rulePaths: rulePaths)
+            let detection = try Detection(rulePaths: rulePaths)
             let hostName = host ?? LocalHost.name
             let reader = try openInput(events)
             var count = 0

@@ -135,7 +135,7 @@ struct SyscallScanTests {
         "type=EOE msg=audit(1700000000.100:7):",
     ]
 
-    private static func completed() throws -> AuditEventAssembler.CompletedExec {
+    private static func completed(_ records: [String] = records) throws -> AuditEventAssembler.CompletedExec {
         var assembler = AuditEventAssembler()
         var completed: [AuditEventAssembler.CompletedExec] = []
         for line in records {
@@ -164,5 +164,29 @@ struct SyscallScanTests {
         #expect(probed.exec.syscallBytesScanned < Self.syscallBodyCount)  // stopped at exe
         var fresh = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
         #expect(normalizer.event(from: probed) == fresh.event(from: try Self.completed()))
+        // The event goes on where the probe stopped: the record is scanned once in all.
+        #expect(probed.exec.syscallBytesScanned == Self.syscallBodyCount)
+    }
+
+    /// Without `exe`, the probe's scan stops at the first translated field; the event's scan
+    /// starts again there and still reads the translations.
+    @Test func aProbeStoppedByTheTranslationsLeavesThemToTheEvent() throws {
+        let records = [
+            "type=SYSCALL msg=audit(1700000000.100:7): arch=c000003e syscall=59 success=yes ppid=1 pid=42 auid=1000 uid=1000 tty=pts0 comm=\"nc\" key=(null)\u{1d}UID=\"alice\" AUID=\"bob\"",
+            "type=PATH msg=audit(1700000000.100:7): item=0 name=\"/usr/bin/nc\" nametype=NORMAL",
+            "type=EOE msg=audit(1700000000.100:7):",
+        ]
+        let bodyCount = records[0].utf8.count - "type=SYSCALL msg=audit(1700000000.100:7):".utf8.count
+        var normalizer = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
+        let probed = try Self.completed(records)
+        #expect(normalizer.indexProbe(from: probed).procName == "nc")
+        #expect(probed.exec.syscallBytesScanned < bodyCount)
+        let event = normalizer.event(from: probed)
+        // Once in all, but for the first translated field, which the event's scan reads again.
+        #expect(probed.exec.syscallBytesScanned == bodyCount + "\u{1d}UID=\"alice\"".utf8.count)
+        #expect(event.user == "alice" && event.loginUser == "bob" && event.tty == "pts0" && event.auditKey == nil)
+        #expect(event.procId == 42 && event.parentProcId == 1 && event.exePath == nil)
+        var fresh = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
+        #expect(event == fresh.event(from: try Self.completed(records)))
     }
 }

@@ -154,3 +154,62 @@ struct HexDecodingTests {
         #expect(result.malformedFields == 1)
     }
 }
+
+@Suite("Field scanning, eight bytes at a time and memchr for long values")
+struct FieldScannerTests {
+    /// The fields as a byte-by-byte reading sees them: (key, value, translated).
+    private func reference(_ body: [UInt8]) -> [(String, String, Bool)] {
+        var fields: [(String, String, Bool)] = []
+        var i = 0
+        var translated = false
+        while i < body.count {
+            while i < body.count, [0x1d, 0x20, 0x0a, 0x0d].contains(body[i]) {
+                if body[i] == 0x1d { translated = true }
+                i += 1
+            }
+            let keyStart = i
+            while i < body.count, ![UInt8(ascii: "="), 0x20, 0x1d].contains(body[i]) { i += 1 }
+            guard i < body.count, body[i] == UInt8(ascii: "=") else { continue }
+            let key = String(decoding: body[keyStart..<i], as: UTF8.self)
+            i += 1
+            let valueStart = i
+            while i < body.count, body[i] != 0x20, body[i] != 0x1d { i += 1 }
+            fields.append((key, String(decoding: body[valueStart..<i], as: UTF8.self), translated))
+        }
+        return fields
+    }
+
+    private func scanned(_ body: [UInt8]) -> [(String, String, Bool)] {
+        body.withUnsafeBytes { raw in
+            var scanner = AuditFieldScanner(raw)
+            var fields: [(String, String, Bool)] = []
+            while let field = scanner.next() {
+                fields.append(
+                    (
+                        String(decoding: field.key, as: UTF8.self), String(decoding: field.value, as: UTF8.self),
+                        field.isTranslated
+                    )
+                )
+            }
+            return fields
+        }
+    }
+
+    @Test func everyKeyAndValueLengthWithEveryTerminator() {
+        for keyLength in 1...10 {
+            for valueLength in [0, 1, 7, 8, 9, 31, 32, 33, 40, 64, 100, 1000] {
+                for terminator in ["", " ", "\u{1d}", " \u{1d}", "\u{1d} "] {
+                    let key = String(repeating: "k", count: keyLength)
+                    let value = String(repeating: "4", count: valueLength)
+                    // A space or 0x1d inside a long value's tail, after the first 32 bytes.
+                    let text = "\(key)=\(value)\(terminator)x=1 \(key)=\(value)\u{1d}\(value) UID=ab y=2"
+                    let body = Array(text.utf8)
+                    let expected = reference(body)
+                    let fields = scanned(body)
+                    #expect(fields.count == expected.count, "\(text)")
+                    for (a, b) in zip(fields, expected) { #expect(a == b, "\(text)") }
+                }
+            }
+        }
+    }
+}

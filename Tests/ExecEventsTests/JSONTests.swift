@@ -33,6 +33,44 @@ struct JSONTests {
         #expect(parsed["n"] == .integer(Int64.min))
     }
 
+    /// Commas are tracked per open container; the first 64 levels and those deeper are kept apart.
+    @Test(arguments: [1, 63, 64, 65, 66, 130])
+    func writerPlacesCommasAtEveryDepth(depth: Int) throws {
+        var json = JSONWriter()
+        var expected = ""
+        for level in 0..<depth {
+            if level % 2 == 0 {
+                json.beginArray()
+                json.integer(Int64(level))
+                expected += "[\(level),"
+            } else {
+                json.beginObject()
+                json.key("k")
+                json.integer(Int64(level))
+                json.key("n")
+                expected += #"{"k":\#(level),"n":"#
+            }
+        }
+        json.string("x")
+        expected += #""x""#
+        for level in (0..<depth).reversed() {
+            if level % 2 == 0 {
+                json.endArray()
+                expected += "]"
+            } else {
+                json.endObject()
+                expected += "}"
+            }
+        }
+        #expect(String(decoding: json.bytes, as: UTF8.self) == expected)
+        json.removeAll()
+        json.beginArray()
+        json.integer(1)
+        json.integer(2)
+        json.endArray()
+        #expect(String(decoding: json.bytes, as: UTF8.self) == "[1,2]")
+    }
+
     @Test func parserReadsEveryKindOfValue() throws {
         let value = try JSONValue.parse(#" {"a": [1, -2.5e3, "x\u00e9\ud83d\ude00", true, false, null], "b": {}} "#)
         #expect(value["a"] == .array([.integer(1), .number(-2500), .string("xé😀"), .bool(true), .bool(false), .null]))

@@ -19,6 +19,11 @@ struct ExecveArguments {
     private var joinedChunks: [Int: JoinedChunks] = [:]
     /// Fields that could not be read (bad index, bad hex), for the malformed count.
     private(set) var malformedFields = 0
+    /// The last `aN_len` read: the kernel writes it just before chunk 0 of argument N, whose
+    /// buffer is then made that large at once instead of growing chunk by chunk.
+    private var announcedLength: (index: Int, length: Int)?
+    /// The most bytes reserved from an `aN_len` (the kernel's MAX_ARG_STRLEN is 128 KiB).
+    static let maximumReservedLength = 1 << 18
 
     /// More arguments than the kernel can pass (MAX_ARG_STRLEN/MAX_ARG_STRINGS bound them far
     /// below this): an index beyond it is a malformed field, not a reason to allocate.
@@ -58,7 +63,11 @@ struct ExecveArguments {
             if i == key.count {
                 store(decode(field), at: index)
             } else if bytesEqual(UnsafeRawBufferPointer(rebasing: key[i...]), "_len") {
-                continue  // the total length: the chunks carry the bytes
+                // The total length: the chunks carry the bytes.
+                if let length = parseDecimal(field.value) {
+                    announcedLength = (index, Int(min(length, UInt64(Self.maximumReservedLength))))
+                }
+                continue
             } else if key[i] == UInt8(ascii: "["), key[key.count - 1] == UInt8(ascii: "]"),
                 let number = parseDecimal(UnsafeRawBufferPointer(rebasing: key[(i + 1)..<(key.count - 1)])),
                 number <= UInt64(Self.maximumChunk)
@@ -66,6 +75,9 @@ struct ExecveArguments {
                 let chunk = Int(number)
                 if chunks[index] == nil {
                     if chunk == joinedChunks[index]?.count ?? 0 {
+                        if chunk == 0, let announced = announcedLength, announced.index == index {
+                            joinedChunks[index] = JoinedChunks(reservingCapacity: announced.length)
+                        }
                         if !joinedChunks[index, default: JoinedChunks()].append(field) { malformedFields += 1 }
                         continue
                     }
@@ -128,6 +140,13 @@ private struct JoinedChunks {
 
     /// Chunks taken in.
     var count: Int { ends.count }
+
+    init() {}
+
+    /// Room for `length` bytes of decoded argument, as its `aN_len` announces.
+    init(reservingCapacity length: Int) {
+        bytes.reserveCapacity(length)
+    }
 
     /// Appends the next chunk as ``ExecveArguments`` decodes a value; false when it is malformed
     /// (kept as it stands).

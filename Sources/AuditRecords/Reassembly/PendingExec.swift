@@ -144,6 +144,9 @@ final class PendingExec {
 
     private var readIdentity: Identity?
     private var readContext: Context?
+    /// The context fields a pass for the identity alone went over, and where it stopped: a
+    /// context pass goes on from there instead of scanning the record again from its start.
+    private var contextReadUpTo: (context: Context, offset: Int)?
     /// Bytes of the SYSCALL record the field scans went over, in all (for tests).
     private(set) var syscallBytesScanned = 0
 
@@ -155,8 +158,7 @@ final class PendingExec {
     }
 
     /// Read from the whole SYSCALL record on first use; ``identity`` is read in the same pass when
-    /// it was not read yet. (A pass for the identity alone stops at `exe`, past the context
-    /// fields but for `key`: ask for the context first when both will be needed.)
+    /// it was not read yet. After ``identity``, the scan goes on where the identity's stopped.
     var context: Context {
         if let readContext { return readContext }
         readSyscall(includingContext: true)
@@ -165,19 +167,35 @@ final class PendingExec {
 
     /// One pass over the SYSCALL record for what is asked. Identity fields are taken from the
     /// untranslated fields up to the one that completes pid, comm and exe; context fields from
-    /// all of them, the last of a repeated key winning.
+    /// all of them, the last of a repeated key winning. A pass for the identity alone notes the
+    /// context fields it went over, so the record is scanned once however the two are asked for.
     private func readSyscall(includingContext: Bool) {
         var identity = readIdentity ?? Identity()
         var readsIdentity = readIdentity == nil
         var context = Context()
+        var start = 0
+        if includingContext, let (partial, offset) = contextReadUpTo.take() {
+            context = partial
+            start = offset
+        }
         syscallRecord?.withBytes { body in
-            var scanner = AuditFieldScanner(body)
-            defer { syscallBytesScanned += scanner.offset }
-            while let field = scanner.next() {
+            var scanner = AuditFieldScanner(body, from: start)
+            defer { syscallBytesScanned += scanner.offset - start }
+            while true {
+                let fieldStart = scanner.offset
+                guard let field = scanner.next() else {
+                    if !includingContext { contextReadUpTo = (context, scanner.offset) }
+                    break
+                }
                 let k = field.key
                 if readsIdentity {
                     if field.isTranslated {
                         readsIdentity = false
+                        if !includingContext {
+                            // The context pass reads this field again, and learns it is translated.
+                            contextReadUpTo = (context, fieldStart)
+                            break
+                        }
                     } else {
                         if bytesEqual(k, "pid") {
                             identity.pid = field.signedNumber()
@@ -188,27 +206,11 @@ final class PendingExec {
                         }
                         if identity.pid != nil, identity.comm != nil, identity.exe != nil { readsIdentity = false }
                     }
-                    if !readsIdentity && !includingContext { break }
                 }
-                guard includingContext else { continue }
-                if field.isTranslated {
-                    if bytesEqual(k, "UID") {
-                        context.uidName = field.text()
-                    } else if bytesEqual(k, "AUID") {
-                        context.auidName = field.text()
-                    }
-                } else if bytesEqual(k, "ppid") {
-                    context.ppid = field.signedNumber()
-                } else if bytesEqual(k, "uid") {
-                    context.uid = field.signedNumber()
-                } else if bytesEqual(k, "euid") {
-                    context.euid = field.signedNumber()
-                } else if bytesEqual(k, "auid") {
-                    context.auid = field.signedNumber()
-                } else if bytesEqual(k, "tty") {
-                    context.tty = field.text()
-                } else if bytesEqual(k, "key") {
-                    context.key = Self.firstKey(field)
+                Self.readContextField(field, into: &context)
+                if !readsIdentity && !includingContext {
+                    contextReadUpTo = (context, scanner.offset)
+                    break
                 }
             }
         }
@@ -225,6 +227,29 @@ final class PendingExec {
             readIdentity = identity
         }
         if includingContext { readContext = context }
+    }
+
+    private static func readContextField(_ field: AuditFieldScanner.Field, into context: inout Context) {
+        let k = field.key
+        if field.isTranslated {
+            if bytesEqual(k, "UID") {
+                context.uidName = field.text()
+            } else if bytesEqual(k, "AUID") {
+                context.auidName = field.text()
+            }
+        } else if bytesEqual(k, "ppid") {
+            context.ppid = field.signedNumber()
+        } else if bytesEqual(k, "uid") {
+            context.uid = field.signedNumber()
+        } else if bytesEqual(k, "euid") {
+            context.euid = field.signedNumber()
+        } else if bytesEqual(k, "auid") {
+            context.auid = field.signedNumber()
+        } else if bytesEqual(k, "tty") {
+            context.tty = field.text()
+        } else if bytesEqual(k, "key") {
+            context.key = Self.firstKey(field)
+        }
     }
 
     /// The CWD record's `cwd`, on first use.

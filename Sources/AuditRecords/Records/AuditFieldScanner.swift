@@ -28,9 +28,18 @@ struct AuditFieldScanner {
         self.body = body
     }
 
+    /// Scans from `offset`, a position an earlier scanner of the same body reached before any
+    /// translated field (the 0x1d byte is then met again).
+    init(_ body: UnsafeRawBufferPointer, from offset: Int) {
+        self.body = body
+        self.i = offset
+    }
+
     /// Where the next field is looked for.
     var offset: Int { i }
 
+    /// Inlined: a call per field cost more than most fields' scan (records have dozens).
+    @inline(__always)
     mutating func next() -> Field? {
         guard let base = body.baseAddress else { return nil }
         let count = body.count
@@ -47,11 +56,7 @@ struct AuditFieldScanner {
             }
             guard i < count else { return nil }
             let keyStart = i
-            while i < count {
-                let c = body[i]
-                if c == UInt8(ascii: "=") || c == 0x20 || c == 0x1d { break }
-                i += 1
-            }
+            i = Self.firstEqualsSpaceOrSeparator(in: base, from: i, to: count)
             guard i < count, body[i] == UInt8(ascii: "=") else {
                 continue  // a token without '=': not a field, skip it
             }
@@ -64,26 +69,66 @@ struct AuditFieldScanner {
                 let value = UnsafeRawBufferPointer(rebasing: body[start..<end])
                 return Field(key: key, value: value, isQuoted: true, isTranslated: translated)
             }
-            // A bare value ends at a space, or at the 0x1d byte that starts the translations: looked
-            // for eight bytes at a time (hex arguments run to thousands), then byte by byte.
+            // A bare value ends at a space, or at the 0x1d byte that starts the translations.
             let start = i
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            while i + 8 <= count {
-                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                let space = word ^ (ones &* 0x20)
-                let separator = word ^ (ones &* 0x1d)
-                if ((space &- ones) & ~space | (separator &- ones) & ~separator) & (ones &* 0x80) != 0 { break }
-                i += 8
-            }
-            while i < count {
-                let c = body[i]
-                if c == 0x20 || c == 0x1d { break }
-                i += 1
-            }
+            i = Self.firstSpaceOrSeparator(in: base, from: i, to: count)
             let value = UnsafeRawBufferPointer(rebasing: body[start..<i])
             return Field(key: key, value: value, isQuoted: false, isTranslated: translated)
         }
         return nil
+    }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+
+    /// Marks, in the high bit of each byte, the bytes of `word` equal to `byte`. A byte above a
+    /// marked one may be marked wrongly (the borrow runs upward), so only the lowest mark is exact.
+    @inline(__always)
+    private static func lowestMatch(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+        let x = word ^ (ones &* UInt64(byte))
+        return (x &- ones) & ~x & (ones &* 0x80)
+    }
+
+    /// The position of the first space or 0x1d byte in `base[from..<to]`, or `to`: eight bytes
+    /// at a time for the first 32 (most values are short), then, for a long one (hex arguments
+    /// run to thousands of bytes), memchr for the space and then for a 0x1d before it.
+    @inline(__always)
+    private static func firstSpaceOrSeparator(in base: UnsafeRawPointer, from: Int, to count: Int) -> Int {
+        var i = from
+        while i + 8 <= count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let found = lowestMatch(word, 0x20) | lowestMatch(word, 0x1d)
+            if found != 0 { return i + found.trailingZeroBitCount / 8 }
+            i += 8
+            if i - from >= 32 {
+                let space = find(0x20, in: base, from: i, to: count)
+                return find(0x1d, in: base, from: i, to: space)
+            }
+        }
+        while i < count {
+            let c = base.load(fromByteOffset: i, as: UInt8.self)
+            if c == 0x20 || c == 0x1d { break }
+            i += 1
+        }
+        return i
+    }
+
+    /// The position of the first `=`, space or 0x1d byte in `base[from..<to]`, or `to`: the end
+    /// of a key, found eight bytes at a time (a key is a few bytes).
+    @inline(__always)
+    private static func firstEqualsSpaceOrSeparator(in base: UnsafeRawPointer, from: Int, to count: Int) -> Int {
+        var i = from
+        while i + 8 <= count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let found = lowestMatch(word, UInt8(ascii: "=")) | lowestMatch(word, 0x20) | lowestMatch(word, 0x1d)
+            if found != 0 { return i + found.trailingZeroBitCount / 8 }
+            i += 8
+        }
+        while i < count {
+            let c = base.load(fromByteOffset: i, as: UInt8.self)
+            if c == UInt8(ascii: "=") || c == 0x20 || c == 0x1d { break }
+            i += 1
+        }
+        return i
     }
 
     /// The position of the first `byte` in `base[from..<to]`, or `to`.
