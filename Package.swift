@@ -113,12 +113,14 @@ let package = Package(
             ]
         ),
 
+        // glibc's allocator settings (<malloc.h>), for replay's heap.
+        .systemLibrary(name: "CMalloc"),
         // The command line: replay, rules check/list/test.
         .executableTarget(
             name: "execwatch",
             dependencies: [
-                "Agent", "AuditRecords", "ConfigurationFiles", "ExecEvents", "Forwarding", "Journal", "RuleEngine",
-                "ServiceLogging",
+                "Agent", "AuditRecords", "CMalloc", "ConfigurationFiles", "ExecEvents", "Forwarding", "Journal",
+                "RuleEngine", "ServiceLogging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -1,11 +1,8 @@
 import ArgumentParser
 import AuditRecords
+import CMalloc
 import ExecEvents
 import RuleEngine
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `execwatch replay`: an audit log in, events and/or incidents out, as JSON lines.
 struct ReplayCommand: ParsableCommand {
@@ -116,15 +113,9 @@ struct ReplayCommand: ParsableCommand {
 /// kernel once 128 KiB of it are free, and maps blocks over its (moving) threshold afresh, so
 /// those buffers' pages were faulted in again event after event. Here freed memory stays in the
 /// heap for the next event: peak memory is what it was, only the page faults go.
-/// (glibc's `mallopt` is not in Swift's Glibc module: it is looked up; without it, nothing changes.)
 private func keepFreedMemoryForReuse() {
-    typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
-    guard let symbol = dlsym(nil, "mallopt") else { return }
-    let mallopt = unsafeBitCast(symbol, to: MallocOption.self)
-    let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD in <malloc.h>
-    let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
-    _ = mallopt(trimThreshold, 64 << 20)
-    _ = mallopt(mmapThreshold, 16 << 20)
+    _ = mallopt(M_TRIM_THRESHOLD, 64 << 20)
+    _ = mallopt(M_MMAP_THRESHOLD, 16 << 20)
 }
 
 /// Prints the first diagnostics in full and counts the rest, so a damaged log cannot flood stderr.
