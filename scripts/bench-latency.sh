@@ -37,7 +37,7 @@
 #                    (IncidentJournal.store: `let enqueuedAt = EventTime.now`, then the
 #                    transaction), so this is a lower bound of the commit time, not the commit.
 #        kernel    = incident firstSeen (the audit record's kernel timestamp, ms; ebpf: the
-#                    probe's clock read at the exec) − exec time.
+#                    agent's clock when it read the exec from the ring) − exec time.
 #                    Usually NEGATIVE by a few ms: the kernel stamps audit records with the coarse
 #                    clock (ktime_get_coarse_real_ts64, advanced once per tick: 4 ms at HZ=250,
 #                    later after an idle NO_HZ period), and firstSeen is truncated to ms. So

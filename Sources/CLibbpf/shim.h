@@ -48,16 +48,19 @@ static inline const char *execwatch_libbpf_last_warning_text(void) {
 }
 
 /* The descriptors of a probe loaded and attached by execwatch_load_probe_in_child: its link
- * (closing the last descriptor of it detaches the program), its ring buffer map, its counter map
- * and the map through which the agent says whether it sleeps until woken. */
+ * (closing the last descriptor of it detaches the program), its ring buffer map, its counter map,
+ * the map through which the agent says whether it sleeps until woken, and the map of the program
+ * names whose execs wake it at once. */
 struct execwatch_probe_descriptors {
     int link;
     int records;
     int lost;
     int consumer;
+    int prompt_names;
 };
 
-/* Maps the probe's `consumer` map (one u32, BPF_F_MMAPABLE) into memory: NULL and errno on failure. */
+/* Maps the probe's `consumer` map (one value of two u32s, BPF_F_MMAPABLE) into memory: NULL and
+ * errno on failure. */
 static inline unsigned *execwatch_map_consumer_flag(int descriptor) {
     void *mapped = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0);
     return mapped == MAP_FAILED ? NULL : (unsigned *)mapped;
@@ -92,7 +95,8 @@ struct execwatch_probe_reply {
 /* Opens the probe object `bytes` (`size` bytes), sizes its ring buffer map `ring_map` to
  * `ring_bytes`, loads it against the kernel BTF at `btf_path` (NULL: the running kernel's),
  * attaches its program `program`, and hands back the link's and the maps' descriptors
- * (`lost_map`'s and `consumer_map`'s too) — all in a child process, which then exits.
+ * (`lost_map`'s, `consumer_map`'s and `prompt_map`'s too) — all in a child process, which then
+ * exits.
  *
  * Why a child: relocating the probe (CO-RE) makes libbpf read the kernel's BTF, about 5 MB, into
  * memory twice; in the agent that would raise its peak resident set by 11 MB for the moment of
@@ -105,7 +109,7 @@ struct execwatch_probe_reply {
 static inline int execwatch_load_probe_in_child(const void *bytes, size_t size, const char *name,
                                                 const char *btf_path, const char *ring_map, unsigned ring_bytes,
                                                 const char *lost_map, const char *consumer_map,
-                                                const char *program,
+                                                const char *prompt_map, const char *program,
                                                 struct execwatch_probe_descriptors *descriptors, int *step,
                                                 char *warning, size_t warning_size) {
     struct execwatch_probe_reply reply = {0};
@@ -122,7 +126,7 @@ static inline int execwatch_load_probe_in_child(const void *bytes, size_t size, 
         return code;
     }
     if (child == 0) {
-        int sent[4] = {-1, -1, -1, -1};
+        int sent[5] = {-1, -1, -1, -1, -1};
         close(pair[0]);
         execwatch_libbpf_keep_last_warning();
         struct bpf_object *object = execwatch_bpf_object_open(bytes, size, name, btf_path);
@@ -147,13 +151,14 @@ static inline int execwatch_load_probe_in_child(const void *bytes, size_t size, 
             sent[1] = bpf_map__fd(records);
             sent[2] = bpf_object__find_map_fd_by_name(object, lost_map);
             sent[3] = bpf_object__find_map_fd_by_name(object, consumer_map);
+            sent[4] = bpf_object__find_map_fd_by_name(object, prompt_map);
         }
         snprintf(reply.warning, sizeof reply.warning, "%s", execwatch_libbpf_last_warning_text());
         char control[CMSG_SPACE(sizeof sent)];
         memset(control, 0, sizeof control);
         struct iovec data = {.iov_base = &reply, .iov_len = sizeof reply};
         struct msghdr message = {.msg_iov = &data, .msg_iovlen = 1};
-        if (reply.error == 0 && sent[2] >= 0 && sent[3] >= 0) {
+        if (reply.error == 0 && sent[2] >= 0 && sent[3] >= 0 && sent[4] >= 0) {
             message.msg_control = control;
             message.msg_controllen = sizeof control;
             struct cmsghdr *header = CMSG_FIRSTHDR(&message);
@@ -168,7 +173,7 @@ static inline int execwatch_load_probe_in_child(const void *bytes, size_t size, 
         _exit(sendmsg(pair[1], &message, MSG_NOSIGNAL) == (ssize_t)sizeof reply ? 0 : 1);
     }
     close(pair[1]);
-    int received[4] = {-1, -1, -1, -1};
+    int received[5] = {-1, -1, -1, -1, -1};
     char control[CMSG_SPACE(sizeof received)];
     struct iovec data = {.iov_base = &reply, .iov_len = sizeof reply};
     struct msghdr message = {.msg_iov = &data, .msg_iovlen = 1, .msg_control = control,
@@ -189,18 +194,20 @@ static inline int execwatch_load_probe_in_child(const void *bytes, size_t size, 
         memcpy(received, CMSG_DATA(header), sizeof received);
     snprintf(warning, warning_size, "%s", reply.warning);
     if (reply.error != 0) {
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 5; i++)
             if (received[i] >= 0)
                 close(received[i]);
         *step = reply.step;
         return reply.error;
     }
-    if (received[0] < 0 || received[1] < 0 || received[2] < 0 || received[3] < 0)
-        return EPROTO;
+    for (int i = 0; i < 5; i++)
+        if (received[i] < 0)
+            return EPROTO;
     descriptors->link = received[0];
     descriptors->records = received[1];
     descriptors->lost = received[2];
     descriptors->consumer = received[3];
+    descriptors->prompt_names = received[4];
     return 0;
 }
 #endif

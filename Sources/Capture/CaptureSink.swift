@@ -27,12 +27,20 @@ public protocol CaptureSink: AnyObject {
 
     /// The source saw nothing for a while: events waiting for their grace time may complete.
     func idle(now: EventTime)
+
+    /// The programs a rule names (last path components, folded to lower case): a source that can
+    /// tell an exec's program before reading it (the eBPF probe) hands the execs of these to the
+    /// sink at once and the others in batches. Read after each batch; nil, the default: every
+    /// exec at once.
+    var promptPrograms: Set<String>? { get }
 }
 
 extension CaptureSink {
     public func exec(probe: ExecEvent, complete: (ExecEvent) -> ExecEvent) {
         exec(complete(probe))
     }
+
+    public var promptPrograms: Set<String>? { nil }
 }
 
 /// A source of executions. ``run(into:until:)`` blocks the calling thread (the capture thread)

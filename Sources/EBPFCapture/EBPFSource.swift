@@ -30,8 +30,10 @@ public final class EBPFSource: CaptureSource {
         /// After this long without a record, the sink is told it is idle (and loss is read).
         public var idleInterval: Duration
         /// While records keep coming, the ring is drained this often instead of at every record:
-        /// the agent wakes once per interval, not once per exec (a record then waits at most this
-        /// long). After an interval without records it sleeps until the next record wakes it.
+        /// the agent wakes once per interval, not once per exec. Only execs of programs no rule
+        /// names wait (at most this long): the probe wakes the agent at once for the others (the
+        /// sink's ``CaptureSink/promptPrograms``). After an interval without records it sleeps
+        /// until the next record wakes it.
         public var batchInterval: Duration
 
         public init(
@@ -41,7 +43,7 @@ public final class EBPFSource: CaptureSource {
             btfPath: String? = nil,
             whenSetUp: @escaping @Sendable () -> Void = {},
             idleInterval: Duration = .seconds(1),
-            batchInterval: Duration = .milliseconds(4)
+            batchInterval: Duration = .milliseconds(100)
         ) {
             self.hostName = hostName ?? LocalHost.name
             self.userName = userName
@@ -50,6 +52,12 @@ public final class EBPFSource: CaptureSource {
             self.whenSetUp = whenSetUp
             self.idleInterval = idleInterval
             self.batchInterval = batchInterval
+        }
+
+        /// ``batchInterval`` in whole milliseconds, at least 1 (poll's unit).
+        var batchMilliseconds: Int32 {
+            let batch = batchInterval.components
+            return Int32(clamping: max(1, batch.seconds * 1000 + batch.attoseconds / 1_000_000_000_000_000))
         }
     }
 
@@ -70,7 +78,9 @@ public final class EBPFSource: CaptureSource {
     /// What this source cannot see, for the agent's status.
     public var limitation: String {
         "failed execs are not seen (the probe runs on successful execs only); "
-            + "arguments beyond 256 KiB are cut (counted as truncated)"
+            + "arguments beyond 256 KiB are cut (counted as truncated); "
+            + "under a stream of execs, those of programs no rule names reach the rules within "
+            + "\(configuration.batchMilliseconds) ms (the others at once)"
     }
 
     /// Whether the probe loads here (kernel BTF, capabilities, the verifier): nil when it does,
@@ -109,6 +119,7 @@ public final class EBPFSource: CaptureSource {
             },
             context: context.toOpaque()
         )
+        probe.wakesAtOnce(for: sink.promptPrograms)
         configuration.whenSetUp()
 
         var descriptors = [
@@ -116,14 +127,11 @@ public final class EBPFSource: CaptureSource {
             pollfd(fd: stop.descriptor, events: Int16(POLLIN), revents: 0),
         ]
         let idleMilliseconds = Int32(clamping: configuration.idleInterval.components.seconds * 1000)
-        let batch = configuration.batchInterval.components
-        let batchMilliseconds = Int32(
-            clamping: max(1, batch.seconds * 1000 + batch.attoseconds / 1_000_000_000_000_000)
-        )
-        // Draining: the probe does not wake the agent for each record (only when the ring fills
-        // up); it drains every batch interval. Else it sleeps until a record wakes it. It starts
-        // draining when records wake it less than a batch interval apart: at lower rates a wake-up
-        // per record costs less than a timer besides.
+        let batchMilliseconds = configuration.batchMilliseconds
+        // Draining: the probe does not wake the agent for each record (only for the execs of
+        // programs rules name, and when the ring fills up); it drains every batch interval. Else
+        // it sleeps until a record wakes it. It starts draining when records wake it less than a
+        // batch interval apart: at lower rates a wake-up per record costs less than a timer besides.
         var draining = false
         let batchNanoseconds = UInt64(batchMilliseconds) * 1_000_000
         var lastWokenAt: UInt64 = 0
@@ -156,6 +164,7 @@ public final class EBPFSource: CaptureSource {
             } else if ready == 0 {
                 sink.idle(now: EventTime.now)
             }
+            probe.wakesAtOnce(for: sink.promptPrograms)  // after a rule reload the sink took
             let now = MonotonicClock.milliseconds()
             if ready == 0 && !draining || now - lossReadAt >= 1000 {
                 lossReadAt = now

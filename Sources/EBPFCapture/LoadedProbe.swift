@@ -19,8 +19,13 @@ struct LoadedProbe: ~Copyable {
     private let records: Int32
     private let lostMap: Int32
     private let consumerMap: Int32
-    /// The probe's `consumer` flag, mapped: 1 while the agent sleeps until a record wakes it.
+    private let promptNamesMap: Int32
+    /// The probe's `consumer` state, mapped: [0] is 1 while the agent sleeps until a record wakes
+    /// it, [1] is 1 while every exec wakes it at once (not only those in `prompt_names`).
     private let consumerFlag: UnsafeMutablePointer<UInt32>
+    /// What ``wakesAtOnce(for:)`` was last told, and the keys it put in `prompt_names`.
+    private var promptPrograms: Set<String>?? = .none
+    private var promptKeys: Set<[UInt8]> = []
     private var ring: OpaquePointer?
 
     /// The kernel's BTF, unless configured otherwise.
@@ -37,7 +42,7 @@ struct LoadedProbe: ~Copyable {
             throw CaptureError(operation: "load the eBPF probe", errno: 0, detail: missing)
         }
         let bytes = Self.objectBytes()
-        var descriptors = execwatch_probe_descriptors(link: -1, records: -1, lost: -1, consumer: -1)
+        var descriptors = execwatch_probe_descriptors(link: -1, records: -1, lost: -1, consumer: -1, prompt_names: -1)
         var step: Int32 = 0
         let warningCapacity = 512
         var warning = [CChar](repeating: 0, count: warningCapacity)
@@ -51,6 +56,7 @@ struct LoadedProbe: ~Copyable {
                 UInt32(clamping: ringBufferBytes),
                 "lost",
                 "consumer",
+                "prompt_names",
                 "exec_probe",
                 &descriptors,
                 &step,
@@ -72,7 +78,9 @@ struct LoadedProbe: ~Copyable {
         }
         guard let flag = execwatch_map_consumer_flag(descriptors.consumer) else {
             let code = errno
-            for descriptor in [descriptors.link, descriptors.records, descriptors.lost, descriptors.consumer] {
+            for descriptor in [
+                descriptors.link, descriptors.records, descriptors.lost, descriptors.consumer, descriptors.prompt_names,
+            ] {
                 close(descriptor)
             }
             throw CaptureError(operation: "map the eBPF probe's consumer flag", errno: code)
@@ -81,8 +89,10 @@ struct LoadedProbe: ~Copyable {
         records = descriptors.records
         lostMap = descriptors.lost
         consumerMap = descriptors.consumer
+        promptNamesMap = descriptors.prompt_names
         consumerFlag = flag
         execwatch_store_consumer_flag(consumerFlag, 1)
+        execwatch_store_consumer_flag(consumerFlag + 1, 1)  // until told which programs rules name
     }
 
     deinit {
@@ -92,13 +102,52 @@ struct LoadedProbe: ~Copyable {
         close(records)
         close(lostMap)
         close(consumerMap)
+        close(promptNamesMap)
     }
 
     /// Tells the probe whether the agent sleeps until a record wakes it (`true`), or drains the
-    /// ring on a timer of its own (`false`: records then wake it only when the ring fills up).
+    /// ring on a timer of its own (`false`: records then wake it only for the execs
+    /// ``wakesAtOnce(for:)`` names and when the ring fills up).
     /// A full barrier: records reserved before it are seen by the next ``consume()``.
     func wakesOnEveryRecord(_ sleeping: Bool) {
         execwatch_store_consumer_flag(consumerFlag, sleeping ? 1 : 0)
+    }
+
+    /// Tells the probe which execs wake the agent at once while it drains on its timer: those of
+    /// `programs` (names compared ignoring ASCII case, by their first 15 bytes as the kernel's
+    /// `comm`; matched against `comm` and the executed file's name), or every exec when nil.
+    /// While the names change, and when they cannot all be stored (more than the map holds),
+    /// every exec does: never fewer than asked. Cheap when `programs` is the set last given.
+    mutating func wakesAtOnce(for programs: Set<String>?) {
+        if let told = promptPrograms, told == programs { return }
+        promptPrograms = .some(programs)
+        execwatch_store_consumer_flag(consumerFlag + 1, 1)
+        guard let programs else { return }
+        let keys = Set(programs.compactMap(Self.promptKey))
+        for key in promptKeys.subtracting(keys) {
+            var key = key
+            if bpf_map_delete_elem(promptNamesMap, &key) == 0 || errno == ENOENT { promptKeys.remove(key) }
+        }
+        var stored = true
+        var present: UInt8 = 1
+        for key in keys.subtracting(promptKeys) {
+            var key = key
+            guard bpf_map_update_elem(promptNamesMap, &key, &present, 0) == 0 else {  // 0: BPF_ANY
+                stored = false
+                break
+            }
+            promptKeys.insert(key)
+        }
+        if stored { execwatch_store_consumer_flag(consumerFlag + 1, 0) }
+    }
+
+    /// The probe's key of a program name: its first 15 bytes folded to lower case (ASCII), NUL
+    /// padded to 16 as `comm` is. nil for a name no exec can have (empty, or holding a NUL or `/`).
+    static func promptKey(_ name: String) -> [UInt8]? {
+        if name.isEmpty || name.utf8.contains(0) || name.utf8.contains(UInt8(ascii: "/")) { return nil }
+        var key = name.utf8.prefix(15).map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
+        key.append(contentsOf: repeatElement(0, count: 16 - key.count))
+        return key
     }
 
     /// Opens the ring buffer, whose records go to `handle` (called from ``consume()`` on this

@@ -48,6 +48,22 @@ import Testing
         #expect(e.counters.filterEvaluations == 5)  // Or, Regex always; Nested only for nc
     }
 
+    /// What a source may deliver at once (the eBPF probe wakes the agent for these): the programs
+    /// rules are filed under by `procName` or by `Image`, folded to lower case; not the parent's
+    /// programs, nothing for rules filed under "any". Follows a rule reload.
+    @Test func namedProgramsAreThoseRulesAreFiledUnder() throws {
+        let netcat = ruleXML(id: "N", filter: #"eventType = "LINUX_PROCESS_EXEC" AND procName IN ("nc", "NCat")"#)
+        let any = ruleXML(id: "Any", filter: #"user = "alice""#)
+        let wget = try sigmaRule(id: "wget", "    sel:\n        Image|endswith: '/Wget'\n    condition: sel")
+        let sshd = try sigmaRule(id: "sshd", "    sel:\n        ParentImage|endswith: '/sshd'\n    condition: sel")
+        var e = engine(rules(netcat, any) + [wget, sshd])
+        #expect(e.namedPrograms == ["nc", "ncat", "wget"])
+        e.replaceRules(rules(any) + [sshd])
+        #expect(e.namedPrograms.isEmpty)
+        e.replaceRules([wget])
+        #expect(e.namedPrograms == ["wget"])
+    }
+
     @Test func mayMatchAgreesWithTheIndex() {
         let onlyNetcat = engine(
             rules(ruleXML(id: "N", filter: #"eventType = "LINUX_PROCESS_EXEC" AND procName IN ("nc", "ncat")"#))

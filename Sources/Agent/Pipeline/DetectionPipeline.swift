@@ -77,6 +77,10 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
         evaluate(probe: probe) { complete(probe) }
     }
 
+    /// The programs the rules in force name; the others only rules filed under "any" or under
+    /// the parent's program can match.
+    public var promptPrograms: Set<String>? { engine.namedPrograms }
+
     public func idle(now: EventTime) {
         takeWaitingRules()
         assembler.expire(now: now, complete)

@@ -14,10 +14,11 @@
  * silently.
  *
  * Wake-ups: the agent says in `consumer` whether it sleeps until woken (1) or drains the ring on a
- * timer of its own (0, while records keep coming). Only in the first case does a record wake it;
- * in the second, only a ring filling up does (a quarter full). So under a steady stream of execs
- * the agent wakes once per drain interval, not once per exec, and the exec itself queues no
- * wake-up. */
+ * timer of its own (0, while records keep coming). In the first case every record wakes it; in
+ * the second, only the exec of a program a rule names (`prompt_names`, or every exec while the
+ * agent says so) and a ring filling up (a quarter full) do. So under a steady stream of execs no
+ * rule names the agent wakes once per drain interval, not once per exec, and such an exec queues
+ * no wake-up; one a rule names reaches it at once. */
 #include "exec_probe_kernel.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -110,26 +111,46 @@ struct {
     __type(value, u64);
 } lost SEC(".maps");
 
-/* [0]: 1 while the agent sleeps until a record wakes it, 0 while it drains on its own timer. The
- * agent maps this into its memory and writes it. */
+/* What the agent says, through `consumer` (mapped into its memory, written by it). */
+struct consumer_state {
+    u32 sleeping;     /* 1 while it sleeps until a record wakes it, 0 while it drains on its own timer */
+    u32 every_prompt; /* 1: every exec wakes it at once, whatever prompt_names holds */
+};
+
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __uint(map_flags, BPF_F_MMAPABLE);
     __type(key, u32);
-    __type(value, u32);
+    __type(value, struct consumer_state);
 } consumer SEC(".maps");
 
-/* The flags for committing a reserved EXEC record: wake the agent if it sleeps or if the ring is a
- * quarter full; else no wake-up. Forced, not the kernel's default (which wakes only for the record
- * right after the last one read): this EXEC record follows its ARGUMENTS chunks. Read after the
- * reservation, with an atomic operation (a full barrier): the agent stores 1 and then looks at the
- * ring, so either it sees this record's reservation or this reads 1. */
-static __always_inline u64 wakeup_flags(void)
+/* A program name as `comm` holds it: at most 15 bytes, NUL-padded, here folded to lower case. */
+#define PROMPT_NAME_BYTES 16
+struct prompt_name {
+    char bytes[PROMPT_NAME_BYTES];
+};
+
+/* The programs rules name (names longer than 15 bytes by their first 15), filled by the agent:
+ * their execs wake it at once while it drains on its timer. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 4096);
+    __type(key, struct prompt_name);
+    __type(value, u8);
+} prompt_names SEC(".maps");
+
+/* The flags for committing a reserved EXEC record: wake the agent if the exec is prompt, if it
+ * sleeps, or if the ring is a quarter full; else no wake-up. Forced, not the kernel's default
+ * (which wakes only for the record right after the last one read): this EXEC record follows its
+ * ARGUMENTS chunks. `sleeping` is read after the reservation, with an atomic operation (a full
+ * barrier): the agent stores 1 and then looks at the ring, so either it sees this record's
+ * reservation or this reads 1. */
+static __always_inline u64 wakeup_flags(u32 prompt)
 {
     u32 zero = 0;
-    u32 *sleeping = bpf_map_lookup_elem(&consumer, &zero);
-    if (!sleeping || __sync_fetch_and_add(sleeping, 0))
+    struct consumer_state *state = bpf_map_lookup_elem(&consumer, &zero);
+    if (prompt || !state || __sync_fetch_and_add(&state->sleeping, 0) || state->every_prompt)
         return BPF_RB_FORCE_WAKEUP;
     if (bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) >= bpf_ringbuf_query(&records, BPF_RB_RING_SIZE) / 4)
         return BPF_RB_FORCE_WAKEUP;
@@ -146,8 +167,8 @@ static __always_inline u64 chunk_wakeup_flags(void)
 }
 
 /* Copies `size` bytes of `data` into the ring as one record (a dynptr reservation: its size need not
- * be a constant), committed with wakeup_flags(). 0, or a negative errno when it did not fit. */
-static __always_inline long write_record(void *data, u32 size)
+ * be a constant), committed with wakeup_flags(prompt). 0, or a negative errno when it did not fit. */
+static __always_inline long write_record(void *data, u32 size, u32 prompt)
 {
     struct bpf_dynptr record;
     long error = bpf_ringbuf_reserve_dynptr(&records, size, 0, &record);
@@ -157,7 +178,7 @@ static __always_inline long write_record(void *data, u32 size)
         bpf_ringbuf_discard_dynptr(&record, BPF_RB_NO_WAKEUP);
         return error;
     }
-    bpf_ringbuf_submit_dynptr(&record, wakeup_flags());
+    bpf_ringbuf_submit_dynptr(&record, wakeup_flags(prompt));
     return 0;
 }
 
@@ -166,6 +187,31 @@ static __always_inline void count(u32 which)
     u64 *counter = bpf_map_lookup_elem(&lost, &which);
     if (counter)
         *counter += 1;
+}
+
+/* Whether `name` (a kernel string; its first 15 bytes), folded to lower case, is in prompt_names. */
+static __always_inline u32 is_prompt_name(const void *name)
+{
+    struct prompt_name key = {};
+    if (bpf_probe_read_kernel_str(key.bytes, PROMPT_NAME_BYTES, name) <= 1)
+        return 0;
+    for (int i = 0; i < PROMPT_NAME_BYTES; i++) {
+        char c = key.bytes[i];
+        key.bytes[i] = c + (((unsigned char)(c - 'A') < 26) << 5);
+    }
+    return bpf_map_lookup_elem(&prompt_names, &key) != NULL;
+}
+
+/* Whether a rule may name this exec's program: by `comm` (the last component of the path given to
+ * execve, as `procName` and `invokedPath` have it) or by the executed file's name (`exePath`'s
+ * last component). An exec of a descriptor is named by argv[0] (`procName`): always prompt. */
+static __always_inline u32 is_prompt(const char *comm, struct file *exe, u32 by_descriptor)
+{
+    if (by_descriptor)
+        return 1;
+    if (is_prompt_name(comm))
+        return 1;
+    return exe && is_prompt_name(BPF_CORE_READ(exe, f_path.dentry, d_name.name));
 }
 
 /* One walk of a path towards the root (see write_path), as bpf_loop's callback state. */
@@ -353,7 +399,8 @@ int BPF_PROG(exec_probe, struct task_struct *task, pid_t old_pid, struct linux_b
     }
 
     used &= DATA_BYTES - 1;
-    if (write_record(record, offsetof(struct exec_record, data) + used) != 0)
+    u32 prompt = is_prompt(record->comm, exe, record->flags & FLAG_BY_DESCRIPTOR);
+    if (write_record(record, offsetof(struct exec_record, data) + used, prompt) != 0)
         count(LOST_RECORDS);
     return 0;
 }

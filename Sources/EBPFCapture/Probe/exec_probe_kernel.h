@@ -21,6 +21,7 @@ typedef __u32 __wsum;
 typedef int pid_t;
 
 enum bpf_map_type {
+    BPF_MAP_TYPE_HASH = 1,
     BPF_MAP_TYPE_ARRAY = 2,
     BPF_MAP_TYPE_PERCPU_ARRAY = 6,
     BPF_MAP_TYPE_RINGBUF = 27,

@@ -74,6 +74,12 @@ public struct DetectionEngine: Sendable {
         index.hasCandidates(for: event)
     }
 
+    /// The programs rules name: the `procName` values and `Image` program names rules are filed
+    /// under in the rule index, folded to lower case. A rule can match an exec filed under none of
+    /// them only if it requires no program name (filed under "any") or only its parent's: a source
+    /// may deliver execs of these programs at once and the others in batches.
+    public var namedPrograms: Set<String> { index.namedPrograms }
+
     /// All incidents remembered, ordered by first time seen, then id.
     public var incidents: [Incident] {
         incidentTable.values.sorted { ($0.firstSeen, $0.incidentId) < ($1.firstSeen, $1.incidentId) }

@@ -37,6 +37,9 @@ struct RuleIndex: Sendable {
     /// last components) or under its parent's (then by the parent's): else those are not derived.
     private var filesProgramNames = false
     private var filesParentNames = false
+    /// The names rules are filed under by the exec's own program (`procName` values and the names
+    /// `Image` tests require), folded to lower case; not those filed under the parent's or "any".
+    private(set) var namedPrograms: Set<String> = []
 
     init(_ rules: [(position: Int, filter: FilterExpression)]) {
         var commandLineLiterals = LiteralSet()
@@ -52,6 +55,7 @@ struct RuleIndex: Sendable {
             let names = ProgramNames(procNames: procNames, programNames: programNames, parentNames: parentNames)
             filesProgramNames = filesProgramNames || procNames == nil && programNames != nil
             filesParentNames = filesParentNames || parentNames != nil
+            for name in procNames ?? programNames ?? [] { namedPrograms.insert(asciiLowercased(name)) }
             if let eventTypes {
                 for eventType in Set(eventTypes) {
                     byEventType.update(eventType, default: ProcNameBucket()) { $0.add(position, names) }
