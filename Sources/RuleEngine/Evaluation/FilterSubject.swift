@@ -13,10 +13,14 @@ enum GuardedText: Sendable {
 final class GuardLiterals: Sendable {
     let commandLine: LiteralSet
     let image: LiteralSet
+    /// Whether every command-line literal is ASCII: then the raw argv bytes hold one exactly when
+    /// the joined text does (see ``commandLineOccurrences(inArgumentArea:)``).
+    private let commandLineIsASCII: Bool
 
     init(commandLine: LiteralSet = LiteralSet(), image: LiteralSet = LiteralSet()) {
         self.commandLine = commandLine
         self.image = image
+        commandLineIsASCII = commandLine.literals.allSatisfy { $0.allSatisfy { $0 < 0x80 } }
     }
 
     static let none = GuardLiterals()
@@ -29,6 +33,29 @@ final class GuardLiterals: Sendable {
         recordingPairs pairs: UnsafeMutablePointer<UInt64>?
     ) -> LiteralOccurrences {
         commandLine.occurrences(in: text, recordingPairs: pairs)
+    }
+
+    /// The literals in an argv given as its argument area (each argument NUL-terminated, the last
+    /// maybe not) as they would be found in the argv joined by single spaces (`args`): the bytes
+    /// are read with each NUL as a space and the last terminator left out. The joined text is the
+    /// same bytes except where invalid UTF-8 is replaced by U+FFFD (bytes 0x80 and up, never an
+    /// ASCII byte): an ASCII literal is in one exactly when it is in the other. With a non-ASCII
+    /// literal and a byte 0x80 or up in the area, every literal counts as found.
+    func commandLineOccurrences(inArgumentArea area: [UInt8]) -> LiteralOccurrences {
+        var end = area.count
+        if end > 0, area[end - 1] == 0 { end -= 1 }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(end, 1)) { text in
+            var high: UInt8 = 0
+            area.withUnsafeBufferPointer { area in
+                for k in 0..<end {
+                    let c = area[k]
+                    high |= c
+                    text[k] = c == 0 ? 0x20 : c
+                }
+            }
+            if high >= 0x80, !commandLineIsASCII { return LiteralOccurrences.all(count: commandLine.literals.count) }
+            return commandLine.occurrences(in: UnsafeBufferPointer(rebasing: text[0..<end]))
+        }
     }
 
     /// The literals in either path (the second is not read when it is the first).
@@ -59,10 +86,23 @@ struct FilterSubject {
     /// until first asked for.
     private var argumentOccurrences: LiteralOccurrences?
     private var imageOccurrences: LiteralOccurrences?
+    /// The argv bytes of an event not completed yet (see ``init(probe:argumentArea:guards:)``).
+    private let argumentArea: [UInt8]?
 
     init(_ event: ExecEvent, guards: GuardLiterals = .none) {
         self.event = event
         self.guards = guards
+        self.argumentArea = nil
+    }
+
+    /// A subject for the guards alone (``holds(guardLiteral:in:)``), of an exec's index probe
+    /// (which has its paths but not yet its `args`) and its argv as the source has it, each
+    /// argument NUL-terminated (the last maybe not): the guards' command line is those bytes
+    /// read as the argv joined by single spaces.
+    init(probe: ExecEvent, argumentArea: [UInt8], guards: GuardLiterals) {
+        self.event = probe
+        self.guards = guards
+        self.argumentArea = argumentArea
     }
 
     /// The value of an attribute, or nil when the event lacks it (as ``ExecEvent/value(of:)``).
@@ -99,6 +139,11 @@ struct FilterSubject {
     /// Reads the joined argv once for both what it tells: the guards' literals it holds and,
     /// when it is long, its byte pairs. Whichever is asked for first, the other comes with it.
     private mutating func scanArguments() {
+        if let argumentArea {
+            argumentOccurrences = guards.commandLineOccurrences(inArgumentArea: argumentArea)
+            argumentPairs = .some(nil)
+            return
+        }
         var found: LiteralOccurrences?
         var pairs: BytePairSet?
         if case .string(let text)? = value(of: .args) {

@@ -191,6 +191,13 @@ struct LiteralOccurrences {
         words = [UInt64](repeating: 0, count: (count + 63) / 64)
     }
 
+    /// Every literal of a set of `count`.
+    static func all(count: Int) -> LiteralOccurrences {
+        var found = LiteralOccurrences(count: count)
+        for k in found.words.indices { found.words[k] = ~0 }
+        return found
+    }
+
     @inline(__always)
     func contains(_ id: Int) -> Bool {
         words[id >> 6] & (1 << UInt64(id & 63)) != 0
