@@ -24,6 +24,23 @@ struct RuleIndex: Sendable {
         /// Every rule filed under some parent name, once (a probe has no parent to look up by).
         var parentNamed: [Int] = []
         var anyProcName: [Int] = []
+        /// The guards of `anyProcName` and `parentNamed` together, the candidates of every probe:
+        /// one test of the texts found instead of one per rule (set once the index is built).
+        var everyProbeGuards = GuardUnion()
+    }
+
+    /// Whether one of a list of rules has no guard or one whose texts an event holds, as one
+    /// test: the ids of all their guards' texts, by text.
+    struct GuardUnion: Sendable {
+        var unguarded = false
+        var commandLine = LiteralOccurrences(count: 0)
+        var image = LiteralOccurrences(count: 0)
+
+        /// Whether one of the rules may match, as far as their guards tell (as ``mayMatch(_:_:)``
+        /// of each, with an OR).
+        func admits(_ subject: inout FilterSubject) -> Bool {
+            unguarded || subject.holdsAny(of: commandLine, in: .commandLine) || subject.holdsAny(of: image, in: .image)
+        }
     }
 
     private var byEventType = FoldedTable<ProcNameBucket>()
@@ -80,6 +97,31 @@ struct RuleIndex: Sendable {
             }
             guardStarts.append(guardTexts.count)
         }
+        let counts = (commandLine: commandLineLiterals.literals.count, image: imageLiterals.literals.count)
+        anyEventType.everyProbeGuards = guardUnion(of: anyEventType.anyProcName + anyEventType.parentNamed, counts)
+        var buckets = byEventType
+        buckets.updateAll { bucket in
+            bucket.everyProbeGuards = guardUnion(of: bucket.anyProcName + bucket.parentNamed, counts)
+        }
+        byEventType = buckets
+    }
+
+    private func guardUnion(of positions: [Int], _ counts: (commandLine: Int, image: Int)) -> GuardUnion {
+        var union = GuardUnion(
+            commandLine: LiteralOccurrences(count: counts.commandLine),
+            image: LiteralOccurrences(count: counts.image)
+        )
+        for position in positions {
+            let range = guardStarts[position]..<guardStarts[position + 1]
+            if range.isEmpty { union.unguarded = true }
+            for (text, id) in guardTexts[range] {
+                switch text {
+                case .commandLine: union.commandLine.insert(id)
+                case .image: union.image.insert(id)
+                }
+            }
+        }
+        return union
     }
 
     /// The attributes Sigma's `Image` reads.
@@ -107,11 +149,13 @@ struct RuleIndex: Sendable {
         let keys = EventKeys(event, programNames: filesProgramNames, parentName: false)
         var subject = FilterSubject(probe: event, argumentArea: argumentArea, guards: guards)
         if let bucket = byEventType.lookup(event.eventType),
-            bucket.containsCandidate(keys, where: { mayMatch($0, &subject) })
+            bucket.everyProbeGuards.admits(&subject)
+                || bucket.containsNamedCandidate(keys, where: { mayMatch($0, &subject) })
         {
             return true
         }
-        return anyEventType.containsCandidate(keys, where: { mayMatch($0, &subject) })
+        return anyEventType.everyProbeGuards.admits(&subject)
+            || anyEventType.containsNamedCandidate(keys, where: { mayMatch($0, &subject) })
     }
 
     /// Appends the positions of the rules that may match the event, in ascending order, each once.
@@ -206,9 +250,9 @@ extension RuleIndex.ProcNameBucket {
         return !byParentName.isEmpty  // the probe has no parent facts (see RuleIndex.hasCandidates)
     }
 
-    /// Whether a rule filed under the keys, or under any parent name, is `admitted`.
-    func containsCandidate(_ keys: RuleIndex.EventKeys, where admitted: (Int) -> Bool) -> Bool {
-        for position in anyProcName where admitted(position) { return true }
+    /// Whether a rule filed under the keys' program names is `admitted` (those filed under "any"
+    /// or a parent name: ``RuleIndex/ProcNameBucket/everyProbeGuards``).
+    func containsNamedCandidate(_ keys: RuleIndex.EventKeys, where admitted: (Int) -> Bool) -> Bool {
         if let name = keys.procName, let positions = byProcName.lookup(name) {
             for position in positions where admitted(position) { return true }
         }
@@ -218,7 +262,6 @@ extension RuleIndex.ProcNameBucket {
         if let name = keys.exeName, let positions = byProgramName.lookup(name) {
             for position in positions where admitted(position) { return true }
         }
-        for position in parentNamed where admitted(position) { return true }
         return false
     }
 
@@ -257,6 +300,11 @@ struct FoldedTable<Value: Sendable>: Sendable {
         }
         exact[key] = slot
         change(&values[slot])
+    }
+
+    /// Changes every value.
+    mutating func updateAll(_ change: (inout Value) -> Void) {
+        for k in values.indices { change(&values[k]) }
     }
 
     func lookup(_ key: String) -> Value? {

@@ -136,6 +136,20 @@ struct FilterSubject {
         }
     }
 
+    /// Whether the event's text holds one of the guard literals in `literals` (a set of the
+    /// text's literals); the text is not read when `literals` is empty.
+    mutating func holdsAny(of literals: LiteralOccurrences, in text: GuardedText) -> Bool {
+        if literals.isEmpty { return false }
+        switch text {
+        case .commandLine:
+            if argumentOccurrences == nil { scanArguments() }
+            return argumentOccurrences.unsafelyUnwrapped.intersects(literals)
+        case .image:
+            if imageOccurrences == nil { imageOccurrences = guards.imageOccurrences(event.invokedPath, event.exePath) }
+            return imageOccurrences.unsafelyUnwrapped.intersects(literals)
+        }
+    }
+
     /// Reads the joined argv once for both what it tells: the guards' literals it holds and,
     /// when it is long, its byte pairs. Whichever is asked for first, the other comes with it.
     private mutating func scanArguments() {

@@ -207,6 +207,15 @@ struct LiteralOccurrences {
         words[id >> 6] |= 1 << UInt64(id & 63)
     }
 
+    /// Whether no literal is in.
+    var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
+
+    /// Whether a literal is in both (sets of the same literals).
+    func intersects(_ other: LiteralOccurrences) -> Bool {
+        for k in 0..<min(words.count, other.words.count) where words[k] & other.words[k] != 0 { return true }
+        return false
+    }
+
     mutating func formUnion(_ other: LiteralOccurrences) {
         for k in words.indices { words[k] |= other.words[k] }
     }
