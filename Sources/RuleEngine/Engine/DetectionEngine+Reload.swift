@@ -17,22 +17,30 @@ extension DetectionEngine {
     @discardableResult
     public mutating func replaceRules(_ newRules: [Rule]) -> RuleReloadSummary {
         var summary = RuleReloadSummary()
-        var old: [String: (definition: String, number: Int)] = [:]
-        for entry in active { old[entry.rule.id] = (entry.rule.definition, entry.number) }
+        // Definitions are rendered only for ids the engine already had: a first load (or a rule
+        // added on reload) has nothing to compare them with, and rendering a large rule set's
+        // filters is a sizeable share of start-up.
+        var old: [String: (rule: Rule, number: Int)] = [:]
+        for entry in active { old[entry.rule.id] = (entry.rule, entry.number) }
         let oldIds = Set(rules.map(\.id))
-        let oldDefinitions = Dictionary(rules.map { ($0.id, $0.definition) }, uniquingKeysWith: { a, _ in a })
+        let oldRules = Dictionary(rules.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
 
         var newActive: [ActiveRule] = []
         var kept: Set<Int> = []
         for rule in newRules {
-            let definition = rule.definition
-            if let previous = oldDefinitions[rule.id] {
-                if previous == definition { summary.unchanged.append(rule.id) } else { summary.changed.append(rule.id) }
+            var definition: String?
+            if let previous = oldRules[rule.id] {
+                definition = rule.definition
+                if previous.definition == definition {
+                    summary.unchanged.append(rule.id)
+                } else {
+                    summary.changed.append(rule.id)
+                }
             } else {
                 summary.added.append(rule.id)
             }
             guard rule.isActive else { continue }
-            if let previous = old[rule.id], previous.definition == definition {
+            if let previous = old[rule.id], previous.rule.definition == (definition ?? rule.definition) {
                 newActive.append(ActiveRule(rule: rule, number: previous.number))
                 kept.insert(previous.number)
             } else {
