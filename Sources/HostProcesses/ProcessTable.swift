@@ -76,28 +76,30 @@ public struct ProcessTable {
     /// What is known of process `pid` started at `startTime` (nil: unknown, as in replay); nil
     /// when the table has no entry for that process.
     public mutating func process(ofPID pid: Int64, startTime: UInt64?) -> KnownProcess? {
-        if let entry = current[pid] {
-            return entry.startTime == startTime ? decodedCommandLine(pid) : nil
+        // Each generation is hashed into once: a child's event asks this for every exec.
+        if let slot = current.index(forKey: pid) {
+            guard current.values[slot].startTime == startTime else { return nil }
+            if current.values[slot].process.commandLineIsDeferred {
+                currentBytes += Self.decodeCommandLine(of: &current.values[slot])
+            }
+            return current.values[slot].process
         }
-        guard let entry = previous[pid], entry.startTime == startTime else { return nil }
-        previous[pid] = nil
+        guard let slot = previous.index(forKey: pid), previous.values[slot].startTime == startTime else { return nil }
+        var entry = previous.remove(at: slot).value
         previousBytes -= entry.bytes
+        if entry.process.commandLineIsDeferred { _ = Self.decodeCommandLine(of: &entry) }
         current[pid] = entry
         currentBytes += entry.bytes
-        return decodedCommandLine(pid)
+        return entry.process
     }
 
-    /// The current generation's entry for `pid`, its deferred command line decoded once and kept
-    /// (its bytes counted anew), so its other children find the text.
-    private mutating func decodedCommandLine(_ pid: Int64) -> KnownProcess? {
-        guard var entry = current[pid] else { return nil }
-        guard entry.process.commandLineIsDeferred else { return entry.process }
+    /// Decodes an entry's deferred command line, kept so its other children find the text, and
+    /// counts its bytes anew; returns by how much they changed.
+    private static func decodeCommandLine(of entry: inout Entry) -> Int {
         entry.process.decodeCommandLine()
         let bytes = Self.entryBytes + entry.process.footprintBytes
-        currentBytes += bytes - entry.bytes
-        entry.bytes = bytes
-        current[pid] = entry
-        return entry.process
+        defer { entry.bytes = bytes }
+        return bytes - entry.bytes
     }
 
     /// The parent `pid` of an event: from the table when its entry is that process's, else (in

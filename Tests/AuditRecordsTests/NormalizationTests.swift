@@ -22,6 +22,21 @@ private func exec(
 
 @Suite("Normalization into LINUX_PROCESS_EXEC")
 struct NormalizationTests {
+    /// The probe takes base names from the paths as text, invalid UTF-8 already repaired: the
+    /// same as from the bytes the kernel gave, since a repaired sequence never spans a `/`.
+    @Test func procNameOfHexPathsWithInvalidUTF8IsTheBaseNameOfTheirBytes() {
+        // "/tmp/\xff\xc3/nc\xc3": a byte that is never UTF-8, a lead byte cut by '/', one cut by the end.
+        let invoked = replay(text: exec(path0: "2F746D702FFFC32F6E63C3"), users: [:]).events.first
+        #expect(invoked?.procName == "nc\u{FFFD}")
+        #expect(invoked?.invokedPath == "/tmp/\u{FFFD}\u{FFFD}/nc\u{FFFD}")
+        // Neither PATH item 0 nor a0: comm ("nc\xc3", hex).
+        #expect(replay(text: exec(comm: "6E63C3"), users: [:]).events.first?.procName == "nc\u{FFFD}")
+        // Only exe ("/opt/x\xff/", hex, a trailing slash).
+        let exe = replay(text: exec(comm: "(null)", exe: "2F6F70742F78FF2F"), users: [:]).events.first
+        #expect(exe?.procName == "x\u{FFFD}")
+        #expect(exe?.exePath == "/opt/x\u{FFFD}/")
+    }
+
     @Test func procNameComesFromPathItemZeroThenA0ThenCommThenExe() {
         let users: [Int64: String] = [:]
         #expect(

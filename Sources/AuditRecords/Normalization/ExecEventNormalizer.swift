@@ -113,19 +113,25 @@ public struct ExecEventNormalizer {
         let exec = completed.exec
         let identity = exec.identity
         var event = ExecEvent(eventTime: exec.time, hostName: hostName)
-        if identity.invokedPath.flatMap(Self.baseName) == nil {
+        if let base = identity.invokedPath.flatMap(Self.baseName) {
+            event.procName = base
+        } else {
             attachArguments(from: completed, to: &event)  // procName needs a0
+            event.procName = Self.programName(
+                invokedPath: nil,
+                args: event.args,
+                comm: exec.commBytes,
+                exePath: identity.exePath
+            )
         }
-        event.procName = Self.programName(
-            invokedPath: identity.invokedPath,
-            args: event.args,
-            comm: identity.comm,
-            exe: identity.exe
-        )
-        event.exePath = Self.text(identity.exe)
+        event.exePath = identity.exePath
         if let invoked = identity.invokedPath {
-            if invoked.first != UInt8(ascii: "/") { event.cwd = Self.text(exec.cwd) }
-            event.invokedPath = ExecEvent.invokedPath(invoked, cwd: event.cwd)
+            if invoked.utf8.first == UInt8(ascii: "/") {
+                event.invokedPath = invoked  // what ExecEvent.invokedPath(_:cwd:) makes of it
+            } else {
+                event.cwd = Self.text(exec.cwd)
+                event.invokedPath = ExecEvent.invokedPath(invoked.utf8, cwd: event.cwd)
+            }
         }
         if let pid = identity.pid, let name = event.procName {
             let process: KnownProcess
@@ -155,22 +161,46 @@ public struct ExecEventNormalizer {
         event.swParam = ExecEvent.joinedText(args.dropFirst())
     }
 
-    static func programName(invokedPath: [UInt8]?, args: [[UInt8]]?, comm: [UInt8]?, exe: [UInt8]?) -> String? {
+    /// `procName`: the base name of the path given to execve, else of `a0`, else of `comm`, else
+    /// of `exe`. `comm` is an autoclosure: it is decoded only when nothing before it names the
+    /// program. The paths are text already (invalid UTF-8 repaired): a base name taken after that
+    /// is the one taken before it, as `/` is never part of a repaired sequence.
+    static func programName(
+        invokedPath: String?,
+        args: [[UInt8]]?,
+        comm: @autoclosure () -> [UInt8]?,
+        exePath: String?
+    ) -> String? {
         // In that order, without building a list of the candidates for every exec.
-        guard
-            let base = invokedPath.flatMap(baseName) ?? args?.first.flatMap(baseName) ?? comm.flatMap(baseName)
-                ?? exe.flatMap(baseName)
-        else { return nil }
-        return String(decoding: base, as: UTF8.self)
+        if let base = invokedPath.flatMap(baseName) { return base }
+        if let base = args?.first.flatMap(baseName) { return String(decoding: base, as: UTF8.self) }
+        if let base = comm().flatMap(baseName) { return String(decoding: base, as: UTF8.self) }
+        return exePath.flatMap(baseName)
     }
 
     /// The last path component (`/usr/bin/nc` → `nc`, `./nc` → `nc`); nil when there is none.
     static func baseName(_ path: [UInt8]) -> ArraySlice<UInt8>? {
+        guard let range = baseNameRange(path) else { return nil }
+        return path[range]
+    }
+
+    /// ``baseName(_:)`` of a path held as text.
+    static func baseName(_ path: String) -> String? {
+        guard let range = baseNameRange(path.utf8) else { return nil }
+        if range == path.utf8.startIndex..<path.utf8.endIndex { return path }
+        return String(Substring(path.utf8[range]))
+    }
+
+    private static func baseNameRange<Path: BidirectionalCollection<UInt8>>(_ path: Path) -> Range<Path.Index>? {
         var end = path.endIndex
-        while end > path.startIndex, path[end - 1] == UInt8(ascii: "/") { end -= 1 }
+        while end > path.startIndex, path[path.index(before: end)] == UInt8(ascii: "/") {
+            end = path.index(before: end)
+        }
         guard end > path.startIndex else { return nil }
         var start = end
-        while start > path.startIndex, path[start - 1] != UInt8(ascii: "/") { start -= 1 }
-        return path[start..<end]
+        while start > path.startIndex, path[path.index(before: start)] != UInt8(ascii: "/") {
+            start = path.index(before: start)
+        }
+        return start..<end
     }
 }

@@ -192,15 +192,16 @@ public struct AuditEventAssembler {
     private mutating func completeExpired(_ emit: (CompletedExec) -> Void) {
         while openingHead < openingOrder.count {
             let opened = openingOrder[openingHead]
+            // Found once, then completed where it was found: the key is hashed once.
             if pending.count > maximumPending || heldBytes > maximumBytes {
-                if pending[opened.key]?.time == opened.time {
+                if let index = pending.index(forKey: opened.key), pending.values[index].time == opened.time {
                     statistics.forcedCompletions += 1
-                    complete(opened.key, emit)
+                    complete(at: index, emit)
                 }
             } else if abs(clock.millisecondsSinceEpoch - opened.time.millisecondsSinceEpoch) < graceTime {
                 break
-            } else if pending[opened.key]?.time == opened.time {
-                complete(opened.key, emit)
+            } else if let index = pending.index(forKey: opened.key), pending.values[index].time == opened.time {
+                complete(at: index, emit)
             }
             openingHead += 1
         }
@@ -211,7 +212,12 @@ public struct AuditEventAssembler {
     }
 
     private mutating func complete(_ key: Key, _ emit: (CompletedExec) -> Void) {
-        guard let exec = pending.removeValue(forKey: key) else { return }
+        guard let index = pending.index(forKey: key) else { return }
+        complete(at: index, emit)
+    }
+
+    private mutating func complete(at index: [Key: PendingExec].Index, _ emit: (CompletedExec) -> Void) {
+        let (key, exec) = pending.remove(at: index)
         if key == lastKey {
             lastKey = nil
             lastExec = nil

@@ -121,12 +121,42 @@ final class PendingExec {
 
     // MARK: - Read when asked for
 
-    /// What names the program: enough for `procName` and the process table.
+    /// What names the program: enough for `procName` and the process table. The paths are text
+    /// at once (every event needs them); `comm` only where it lies, as it is needed only when
+    /// neither PATH item 0 nor `a0` names the program (see ``commBytes``).
     struct Identity {
         var pid: Int64?
-        var comm: [UInt8]?
-        var exe: [UInt8]?
-        var invokedPath: [UInt8]?
+        /// The SYSCALL record's `comm` value, when present.
+        var comm: FieldLocation?
+        /// `exe`, as text.
+        var exePath: String?
+        /// PATH item 0 `name` (the path given to execve), as text.
+        var invokedPath: String?
+    }
+
+    /// Where a value lies in a record this event keeps, to be decoded only if it is needed.
+    struct FieldLocation {
+        var range: Range<Int>
+        var isQuoted: Bool
+
+        init(of field: AuditFieldScanner.Field, in body: UnsafeRawBufferPointer) {
+            let start = field.value.baseAddress.map { body.baseAddress!.distance(to: $0) } ?? 0
+            range = start..<(start + field.value.count)
+            isQuoted = field.isQuoted
+        }
+    }
+
+    /// The SYSCALL record's `comm`, decoded as ``AuditFieldScanner/Field/untrustedBytes()`` does.
+    var commBytes: [UInt8]? {
+        guard let comm = identity.comm, let record = syscallRecord else { return nil }
+        return record.withBytes { body in
+            AuditFieldScanner.Field(
+                key: UnsafeRawBufferPointer(start: body.baseAddress, count: 0),
+                value: UnsafeRawBufferPointer(rebasing: body[comm.range]),
+                isQuoted: comm.isQuoted,
+                isTranslated: false
+            ).untrustedBytes()
+        }
     }
 
     /// Everything else an event carries, but the working directory (see ``cwd``).
@@ -187,7 +217,7 @@ final class PendingExec {
                     if !includingContext { contextReadUpTo = (context, scanner.offset) }
                     break
                 }
-                let k = field.key
+                let name = field.isTranslated ? SyscallFieldName.other : SyscallFieldName(field.key)
                 if readsIdentity {
                     if field.isTranslated {
                         readsIdentity = false
@@ -197,17 +227,16 @@ final class PendingExec {
                             break
                         }
                     } else {
-                        if bytesEqual(k, "pid") {
-                            identity.pid = field.signedNumber()
-                        } else if bytesEqual(k, "comm") {
-                            identity.comm = field.untrustedBytes()
-                        } else if bytesEqual(k, "exe") {
-                            identity.exe = field.untrustedBytes()
+                        switch name {
+                        case .pid: identity.pid = field.signedNumber()
+                        case .comm: identity.comm = field.isAbsent ? nil : FieldLocation(of: field, in: body)
+                        case .exe: identity.exePath = field.untrustedText()
+                        default: break
                         }
-                        if identity.pid != nil, identity.comm != nil, identity.exe != nil { readsIdentity = false }
+                        if identity.pid != nil, identity.comm != nil, identity.exePath != nil { readsIdentity = false }
                     }
                 }
-                Self.readContextField(field, into: &context)
+                Self.readContextField(field, named: name, into: &context)
                 if !readsIdentity && !includingContext {
                     contextReadUpTo = (context, scanner.offset)
                     break
@@ -219,7 +248,7 @@ final class PendingExec {
                 var scanner = AuditFieldScanner(body)
                 while let field = scanner.next(), !field.isTranslated {
                     if bytesEqual(field.key, "name") {
-                        identity.invokedPath = field.untrustedBytes()
+                        identity.invokedPath = field.untrustedText()
                         return
                     }
                 }
@@ -229,26 +258,28 @@ final class PendingExec {
         if includingContext { readContext = context }
     }
 
-    private static func readContextField(_ field: AuditFieldScanner.Field, into context: inout Context) {
-        let k = field.key
+    private static func readContextField(
+        _ field: AuditFieldScanner.Field,
+        named name: SyscallFieldName,
+        into context: inout Context
+    ) {
         if field.isTranslated {
+            let k = field.key
             if bytesEqual(k, "UID") {
                 context.uidName = field.text()
             } else if bytesEqual(k, "AUID") {
                 context.auidName = field.text()
             }
-        } else if bytesEqual(k, "ppid") {
-            context.ppid = field.signedNumber()
-        } else if bytesEqual(k, "uid") {
-            context.uid = field.signedNumber()
-        } else if bytesEqual(k, "euid") {
-            context.euid = field.signedNumber()
-        } else if bytesEqual(k, "auid") {
-            context.auid = field.signedNumber()
-        } else if bytesEqual(k, "tty") {
-            context.tty = field.text()
-        } else if bytesEqual(k, "key") {
-            context.key = Self.firstKey(field)
+            return
+        }
+        switch name {
+        case .ppid: context.ppid = field.signedNumber()
+        case .uid: context.uid = field.signedNumber()
+        case .euid: context.euid = field.signedNumber()
+        case .auid: context.auid = field.signedNumber()
+        case .tty: context.tty = field.text()
+        case .key: context.key = Self.firstKey(field)
+        case .pid, .comm, .exe, .other: break
         }
     }
 
@@ -268,6 +299,32 @@ final class PendingExec {
         guard var bytes = field.untrustedBytes() else { return nil }
         if let separator = bytes.firstIndex(of: 0x01) { bytes.removeSubrange(separator...) }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// The SYSCALL fields an exec event is read from, told apart by length and first byte before
+/// the name is compared: a record has two dozen fields, and each was compared with every name.
+enum SyscallFieldName {
+    case pid, comm, exe, ppid, uid, euid, auid, tty, key, other
+
+    @inline(__always)
+    init(_ key: UnsafeRawBufferPointer) {
+        guard let first = key.first else {
+            self = .other
+            return
+        }
+        switch (key.count, first) {
+        case (3, UInt8(ascii: "p")): self = bytesEqual(key, "pid") ? .pid : .other
+        case (3, UInt8(ascii: "e")): self = bytesEqual(key, "exe") ? .exe : .other
+        case (3, UInt8(ascii: "u")): self = bytesEqual(key, "uid") ? .uid : .other
+        case (3, UInt8(ascii: "t")): self = bytesEqual(key, "tty") ? .tty : .other
+        case (3, UInt8(ascii: "k")): self = bytesEqual(key, "key") ? .key : .other
+        case (4, UInt8(ascii: "c")): self = bytesEqual(key, "comm") ? .comm : .other
+        case (4, UInt8(ascii: "p")): self = bytesEqual(key, "ppid") ? .ppid : .other
+        case (4, UInt8(ascii: "e")): self = bytesEqual(key, "euid") ? .euid : .other
+        case (4, UInt8(ascii: "a")): self = bytesEqual(key, "auid") ? .auid : .other
+        default: self = .other
+        }
     }
 }
 

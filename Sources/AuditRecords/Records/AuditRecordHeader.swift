@@ -74,28 +74,17 @@ extension AuditRecordHeader {
     ) throws(AuditRecordError)
         -> AuditRecordHeader
     {
-        guard hasPrefix(payload, at: 0, "audit(") else { throw .missingTimestamp }
+        guard hasPrefix(payload, at: 0, "audit("), let base = payload.baseAddress else { throw .missingTimestamp }
+        let end = payload.count
         var i = 6
-        func number() -> (value: UInt64, digits: Int)? {
-            let start = i
-            var value: UInt64 = 0
-            while i < payload.count, payload[i] >= 0x30, payload[i] <= 0x39, i - start < 19 {
-                value = value * 10 + UInt64(payload[i] - 0x30)
-                i += 1
-            }
-            return i > start ? (value, i - start) : nil
-        }
-        guard let seconds = number(), i < payload.count, payload[i] == UInt8(ascii: ".") else {
-            throw .malformedTimestamp
-        }
+        guard let seconds = decimal(base, &i, end), i < end, base.load(fromByteOffset: i, as: UInt8.self) == 0x2e
+        else { throw .malformedTimestamp }  // "."
         i += 1
-        guard let fraction = number(), i < payload.count, payload[i] == UInt8(ascii: ":") else {
-            throw .malformedTimestamp
-        }
+        guard let fraction = decimal(base, &i, end), i < end, base.load(fromByteOffset: i, as: UInt8.self) == 0x3a
+        else { throw .malformedTimestamp }  // ":"
         i += 1
-        guard let serial = number(), i < payload.count, payload[i] == UInt8(ascii: ")") else {
-            throw .malformedTimestamp
-        }
+        guard let serial = decimal(base, &i, end), i < end, base.load(fromByteOffset: i, as: UInt8.self) == 0x29
+        else { throw .malformedTimestamp }  // ")"
         i += 1
         // The kernel writes `): `; some user-space records omit the colon (`) config changed`).
         if i < payload.count, payload[i] == UInt8(ascii: ":") { i += 1 }
@@ -120,9 +109,31 @@ extension AuditRecordHeader {
     }
 }
 
+/// Up to 19 decimal digits at `base[i..<end]` (a UInt64 holds them all), `i` moved past them;
+/// nil when there is none. Read through the pointer, as every record's header is: a nested
+/// function capturing the index cost more than the digits.
+@inline(__always)
+private func decimal(_ base: UnsafeRawPointer, _ i: inout Int, _ end: Int) -> (value: UInt64, digits: Int)? {
+    let start = i
+    let last = min(end, start + 19)
+    var value: UInt64 = 0
+    while i < last {
+        let digit = base.load(fromByteOffset: i, as: UInt8.self) &- 0x30
+        if digit > 9 { break }
+        value = value &* 10 &+ UInt64(digit)
+        i += 1
+    }
+    return i > start ? (value, i - start) : nil
+}
+
+/// Compared byte by byte in line, as ``bytesEqual(_:_:)`` is: the prefixes are a few bytes, and
+/// a memcmp call for each of the three on every record cost more than the comparison.
 @inline(__always)
 func hasPrefix(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ prefix: StaticString) -> Bool {
     let n = prefix.utf8CodeUnitCount
     guard offset + n <= bytes.count else { return false }
-    return memcmp(bytes.baseAddress! + offset, prefix.utf8Start, n) == 0
+    return prefix.withUTF8Buffer { expected in
+        for k in 0..<n where bytes[offset + k] != expected[k] { return false }
+        return true
+    }
 }

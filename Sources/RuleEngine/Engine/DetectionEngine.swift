@@ -206,19 +206,22 @@ public struct DetectionEngine: Sendable {
         if let tagSlot, let correlated = rule.correlatedRules, correlated.ordered {
             order = (tagSlot, correlated.filters.count)
         }
-        if !groups.contains(key) {
+        // The group key (the group's values, its command line among them) is hashed once.
+        var slot = groups.slot(of: key)
+        if slot == nil {
             let id = Self.incidentID(rule: rule, attributes: keyAttributes, values: values)
             var window = GroupWindow(incidentId: id, time: time)
             window.hasIncident = incidentTable.contains(id)
-            groups.insert(key, window)
+            slot = groups.insert(key, window)
             while groups.count > configuration.maxLiveGroups, let evicted = groups.removeOldest() {
                 counters.groupsEvicted += 1
                 counters.bytesEvicted += UInt64(evicted.bytes)
             }
+            // maxLiveGroups is at least 1: the group just inserted, the newest, is never evicted.
         }
         let limits = (maxEntries: configuration.maxEventsPerGroup, maxTrigger: configuration.maxTriggerEvents)
         // Update the window; decide and take what the incident needs while holding the group.
-        let outcome = groups.use(key) { window -> WindowOutcome in
+        let outcome = groups.use(slot: slot!) { window -> WindowOutcome in
             var dropped = 0
             if let tagSlot {  // one entry per correlated rule matched, tagged with it
                 for tag in tags {
@@ -258,7 +261,6 @@ public struct DetectionEngine: Sendable {
                 triggerEvents: trigger
             )
         }
-        guard let outcome else { return nil }
         counters.windowEntriesDropped += UInt64(outcome.dropped)
         guard let range = outcome.triggered else { return nil }
         let incidentId = outcome.incidentId
@@ -313,16 +315,18 @@ public struct DetectionEngine: Sendable {
         }
     }
 
-    /// Rule facts may change on a reload; an updated incident shows the rule as it is now.
+    /// Rule facts may change on a reload; an updated incident shows the rule as it is now. Each is
+    /// compared first: mostly they are the rule's own texts (compared by reference), and an update
+    /// then neither retains them anew nor releases the incident's.
     private static func refresh(_ incident: inout Incident, from rule: Rule) {
-        incident.ruleName = rule.name
-        incident.incidentType = rule.incidentType
+        if incident.ruleName != rule.name { incident.ruleName = rule.name }
+        if incident.incidentType != rule.incidentType { incident.incidentType = rule.incidentType }
         incident.severity = rule.severity
-        incident.category = rule.category
-        incident.tactics = rule.tactics
-        incident.techniques = rule.techniques
-        incident.ruleAuthor = rule.author
-        incident.ruleSource = rule.sourceReference
+        if incident.category != rule.category { incident.category = rule.category }
+        if incident.tactics != rule.tactics { incident.tactics = rule.tactics }
+        if incident.techniques != rule.techniques { incident.techniques = rule.techniques }
+        if incident.ruleAuthor != rule.author { incident.ruleAuthor = rule.author }
+        if incident.ruleSource != rule.sourceReference { incident.ruleSource = rule.sourceReference }
     }
 
     static func incidentID(rule: Rule, attributes: [EventAttribute], values: [AttributeValue?]) -> IncidentID {

@@ -13,6 +13,8 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
         var older: Int
         /// What this entry holds: key, value and the table's own slots for it.
         var bytes: Int
+        /// The table's own slots and the key (which never changes): measured once.
+        var bytesBesideValue: Int
     }
 
     /// The table's own cost per entry beyond the key's and value's footprint: its node slot and its
@@ -46,22 +48,36 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
     /// The value's footprint is measured again afterwards.
     mutating func use<R>(_ key: Key, _ body: (inout Value) -> R) -> R? {
         guard let slot = slots[key] else { return nil }
+        return use(slot: slot, body)
+    }
+
+    /// Where `key`'s entry is, for ``use(slot:_:)``: the key is hashed once however it is used
+    /// next. Nil when absent. A slot stays the key's until the key is removed.
+    func slot(of key: Key) -> Int? { slots[key] }
+
+    /// ``use(_:_:)`` of the entry at `slot` (from ``slot(of:)`` or ``insert(_:_:)``, its key still
+    /// present).
+    mutating func use<R>(slot: Int, _ body: (inout Value) -> R) -> R {
         moveToNewest(slot)
         let result = body(&nodes[slot]!.value)
-        let measured = Self.entryOverhead + nodes[slot]!.key.footprintBytes + nodes[slot]!.value.footprintBytes
+        let measured = nodes[slot]!.bytesBesideValue + nodes[slot]!.value.footprintBytes
         bytes += measured - nodes[slot]!.bytes
         nodes[slot]!.bytes = measured
         return result
     }
 
-    /// Inserts a new key as the most recently used one (the key must not be present).
-    mutating func insert(_ key: Key, _ value: Value) {
+    /// Inserts a new key as the most recently used one (the key must not be present); returns
+    /// its slot (see ``slot(of:)``).
+    @discardableResult
+    mutating func insert(_ key: Key, _ value: Value) -> Int {
+        let besideValue = Self.entryOverhead + key.footprintBytes
         let node = Node(
             key: key,
             value: value,
             newer: -1,
             older: newest,
-            bytes: Self.entryOverhead + key.footprintBytes + value.footprintBytes
+            bytes: besideValue + value.footprintBytes,
+            bytesBesideValue: besideValue
         )
         bytes += node.bytes
         let slot: Int
@@ -76,6 +92,7 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
         newest = slot
         if oldest < 0 { oldest = slot }
         slots[key] = slot
+        return slot
     }
 
     /// The least recently used entry, without changing the use order; nil when empty.

@@ -44,6 +44,8 @@ struct RuleIndex: Sendable {
     }
 
     private var byEventType = FoldedTable<ProcNameBucket>()
+    /// The slot of `LINUX_PROCESS_EXEC` in ``byEventType`` (nil when no rule is filed under it).
+    private var execEventTypeSlot: Int?
     private var anyEventType = ProcNameBucket()
     /// The texts of every guard, searched for in the command line and in `Image`'s paths (an
     /// event's ``FilterSubject`` looks for them).
@@ -104,6 +106,7 @@ struct RuleIndex: Sendable {
             bucket.everyProbeGuards = guardUnion(of: bucket.anyProcName + bucket.parentNamed, counts)
         }
         byEventType = buckets
+        execEventTypeSlot = byEventType.slot(of: ExecEvent.execEventType)
     }
 
     private func guardUnion(of positions: [Int], _ counts: (commandLine: Int, image: Int)) -> GuardUnion {
@@ -133,8 +136,14 @@ struct RuleIndex: Sendable {
     /// may; ``candidates(for:into:)`` then looks at the full event's parent.
     func hasCandidates(for event: ExecEvent) -> Bool {
         let keys = EventKeys(event, programNames: filesProgramNames, parentName: filesParentNames)
-        if let bucket = byEventType.lookup(event.eventType), bucket.hasCandidates(keys) { return true }
+        if let slot = eventTypeSlot(event), byEventType[slot: slot].hasCandidates(keys) { return true }
         return anyEventType.hasCandidates(keys)
+    }
+
+    /// The slot of `event`'s type in ``byEventType``: the exec type's (every event from a capture
+    /// source) found once, when the index was built, else looked up.
+    private func eventTypeSlot(_ event: ExecEvent) -> Int? {
+        event.eventType == ExecEvent.execEventType ? execEventTypeSlot : byEventType.slot(of: event.eventType)
     }
 
     /// ``hasCandidates(for:)``, and then whether one of those candidates has no guard or its guard
@@ -148,9 +157,9 @@ struct RuleIndex: Sendable {
         if guardTexts.isEmpty { return hasCandidates(for: event) }
         let keys = EventKeys(event, programNames: filesProgramNames, parentName: false)
         var subject = FilterSubject(probe: event, argumentArea: argumentArea, guards: guards)
-        if let bucket = byEventType.lookup(event.eventType),
-            bucket.everyProbeGuards.admits(&subject)
-                || bucket.containsNamedCandidate(keys, where: { mayMatch($0, &subject) })
+        if let slot = eventTypeSlot(event),
+            byEventType[slot: slot].everyProbeGuards.admits(&subject)
+                || byEventType[slot: slot].containsNamedCandidate(keys, where: { mayMatch($0, &subject) })
         {
             return true
         }
@@ -162,7 +171,7 @@ struct RuleIndex: Sendable {
     func candidates(for event: ExecEvent, into buffer: inout [Int]) {
         buffer.removeAll(keepingCapacity: true)
         let keys = EventKeys(event, programNames: filesProgramNames, parentName: filesParentNames)
-        if let bucket = byEventType.lookup(event.eventType) { bucket.candidates(keys, into: &buffer) }
+        if let slot = eventTypeSlot(event) { byEventType[slot: slot].candidates(keys, into: &buffer) }
         anyEventType.candidates(keys, into: &buffer)
         buffer.sort()
         // A rule filed under two program names may come from both the invoked and the resolved path.
@@ -308,12 +317,23 @@ struct FoldedTable<Value: Sendable>: Sendable {
     }
 
     func lookup(_ key: String) -> Value? {
+        slot(of: key).map { values[$0] }
+    }
+
+    /// Where `key`'s value is (see ``subscript(slot:)``), nil when absent.
+    func slot(of key: String) -> Int? {
         // Most lookups miss (a program no rule names): an empty table is not hashed at all, and a
         // key with no upper-case letter is its own folded form, so a miss costs one hash, not two.
         if values.isEmpty { return nil }
         let hasUpperCase = key.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
-        if hasUpperCase, let slot = exact[key] { return values[slot] }
-        return folded[hasUpperCase ? asciiLowercased(key) : key].map { values[$0] }
+        if hasUpperCase, let slot = exact[key] { return slot }
+        return folded[hasUpperCase ? asciiLowercased(key) : key]
+    }
+
+    /// The value at a slot, read in place: a large value (a bucket of tables) is not copied, its
+    /// references neither retained nor released, as ``lookup(_:)``'s answer is.
+    subscript(slot slot: Int) -> Value {
+        _read { yield values[slot] }
     }
 }
 
