@@ -113,14 +113,18 @@ let package = Package(
             ]
         ),
 
+        // Values handed from one thread to another through a bounded queue (replay's pipeline).
+        .target(name: "ThreadHandOff"),
         // glibc's allocator settings (<malloc.h>), for replay's heap.
         .systemLibrary(name: "CMalloc"),
+        // The CPUs this process may run on (sched_getaffinity), for replay's threads.
+        .systemLibrary(name: "CSched"),
         // The command line: replay, rules check/list/test.
         .executableTarget(
             name: "execwatch",
             dependencies: [
-                "Agent", "AuditRecords", "CMalloc", "ConfigurationFiles", "ExecEvents", "Forwarding", "Journal",
-                "RuleEngine", "ServiceLogging",
+                "Agent", "AuditRecords", "Capture", "CMalloc", "ConfigurationFiles", "CSched", "ExecEvents",
+                "Forwarding", "Journal", "RuleEngine", "ServiceLogging", "ThreadHandOff",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -180,6 +184,7 @@ let package = Package(
             resources: []
         ),
         .testTarget(name: "RuleEngineTests", dependencies: ["RuleEngine", "ExecEvents"]),
+        .testTarget(name: "ThreadHandOffTests", dependencies: ["ThreadHandOff", "Capture"]),
         .testTarget(
             name: "AuditCaptureTests",
             dependencies: ["AuditCapture", "Capture", "AuditRecords", "ExecEvents"]

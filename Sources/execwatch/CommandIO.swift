@@ -82,7 +82,12 @@ func openInput(_ path: String) throws -> LineReader {
     do {
         return try LineReader(path: path)
     } catch {
-        StandardError.write("execwatch: cannot read \(error)\n")
-        throw ExitWithStatus(status: ExitStatus.failure)
+        throw reportUnreadable(error)
     }
+}
+
+/// Reports an input that could not be opened; the run ends with the status returned.
+func reportUnreadable(_ error: LineReader.ReadError) -> ExitWithStatus {
+    StandardError.write("execwatch: cannot read \(error)\n")
+    return ExitWithStatus(status: ExitStatus.failure)
 }

@@ -35,11 +35,15 @@ struct ExitWithStatus: Error {
 enum Main {
     static func main() {
         do {
-            var command = try parseCommand()
-            if let asyncCommand = command as? any AsyncParsableCommand {
-                try runBlocking(asyncCommand)
+            if let replay = handParsedReplay() {
+                try Replay(options: replay).run()
             } else {
-                try command.run()
+                var command = try Execwatch.parseAsRoot()
+                if let asyncCommand = command as? any AsyncParsableCommand {
+                    try runBlocking(asyncCommand)
+                } else {
+                    try command.run()
+                }
             }
             StandardOutput.shared.flush()
             exit(ExitStatus.success)
@@ -61,18 +65,27 @@ enum Main {
     }
 }
 
-/// The command the arguments ask for. `replay` (run by scripts over many logs, where start-up
-/// counts) parses its own arguments alone, without reflecting on every other command's, about a
-/// third of its start-up; whatever that does not parse (help, an error) goes through the root as
-/// any command does, for the same messages.
-private func parseCommand() throws -> any ParsableCommand {
-    let arguments = Array(CommandLine.arguments.dropFirst())
-    if arguments.first == ReplayCommand.configuration.commandName,
-        let replay = (try? ReplayCommand.parseAsRoot(Array(arguments.dropFirst()))) as? ReplayCommand
-    {
-        return replay
+/// `replay`'s options, parsed by hand (``ReplayOptions/init(parsing:)``), when the arguments ask
+/// for a replay in forms that parser takes. `replay` is run by scripts over many logs, where
+/// start-up counts: ArgumentParser's reflection on the commands, and the search of the binary's
+/// protocol conformances behind its casts, were most of an empty replay's time. Anything else
+/// (other commands, help, errors) goes through ArgumentParser, for the same messages.
+///
+/// For the CLI tests, which compare both parsers on the same arguments:
+/// `EXECWATCH_REPLAY_PARSER=argument-parser` never parses by hand; `=hand` refuses (status 3)
+/// arguments the hand parser does not take, instead of passing them on.
+private func handParsedReplay() -> ReplayOptions? {
+    let arguments = CommandLine.arguments.dropFirst()
+    let choice = getenv("EXECWATCH_REPLAY_PARSER").map { String(cString: $0) }
+    if choice == "argument-parser" { return nil }
+    guard arguments.first == "replay", let options = ReplayOptions(parsing: arguments.dropFirst()) else {
+        if choice == "hand" {
+            StandardError.write("execwatch: the hand parser does not take these arguments\n")
+            exit(3)
+        }
+        return nil
     }
-    return try Execwatch.parseAsRoot()
+    return options
 }
 
 /// Runs an async command to completion while the main thread waits (see ``BlockingAsyncMain``).

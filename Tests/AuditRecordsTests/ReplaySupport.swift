@@ -55,28 +55,40 @@ func replay(
     return result
 }
 
-/// Replays a file with the streaming reader, as `execwatch replay` does.
-func replay(file: URL, users: [Int64: String] = [:], host: String = "test-host") throws -> ReplayResult {
-    var assembler = AuditEventAssembler()
+/// Replays a file with the streaming reader, as `execwatch replay` does: its reading side
+/// (``AuditLogExecReader``) hands batches to the normalizer.
+func replay(
+    file: URL,
+    users: [Int64: String] = [:],
+    host: String = "test-host",
+    batchSize: Int = 64,
+    workAhead: AuditLogExecReader.WorkAhead = .none
+) throws -> ReplayResult {
     var normalizer = ExecEventNormalizer(hostName: host, users: fixedUsers(users))
     var result = ReplayResult()
-    let emit: (AuditEventAssembler.CompletedExec) -> Void = { completed in
-        result.events.append(normalizer.event(from: completed))
-        result.serials.append(completed.serial)
-        result.nodes.append(completed.node)
-    }
-    let reader = try LineReader(path: file.path)
-    try reader.forEachLine { line, number in
-        guard let line else {
-            assembler.countMalformedLine()
-            result.malformed.append((number, "too long"))
-            return
+    var reader = AuditLogExecReader(
+        lines: try LineReader(path: file.path),
+        graceMilliseconds: 2000,
+        batchSize: batchSize
+    )
+    reader.workAhead = workAhead
+    var end: CompletedExecBatch.End?
+    reader.read { batch in
+        for item in batch.items {
+            switch item {
+            case .exec(let completed):
+                result.events.append(normalizer.event(from: completed))
+                result.serials.append(completed.serial)
+                result.nodes.append(completed.node)
+            case .malformedLine(let number, let reason):
+                result.malformed.append((number, reason ?? "too long"))
+            }
         }
-        if line.isEmpty { return }
-        if let reason = assembler.ingest(line: line, emit) { result.malformed.append((number, reason)) }
+        end = batch.end
+        return workAhead != .none  // the work ahead is done for every batch but the first
     }
-    assembler.finish(emit)
-    result.statistics = assembler.statistics
+    if let failure = end?.failure { throw failure }
+    result.statistics = end!.statistics
     result.malformedFields = normalizer.malformedArgumentFields
     return result
 }

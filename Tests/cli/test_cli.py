@@ -172,6 +172,125 @@ def test_replay_help_and_usage_errors_name_the_whole_command():
     assert run("replay", "--version", check_status=0).stdout.strip() == b"0.4.0"
 
 
+def run_replay_with(parser, args, stdin):
+    """replay parsed as EXECWATCH_REPLAY_PARSER says: argument-parser, hand (status 3 when the hand
+    parser does not take the arguments) or None (the shipped choice: by hand, else ArgumentParser)."""
+    env = dict(os.environ)
+    env.pop("EXECWATCH_REPLAY_PARSER", None)
+    if parser:
+        env["EXECWATCH_REPLAY_PARSER"] = parser
+    proc = subprocess.run([BIN, "replay", *args], input=stdin, capture_output=True, env=env)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_replay_parses_its_arguments_by_hand_exactly_as_argument_parser_does():
+    with open(FIXTURE, "rb") as f:
+        data = f.read()
+    netcat = os.path.join(RULES, "PH_Rule_TH_Linux_23.xml")
+    # Forms the hand parser takes: it must give what ArgumentParser gives.
+    taken = [
+        [FIXTURE], [FIXTURE, "--host", "h"], ["--host", "h", FIXTURE], ["--host=h", FIXTURE, "--emit=events"],
+        [FIXTURE, "--emit", "both", "--host", "a", "--host", "b"], [FIXTURE, "--emit", "events", "--emit", "incidents"],
+        [FIXTURE, "--rules", RULES, "--rules", netcat, "--host", "h"], ["--rules=" + netcat, FIXTURE, "--host", "h"],
+        [FIXTURE, "--agent-id", "agent-7", "--host", "h"], ["--agent-id=a=b", "--host", "h", FIXTURE],
+        [FIXTURE, "--grace-milliseconds", "0", "--host", "h"], ["--grace-milliseconds=-5", FIXTURE, "--host", "h"],
+        [FIXTURE, "--grace-milliseconds", "+5", "--host", "h"], [FIXTURE, "--grace-milliseconds", "05", "--host", "h"],
+        [FIXTURE, "--threads", "1", "--host", "h"], [FIXTURE, "--threads=2", "--host", "h"],
+        [FIXTURE, "--threads", "01", "--host", "h"],
+        ["--", FIXTURE], [FIXTURE, "--"],
+        ["--host", "h", "--", FIXTURE], ["-", "--host", "h"], ["--host", "h"], ["--host", "-", FIXTURE],
+        ["--host=-x", FIXTURE, "--emit", "events"], ["--", "-x"], ["/nonexistent/audit.log"],
+        [FIXTURE, "--rules", "/nonexistent/rules"], [FIXTURE, "--rules", "-"], ["help"],
+    ]
+    # Forms it passes on: ArgumentParser's help and errors, unchanged.
+    passed_on = [
+        [FIXTURE, FIXTURE], [FIXTURE, "--host"], [FIXTURE, "--host="], [FIXTURE, "--host", "-x"],
+        [FIXTURE, "--emit", "Events"], [FIXTURE, "--grace-milliseconds", "x"],
+        [FIXTURE, "--grace-milliseconds", "99999999999999999999"], [FIXTURE, "--threads", "3"],
+        [FIXTURE, "--threads", "0"], ["--threads=two", FIXTURE], [FIXTURE, "--no-such-option"], ["-x"], ["-h"],
+        ["--help"], ["--version"], [FIXTURE, "--", "--host"], [""], ["--", "--"], [FIXTURE, "--rules"],
+        [FIXTURE, "-host", "h"], [FIXTURE, "--Host", "h"], [FIXTURE, "--rules", "--host", "h"],
+    ]
+    for args in taken + passed_on:
+        expected = run_replay_with("argument-parser", args, data)
+        shipped = run_replay_with(None, args, data)
+        assert shipped == expected, (args, shipped[0], expected[0], shipped[2][-500:], expected[2][-500:])
+        by_hand = run_replay_with("hand", args, data)
+        if args in taken:
+            assert by_hand == expected, (args, by_hand[0], by_hand[2][-500:])
+        else:
+            assert by_hand[0] == 3 and b"hand parser does not take" in by_hand[2], (args, by_hand)
+    # The forms cover what they should: successes, usage errors (2), unreadable input (1), help.
+    statuses = {run_replay_with(None, args, data)[0] for args in taken + passed_on}
+    assert statuses == {0, 1, 2}, statuses
+    assert b"--threads must be 1 or 2" in run_replay_with(None, [FIXTURE, "--threads", "3"], data)[2]
+
+
+def replay_logs():
+    """Every audit log the project has: the captured fixture, the public corpora."""
+    corpora = os.path.join(ROOT, "..", "shared", "corpora")
+    logs = [FIXTURE]
+    for name in ("audit-userspace", "go-libaudit", "laurel"):
+        directory = os.path.join(corpora, name)
+        if not os.path.isdir(directory):
+            raise AssertionError(f"the corpus is missing: {directory} (a clone of the project sits beside shared/)")
+        logs += sorted(os.path.join(directory, f) for f in os.listdir(directory) if f.endswith((".log", ".txt")))
+    return logs
+
+
+def repeated_fixture(path, copies):
+    """The fixture `copies` times over, each copy with its own serials and times (as a longer
+    capture would have), a few malformed and blank lines between copies."""
+    with open(FIXTURE, "rb") as f:
+        data = f.read()
+    pattern = re.compile(rb"msg=audit\((\d+)\.(\d+):(\d+)\)")
+    with open(path, "wb") as f:
+        for copy in range(copies):
+            shift = lambda m: b"msg=audit(%d.%s:%d)" % (int(m.group(1)) + 10 * copy, m.group(2), int(m.group(3)) + 100000 * copy)
+            f.write(pattern.sub(shift, data))
+            f.write(b"garbage line %d\n\ntype=SYSCALL msg=audit(oops\ntype=EXECVE msg=audit(1.1\n" % copy * 3)
+
+
+def test_replay_prints_the_same_on_one_thread_and_on_two():
+    def replay(args, threads, stdin=None):
+        proc = subprocess.run([BIN, "replay", *args, "--threads", str(threads)], input=stdin, capture_output=True)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def same(args, stdin=None, status=0):
+        one, two = replay(args, 1, stdin), replay(args, 2, stdin)
+        assert one == two, (args, one[0], two[0], one[2][-800:], two[2][-800:])
+        assert one[0] == status, (args, one[0], one[2][-800:])
+        return one
+
+    compared = 0
+    with tempfile.TemporaryDirectory() as d:
+        long_log = os.path.join(d, "long.log")
+        repeated_fixture(long_log, 3)  # 3.7 MB: many batches, pages handed back on the way
+        too_long = os.path.join(d, "too-long.log")
+        with open(FIXTURE, "rb") as f:
+            head = f.read(200_000)
+        with open(too_long, "wb") as f:
+            f.write(head + b"\n" + b"x" * (2 << 20) + b"\n" + head)
+        empty = os.path.join(d, "empty.log")
+        open(empty, "wb").close()
+        for log in replay_logs() + [long_log, too_long, empty]:
+            # `both` prints the events and the incidents; `events` alone runs without rules.
+            for emit in ("incidents", "both") + (("events",) if log == FIXTURE else ()):
+                same([log, "--emit", emit, "--host", "h"])
+                compared += 1
+        # The Sigma corpus (its notes on stderr come first), standard input, an unreadable input.
+        out = same([long_log, "--host", "h", "--rules", RULES, "--rules", sigma_corpus()])
+        assert len(json_lines(out[1])) > 7 and b"malformed lines" in out[2]
+        with open(long_log, "rb") as f:
+            piped = same(["-", "--emit", "both", "--host", "h"], stdin=f.read())
+        assert b"<stdin>:" in piped[2] and b"more malformed lines" in piped[2], piped[2][-800:]
+        same([d, "--host", "h"], status=1)  # a directory: read(2) fails
+        same(["/nonexistent/audit.log", "--host", "h"], status=1)
+        same([FIXTURE, "--host", "h", "--rules", "/nonexistent/rules"], status=2)
+        compared += 6
+    assert compared > 50, compared
+
+
 def test_rules_check_accepts_shipped_and_rejects_bad_with_position():
     ok = run("rules", "check", RULES, check_status=0)
     assert b"1 rule(s) loaded" in ok.stdout or b"rule(s) loaded" in ok.stdout
@@ -442,10 +561,12 @@ def test_replay_memory_does_not_grow_with_input_size():
         def peak(path):
             code = ("import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
                     "stderr=subprocess.DEVNULL, check=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-            return int(subprocess.check_output([sys.executable, "-c", code, BIN, "replay", path, "--emit", "events", "--host", "h"]))
-        small_kb, large_kb = peak(small), peak(large)
-    # 30× the input (36 MB) may not cost more than a few MB more than 1× (1.2 MB).
-    assert large_kb < small_kb + 8 * 1024, (small_kb, large_kb)
+            return int(subprocess.check_output([sys.executable, "-c", code, BIN, "replay", path, "--emit", "events",
+                                                "--host", "h", "--threads", threads]))
+        for threads in ("1", "2"):
+            small_kb, large_kb = peak(small), peak(large)
+            # 30× the input (36 MB) may not cost more than a few MB more than 1× (1.2 MB).
+            assert large_kb < small_kb + 8 * 1024, (threads, small_kb, large_kb)
 
 
 def fatal_line(stderr):

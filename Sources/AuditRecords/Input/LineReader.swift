@@ -13,9 +13,12 @@ import Glibc
 /// kernel as the reading moves on, so resident memory stays small however large the file is.
 /// Pipes and other streams are read into one reused buffer; their lines are valid only during
 /// the callback.
+///
+/// A caller that goes on using lines after the callback, on another thread say, sets
+/// ``releasableOffset``: pages are then handed back only below the offset it returns.
 public final class LineReader {
     /// Why the input could not be read: the path and the system's errno.
-    public struct ReadError: Error, CustomStringConvertible {
+    public struct ReadError: Error, CustomStringConvertible, Sendable {
         public var path: String
         public var errno: Int32
         public var description: String { "\(path): \(String(cString: strerror(errno)))" }
@@ -27,9 +30,23 @@ public final class LineReader {
     private let ownsDescriptor: Bool
     public let path: String
 
+    /// Bytes of the input consumed so far: up to the end of the last line delivered (with its
+    /// newline), or of the line being delivered while ``forEachLine(_:)`` calls its body.
+    public private(set) var position = 0
+
+    /// For a mapped file: how far (bytes from its start) the caller is done with the lines; the
+    /// pages of read lines are handed back only below it (and not within 2 MiB behind it, where
+    /// events still open have their records). Nil: as soon as they are read.
+    public var releasableOffset: (() -> Int)?
+
+    /// How diagnostics name the input at `path` (``path``): `-` is `<stdin>`.
+    public static func displayName(of path: String) -> String {
+        path == "-" ? "<stdin>" : path
+    }
+
     /// Opens a file; `-` means standard input.
     public init(path: String) throws(ReadError) {
-        self.path = path == "-" ? "<stdin>" : path
+        self.path = Self.displayName(of: path)
         if path == "-" {
             fd = STDIN_FILENO
             ownsDescriptor = false
@@ -85,6 +102,7 @@ public final class LineReader {
                         try body(nil, lineNumber)
                     }
                     skippingLongLine = true
+                    position += filled
                     filled = 0
                 }
             }
@@ -98,6 +116,7 @@ public final class LineReader {
             if count == 0 {
                 if filled > 0 && !skippingLongLine {
                     lineNumber += 1
+                    position += filled
                     try buffer.withUnsafeBytes { raw in
                         try body(UnsafeRawBufferPointer(rebasing: raw[0..<filled]), lineNumber)
                     }
@@ -112,6 +131,7 @@ public final class LineReader {
                 while i < filled {
                     guard let found = memchr(raw.baseAddress! + i, 0x0a, filled - i) else { break }
                     let newline = raw.baseAddress!.distance(to: UnsafeRawPointer(found))
+                    position += newline + 1 - consumed
                     if skippingLongLine {
                         skippingLongLine = false
                     } else {
@@ -139,6 +159,7 @@ public final class LineReader {
         let base = file.baseAddress!
         let releaseStep = 2 << 20  // hand back read pages in 2 MiB steps, keeping the last step
         var released = 0
+        var nextRelease = 2 * releaseStep  // where to look again
         var start = 0
         var lineNumber = 0
         while start < file.count {
@@ -149,6 +170,7 @@ public final class LineReader {
                 end = file.count
             }
             lineNumber += 1
+            position = min(end + 1, file.count)
             if end - start > Self.maximumLineLength {
                 try body(nil, lineNumber)
             } else {
@@ -156,11 +178,16 @@ public final class LineReader {
             }
             start = end + 1
             // Pages a pending event still refers to are simply read back from the page cache.
-            if start - released > 2 * releaseStep {
+            if start >= nextRelease {
+                let done = releasableOffset.map { min($0(), start) } ?? start
                 let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-                let upTo = (start - releaseStep) / page * page
-                _ = madvise(UnsafeMutableRawPointer(mutating: base + released), upTo - released, MADV_DONTNEED)
-                released = upTo
+                let upTo = (done - releaseStep) / page * page
+                if upTo > released {
+                    _ = madvise(UnsafeMutableRawPointer(mutating: base + released), upTo - released, MADV_DONTNEED)
+                    released = upTo
+                }
+                // The caller may be behind: look again a little later, not at every line.
+                nextRelease = max(released + 2 * releaseStep, start + releaseStep / 4)
             }
         }
     }

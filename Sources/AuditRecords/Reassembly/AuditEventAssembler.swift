@@ -26,10 +26,24 @@ public struct AuditEventAssembler {
         var node: String?
         var serial: UInt64
         var exec: PendingExec
+        /// What ``decodeArgumentsAhead()`` decoded.
+        private var decodedAhead: (arguments: [[UInt8]], malformedFields: Int)??
+
+        init(node: String?, serial: UInt64, exec: PendingExec) {
+            self.node = node
+            self.serial = serial
+            self.exec = exec
+        }
+
+        /// Decodes the argv now (on a thread that has time for it), for ``decodeArguments()``.
+        public mutating func decodeArgumentsAhead() {
+            decodedAhead = .some(decodeArguments())
+        }
 
         /// The argv from the EXECVE records (nil when there were none), and how many fields could
         /// not be decoded. Decoding is the costly part of an event, so it is done only on request.
         public func decodeArguments() -> (arguments: [[UInt8]], malformedFields: Int)? {
+            if let decodedAhead { return decodedAhead }
             guard exec.hasExecve else { return nil }
             var arguments = ExecveArguments()
             for record in exec.execveRecords { record.withBytes { arguments.ingest(body: $0) } }

@@ -1,0 +1,128 @@
+/// Reads an audit log (audit.log lines or the auditd plugin string format) into completed execs,
+/// handed on in batches in the order they completed, with the malformed lines read between them.
+///
+/// This is the reading side of replay: line reading, header parsing and event assembly. What
+/// derives events from the execs gets them in ``CompletedExecBatch``es, on the same thread or on
+/// another one (a batch is `Sendable`).
+public struct AuditLogExecReader {
+    private let lines: LineReader
+    private var assembler: AuditEventAssembler
+    /// Most items (execs and malformed lines) in one batch.
+    public var batchSize: Int
+    /// Most input bytes one batch spans, so that the receiver's progress (which lets pages of a
+    /// mapped file go, see ``LineReader/releasableOffset``) moves on also where execs are rare.
+    public var batchInputBytes = 256 << 10
+    /// Work on each exec that the reading side takes over from the side deriving events while
+    /// that one is the slower (see ``read(_:)``).
+    public var workAhead = WorkAhead.none
+
+    public enum WorkAhead: Sendable {
+        case none
+        /// The SYSCALL and PATH fields that name the program: what every exec's index probe reads.
+        case identity
+        /// The argv (``AuditEventAssembler/CompletedExec/decodeArgumentsAhead()``): when every
+        /// exec's event is derived.
+        case arguments
+    }
+
+    /// - Parameters:
+    ///   - lines: the input; its lines outlive the callback when it is a mapped file, and the
+    ///     execs then refer to them instead of copying (the last batch keeps the reader alive).
+    ///   - graceMilliseconds: see ``AuditEventAssembler/init(graceMilliseconds:maximumPending:maximumBytes:borrowsRecordBytes:)``.
+    ///   - batchSize: most items in one batch.
+    public init(lines: LineReader, graceMilliseconds: Int64, batchSize: Int = 64) {
+        self.lines = lines
+        self.batchSize = batchSize
+        assembler = AuditEventAssembler(
+            graceMilliseconds: graceMilliseconds,
+            borrowsRecordBytes: lines.linesStayValid
+        )
+    }
+
+    /// Reads the whole input and hands on its batches; the last one has ``CompletedExecBatch/end``
+    /// set (the statistics, or the error that stopped the reading: the execs completed before it
+    /// are still handed on). `deliver` says whether the receiver is behind: then the execs of the
+    /// next batch get ``workAhead`` done before they go.
+    public mutating func read(_ deliver: (consuming CompletedExecBatch) -> Bool) {
+        let (lines, workAhead, batchSize, batchInputBytes) = (
+            self.lines, self.workAhead, self.batchSize, self.batchInputBytes
+        )
+        var batch = CompletedExecBatch()
+        batch.items.reserveCapacity(batchSize)
+        var batchStart = 0
+        var receiverIsBehind = false
+        func add(_ completed: AuditEventAssembler.CompletedExec) {
+            var completed = completed
+            if receiverIsBehind {
+                switch workAhead {
+                case .none: break
+                case .identity: _ = completed.exec.identity
+                case .arguments: completed.decodeArgumentsAhead()
+                }
+            }
+            batch.items.append(.exec(completed))
+            // One line can complete many events (and the end of input all that are open).
+            if batch.items.count >= batchSize { handOn() }
+        }
+        func handOn() {
+            var full = CompletedExecBatch()
+            full.items.reserveCapacity(batchSize)
+            swap(&full, &batch)
+            full.inputOffset = lines.position
+            batchStart = lines.position
+            receiverIsBehind = deliver(full)
+        }
+        var failure: LineReader.ReadError?
+        do {
+            try lines.forEachLine { line, number in
+                if let line {
+                    if !line.isEmpty, let reason = assembler.ingest(line: line, add) {
+                        batch.items.append(.malformedLine(number: number, reason: reason))
+                    }
+                } else {
+                    assembler.countMalformedLine()
+                    batch.items.append(.malformedLine(number: number, reason: nil))
+                }
+                if batch.items.count >= batchSize || lines.position - batchStart >= batchInputBytes { handOn() }
+            }
+        } catch {
+            failure = error as? LineReader.ReadError
+        }
+        if failure == nil { assembler.finish(add) }
+        batch.end = CompletedExecBatch.End(lines: lines, statistics: assembler.statistics, failure: failure)
+        handOn()
+    }
+}
+
+/// Completed execs of an audit log, in the order they completed, with the malformed lines read
+/// between them (see ``AuditLogExecReader``).
+///
+/// `@unchecked Sendable`: a batch is the only owner of what it holds. The assembler forgets an
+/// exec as it completes it, so nothing on the reading side refers to it any more; the record bytes
+/// an exec borrows lie in a read-only mapping nobody writes, owned by the reader that travels in
+/// the last batch; the reading side touches none of them after handing the batch on.
+public struct CompletedExecBatch: @unchecked Sendable {
+    public enum Item {
+        case exec(AuditEventAssembler.CompletedExec)
+        /// A line that is not an audit record: its 1-based number and why (nil: too long to
+        /// read, longer than ``LineReader/maximumLineLength``).
+        case malformedLine(number: Int, reason: String?)
+    }
+
+    /// The end of the input.
+    public struct End {
+        /// The input. A mapped file's execs refer to its bytes: keep it until they are done with.
+        public var lines: LineReader
+        public var statistics: AuditStatistics
+        /// Why reading stopped before the end of the input, if it did.
+        public var failure: LineReader.ReadError?
+    }
+
+    public internal(set) var items: [Item] = []
+    /// Bytes of the input read when the batch was handed on: its execs need no line after it.
+    public internal(set) var inputOffset = 0
+    /// Set on the last batch only.
+    public internal(set) var end: End?
+
+    public init() {}
+}

@@ -1,0 +1,119 @@
+import AuditRecords
+import CMalloc
+import Capture
+import ExecEvents
+import Synchronization
+import ThreadHandOff
+
+/// `execwatch replay` as its options say: an audit log through normalization and the rules.
+///
+/// With two threads it is a pipeline: a reading thread reads the log and assembles its events
+/// (``AuditLogExecReader``) and hands the completed execs, in batches, to the main thread, which
+/// derives the events, runs the rules and prints (``ReplayEventStage``). The reading starts while
+/// the main thread loads the rules. What is printed, and in which order, is the same as with one.
+struct Replay {
+    var options: ReplayOptions
+
+    /// Batches that may wait between the threads: enough to ride out the unevenness of either
+    /// side, few enough that the lines they refer to stay a few MiB.
+    static let batchesInFlight = 8
+
+    func run() throws {
+        keepFreedMemoryForReuse()
+        let hostName = options.host ?? LocalHost.name
+        let threads = options.threads ?? (ReplayOptions.availableCPUs() >= 2 ? 2 : 1)
+        let progress = ReadingProgress()
+        let batches = threads >= 2 ? startReading(reportingTo: progress) : nil
+
+        let detection =
+            options.emit == .events
+            ? nil : try Detection(rulePaths: options.rulePaths, agentId: options.agentId ?? hostName)
+        var stage = ReplayEventStage(
+            inputName: LineReader.displayName(of: options.file),
+            hostName: hostName,
+            emitEvents: options.emit != .incidents,
+            detection: detection
+        )
+        var end: CompletedExecBatch.End?
+        if let batches {
+            do {
+                while end == nil, let batch = try batches.take() {
+                    stage.take(batch)
+                    progress.offset.store(batch.inputOffset, ordering: .releasing)
+                    end = batch.end
+                }
+            } catch let unopened as UnopenedInput {
+                throw reportUnreadable(unopened.error)
+            }
+        } else {
+            let lines = try openInput(options.file)
+            lines.releasableOffset = { progress.offset.load(ordering: .relaxed) }
+            var reader = AuditLogExecReader(lines: lines, graceMilliseconds: options.graceMilliseconds)
+            reader.read { batch in
+                stage.take(batch)
+                progress.offset.store(batch.inputOffset, ordering: .relaxed)
+                end = batch.end
+                return false
+            }
+        }
+        guard let end else { fatalError("the reading ended without its last batch") }
+        if let failure = end.failure {
+            StandardError.write("execwatch: \(failure)\n")
+            throw ExitWithStatus(status: ExitStatus.failure)
+        }
+        stage.finish(end.statistics)
+        // The lines (a mapping) outlive every event that refers to them.
+        withExtendedLifetime(end.lines) {}
+    }
+
+    /// Starts the reading thread; its batches arrive through what this returns.
+    private func startReading(reportingTo progress: ReadingProgress) -> BoundedHandOff<CompletedExecBatch> {
+        let batches = BoundedHandOff<CompletedExecBatch>(capacity: Self.batchesInFlight)
+        let file = options.file
+        let grace = options.graceMilliseconds
+        // What the main thread does for every exec, the reading thread can do while it waits.
+        let workAhead: AuditLogExecReader.WorkAhead = options.emit == .incidents ? .identity : .arguments
+        DetachedThread.start {
+            let lines: LineReader
+            do throws(LineReader.ReadError) {
+                lines = try LineReader(path: file)
+            } catch {
+                batches.finish(throwing: UnopenedInput(error: error))
+                return
+            }
+            // Pages go once the main thread is done with the batches that refer to them.
+            lines.releasableOffset = { progress.offset.load(ordering: .acquiring) }
+            var reader = AuditLogExecReader(lines: lines, graceMilliseconds: grace)
+            reader.workAhead = workAhead
+            reader.read { batch in
+                // Half the batches waiting: the main thread is the slower.
+                let behind = batches.waiting >= Self.batchesInFlight / 2
+                batches.put(batch)
+                return behind
+            }
+            batches.finish()
+        }
+        return batches
+    }
+}
+
+/// How far the stage that derives events has got in the input (bytes): the reading side hands
+/// back the pages before it (see ``LineReader/releasableOffset``).
+private final class ReadingProgress: Sendable {
+    let offset = Atomic<Int>(0)
+}
+
+/// The reading thread could not open the input.
+private struct UnopenedInput: Error {
+    var error: LineReader.ReadError
+}
+
+/// Replay allocates and frees each event's buffers (tens of kB for a long argv, more for its
+/// JSON line) thousands of times a second. By default glibc hands the top of its heap back to the
+/// kernel once 128 KiB of it are free, and maps blocks over its (moving) threshold afresh, so
+/// those buffers' pages were faulted in again event after event. Here freed memory stays in the
+/// heap for the next event: peak memory is what it was, only the page faults go.
+private func keepFreedMemoryForReuse() {
+    _ = mallopt(M_TRIM_THRESHOLD, 64 << 20)
+    _ = mallopt(M_MMAP_THRESHOLD, 16 << 20)
+}

@@ -1,0 +1,124 @@
+import ExecEvents
+import Foundation
+import Testing
+
+@testable import AuditRecords
+
+@Suite("Reading an audit log into batches of completed execs")
+struct AuditLogExecReaderTests {
+    static let fixture = TestPaths.fixtures.appendingPathComponent("captured-debian12.log")
+
+    /// The fixture with malformed and blank lines between its records, written to a temporary file.
+    static func damagedFixture() throws -> (file: URL, malformedLines: [Int]) {
+        let lines = try String(contentsOf: fixture, encoding: .utf8).split(
+            separator: "\n",
+            omittingEmptySubsequences: false
+        )
+        var damaged: [Substring] = []
+        var malformed: [Int] = []
+        for (index, line) in lines.enumerated() {
+            if index % 97 == 5 {
+                damaged.append("garbage \(index)")
+                malformed.append(damaged.count)
+                damaged.append("")
+            }
+            damaged.append(line)
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "exec-reader-\(getpid())-\(UUID()).log"
+        )
+        try damaged.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        return (file, malformed)
+    }
+
+    @Test func batchesCarryTheExecsAndMalformedLinesInInputOrder() throws {
+        let (file, malformedLines) = try Self.damagedFixture()
+        defer { try? FileManager.default.removeItem(at: file) }
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let expected = replay(text: text)
+        #expect(expected.events.count > 50 && malformedLines.count > 5)
+
+        var reader = AuditLogExecReader(lines: try LineReader(path: file.path), graceMilliseconds: 2000, batchSize: 7)
+        var serials: [UInt64] = []
+        var malformed: [Int] = []
+        var offsets: [Int] = []
+        var ends = 0
+        var statistics = AuditStatistics()
+        reader.read { batch in
+            #expect(batch.items.count <= 7)
+            #expect(ends == 0, "nothing after the last batch")
+            for item in batch.items {
+                switch item {
+                case .exec(let completed): serials.append(completed.serial)
+                case .malformedLine(let number, let reason):
+                    malformed.append(number)
+                    #expect(reason != nil)
+                }
+            }
+            offsets.append(batch.inputOffset)
+            if let end = batch.end {
+                ends += 1
+                statistics = end.statistics
+                #expect(end.failure == nil)
+            }
+            return false
+        }
+        #expect(serials == expected.serials)
+        #expect(malformed == malformedLines)
+        #expect(expected.malformed.map(\.0) == malformedLines)
+        #expect(statistics == expected.statistics)
+        #expect(ends == 1)
+        // The input offsets only grow, and the last is the whole file: a receiver's progress.
+        #expect(offsets == offsets.sorted())
+        let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as! Int
+        #expect(offsets.last == size)
+    }
+
+    @Test func workDoneAheadChangesNoEvent() throws {
+        let plain = try replay(file: Self.fixture)
+        for work in [AuditLogExecReader.WorkAhead.identity, .arguments] {
+            let ahead = try replay(file: Self.fixture, batchSize: 5, workAhead: work)
+            #expect(ahead.events == plain.events, "\(work)")
+            #expect(ahead.malformedFields == plain.malformedFields)
+            #expect(ahead.statistics == plain.statistics)
+        }
+    }
+
+    @Test func aReadErrorEndsTheLastBatchAfterTheExecsBeforeIt() throws {
+        // A directory opens, but read(2) fails (EISDIR).
+        let directory = FileManager.default.temporaryDirectory.path
+        var reader = AuditLogExecReader(lines: try LineReader(path: directory), graceMilliseconds: 2000)
+        var ends: [CompletedExecBatch.End] = []
+        reader.read { batch in
+            #expect(batch.items.isEmpty)
+            if let end = batch.end { ends.append(end) }
+            return false
+        }
+        #expect(ends.count == 1)
+        #expect(ends.first?.failure?.errno == EISDIR)
+        #expect(ends.first?.failure?.path == directory)
+    }
+
+    @Test func aLongStretchWithoutExecsIsStillHandedOnInSteps() throws {
+        // 3 MiB of records of other syscalls: empty batches mark the progress every 256 KiB.
+        let line =
+            "type=SYSCALL msg=audit(1700000000.000:1): arch=c000003e syscall=2 success=yes exit=3 pid=1 comm=\"cat\" exe=\"/bin/cat\"\n"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("no-execs-\(getpid())-\(UUID()).log")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try String(repeating: line, count: (3 << 20) / line.utf8.count + 1).write(
+            to: file,
+            atomically: true,
+            encoding: .utf8
+        )
+        var reader = AuditLogExecReader(lines: try LineReader(path: file.path), graceMilliseconds: 2000)
+        var offsets: [Int] = []
+        reader.read { batch in
+            offsets.append(batch.inputOffset)
+            return false
+        }
+        let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as! Int
+        #expect(offsets.count == 12 && offsets.last == size)
+        let starts = [0] + offsets.dropLast()
+        #expect(zip(starts, offsets).allSatisfy { $1 - $0 <= (256 << 10) + line.utf8.count })
+    }
+}
