@@ -44,14 +44,64 @@ public struct AuditLogExecReader {
     /// are still handed on). `deliver` says whether the receiver is behind: then the execs of the
     /// next batch get ``workAhead`` done before they go.
     public mutating func read(_ deliver: (consuming CompletedExecBatch) -> Bool) {
-        let (lines, workAhead, batchSize, batchInputBytes) = (
-            self.lines, self.workAhead, self.batchSize, self.batchInputBytes
-        )
-        var batch = CompletedExecBatch()
-        batch.items.reserveCapacity(batchSize)
-        var batchStart = 0
+        let lines = self.lines
+        // A struct used from closure literals only: variables that a local function used as a
+        // closure captures are boxed, and every access to them is checked at run time.
+        var batches = BatchBuilder(size: batchSize, inputBytes: batchInputBytes, workAhead: workAhead)
+        var failure: LineReader.ReadError?
+        do {
+            try lines.forEachLine { line, number in
+                if let line {
+                    if !line.isEmpty,
+                        let reason = assembler.ingest(
+                            line: line,
+                            { completed in
+                                // One line can complete many events.
+                                if batches.add(completed) {
+                                    batches.receiverIsBehind = deliver(batches.take(at: lines))
+                                }
+                            }
+                        )
+                    {
+                        batches.add(malformedLine: number, reason: reason)
+                    }
+                } else {
+                    assembler.countMalformedLine()
+                    batches.add(malformedLine: number, reason: nil)
+                }
+                if batches.isDue(at: lines) { batches.receiverIsBehind = deliver(batches.take(at: lines)) }
+            }
+        } catch {
+            failure = error as? LineReader.ReadError
+        }
+        if failure == nil {
+            assembler.finish { completed in
+                if batches.add(completed) { batches.receiverIsBehind = deliver(batches.take(at: lines)) }
+            }
+        }
+        var last = batches.take(at: lines)
+        last.end = CompletedExecBatch.End(lines: lines, statistics: assembler.statistics, failure: failure)
+        _ = deliver(last)
+    }
+
+    /// The batch being filled, and when it is to go.
+    private struct BatchBuilder {
+        let size: Int
+        let inputBytes: Int
+        let workAhead: WorkAhead
         var receiverIsBehind = false
-        func add(_ completed: AuditEventAssembler.CompletedExec) {
+        private var batch = CompletedExecBatch()
+        private var start = 0
+
+        init(size: Int, inputBytes: Int, workAhead: WorkAhead) {
+            self.size = size
+            self.inputBytes = inputBytes
+            self.workAhead = workAhead
+            batch.items.reserveCapacity(size)
+        }
+
+        /// Adds an exec; true when the batch is full.
+        mutating func add(_ completed: AuditEventAssembler.CompletedExec) -> Bool {
             var completed = completed
             if receiverIsBehind {
                 switch workAhead {
@@ -61,36 +111,27 @@ public struct AuditLogExecReader {
                 }
             }
             batch.items.append(.exec(completed))
-            // One line can complete many events (and the end of input all that are open).
-            if batch.items.count >= batchSize { handOn() }
+            return batch.items.count >= size
         }
-        func handOn() {
+
+        mutating func add(malformedLine number: Int, reason: String?) {
+            batch.items.append(.malformedLine(number: number, reason: reason))
+        }
+
+        /// Whether the batch is to go now: full, or spanning enough input.
+        func isDue(at lines: LineReader) -> Bool {
+            batch.items.count >= size || lines.position - start >= inputBytes
+        }
+
+        /// The batch, to hand on; a new one is begun.
+        mutating func take(at lines: LineReader) -> CompletedExecBatch {
             var full = CompletedExecBatch()
-            full.items.reserveCapacity(batchSize)
+            full.items.reserveCapacity(size)
             swap(&full, &batch)
             full.inputOffset = lines.position
-            batchStart = lines.position
-            receiverIsBehind = deliver(full)
+            start = lines.position
+            return full
         }
-        var failure: LineReader.ReadError?
-        do {
-            try lines.forEachLine { line, number in
-                if let line {
-                    if !line.isEmpty, let reason = assembler.ingest(line: line, add) {
-                        batch.items.append(.malformedLine(number: number, reason: reason))
-                    }
-                } else {
-                    assembler.countMalformedLine()
-                    batch.items.append(.malformedLine(number: number, reason: nil))
-                }
-                if batch.items.count >= batchSize || lines.position - batchStart >= batchInputBytes { handOn() }
-            }
-        } catch {
-            failure = error as? LineReader.ReadError
-        }
-        if failure == nil { assembler.finish(add) }
-        batch.end = CompletedExecBatch.End(lines: lines, statistics: assembler.statistics, failure: failure)
-        handOn()
     }
 }
 
