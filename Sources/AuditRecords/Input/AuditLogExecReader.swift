@@ -12,17 +12,33 @@ public struct AuditLogExecReader {
     /// Most input bytes one batch spans, so that the receiver's progress (which lets pages of a
     /// mapped file go, see ``LineReader/releasableOffset``) moves on also where execs are rare.
     public var batchInputBytes = 256 << 10
-    /// Work on each exec that the reading side takes over from the side deriving events while
-    /// that one is the slower (see ``read(_:)``).
+    /// The most work on each exec that the reading side takes over from the side deriving events
+    /// while that one is the slower (see ``read(_:)``).
     public var workAhead = WorkAhead.none
 
-    public enum WorkAhead: Sendable {
+    /// Work on a completed exec that may be done before it is handed on, in steps: each includes
+    /// the ones before it. What is read ahead is kept in the exec, so nothing is done twice and
+    /// nothing changes but where the time goes.
+    public enum WorkAhead: Int, Comparable, Sendable {
         case none
         /// The SYSCALL and PATH fields that name the program: what every exec's index probe reads.
         case identity
-        /// The argv (``AuditEventAssembler/CompletedExec/decodeArgumentsAhead()``): when every
-        /// exec's event is derived.
+        /// The rest of the SYSCALL record and the CWD record: what every derived event reads.
+        case context
+        /// The argv (``AuditEventAssembler/CompletedExec/decodeArgumentsAhead()``).
         case arguments
+
+        public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// How the receiver of the batches keeps up, as it takes one.
+    public enum ReceiverPace: Sendable {
+        /// It was waiting for the batch: the reading side does less ahead.
+        case waiting
+        /// Busy, with some batches queued: as it is.
+        case busy
+        /// Many batches queued: the reading side does more ahead.
+        case behind
     }
 
     /// - Parameters:
@@ -41,9 +57,10 @@ public struct AuditLogExecReader {
 
     /// Reads the whole input and hands on its batches; the last one has ``CompletedExecBatch/end``
     /// set (the statistics, or the error that stopped the reading: the execs completed before it
-    /// are still handed on). `deliver` says whether the receiver is behind: then the execs of the
-    /// next batch get ``workAhead`` done before they go.
-    public mutating func read(_ deliver: (consuming CompletedExecBatch) -> Bool) {
+    /// are still handed on). `deliver` says how the receiver keeps up: while it is behind, each
+    /// batch's execs get a step more of work done ahead (up to ``workAhead``), and a step less
+    /// each time it waits.
+    public mutating func read(_ deliver: (consuming CompletedExecBatch) -> ReceiverPace) {
         let lines = self.lines
         // A struct used from closure literals only: variables that a local function used as a
         // closure captures are boxed, and every access to them is checked at run time.
@@ -58,7 +75,7 @@ public struct AuditLogExecReader {
                             { completed in
                                 // One line can complete many events.
                                 if batches.add(completed) {
-                                    batches.receiverIsBehind = deliver(batches.take(at: lines))
+                                    batches.adapt(to: deliver(batches.take(at: lines)))
                                 }
                             }
                         )
@@ -69,14 +86,14 @@ public struct AuditLogExecReader {
                     assembler.countMalformedLine()
                     batches.add(malformedLine: number, reason: nil)
                 }
-                if batches.isDue(at: lines) { batches.receiverIsBehind = deliver(batches.take(at: lines)) }
+                if batches.isDue(at: lines) { batches.adapt(to: deliver(batches.take(at: lines))) }
             }
         } catch {
             failure = error as? LineReader.ReadError
         }
         if failure == nil {
             assembler.finish { completed in
-                if batches.add(completed) { batches.receiverIsBehind = deliver(batches.take(at: lines)) }
+                if batches.add(completed) { batches.adapt(to: deliver(batches.take(at: lines))) }
             }
         }
         var last = batches.take(at: lines)
@@ -88,26 +105,36 @@ public struct AuditLogExecReader {
     private struct BatchBuilder {
         let size: Int
         let inputBytes: Int
-        let workAhead: WorkAhead
-        var receiverIsBehind = false
+        let mostWorkAhead: WorkAhead
+        private var workAhead = WorkAhead.none
         private var batch = CompletedExecBatch()
         private var start = 0
 
         init(size: Int, inputBytes: Int, workAhead: WorkAhead) {
             self.size = size
             self.inputBytes = inputBytes
-            self.workAhead = workAhead
+            self.mostWorkAhead = workAhead
             batch.items.reserveCapacity(size)
+        }
+
+        mutating func adapt(to pace: ReceiverPace) {
+            switch pace {
+            case .waiting: workAhead = WorkAhead(rawValue: workAhead.rawValue - 1) ?? .none
+            case .busy: break
+            case .behind: workAhead = min(WorkAhead(rawValue: workAhead.rawValue + 1) ?? mostWorkAhead, mostWorkAhead)
+            }
         }
 
         /// Adds an exec; true when the batch is full.
         mutating func add(_ completed: AuditEventAssembler.CompletedExec) -> Bool {
             var completed = completed
-            if receiverIsBehind {
-                switch workAhead {
-                case .none: break
-                case .identity: _ = completed.exec.identity
-                case .arguments: completed.decodeArgumentsAhead()
+            if workAhead >= .identity {
+                let exec = completed.exec
+                _ = exec.identity
+                if workAhead >= .context {
+                    _ = exec.context
+                    _ = exec.cwd
+                    if workAhead >= .arguments { completed.decodeArgumentsAhead() }
                 }
             }
             batch.items.append(.exec(completed))
