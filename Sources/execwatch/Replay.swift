@@ -53,7 +53,7 @@ struct Replay {
                 stage.take(batch)
                 progress.offset.store(batch.inputOffset, ordering: .relaxed)
                 end = batch.end
-                return false
+                return .busy
             }
         }
         guard let end else { fatalError("the reading ended without its last batch") }
@@ -71,7 +71,9 @@ struct Replay {
         let batches = BoundedHandOff<CompletedExecBatch>(capacity: Self.batchesInFlight)
         let file = options.file
         let grace = options.graceMilliseconds
-        // What the main thread does for every exec, the reading thread can do while it waits.
+        // What the main thread would do, the reading thread does ahead while it waits for it:
+        // for every exec when each one's event is printed; else only what every exec's index
+        // probe reads (the rest is read for the few execs a rule may match).
         let workAhead: AuditLogExecReader.WorkAhead = options.emit == .incidents ? .identity : .arguments
         DetachedThread.start {
             let lines: LineReader
@@ -86,10 +88,9 @@ struct Replay {
             var reader = AuditLogExecReader(lines: lines, graceMilliseconds: grace)
             reader.workAhead = workAhead
             reader.read { batch in
-                // Half the batches waiting: the main thread is the slower.
-                let behind = batches.waiting >= Self.batchesInFlight / 2
+                let waiting = batches.waiting
                 batches.put(batch)
-                return behind
+                return waiting == 0 ? .waiting : waiting >= Self.batchesInFlight / 2 ? .behind : .busy
             }
             batches.finish()
         }

@@ -61,7 +61,7 @@ struct AuditLogExecReaderTests {
                 statistics = end.statistics
                 #expect(end.failure == nil)
             }
-            return false
+            return .busy
         }
         #expect(serials == expected.serials)
         #expect(malformed == malformedLines)
@@ -76,7 +76,7 @@ struct AuditLogExecReaderTests {
 
     @Test func workDoneAheadChangesNoEvent() throws {
         let plain = try replay(file: Self.fixture)
-        for work in [AuditLogExecReader.WorkAhead.identity, .arguments] {
+        for work in [AuditLogExecReader.WorkAhead.identity, .context, .arguments] {
             let ahead = try replay(file: Self.fixture, batchSize: 5, workAhead: work)
             #expect(ahead.events == plain.events, "\(work)")
             #expect(ahead.malformedFields == plain.malformedFields)
@@ -92,7 +92,7 @@ struct AuditLogExecReaderTests {
         reader.read { batch in
             #expect(batch.items.isEmpty)
             if let end = batch.end { ends.append(end) }
-            return false
+            return .busy
         }
         #expect(ends.count == 1)
         #expect(ends.first?.failure?.errno == EISDIR)
@@ -114,7 +114,7 @@ struct AuditLogExecReaderTests {
         var offsets: [Int] = []
         reader.read { batch in
             offsets.append(batch.inputOffset)
-            return false
+            return .busy
         }
         let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as! Int
         #expect(offsets.count == 12 && offsets.last == size)

@@ -85,7 +85,7 @@ func replay(
             }
         }
         end = batch.end
-        return workAhead != .none  // the work ahead is done for every batch but the first
+        return .behind  // the work ahead grows to `workAhead` from the second batch on
     }
     if let failure = end?.failure { throw failure }
     result.statistics = end!.statistics

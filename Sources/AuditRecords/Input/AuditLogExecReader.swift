@@ -12,17 +12,33 @@ public struct AuditLogExecReader {
     /// Most input bytes one batch spans, so that the receiver's progress (which lets pages of a
     /// mapped file go, see ``LineReader/releasableOffset``) moves on also where execs are rare.
     public var batchInputBytes = 256 << 10
-    /// Work on each exec that the reading side takes over from the side deriving events while
-    /// that one is the slower (see ``read(_:)``).
+    /// The most work on each exec that the reading side takes over from the side deriving events
+    /// while that one is the slower (see ``read(_:)``).
     public var workAhead = WorkAhead.none
 
-    public enum WorkAhead: Sendable {
+    /// Work on a completed exec that may be done before it is handed on, in steps: each includes
+    /// the ones before it. What is read ahead is kept in the exec, so nothing is done twice and
+    /// nothing changes but where the time goes.
+    public enum WorkAhead: Int, Comparable, Sendable {
         case none
         /// The SYSCALL and PATH fields that name the program: what every exec's index probe reads.
         case identity
-        /// The argv (``AuditEventAssembler/CompletedExec/decodeArgumentsAhead()``): when every
-        /// exec's event is derived.
+        /// The rest of the SYSCALL record and the CWD record: what every derived event reads.
+        case context
+        /// The argv (``AuditEventAssembler/CompletedExec/decodeArgumentsAhead()``).
         case arguments
+
+        public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// How the receiver of the batches keeps up, as it takes one.
+    public enum ReceiverPace: Sendable {
+        /// It was waiting for the batch: the reading side does less ahead.
+        case waiting
+        /// Busy, with some batches queued: as it is.
+        case busy
+        /// Many batches queued: the reading side does more ahead.
+        case behind
     }
 
     /// - Parameters:
@@ -41,56 +57,108 @@ public struct AuditLogExecReader {
 
     /// Reads the whole input and hands on its batches; the last one has ``CompletedExecBatch/end``
     /// set (the statistics, or the error that stopped the reading: the execs completed before it
-    /// are still handed on). `deliver` says whether the receiver is behind: then the execs of the
-    /// next batch get ``workAhead`` done before they go.
-    public mutating func read(_ deliver: (consuming CompletedExecBatch) -> Bool) {
-        let (lines, workAhead, batchSize, batchInputBytes) = (
-            self.lines, self.workAhead, self.batchSize, self.batchInputBytes
-        )
-        var batch = CompletedExecBatch()
-        batch.items.reserveCapacity(batchSize)
-        var batchStart = 0
-        var receiverIsBehind = false
-        func add(_ completed: AuditEventAssembler.CompletedExec) {
-            var completed = completed
-            if receiverIsBehind {
-                switch workAhead {
-                case .none: break
-                case .identity: _ = completed.exec.identity
-                case .arguments: completed.decodeArgumentsAhead()
-                }
-            }
-            batch.items.append(.exec(completed))
-            // One line can complete many events (and the end of input all that are open).
-            if batch.items.count >= batchSize { handOn() }
-        }
-        func handOn() {
-            var full = CompletedExecBatch()
-            full.items.reserveCapacity(batchSize)
-            swap(&full, &batch)
-            full.inputOffset = lines.position
-            batchStart = lines.position
-            receiverIsBehind = deliver(full)
-        }
+    /// are still handed on). `deliver` says how the receiver keeps up: while it is behind, each
+    /// batch's execs get a step more of work done ahead (up to ``workAhead``), and a step less
+    /// each time it waits.
+    public mutating func read(_ deliver: (consuming CompletedExecBatch) -> ReceiverPace) {
+        let lines = self.lines
+        // A struct used from closure literals only: variables that a local function used as a
+        // closure captures are boxed, and every access to them is checked at run time.
+        var batches = BatchBuilder(size: batchSize, inputBytes: batchInputBytes, workAhead: workAhead)
         var failure: LineReader.ReadError?
         do {
             try lines.forEachLine { line, number in
                 if let line {
-                    if !line.isEmpty, let reason = assembler.ingest(line: line, add) {
-                        batch.items.append(.malformedLine(number: number, reason: reason))
+                    if !line.isEmpty,
+                        let reason = assembler.ingest(
+                            line: line,
+                            { completed in
+                                // One line can complete many events.
+                                if batches.add(completed) {
+                                    batches.adapt(to: deliver(batches.take(at: lines)))
+                                }
+                            }
+                        )
+                    {
+                        batches.add(malformedLine: number, reason: reason)
                     }
                 } else {
                     assembler.countMalformedLine()
-                    batch.items.append(.malformedLine(number: number, reason: nil))
+                    batches.add(malformedLine: number, reason: nil)
                 }
-                if batch.items.count >= batchSize || lines.position - batchStart >= batchInputBytes { handOn() }
+                if batches.isDue(at: lines) { batches.adapt(to: deliver(batches.take(at: lines))) }
             }
         } catch {
             failure = error as? LineReader.ReadError
         }
-        if failure == nil { assembler.finish(add) }
-        batch.end = CompletedExecBatch.End(lines: lines, statistics: assembler.statistics, failure: failure)
-        handOn()
+        if failure == nil {
+            assembler.finish { completed in
+                if batches.add(completed) { batches.adapt(to: deliver(batches.take(at: lines))) }
+            }
+        }
+        var last = batches.take(at: lines)
+        last.end = CompletedExecBatch.End(lines: lines, statistics: assembler.statistics, failure: failure)
+        _ = deliver(last)
+    }
+
+    /// The batch being filled, and when it is to go.
+    private struct BatchBuilder {
+        let size: Int
+        let inputBytes: Int
+        let mostWorkAhead: WorkAhead
+        private var workAhead = WorkAhead.none
+        private var batch = CompletedExecBatch()
+        private var start = 0
+
+        init(size: Int, inputBytes: Int, workAhead: WorkAhead) {
+            self.size = size
+            self.inputBytes = inputBytes
+            self.mostWorkAhead = workAhead
+            batch.items.reserveCapacity(size)
+        }
+
+        mutating func adapt(to pace: ReceiverPace) {
+            switch pace {
+            case .waiting: workAhead = WorkAhead(rawValue: workAhead.rawValue - 1) ?? .none
+            case .busy: break
+            case .behind: workAhead = min(WorkAhead(rawValue: workAhead.rawValue + 1) ?? mostWorkAhead, mostWorkAhead)
+            }
+        }
+
+        /// Adds an exec; true when the batch is full.
+        mutating func add(_ completed: AuditEventAssembler.CompletedExec) -> Bool {
+            var completed = completed
+            if workAhead >= .identity {
+                let exec = completed.exec
+                _ = exec.identity
+                if workAhead >= .context {
+                    _ = exec.context
+                    _ = exec.cwd
+                    if workAhead >= .arguments { completed.decodeArgumentsAhead() }
+                }
+            }
+            batch.items.append(.exec(completed))
+            return batch.items.count >= size
+        }
+
+        mutating func add(malformedLine number: Int, reason: String?) {
+            batch.items.append(.malformedLine(number: number, reason: reason))
+        }
+
+        /// Whether the batch is to go now: full, or spanning enough input.
+        func isDue(at lines: LineReader) -> Bool {
+            batch.items.count >= size || lines.position - start >= inputBytes
+        }
+
+        /// The batch, to hand on; a new one is begun.
+        mutating func take(at lines: LineReader) -> CompletedExecBatch {
+            var full = CompletedExecBatch()
+            full.items.reserveCapacity(size)
+            swap(&full, &batch)
+            full.inputOffset = lines.position
+            start = lines.position
+            return full
+        }
     }
 }
 
