@@ -325,7 +325,11 @@ struct FoldedTable<Value: Sendable>: Sendable {
         // Most lookups miss (a program no rule names): an empty table is not hashed at all, and a
         // key with no upper-case letter is its own folded form, so a miss costs one hash, not two.
         if values.isEmpty { return nil }
-        let hasUpperCase = key.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
+        // Over the contiguous bytes: the generic walk of the UTF-8 view cost as much as the hash.
+        let isUpperCase = { (c: UInt8) in c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") }
+        let hasUpperCase =
+            key.utf8.withContiguousStorageIfAvailable { $0.contains(where: isUpperCase) }
+            ?? key.utf8.contains(where: isUpperCase)
         if hasUpperCase, let slot = exact[key] { return slot }
         return folded[hasUpperCase ? asciiLowercased(key) : key]
     }
