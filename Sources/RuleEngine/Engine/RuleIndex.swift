@@ -213,8 +213,9 @@ struct RuleIndex: Sendable {
         var parentName: String?
 
         /// The keys of `event`; the paths' last components only when asked for (each may be a
-        /// new string, on every event).
-        init(_ event: ExecEvent, programNames: Bool, parentName withParent: Bool) {
+        /// new string, on every event). Borrowed: an initializer's argument is otherwise passed
+        /// owned, and the whole event was copied (each of its texts retained) for four of them.
+        init(_ event: borrowing ExecEvent, programNames: Bool, parentName withParent: Bool) {
             procName = event.procName
             if programNames {
                 invokedName = event.invokedPath.map(Self.lastComponent)
