@@ -195,6 +195,21 @@ struct FieldScannerTests {
         }
     }
 
+    /// Quoted values are searched eight bytes at a time for their first 32 bytes, then with memchr:
+    /// every length around those steps, either quote (the other one inside taken literally),
+    /// closed, or running to the end of the record.
+    @Test func everyQuotedValueLengthWithEitherQuoteClosedOrNot() {
+        for valueLength in [0, 1, 6, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 39, 40, 41, 64, 100, 1000] {
+            for (quote, other) in [("\"", "'"), ("'", "\"")] {
+                let inner = valueLength == 0 ? "" : other + String(repeating: "v", count: valueLength - 1)
+                let text = "a=\(quote)\(inner)\(quote) b=1 c=\(quote)\(inner)"
+                let fields = scanned(Array(text.utf8))
+                #expect(fields.map(\.0) == ["a", "b", "c"], "\(text)")
+                #expect(fields.map(\.1) == [inner, "1", inner], "\(text)")
+            }
+        }
+    }
+
     @Test func everyKeyAndValueLengthWithEveryTerminator() {
         for keyLength in 1...10 {
             for valueLength in [0, 1, 7, 8, 9, 31, 32, 33, 40, 64, 100, 1000] {

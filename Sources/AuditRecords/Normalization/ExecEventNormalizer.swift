@@ -184,8 +184,15 @@ public struct ExecEventNormalizer {
         return path[range]
     }
 
-    /// ``baseName(_:)`` of a path held as text.
+    /// ``baseName(_:)`` of a path held as text (over its bytes: walking the UTF-8 view's indices
+    /// cost more than the rest of the probe's program name).
     static func baseName(_ path: String) -> String? {
+        let base = path.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            guard let range = baseNameRange(bytes) else { return nil }
+            if range.count == bytes.count { return path }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        }
+        if let base { return base }
         guard let range = baseNameRange(path.utf8) else { return nil }
         if range == path.utf8.startIndex..<path.utf8.endIndex { return path }
         return String(Substring(path.utf8[range]))

@@ -236,7 +236,8 @@ final class PendingExec {
                         if identity.pid != nil, identity.comm != nil, identity.exePath != nil { readsIdentity = false }
                     }
                 }
-                Self.readContextField(field, named: name, into: &context)
+                // Most fields are neither (gid, suid, a0…): no call for them.
+                if name != .other || field.isTranslated { Self.readContextField(field, named: name, into: &context) }
                 if !readsIdentity && !includingContext {
                     contextReadUpTo = (context, scanner.offset)
                     break

@@ -269,12 +269,12 @@ public struct DetectionEngine: Sendable {
 
         if let changed = incidentTable.use(
             incidentId,
-            { incident -> Incident in
+            { incident, resized -> Incident in
                 incident.count += newlyCounted
                 if let earliest, earliest < incident.firstSeen { incident.firstSeen = earliest }
                 if time > incident.lastSeen { incident.lastSeen = time }
                 incident.version += 1
-                Self.refresh(&incident, from: rule)
+                resized = Self.refresh(&incident, from: rule)  // only texts change its footprint
                 return incident
             }
         ) {
@@ -317,16 +317,23 @@ public struct DetectionEngine: Sendable {
 
     /// Rule facts may change on a reload; an updated incident shows the rule as it is now. Each is
     /// compared first: mostly they are the rule's own texts (compared by reference), and an update
-    /// then neither retains them anew nor releases the incident's.
-    private static func refresh(_ incident: inout Incident, from rule: Rule) {
-        if incident.ruleName != rule.name { incident.ruleName = rule.name }
-        if incident.incidentType != rule.incidentType { incident.incidentType = rule.incidentType }
+    /// then neither retains them anew nor releases the incident's. Returns whether a text changed.
+    private static func refresh(_ incident: inout Incident, from rule: Rule) -> Bool {
         incident.severity = rule.severity
-        if incident.category != rule.category { incident.category = rule.category }
-        if incident.tactics != rule.tactics { incident.tactics = rule.tactics }
-        if incident.techniques != rule.techniques { incident.techniques = rule.techniques }
-        if incident.ruleAuthor != rule.author { incident.ruleAuthor = rule.author }
-        if incident.ruleSource != rule.sourceReference { incident.ruleSource = rule.sourceReference }
+        var changed = false
+        func update<T: Equatable>(_ field: inout T, to value: T) {
+            guard field != value else { return }
+            field = value
+            changed = true
+        }
+        update(&incident.ruleName, to: rule.name)
+        update(&incident.incidentType, to: rule.incidentType)
+        update(&incident.category, to: rule.category)
+        update(&incident.tactics, to: rule.tactics)
+        update(&incident.techniques, to: rule.techniques)
+        update(&incident.ruleAuthor, to: rule.author)
+        update(&incident.ruleSource, to: rule.sourceReference)
+        return changed
     }
 
     static func incidentID(rule: Rule, attributes: [EventAttribute], values: [AttributeValue?]) -> IncidentID {

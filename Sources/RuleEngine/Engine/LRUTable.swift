@@ -51,6 +51,22 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
         return use(slot: slot, body)
     }
 
+    /// ``use(_:_:)`` for a change that leaves the value's footprint as it was unless `body` sets
+    /// its `resized` argument: a large value (an incident with its trigger events) is not measured
+    /// again on every update.
+    mutating func use<R>(_ key: Key, _ body: (inout Value, _ resized: inout Bool) -> R) -> R? {
+        guard let slot = slots[key] else { return nil }
+        moveToNewest(slot)
+        var resized = false
+        let result = body(&nodes[slot]!.value, &resized)
+        if resized {
+            let measured = nodes[slot]!.bytesBesideValue + nodes[slot]!.value.footprintBytes
+            bytes += measured - nodes[slot]!.bytes
+            nodes[slot]!.bytes = measured
+        }
+        return result
+    }
+
     /// Where `key`'s entry is, for ``use(slot:_:)``: the key is hashed once however it is used
     /// next. Nil when absent. A slot stays the key's until the key is removed.
     func slot(of key: Key) -> Int? { slots[key] }

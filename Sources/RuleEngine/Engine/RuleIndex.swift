@@ -213,8 +213,9 @@ struct RuleIndex: Sendable {
         var parentName: String?
 
         /// The keys of `event`; the paths' last components only when asked for (each may be a
-        /// new string, on every event).
-        init(_ event: ExecEvent, programNames: Bool, parentName withParent: Bool) {
+        /// new string, on every event). Borrowed: an initializer's argument is otherwise passed
+        /// owned, and the whole event was copied (each of its texts retained) for four of them.
+        init(_ event: borrowing ExecEvent, programNames: Bool, parentName withParent: Bool) {
             procName = event.procName
             if programNames {
                 invokedName = event.invokedPath.map(Self.lastComponent)
@@ -325,7 +326,11 @@ struct FoldedTable<Value: Sendable>: Sendable {
         // Most lookups miss (a program no rule names): an empty table is not hashed at all, and a
         // key with no upper-case letter is its own folded form, so a miss costs one hash, not two.
         if values.isEmpty { return nil }
-        let hasUpperCase = key.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
+        // Over the contiguous bytes: the generic walk of the UTF-8 view cost as much as the hash.
+        let isUpperCase = { (c: UInt8) in c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") }
+        let hasUpperCase =
+            key.utf8.withContiguousStorageIfAvailable { $0.contains(where: isUpperCase) }
+            ?? key.utf8.contains(where: isUpperCase)
         if hasUpperCase, let slot = exact[key] { return slot }
         return folded[hasUpperCase ? asciiLowercased(key) : key]
     }
