@@ -3,8 +3,8 @@
 /// The rule index gives every rule whose filter requires one of a few texts in the command line
 /// (or in `Image`) a guard made of them; one pass over an event's command line then tells which of
 /// all the guards' texts it holds, and a rule whose texts are all absent is not evaluated. Each
-/// position of the text costs one bit test (are the two bytes there, as they stand, the start of
-/// a literal in some case?), four positions a step; only where they are are literals compared:
+/// position of the text costs one table lookup (are the two bytes there, as they stand, the start
+/// of a literal in some case?), four positions a step; only where they are are literals compared:
 /// the two-byte ones equal to the pair, and the longer ones whose first three bytes fall in the
 /// same slot as the text's, found through flat tables (no hashing of texts, no reference counting
 /// per position).
@@ -12,10 +12,12 @@ struct LiteralSet: Sendable {
     /// The literals, folded, each at least two bytes long, in insertion order (their ids).
     private(set) var literals: [[UInt8]] = []
     private var ids: [[UInt8]: Int] = [:]
-    /// One bit per two bytes, as they stand in a text, that start some literal in some case: bit
-    /// `first | second << 8` (the two bytes read as one little-endian 16-bit number), set for
-    /// every case of the literal's first two letters, so that the scan neither folds nor shifts.
-    private var firstPairs = [UInt64](repeating: 0, count: 1024)
+    /// One byte per two bytes, as they stand in a text: non-zero when they start some literal in
+    /// some case. Entry `first | second << 8` (the two bytes read as one little-endian 16-bit
+    /// number), set for every case of the literal's first two letters, so that the scan neither
+    /// folds nor shifts: a byte, not a bit, because a variable shift costs more than the 64 KiB.
+    /// Empty until the first literal.
+    private var firstPairs: [UInt8] = []
     /// The last literal inserted (id + 1; 0: none) of two bytes by its pair, and of three bytes or
     /// more by the slot of its first three (``tripleSlot(_:_:)``); each literal links to the
     /// previous one of the same pair or slot (`previousInChain`, id + 1).
@@ -40,6 +42,7 @@ struct LiteralSet: Sendable {
         if let id = ids[folded] { return id }
         guard literals.count < Self.capacity else { return nil }
         if lastWithPair.isEmpty {
+            firstPairs = [UInt8](repeating: 0, count: 65_536)
             lastWithPair = [UInt16](repeating: 0, count: 65_536)
             lastWithTriple = [UInt16](repeating: 0, count: 65_536)
         }
@@ -50,8 +53,7 @@ struct LiteralSet: Sendable {
         starts.append(bytes.count)
         for first in asciiCases(folded[0]) {
             for second in asciiCases(folded[1]) {
-                let asRead = Int(first) | Int(second) << 8
-                firstPairs[asRead >> 6] |= 1 << UInt64(asRead & 63)
+                firstPairs[Int(first) | Int(second) << 8] = 1
             }
         }
         let pair = Int(folded[0]) << 8 | Int(folded[1])
@@ -116,19 +118,18 @@ struct LiteralSet: Sendable {
 
     /// The first `k >= from` (from >= 1) where the two bytes `text[k - 1]`, `text[k]` start some
     /// literal (in some case), `text.count` when there is none. Each position is a 16-bit load and
-    /// a bit test in ``firstPairs``; four positions are tested before each branch.
+    /// a byte load from ``firstPairs``; four positions are tested before each branch.
     @inline(never)
     private static func nextPairStartingALiteral(
         in text: UnsafeBufferPointer<UInt8>,
         from start: Int,
-        _ firstPairs: UnsafePointer<UInt64>
+        _ firstPairs: UnsafePointer<UInt8>
     ) -> Int {
         let base = UnsafeRawPointer(text.baseAddress!)
         let count = text.count
         @inline(__always)
-        func startsALiteral(_ k: Int) -> UInt64 {
-            let pair = Int(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: k - 1, as: UInt16.self)))
-            return firstPairs[pair >> 6] & (1 << UInt64(pair & 63))
+        func startsALiteral(_ k: Int) -> UInt8 {
+            firstPairs[Int(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: k - 1, as: UInt16.self)))]
         }
         var k = start
         while k + 4 <= count {
