@@ -103,32 +103,6 @@ import Testing
     }
 }
 
-/// Sets of found literals hold their first 256 ids inline and the others in an array: both halves
-/// answer alike.
-@Suite struct LiteralOccurrencesTests {
-    @Test func idsOnBothSidesOfTheInlineBitsAreFoundAndCombined() {
-        var set = LiteralSet()
-        for k in 0..<300 {
-            let id = set.insert(Array("w\(k)x".utf8))
-            #expect(id == k)
-        }
-        let text = Array("w0x w63x w64x w255x w256x w299x".utf8)
-        let found = text.withUnsafeBufferPointer { set.occurrences(in: $0) }
-        #expect((0..<300).filter { found.contains($0) } == [0, 63, 64, 255, 256, 299])
-        var only256 = LiteralOccurrences(count: 300)
-        only256.insert(256)
-        #expect(found.intersects(only256) && !only256.isEmpty)
-        var only5 = LiteralOccurrences(count: 300)
-        only5.insert(5)
-        #expect(!found.intersects(only5))
-        only5.formUnion(only256)
-        #expect((0..<300).filter { only5.contains($0) } == [5, 256])
-        #expect(LiteralOccurrences(count: 300).isEmpty && LiteralOccurrences(count: 0).isEmpty)
-        #expect((0..<300).allSatisfy { LiteralOccurrences.all(count: 300).contains($0) })
-        #expect(LiteralOccurrences.all(count: 0).isEmpty)
-    }
-}
-
 /// The byte pairs of a long text tell exactly which needles (in any case) have all their pairs in it.
 @Suite struct BytePairSetTests {
     @Test func aNeedleMayBeContainedExactlyWhenEachOfItsPairsIsInTheTextInSomeCase() {

@@ -160,60 +160,40 @@ struct LiteralSet: Sendable {
 }
 
 /// The literals of a ``LiteralSet`` found in a text, as a set of ids.
-///
-/// The first 256 ids are bits of a vector held inline, so that an event's sets (one per text it
-/// is searched in) cost no allocation with up to 256 guard literals (SigmaHQ's Linux rules have
-/// about 230); ids beyond are bits of an array.
 struct LiteralOccurrences {
-    /// Ids 0..<256: bit `id & 63` of word `id >> 6`.
-    private var first = SIMD4<UInt64>()
-    /// Ids from 256: bit `(id - 256) & 63` of word `(id - 256) >> 6`; empty for a set of 256 or fewer.
-    private var rest: [UInt64]
-
-    static let inlineCount = 256
+    private var words: [UInt64]
 
     init(count: Int) {
-        rest = count > Self.inlineCount ? [UInt64](repeating: 0, count: (count - Self.inlineCount + 63) / 64) : []
+        words = [UInt64](repeating: 0, count: (count + 63) / 64)
     }
 
     /// Every literal of a set of `count`.
     static func all(count: Int) -> LiteralOccurrences {
         var found = LiteralOccurrences(count: count)
-        for k in 0..<min(4, (count + 63) / 64) { found.first[k] = ~0 }
-        for k in found.rest.indices { found.rest[k] = ~0 }
+        for k in found.words.indices { found.words[k] = ~0 }
         return found
     }
 
     @inline(__always)
     func contains(_ id: Int) -> Bool {
-        if id < Self.inlineCount { return first[id >> 6] & (1 << UInt64(id & 63)) != 0 }
-        let beyond = id - Self.inlineCount
-        return rest[beyond >> 6] & (1 << UInt64(beyond & 63)) != 0
+        words[id >> 6] & (1 << UInt64(id & 63)) != 0
     }
 
-    @inline(__always)
     mutating func insert(_ id: Int) {
-        if id < Self.inlineCount {
-            first[id >> 6] |= 1 << UInt64(id & 63)
-        } else {
-            let beyond = id - Self.inlineCount
-            rest[beyond >> 6] |= 1 << UInt64(beyond & 63)
-        }
+        words[id >> 6] |= 1 << UInt64(id & 63)
     }
 
     /// Whether no literal is in.
-    var isEmpty: Bool { first == SIMD4() && rest.allSatisfy { $0 == 0 } }
+    var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
 
     /// Whether a literal is in both (sets of the same literals).
     func intersects(_ other: LiteralOccurrences) -> Bool {
-        if first & other.first != SIMD4() { return true }
-        for k in 0..<min(rest.count, other.rest.count) where rest[k] & other.rest[k] != 0 { return true }
+        for k in 0..<min(words.count, other.words.count) where words[k] & other.words[k] != 0 { return true }
         return false
     }
 
     mutating func formUnion(_ other: LiteralOccurrences) {
-        first |= other.first
-        for k in rest.indices { rest[k] |= other.rest[k] }
+        for k in words.indices { words[k] |= other.words[k] }
     }
 }
 
