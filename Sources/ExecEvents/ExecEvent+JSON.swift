@@ -42,9 +42,10 @@ extension ExecEvent {
         if let args {
             json.key(plain: "args")
             json.beginArray()
-            for argument in args { json.string(bytes: argument) }
+            var allASCII = true
+            for argument in args where !json.string(reportingASCII: argument) { allASCII = false }
             json.endArray()
-            if args.contains(where: { !Self.isValidUTF8($0) }) {
+            if !allASCII, args.contains(where: { !Self.isValidUTF8($0) }) {
                 json.key(plain: "argsHex")
                 json.beginArray()
                 for argument in args { json.string(Self.hex(argument)) }

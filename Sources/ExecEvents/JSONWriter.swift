@@ -79,6 +79,13 @@ public struct JSONWriter {
         appendEscapedBytes(value)
     }
 
+    /// A string from raw bytes, as ``string(bytes:)``; returns whether they were all ASCII (then
+    /// valid UTF-8, written as they are but for escapes).
+    mutating func string(reportingASCII value: [UInt8]) -> Bool {
+        separate()
+        return appendEscapedBytes(value)
+    }
+
     public mutating func integer(_ value: Int64) {
         separate()
         if value == 0 {
@@ -145,7 +152,10 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    private mutating func appendEscapedBytes<Bytes: Collection>(_ value: Bytes) where Bytes.Element == UInt8 {
+    /// Returns whether the bytes were all ASCII (written as they are, but for escapes); when not,
+    /// they went through String, which replaces invalid UTF-8.
+    @discardableResult
+    private mutating func appendEscapedBytes<Bytes: Collection>(_ value: Bytes) -> Bool where Bytes.Element == UInt8 {
         let done: Bool? = value.withContiguousStorageIfAvailable { buffer in
             // Plain ASCII needs only escaping of quote, backslash and control bytes; anything else
             // goes through String, which replaces invalid UTF-8.
@@ -158,61 +168,73 @@ public struct JSONWriter {
             bytes.append(UInt8(ascii: "\""))
             return true
         }
-        if done == true { return }
-        if done == nil, value.allSatisfy({ $0 < 0x80 }) {
-            appendEscapedBytes(Array(value))
-            return
-        }
+        if done == true { return true }
+        if done == nil, value.allSatisfy({ $0 < 0x80 }) { return appendEscapedBytes(Array(value)) }
         appendEscaped(String(decoding: value, as: UTF8.self))
+        return false
     }
 
-    /// Appends `text` escaped, copying the runs between bytes that need an escape whole; the runs
-    /// are found eight bytes at a time. With `stopAtNonASCII`, returns false at the first byte
-    /// above 0x7f (what was appended is left for the caller to remove).
+    /// Appends `text` escaped, copying the runs between bytes that need an escape whole (see
+    /// ``firstByteToEscape(in:from:stopAtNonASCII:)``). With `stopAtNonASCII`, returns false at
+    /// the first byte above 0x7f (what was appended is left for the caller to remove).
+    @inline(__always)
     private mutating func appendEscapedRuns(_ text: UnsafeBufferPointer<UInt8>, stopAtNonASCII: Bool) -> Bool {
         guard let start = text.baseAddress else { return true }
-        let base = UnsafeRawPointer(start)
-        let count = text.count
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
+        let base = UnsafeRawBufferPointer(text)
         var runStart = 0
-        var i = 0
         while true {
-            // Skip eight bytes at a time while none is a control byte, a quote, a backslash (or,
-            // when stopping there, above 0x7f).
-            while i + 8 <= count {
-                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                let control = (word &- ones &* 0x20) & ~word
-                let quote = word ^ (ones &* 0x22)
-                let backslash = word ^ (ones &* 0x5c)
-                var special = control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
-                if stopAtNonASCII { special |= word }
-                if special & highs != 0 { break }
-                i += 8
+            let i = Self.firstByteToEscape(in: base, from: runStart, stopAtNonASCII: stopAtNonASCII)
+            if i > runStart {
+                bytes.append(contentsOf: UnsafeBufferPointer(start: start + runStart, count: i - runStart))
             }
-            // Then byte by byte up to the next byte to escape.
-            var found = false
-            while i < count {
-                let c = base.load(fromByteOffset: i, as: UInt8.self)
-                if c >= 0x80 && stopAtNonASCII { return false }
-                if c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
-                    found = true
-                    break
-                }
-                i += 1
-                if i & 7 == 0 { break }
-            }
-            if found {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart..<i]))
-                appendEscape(base.load(fromByteOffset: i, as: UInt8.self))
-                i += 1
-                runStart = i
-            } else if i >= count {
-                break
-            }
+            guard i < text.count else { return true }
+            let c = start[i]
+            if c >= 0x80 { return false }  // (only found when stopping there)
+            appendEscape(c)
+            runStart = i + 1
         }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart..<count]))
-        return true
+    }
+
+    /// The position of the first byte of `text[from...]` that a JSON string cannot hold as it is
+    /// (below 0x20, `"`, `\`) or, with `stopAtNonASCII`, that is above 0x7f; `text.count` when
+    /// there is none. Thirty-two bytes, then sixteen, at a time, compared as signed bytes (a
+    /// byte of 0x80 or more is below 0x20 then; it is kept apart when not stopping there).
+    @inline(__always)
+    static func firstByteToEscape(in text: UnsafeRawBufferPointer, from start: Int, stopAtNonASCII: Bool) -> Int {
+        typealias Bytes = SIMD16<Int8>
+        let count = text.count
+        guard let base = text.baseAddress else { return count }
+        // Vector against vector: Swift's operators taking a scalar are not single instructions.
+        @inline(__always)
+        func needsEscape(_ x: Bytes) -> SIMDMask<Bytes.MaskStorage> {
+            var special = x .< Bytes(repeating: 0x20)
+            if !stopAtNonASCII { special .&= x .>= Bytes(repeating: 0) }
+            return special .| (x .== Bytes(repeating: 0x22)) .| (x .== Bytes(repeating: 0x5C))
+        }
+        var i = start
+        while i + 32 <= count {
+            let first = needsEscape(base.loadUnaligned(fromByteOffset: i, as: Bytes.self))
+            let second = needsEscape(base.loadUnaligned(fromByteOffset: i + 16, as: Bytes.self))
+            if any(first .| second) { break }
+            i += 32
+        }
+        while i + 16 <= count {
+            let found = needsEscape(base.loadUnaligned(fromByteOffset: i, as: Bytes.self))
+            if any(found) {
+                let halves = unsafeBitCast(found, to: SIMD2<UInt64>.self)
+                let low = halves[0].trailingZeroBitCount / 8
+                return i + (halves[0] != 0 ? low : 8 + halves[1].trailingZeroBitCount / 8)
+            }
+            i += 16
+        }
+        while i < count {
+            let c = base.load(fromByteOffset: i, as: UInt8.self)
+            if c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || (stopAtNonASCII && c >= 0x80) {
+                return i
+            }
+            i += 1
+        }
+        return count
     }
 
     private mutating func appendEscape(_ c: UInt8) {
@@ -226,8 +248,13 @@ public struct JSONWriter {
         case 0x08: bytes.append(UInt8(ascii: "b"))
         case 0x0C: bytes.append(UInt8(ascii: "f"))
         default:
-            let hex = Array("0123456789abcdef".utf8)
-            bytes.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
+            // `\u00XX`, lower-case hex (the bytes here are below 0x20).
+            bytes.append(UInt8(ascii: "u"))
+            bytes.append(UInt8(ascii: "0"))
+            bytes.append(UInt8(ascii: "0"))
+            bytes.append(UInt8(ascii: "0") + c >> 4)
+            let low = c & 0xF
+            bytes.append(low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") + low - 10)
         }
     }
 }

@@ -100,7 +100,7 @@ struct ExecveArgumentTests {
     }
 }
 
-@Suite("Hex decoding, eight digits at a time")
+@Suite("Hex decoding, thirty-two digits at a time")
 struct HexDecodingTests {
     /// The plain way: two digits a byte.
     private func reference(_ text: [UInt8]) -> [UInt8]? {
@@ -116,7 +116,7 @@ struct HexDecodingTests {
     @Test func everyLengthAndEveryDigitInEitherCase() {
         let digits = Array("0123456789abcdefABCDEF".utf8)
         var generator = SystemRandomNumberGenerator()
-        for length in 0...70 {
+        for length in stride(from: 0, through: 100, by: 2) {
             for _ in 0..<20 {
                 let text = (0..<length).map { _ in digits.randomElement(using: &generator)! }
                 let decoded = text.withUnsafeBytes { decodeHex($0) }
@@ -128,7 +128,8 @@ struct HexDecodingTests {
     }
 
     @Test func anyOtherByteAnywhereIsRefused() {
-        let valid = Array("0123456789abcdefABCDEF0123".utf8)  // 26 digits: three words and a tail
+        // 74 digits: two blocks of 32, a word of 8 and a pair, each with its own check.
+        let valid = Array("0123456789abcdefABCDEF0123456789abcdefABCDEF0123456789abcdefABCDEF01234567".utf8)
         for position in valid.indices {
             for byte in UInt8.min...UInt8.max where hexValue(byte) == nil {
                 var text = valid
@@ -137,6 +138,24 @@ struct HexDecodingTests {
             }
         }
         #expect(Array("abc".utf8).withUnsafeBytes { decodeHex($0) } == nil, "odd length")
+    }
+
+    /// Chunks appended to an argument (``appendDecodedHex(_:to:)``) longer than its stack block,
+    /// and a bad digit late in a long chunk: nothing of that chunk is kept.
+    @Test func appendedChunksOfAnyLengthAndABadOneAppendNothing() {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789ABCDEF".utf8)
+        for length in [0, 2, 30, 32, 34, 2046, 2048, 2050, 4096, 7_500] {
+            let text = (0..<length).map { _ in digits.randomElement(using: &generator)! }
+            var out: [UInt8] = [1, 2, 3]
+            #expect(text.withUnsafeBytes { appendDecodedHex($0, to: &out) })
+            #expect(out == [1, 2, 3] + reference(text)!, "\(length) digits")
+            guard length > 0 else { continue }
+            var bad = text
+            bad[length - 1] = UInt8(ascii: "G")
+            #expect(!bad.withUnsafeBytes { appendDecodedHex($0, to: &out) })
+            #expect(out == [1, 2, 3] + reference(text)!, "\(length) digits, the last one bad")
+        }
     }
 
     @Test func chunksInOrderThenARepeatedOneKeepTheLastCopy() throws {

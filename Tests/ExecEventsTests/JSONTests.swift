@@ -196,7 +196,7 @@ struct ExecEventJSONTests {
     }
 }
 
-@Suite("JSON strings escaped eight bytes at a time")
+@Suite("JSON strings escaped sixteen bytes at a time")
 struct JSONEscapingTests {
     /// The plain way: byte by byte, as RFC 8259 asks, after replacing invalid UTF-8.
     private func reference(_ value: [UInt8]) -> [UInt8] {
@@ -223,7 +223,7 @@ struct JSONEscapingTests {
         let alphabet: [UInt8] = Array("abcXYZ019 /-".utf8) + [0x22, 0x5c, 0x00, 0x01, 0x0a, 0x1f, 0x7f, 0x20]
         let nonASCII: [[UInt8]] = [[0xc3, 0xa9], [0xe2, 0x98, 0x95], [0xff], [0xc3], [0xf0, 0x9f, 0x98, 0x80]]
         var generator = SystemRandomNumberGenerator()
-        for length in 0...40 {
+        for length in 0...70 {
             for round in 0..<30 {
                 var value = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
                 if round % 3 == 0, !value.isEmpty {
@@ -244,6 +244,49 @@ struct JSONEscapingTests {
         var writer = JSONWriter()
         writer.string(bytes: Array("0123456789abcdef\"0123456789abcdef\\n".utf8))
         #expect(String(decoding: writer.bytes, as: UTF8.self) == #""0123456789abcdef\"0123456789abcdef\\n""#)
+    }
+
+    /// Every length around the scan's 16- and 32-byte steps, each byte that matters (0x00, 0x1F,
+    /// 0x20, `"`, `\\`, 0x7F, 0x80, 0xFF, a valid and a cut UTF-8 sequence) at the first and last
+    /// position and at every position of a word-sized stretch.
+    @Test func specialBytesAtEveryEdgeOfEveryLength() {
+        let specials: [[UInt8]] = [
+            [0x00], [0x1f], [0x20], [0x22], [0x5c], [0x7f], [0x80], [0xff], [0xc3, 0xa9], [0xe2, 0x98],
+        ]
+        for length in 0...100 {
+            let plain = [UInt8](repeating: UInt8(ascii: "x"), count: length)
+            var positions = Set([0, length / 2, max(length - 1, 0)])
+            if length > 40 { positions.formUnion(24..<40) }
+            for special in specials {
+                for position in positions.sorted() where position <= length {
+                    var value = plain
+                    value.insert(contentsOf: special, at: position)
+                    var bytesWriter = JSONWriter()
+                    bytesWriter.string(bytes: value)
+                    #expect(bytesWriter.bytes == reference(value), "\(value.count) bytes, \(special) at \(position)")
+                    var textWriter = JSONWriter()
+                    textWriter.string(String(decoding: value, as: UTF8.self))
+                    #expect(textWriter.bytes == reference(value), "\(value.count) bytes, \(special) at \(position)")
+                }
+            }
+            var writer = JSONWriter()
+            writer.string(bytes: plain)
+            #expect(writer.bytes == reference(plain))
+        }
+    }
+
+    /// `args` that are all ASCII take the short way (no UTF-8 check for `argsHex`); the event's
+    /// JSON is the same as when each argument is checked.
+    @Test func asciiArgumentsWriteNoArgsHexAndOthersDo() throws {
+        let ascii: [[UInt8]] = [Array("nc".utf8), [], Array(repeating: UInt8(ascii: "x"), count: 70) + [0x09]]
+        for extra: [UInt8] in [[], [0xc3, 0xa9], [0x80], Array("caf\u{e9}".utf8)] {
+            let args = ascii + (extra.isEmpty ? [] : [extra])
+            let event = ExecEvent(eventTime: EventTime(millisecondsSinceEpoch: 0), hostName: "h", args: args)
+            let json = try JSONValue.parse(event.jsonLine)
+            let expectsHex = !args.allSatisfy { String(validating: $0, as: UTF8.self) != nil }
+            #expect((json["argsHex"] != nil) == expectsHex, "\(extra)")
+            #expect(json["args"] == .array(args.map { .string(String(decoding: $0, as: UTF8.self)) }))
+        }
     }
 
     @Test func argsHexAppearsForInvalidUTF8AfterLongASCIIRuns() throws {

@@ -63,14 +63,70 @@ import Testing
                 let text = random(Int.random(in: 0...700, using: &generator))
                 let expected = literals.indices.filter { naiveContains(text, literals[$0]) }
                 #expect(found(set, text) == expected, "\(literals) in \(text)")
-                // Recording the byte pairs in the same pass changes nothing, and gives the pairs
-                // a separate pass gives.
-                var occurrences: LiteralOccurrences?
-                let pairs = text.withUnsafeBufferPointer { bytes in
-                    BytePairSet { occurrences = set.occurrences(in: bytes, recordingPairs: $0) }
+            }
+        }
+    }
+
+    /// Literals of every length from 2 to 40 over a wider alphabet (every byte that folding
+    /// could confuse: `@`, `[`, `` ` ``, `{`, the letters' edges, 0x7F, 0x80, 0xC0 and 0xFF), in
+    /// texts of every length around the scan's four-byte steps, with literals at the first and
+    /// last position and in case variants: the one pass finds exactly what a search for each finds.
+    @Test func literalsAtTheEdgesOfTextsOfEveryLengthInAnyCase() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Array("aAzZ@[`{ -/".utf8) + [0x7f, 0x80, 0xc0, 0xe0, 0xff, 0x00]
+        func random(_ length: Int) -> [UInt8] {
+            (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+        }
+        func anyCase(_ bytes: [UInt8]) -> [UInt8] {
+            bytes.map { c in
+                let isLetter = (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                return isLetter && Bool.random(using: &generator) ? c ^ 0x20 : c
+            }
+        }
+        for _ in 0..<40 {
+            var set = LiteralSet()
+            var literals: [[UInt8]] = []
+            for _ in 0..<Int.random(in: 1...60, using: &generator) {
+                let literal = random(Int.random(in: 2...(Bool.random(using: &generator) ? 4 : 40), using: &generator))
+                if let id = set.insert(literal), id == literals.count { literals.append(asciiLowercased(literal)) }
+            }
+            for length in 0...40 {
+                var text = random(length)
+                if let literal = literals.randomElement(using: &generator), Bool.random(using: &generator) {
+                    let placed = anyCase(literal)
+                    if Bool.random(using: &generator) { text = placed + text } else { text += placed }
                 }
-                #expect(literals.indices.filter { occurrences!.contains($0) } == expected)
-                #expect(pairs == text.withUnsafeBufferPointer { BytePairSet($0) })
+                let expected = literals.indices.filter { naiveContains(text, literals[$0]) }
+                #expect(found(set, text) == expected, "\(literals) in \(text)")
+            }
+        }
+    }
+}
+
+/// The byte pairs of a long text tell exactly which needles (in any case) have all their pairs in it.
+@Suite struct BytePairSetTests {
+    @Test func aNeedleMayBeContainedExactlyWhenEachOfItsPairsIsInTheTextInSomeCase() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Array("aAbBzZ@[`{ -".utf8) + [0x7f, 0x80, 0xff, 0x00]
+        func random(_ length: Int) -> [UInt8] {
+            (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+        }
+        for length in [0, 1, 2, 3, 17, 600] {
+            for _ in 0..<20 {
+                let text = random(length)
+                let pairs = text.withUnsafeBufferPointer { BytePairSet($0) }
+                let foldedPairs = Set(
+                    (0..<max(text.count - 1, 0)).map { [asciiLower(text[$0]), asciiLower(text[$0 + 1])] }
+                )
+                for _ in 0..<50 {
+                    let needle = random(Int.random(in: 0...4, using: &generator))
+                    let expected =
+                        needle.count < 2
+                        || (1..<needle.count).allSatisfy {
+                            foldedPairs.contains([asciiLower(needle[$0 - 1]), asciiLower(needle[$0])])
+                        }
+                    #expect(pairs.mayContain(needle) == expected, "\(needle) in \(text)")
+                }
             }
         }
     }

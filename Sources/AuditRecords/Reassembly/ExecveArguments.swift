@@ -25,6 +25,9 @@ struct ExecveArguments {
     /// The most bytes reserved from an `aN_len` (the kernel's MAX_ARG_STRLEN is 128 KiB).
     static let maximumReservedLength = 1 << 18
 
+    /// The most argument slots reserved from an `argc` (the rest grow as they come).
+    static let maximumReservedCount = 4096
+
     /// More arguments than the kernel can pass (MAX_ARG_STRLEN/MAX_ARG_STRINGS bound them far
     /// below this): an index beyond it is a malformed field, not a reason to allocate.
     static let maximumCount = 1 << 18
@@ -43,6 +46,7 @@ struct ExecveArguments {
             if bytesEqual(key, "argc") {
                 if let count = parseDecimal(field.value), count <= UInt64(Self.maximumCount) {
                     declaredCount = Int(count)
+                    arguments.reserveCapacity(min(Int(count), Self.maximumReservedCount))
                 } else {
                     malformedFields += 1
                 }
@@ -105,7 +109,11 @@ struct ExecveArguments {
     }
 
     private mutating func store(_ bytes: [UInt8], at index: Int) {
-        if index >= arguments.count {
+        if index == arguments.count {  // arguments in order, as the kernel writes them
+            arguments.append(bytes)
+            return
+        }
+        if index > arguments.count {
             arguments.append(contentsOf: repeatElement([], count: index - arguments.count + 1))
         }
         arguments[index] = bytes

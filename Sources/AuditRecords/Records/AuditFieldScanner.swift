@@ -199,27 +199,47 @@ func decodeHex(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
 }
 
 /// Appends decoded hex to a buffer; false (and nothing appended) when the text is not even-length hex.
+/// Decoded a block at a time on the stack and appended with one copy per block: growing the
+/// buffer first would fill it with zeros a byte at a time.
 func appendDecodedHex(_ text: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
     guard text.count % 2 == 0 else { return false }
-    let pairs = text.count / 2
-    if pairs == 0 { return true }
+    if text.isEmpty { return true }
     let before = out.count
-    out.append(contentsOf: repeatElement(0, count: pairs))
-    let valid = out.withUnsafeMutableBytes { decodeHex(text, into: $0.baseAddress! + before) }
-    if !valid { out.removeLast(pairs) }
-    return valid
+    let blockBytes = 1024
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockBytes) { block in
+        var at = 0
+        while at < text.count {
+            let digits = min(2 * blockBytes, text.count - at)
+            guard decodeHex(UnsafeRawBufferPointer(rebasing: text[at..<(at + digits)]), into: block.baseAddress!)
+            else {
+                out.removeSubrange(before...)
+                return false
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: block[0..<(digits / 2)]))
+            at += digits
+        }
+        return true
+    }
 }
 
 /// Decodes `text` (even length) into `text.count / 2` bytes at `out`; false when a byte is not
-/// a hex digit (`out` then holds garbage). Eight digits at a time: each byte is checked to be
-/// `0`–`9`, `A`–`F` or `a`–`f` and turned into its value in the same word, then the pairs are
-/// packed into four bytes.
+/// a hex digit (`out` then holds garbage). Thirty-two digits at a time (``decodeHexDigits(_:)``),
+/// then eight at a time in a word, then two by two.
 private func decodeHex(_ text: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer) -> Bool {
     let count = text.count
     guard let input = text.baseAddress else { return true }
+    var i = 0
+    var valid = SIMDMask<SIMD16<Int8>>(repeating: true)
+    while i + 32 <= count {
+        let first = decodeHexDigits(input.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self))
+        let second = decodeHexDigits(input.loadUnaligned(fromByteOffset: i + 16, as: SIMD16<Int8>.self))
+        valid .&= first.valid .& second.valid
+        let bytes = SIMD16<UInt8>(lowHalf: first.bytes, highHalf: second.bytes)
+        out.storeBytes(of: bytes, toByteOffset: i / 2, as: SIMD16<UInt8>.self)
+        i += 32
+    }
     let ones: UInt64 = 0x0101_0101_0101_0101
     let highs: UInt64 = 0x8080_8080_8080_8080
-    var i = 0
     var bad: UInt64 = 0
     while i + 8 <= count {
         let x = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt64.self))
@@ -246,7 +266,28 @@ private func decodeHex(_ text: UnsafeRawBufferPointer, into out: UnsafeMutableRa
         out.storeBytes(of: hi << 4 | (lo & 0x0f), toByteOffset: i / 2, as: UInt8.self)
         i += 2
     }
-    return bad == 0 && badDigit & 0xf0 == 0
+    return all(valid) && bad == 0 && badDigit & 0xf0 == 0
+}
+
+/// Sixteen hex digits as eight bytes, and which of the sixteen are digits (`0`–`9`, `A`–`F`,
+/// `a`–`f`). Compared as signed bytes, so a byte of 0x80 or more is below every digit.
+///
+/// A digit's value is its low four bits, plus 9 for a letter; the kernel's upper-case digits and
+/// lower-case ones cost the same (one `or` folds the case before the letter test), so there is
+/// no separate path for either. Vector against vector everywhere: Swift's operators taking a
+/// scalar are not lowered to single instructions.
+@inline(__always)
+private func decodeHexDigits(_ x: SIMD16<Int8>) -> (bytes: SIMD8<UInt8>, valid: SIMDMask<SIMD16<Int8>>) {
+    typealias Digits = SIMD16<Int8>
+    let digit = (x .> Digits(repeating: 0x2F)) .& (x .< Digits(repeating: 0x3A))
+    let folded = x | Digits(repeating: 0x20)
+    let letter = (folded .> Digits(repeating: 0x60)) .& (folded .< Digits(repeating: 0x67))
+    let values = (x & Digits(repeating: 0x0F)) &+ (unsafeBitCast(letter, to: Digits.self) & Digits(repeating: 9))
+    // Each pair of digits, read as one little-endian 16-bit lane, has the high digit's value in
+    // its low byte and the low digit's in its high byte.
+    let pairs = unsafeBitCast(values, to: SIMD8<UInt16>.self)
+    let bytes = (pairs &<< SIMD8<UInt16>(repeating: 4)) | (pairs &>> SIMD8<UInt16>(repeating: 8))
+    return (SIMD8<UInt8>(truncatingIfNeeded: bytes), digit .| letter)
 }
 
 /// Hex digit values by byte; 0xff for bytes that are not hex digits.

@@ -28,11 +28,8 @@ final class GuardLiterals: Sendable {
     // Through these, not the sets themselves: a set read out of the class would be copied (a
     // retain of each of its arrays) on every event.
 
-    func commandLineOccurrences(
-        in text: UnsafeBufferPointer<UInt8>,
-        recordingPairs pairs: UnsafeMutablePointer<UInt64>?
-    ) -> LiteralOccurrences {
-        commandLine.occurrences(in: text, recordingPairs: pairs)
+    func commandLineOccurrences(in text: UnsafeBufferPointer<UInt8>) -> LiteralOccurrences {
+        commandLine.occurrences(in: text)
     }
 
     /// The literals in an argv given as its argument area (each argument NUL-terminated, the last
@@ -79,7 +76,8 @@ struct FilterSubject {
     /// `args` as a filter sees it: nil until first read, then `.some(value)` (`.some(nil)` when
     /// the event has no argv).
     private var joinedArguments: AttributeValue??
-    /// The byte pairs of the joined argv, built on the first `contains` test of a long one: nil
+    /// The byte pairs of the joined argv, built on the first `contains` test of a long one (the
+    /// guards' scan does not build them: most events that have a long argv never need them): nil
     /// until then, `.some(nil)` when the argv is short (scanned directly).
     private var argumentPairs: BytePairSet??
     /// The guards' literals found in the joined argv, and in `invokedPath` or `exePath`: nil
@@ -119,7 +117,15 @@ struct FilterSubject {
     /// argv, `args`, is long): a `contains` needle with a pair not in it cannot match.
     mutating func bytePairs(of attribute: EventAttribute) -> BytePairSet? {
         guard case .args = attribute else { return nil }
-        if argumentPairs == nil { scanArguments() }
+        if argumentPairs == nil {
+            var pairs: BytePairSet?
+            if argumentArea == nil, case .string(let text)? = value(of: .args) {
+                withUTF8Bytes(text) { bytes in
+                    if bytes.count >= BytePairSet.minimumTextLength { pairs = BytePairSet(bytes) }
+                }
+            }
+            argumentPairs = .some(pairs)
+        }
         return argumentPairs.unsafelyUnwrapped
     }
 
@@ -150,27 +156,17 @@ struct FilterSubject {
         }
     }
 
-    /// Reads the joined argv once for both what it tells: the guards' literals it holds and,
-    /// when it is long, its byte pairs. Whichever is asked for first, the other comes with it.
+    /// Finds the guards' literals in the joined argv (or in the argument area of a probe).
     private mutating func scanArguments() {
         if let argumentArea {
             argumentOccurrences = guards.commandLineOccurrences(inArgumentArea: argumentArea)
-            argumentPairs = .some(nil)
             return
         }
         var found: LiteralOccurrences?
-        var pairs: BytePairSet?
         if case .string(let text)? = value(of: .args) {
-            withUTF8Bytes(text) { bytes in
-                if bytes.count >= BytePairSet.minimumTextLength {
-                    pairs = BytePairSet { found = guards.commandLineOccurrences(in: bytes, recordingPairs: $0) }
-                } else {
-                    found = guards.commandLineOccurrences(in: bytes, recordingPairs: nil)
-                }
-            }
+            found = withUTF8Bytes(text) { guards.commandLineOccurrences(in: $0) }
         }
         argumentOccurrences = found ?? LiteralOccurrences(count: guards.commandLine.literals.count)
-        argumentPairs = .some(pairs)
     }
 
     /// Whether the event carries the attribute, without deriving its value.

@@ -3,16 +3,21 @@
 /// The rule index gives every rule whose filter requires one of a few texts in the command line
 /// (or in `Image`) a guard made of them; one pass over an event's command line then tells which of
 /// all the guards' texts it holds, and a rule whose texts are all absent is not evaluated. Each
-/// position of the text costs one bit test (is its byte pair the start of a literal?); only where
-/// it is are literals compared: the two-byte ones equal to the pair, and the longer ones whose
-/// first three bytes fall in the same slot as the text's, found through flat tables (no hashing
-/// of texts, no reference counting per position).
+/// position of the text costs one table lookup (are the two bytes there, as they stand, the start
+/// of a literal in some case?), four positions a step; only where they are are literals compared:
+/// the two-byte ones equal to the pair, and the longer ones whose first three bytes fall in the
+/// same slot as the text's, found through flat tables (no hashing of texts, no reference counting
+/// per position).
 struct LiteralSet: Sendable {
     /// The literals, folded, each at least two bytes long, in insertion order (their ids).
     private(set) var literals: [[UInt8]] = []
     private var ids: [[UInt8]: Int] = [:]
-    /// One bit per byte pair (folded) that starts some literal.
-    private var firstPairs = [UInt64](repeating: 0, count: 1024)
+    /// One byte per two bytes, as they stand in a text: non-zero when they start some literal in
+    /// some case. Entry `first | second << 8` (the two bytes read as one little-endian 16-bit
+    /// number), set for every case of the literal's first two letters, so that the scan neither
+    /// folds nor shifts: a byte, not a bit, because a variable shift costs more than the 64 KiB.
+    /// Empty until the first literal.
+    private var firstPairs: [UInt8] = []
     /// The last literal inserted (id + 1; 0: none) of two bytes by its pair, and of three bytes or
     /// more by the slot of its first three (``tripleSlot(_:_:)``); each literal links to the
     /// previous one of the same pair or slot (`previousInChain`, id + 1).
@@ -37,6 +42,7 @@ struct LiteralSet: Sendable {
         if let id = ids[folded] { return id }
         guard literals.count < Self.capacity else { return nil }
         if lastWithPair.isEmpty {
+            firstPairs = [UInt8](repeating: 0, count: 65_536)
             lastWithPair = [UInt16](repeating: 0, count: 65_536)
             lastWithTriple = [UInt16](repeating: 0, count: 65_536)
         }
@@ -45,8 +51,12 @@ struct LiteralSet: Sendable {
         ids[folded] = id
         bytes += folded
         starts.append(bytes.count)
+        for first in asciiCases(folded[0]) {
+            for second in asciiCases(folded[1]) {
+                firstPairs[Int(first) | Int(second) << 8] = 1
+            }
+        }
         let pair = Int(folded[0]) << 8 | Int(folded[1])
-        firstPairs[pair >> 6] |= 1 << UInt64(pair & 63)
         if folded.count == 2 {
             previousInChain.append(lastWithPair[pair])
             lastWithPair[pair] = UInt16(id + 1)
@@ -60,21 +70,8 @@ struct LiteralSet: Sendable {
 
     /// Which literals occur in `text` (ignoring ASCII case).
     func occurrences(in text: UnsafeBufferPointer<UInt8>) -> LiteralOccurrences {
-        occurrences(in: text, recordingPairs: nil)
-    }
-
-    /// Which literals occur in `text` (ignoring ASCII case); when `pairs` is given, every byte
-    /// pair of the text (folded) is set in it too, in the same pass (see ``BytePairSet``).
-    func occurrences(
-        in text: UnsafeBufferPointer<UInt8>,
-        recordingPairs pairs: UnsafeMutablePointer<UInt64>?
-    ) -> LiteralOccurrences {
         var found = LiteralOccurrences(count: literals.count)
-        guard text.count >= 2 else { return found }
-        if literals.isEmpty {
-            if let pairs { Self.recordPairs(of: text, in: pairs) }
-            return found
-        }
+        guard text.count >= 2, !literals.isEmpty else { return found }
         firstPairs.withUnsafeBufferPointer { firstPairs in
             lastWithPair.withUnsafeBufferPointer { lastWithPair in
                 lastWithTriple.withUnsafeBufferPointer { lastWithTriple in
@@ -83,7 +80,7 @@ struct LiteralSet: Sendable {
                             starts.withUnsafeBufferPointer { starts in
                                 var k = 1
                                 while true {
-                                    k = Self.nextPairStartingALiteral(in: text, from: k, firstPairs.baseAddress!, pairs)
+                                    k = Self.nextPairStartingALiteral(in: text, from: k, firstPairs.baseAddress!)
                                     guard k < text.count else { break }
                                     let pair = Int(asciiLower(text[k - 1])) << 8 | Int(asciiLower(text[k]))
                                     var link = Int(lastWithPair[pair])
@@ -119,52 +116,31 @@ struct LiteralSet: Sendable {
         (pair &* 31 &+ Int(third)) & 0xFFFF
     }
 
-    /// The first `k >= from` (from >= 1) where the pair `text[k - 1]`, `text[k]` (folded) starts
-    /// some literal, `text.count` when there is none; sets the bit of every pair passed in `pairs`.
-    /// The per-byte loop, kept small so that its state stays in registers; a pair's bit is written
-    /// only when not yet set (a text repeating one pair would otherwise chain each iteration to
-    /// the previous one's store).
+    /// The first `k >= from` (from >= 1) where the two bytes `text[k - 1]`, `text[k]` start some
+    /// literal (in some case), `text.count` when there is none. Each position is a 16-bit load and
+    /// a byte load from ``firstPairs``; four positions are tested before each branch.
     @inline(never)
     private static func nextPairStartingALiteral(
         in text: UnsafeBufferPointer<UInt8>,
         from start: Int,
-        _ firstPairs: UnsafePointer<UInt64>,
-        _ pairs: UnsafeMutablePointer<UInt64>?
+        _ firstPairs: UnsafePointer<UInt8>
     ) -> Int {
-        let base = text.baseAddress!
+        let base = UnsafeRawPointer(text.baseAddress!)
         let count = text.count
+        @inline(__always)
+        func startsALiteral(_ k: Int) -> UInt8 {
+            firstPairs[Int(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: k - 1, as: UInt16.self)))]
+        }
         var k = start
-        var previous = Int(asciiLower(base[k - 1]))
-        if let pairs {
-            while k < count {
-                let current = Int(asciiLower(base[k]))
-                let pair = previous << 8 | current
-                let bit: UInt64 = 1 << UInt64(pair & 63)
-                if pairs[pair >> 6] & bit == 0 { pairs[pair >> 6] |= bit }
-                if firstPairs[pair >> 6] & bit != 0 { return k }
-                previous = current
-                k += 1
-            }
-        } else {
-            while k < count {
-                let current = Int(asciiLower(base[k]))
-                let pair = previous << 8 | current
-                if firstPairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0 { return k }
-                previous = current
-                k += 1
-            }
+        while k + 4 <= count {
+            if startsALiteral(k) | startsALiteral(k + 1) | startsALiteral(k + 2) | startsALiteral(k + 3) != 0 { break }
+            k += 4
+        }
+        while k < count {
+            if startsALiteral(k) != 0 { return k }
+            k += 1
         }
         return count
-    }
-
-    private static func recordPairs(of text: UnsafeBufferPointer<UInt8>, in pairs: UnsafeMutablePointer<UInt64>) {
-        var previous = Int(asciiLower(text[0]))
-        for k in 1..<text.count {
-            let pair = previous << 8 | Int(asciiLower(text[k]))
-            previous = pair & 0xFF
-            let bit: UInt64 = 1 << UInt64(pair & 63)
-            if pairs[pair >> 6] & bit == 0 { pairs[pair >> 6] |= bit }
-        }
     }
 
     @inline(__always)
@@ -219,4 +195,10 @@ struct LiteralOccurrences {
     mutating func formUnion(_ other: LiteralOccurrences) {
         for k in words.indices { words[k] |= other.words[k] }
     }
+}
+
+/// A folded byte in each ASCII case it stands for: a lower-case letter and its upper case, any
+/// other byte alone.
+func asciiCases(_ folded: UInt8) -> [UInt8] {
+    folded >= 0x61 && folded <= 0x7A ? [folded, folded - 0x20] : [folded]
 }
