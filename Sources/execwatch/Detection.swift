@@ -57,6 +57,9 @@ final class Detection {
         engine.mayMatch(event)
     }
 
+    /// Whether every exec may match a rule (see ``DetectionEngine/mayMatchEveryExec``).
+    var mayMatchEveryExec: Bool { engine.mayMatchEveryExec }
+
     func process(_ event: ExecEvent) {
         for update in engine.process(event) {
             if let index = indexByID[update.incident.incidentId] {

@@ -28,6 +28,10 @@ struct Replay {
         let detection =
             options.emit == .events
             ? nil : try Detection(rulePaths: options.rulePaths, agentId: options.agentId ?? hostName)
+        if let detection, detection.mayMatchEveryExec {
+            // Every exec's whole event is derived: the reading thread may derive all of it ahead.
+            progress.mostWorkAhead.store(AuditLogExecReader.WorkAhead.arguments.rawValue, ordering: .relaxed)
+        }
         var stage = ReplayEventStage(
             inputName: LineReader.displayName(of: options.file),
             hostName: hostName,
@@ -72,9 +76,11 @@ struct Replay {
         let file = options.file
         let grace = options.graceMilliseconds
         // What the main thread would do, the reading thread does ahead while it waits for it:
-        // for every exec when each one's event is printed; else only what every exec's index
-        // probe reads (the rest is read for the few execs a rule may match).
+        // for every exec when each one's event is printed or may match a rule (known once the
+        // rules are loaded, see run()); else only what every exec's index probe reads (the rest is
+        // read for the few execs a rule may match).
         let workAhead: AuditLogExecReader.WorkAhead = options.emit == .incidents ? .identity : .arguments
+        progress.mostWorkAhead.store(workAhead.rawValue, ordering: .relaxed)
         DetachedThread.start {
             let lines: LineReader
             do throws(LineReader.ReadError) {
@@ -86,7 +92,9 @@ struct Replay {
             // Pages go once the main thread is done with the batches that refer to them.
             lines.releasableOffset = { progress.offset.load(ordering: .acquiring) }
             var reader = AuditLogExecReader(lines: lines, graceMilliseconds: grace)
-            reader.workAhead = workAhead
+            reader.mostWorkAhead = {
+                AuditLogExecReader.WorkAhead(rawValue: progress.mostWorkAhead.load(ordering: .relaxed)) ?? workAhead
+            }
             reader.read { batch in
                 let waiting = batches.waiting
                 batches.put(batch)
@@ -99,9 +107,12 @@ struct Replay {
 }
 
 /// How far the stage that derives events has got in the input (bytes): the reading side hands
-/// back the pages before it (see ``LineReader/releasableOffset``).
+/// back the pages before it (see ``LineReader/releasableOffset``); and how much of each exec's
+/// work the reading side may take over (``AuditLogExecReader/WorkAhead``, raw value), which the
+/// main thread raises once the rules it loads show that every exec may match one.
 private final class ReadingProgress: Sendable {
     let offset = Atomic<Int>(0)
+    let mostWorkAhead = Atomic<Int>(0)
 }
 
 /// The reading thread could not open the input.

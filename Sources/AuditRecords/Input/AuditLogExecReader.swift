@@ -15,6 +15,9 @@ public struct AuditLogExecReader {
     /// The most work on each exec that the reading side takes over from the side deriving events
     /// while that one is the slower (see ``read(_:)``).
     public var workAhead = WorkAhead.none
+    /// The most work ahead when it is decided after the reading began (replay's rules load
+    /// meanwhile): asked whenever the receiver is behind, it then stands in for ``workAhead``.
+    public var mostWorkAhead: (() -> WorkAhead)?
 
     /// Work on a completed exec that may be done before it is handed on, in steps: each includes
     /// the ones before it. What is read ahead is kept in the exec, so nothing is done twice and
@@ -64,7 +67,12 @@ public struct AuditLogExecReader {
         let lines = self.lines
         // A struct used from closure literals only: variables that a local function used as a
         // closure captures are boxed, and every access to them is checked at run time.
-        var batches = BatchBuilder(size: batchSize, inputBytes: batchInputBytes, workAhead: workAhead)
+        let fixed = workAhead
+        var batches = BatchBuilder(
+            size: batchSize,
+            inputBytes: batchInputBytes,
+            mostWorkAhead: mostWorkAhead ?? { fixed }
+        )
         var failure: LineReader.ReadError?
         do {
             try lines.forEachLine { line, number in
@@ -105,15 +113,15 @@ public struct AuditLogExecReader {
     private struct BatchBuilder {
         let size: Int
         let inputBytes: Int
-        let mostWorkAhead: WorkAhead
+        let mostWorkAhead: () -> WorkAhead
         private var workAhead = WorkAhead.none
         private var batch = CompletedExecBatch()
         private var start = 0
 
-        init(size: Int, inputBytes: Int, workAhead: WorkAhead) {
+        init(size: Int, inputBytes: Int, mostWorkAhead: @escaping () -> WorkAhead) {
             self.size = size
             self.inputBytes = inputBytes
-            self.mostWorkAhead = workAhead
+            self.mostWorkAhead = mostWorkAhead
             batch.items.reserveCapacity(size)
         }
 
@@ -121,7 +129,9 @@ public struct AuditLogExecReader {
             switch pace {
             case .waiting: workAhead = WorkAhead(rawValue: workAhead.rawValue - 1) ?? .none
             case .busy: break
-            case .behind: workAhead = min(WorkAhead(rawValue: workAhead.rawValue + 1) ?? mostWorkAhead, mostWorkAhead)
+            case .behind:
+                let most = mostWorkAhead()
+                workAhead = min(WorkAhead(rawValue: workAhead.rawValue + 1) ?? most, most)
             }
         }
 

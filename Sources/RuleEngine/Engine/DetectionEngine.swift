@@ -74,6 +74,11 @@ public struct DetectionEngine: Sendable {
         index.hasCandidates(for: event)
     }
 
+    /// Whether ``mayMatch(_:)`` holds for every exec (a rule requires no program name, or only
+    /// its parent's): then every exec's whole event is derived, and a source may as well derive
+    /// it ahead, on another thread.
+    public var mayMatchEveryExec: Bool { index.hasCandidatesForEveryExec }
+
     /// The programs rules name: the `procName` values and `Image` program names rules are filed
     /// under in the rule index, folded to lower case. A rule can match an exec filed under none of
     /// them only if it requires no program name (filed under "any") or only its parent's: a source

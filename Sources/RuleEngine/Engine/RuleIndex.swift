@@ -167,6 +167,13 @@ struct RuleIndex: Sendable {
             || anyEventType.containsNamedCandidate(keys, where: { mayMatch($0, &subject) })
     }
 
+    /// Whether ``hasCandidates(for:)`` holds for every exec, whatever its program: some rule is
+    /// filed under "any" or under a parent name for the exec event type.
+    var hasCandidatesForEveryExec: Bool {
+        if let slot = execEventTypeSlot, byEventType[slot: slot].hasCandidatesForEveryProgram { return true }
+        return anyEventType.hasCandidatesForEveryProgram
+    }
+
     /// Appends the positions of the rules that may match the event, in ascending order, each once.
     func candidates(for event: ExecEvent, into buffer: inout [Int]) {
         buffer.removeAll(keepingCapacity: true)
@@ -251,6 +258,9 @@ extension RuleIndex.ProcNameBucket {
             anyProcName.append(position)
         }
     }
+
+    /// Whether ``hasCandidates(_:)`` holds whatever the keys.
+    var hasCandidatesForEveryProgram: Bool { !anyProcName.isEmpty || !byParentName.isEmpty }
 
     func hasCandidates(_ keys: RuleIndex.EventKeys) -> Bool {
         if !anyProcName.isEmpty { return true }
