@@ -49,15 +49,16 @@ public struct DetectionEngine: Sendable {
         // Derives the joined argv, and finds the guards' literals in it, once for all candidates.
         var subject = FilterSubject(event, guards: index.guards)
         for position in candidates where index.mayMatch(position, &subject) {
-            if active[position].isCorrelation {
-                advanceCorrelation(active[position], with: event, subject: &subject, into: &updates)
+            let activeRule = active[position]
+            if activeRule.isCorrelation {
+                advanceCorrelation(activeRule, with: event, subject: &subject, into: &updates)
                 continue
             }
             counters.filterEvaluations += 1
-            guard active[position].rule.filter.matches(&subject) else { continue }
+            guard activeRule.rule.filter.matches(&subject) else { continue }
             counters.matches += 1
-            let values = active[position].keyAttributes.map { event.value(of: $0) }
-            if let update = advance(active[position], with: event, groupValues: values) {
+            let values = activeRule.keyAttributes.map { event.value(of: $0) }
+            if let update = advance(activeRule, with: event, groupValues: values) {
                 updates.append(update)
             }
         }
@@ -194,27 +195,28 @@ public struct DetectionEngine: Sendable {
         groupValues values: [AttributeValue?],
         tags: [Int] = []
     ) -> IncidentUpdate? {
-        let rule = activeRule.rule
+        // Read through the class: a copy of the rule would retain each of its texts.
         let keyAttributes = activeRule.keyAttributes
         let key = GroupKey(rule: activeRule.number, values: values)
-        let windowMilliseconds = rule.windowSeconds * 1000
+        let windowMilliseconds = activeRule.rule.windowSeconds * 1000
         let time = event.eventTime
 
         var entryValues: [AttributeValue?] = []
-        if !rule.aggregate.countsOnly {
-            entryValues = rule.aggregate.attributes.map { event.value(of: $0) }
+        if !activeRule.rule.aggregate.countsOnly {
+            entryValues = activeRule.rule.aggregate.attributes.map { event.value(of: $0) }
         }
         let entry = WindowEntry(time: time, counted: false, values: entryValues)
-        let tagSlot = tags.isEmpty ? nil : rule.aggregate.attributes.firstIndex(of: CorrelatedRules.tagAttribute)
+        let tagSlot =
+            tags.isEmpty ? nil : activeRule.rule.aggregate.attributes.firstIndex(of: CorrelatedRules.tagAttribute)
         // temporal_ordered: the correlated rules' entries must be in the window in their order.
         var order: (tagSlot: Int, count: Int)?
-        if let tagSlot, let correlated = rule.correlatedRules, correlated.ordered {
+        if let tagSlot, let correlated = activeRule.rule.correlatedRules, correlated.ordered {
             order = (tagSlot, correlated.filters.count)
         }
         // The group key (the group's values, its command line among them) is hashed once.
         var slot = groups.slot(of: key)
         if slot == nil {
-            let id = Self.incidentID(rule: rule, attributes: keyAttributes, values: values)
+            let id = Self.incidentID(rule: activeRule.rule, attributes: keyAttributes, values: values)
             var window = GroupWindow(incidentId: id, time: time)
             window.hasIncident = incidentTable.contains(id)
             slot = groups.insert(key, window)
@@ -244,7 +246,7 @@ public struct DetectionEngine: Sendable {
             window.remember(event, limit: limits.maxTrigger)
             let range = window.range(endingAt: time, windowMilliseconds: windowMilliseconds)
             // The range holds at least this event (one a window older than the rest restarts the window).
-            guard !range.isEmpty, rule.aggregate.holds(over: window.entries[range]),
+            guard !range.isEmpty, activeRule.rule.aggregate.holds(over: window.entries[range]),
                 order.map({ window.hasTagsInOrder(range, tagSlot: $0.tagSlot, count: $0.count) }) ?? true
             else {
                 return WindowOutcome(incidentId: window.incidentId, dropped: dropped)
@@ -279,7 +281,7 @@ public struct DetectionEngine: Sendable {
                 if let earliest, earliest < incident.firstSeen { incident.firstSeen = earliest }
                 if time > incident.lastSeen { incident.lastSeen = time }
                 incident.version += 1
-                resized = Self.refresh(&incident, from: rule)  // only texts change its footprint
+                resized = Self.refresh(&incident, from: activeRule.rule)  // only texts change its footprint
                 return incident
             }
         ) {
@@ -288,23 +290,28 @@ public struct DetectionEngine: Sendable {
         }
         let incident = Incident(
             incidentId: incidentId,
-            ruleId: rule.id,
-            ruleName: rule.name,
-            incidentType: rule.incidentType,
-            severity: rule.severity,
-            category: rule.category,
-            tactics: rule.tactics,
-            techniques: rule.techniques,
+            ruleId: activeRule.rule.id,
+            ruleName: activeRule.rule.name,
+            incidentType: activeRule.rule.incidentType,
+            severity: activeRule.rule.severity,
+            category: activeRule.rule.category,
+            tactics: activeRule.rule.tactics,
+            techniques: activeRule.rule.techniques,
             hostName: event.hostName,
-            attributes: Self.mappedAttributes(rule: rule, keyAttributes: keyAttributes, values: values, event: event),
+            attributes: Self.mappedAttributes(
+                rule: activeRule.rule,
+                keyAttributes: keyAttributes,
+                values: values,
+                event: event
+            ),
             count: Int64(range.count),
             firstSeen: outcome.earliestInWindow ?? time,
             lastSeen: time,
             version: 1,
             agentId: configuration.agentId,
             triggerEvents: outcome.triggerEvents.isEmpty ? [event] : outcome.triggerEvents,
-            ruleAuthor: rule.author,
-            ruleSource: rule.sourceReference
+            ruleAuthor: activeRule.rule.author,
+            ruleSource: activeRule.rule.sourceReference
         )
         insertIncident(incident)
         counters.incidentsCreated += 1
@@ -371,12 +378,15 @@ public struct DetectionEngine: Sendable {
 
 /// A rule the engine runs, with the engine's number for it (group keys refer to it; it stays the
 /// same across reloads while the rule is unchanged) and its group attributes, computed once.
-struct ActiveRule: Sendable {
-    var rule: Rule
-    var number: Int
-    var keyAttributes: [EventAttribute]
+///
+/// A class: every event hands its matching rules on, and a struct was copied there (every text
+/// and list of the rule retained and released) once per match.
+final class ActiveRule: Sendable {
+    let rule: Rule
+    let number: Int
+    let keyAttributes: [EventAttribute]
     /// Whether the rule is a Sigma temporal correlation (``Rule/correlatedRules``).
-    var isCorrelation: Bool
+    let isCorrelation: Bool
 
     init(rule: Rule, number: Int) {
         self.rule = rule
