@@ -84,6 +84,36 @@ struct AuditLogExecReaderTests {
         }
     }
 
+    /// A most work-ahead decided while reading (replay's rules load meanwhile): asked whenever
+    /// the receiver is behind, it stands in for `workAhead`; raised mid-read, no event changes.
+    @Test func aMostWorkAheadRaisedWhileReadingChangesNoEvent() throws {
+        let plain = try replay(file: Self.fixture)
+        var reader = AuditLogExecReader(
+            lines: try LineReader(path: Self.fixture.path),
+            graceMilliseconds: 2000,
+            batchSize: 5
+        )
+        var asked = 0
+        var batches = 0
+        reader.mostWorkAhead = {
+            asked += 1
+            return batches < 4 ? .identity : .arguments
+        }
+        var normalizer = ExecEventNormalizer(hostName: "test-host", users: fixedUsers([:]))
+        var events: [ExecEvent] = []
+        reader.read { batch in
+            batches += 1
+            for item in batch.items {
+                if case .exec(let completed) = item { events.append(normalizer.event(from: completed)) }
+            }
+            return .behind
+        }
+        #expect(batches > 8)
+        #expect(asked == batches - 1, "asked for every batch but the last (nothing is read after it)")
+        #expect(events == plain.events)
+        #expect(normalizer.malformedArgumentFields == plain.malformedFields)
+    }
+
     @Test func aReadErrorEndsTheLastBatchAfterTheExecsBeforeIt() throws {
         // A directory opens, but read(2) fails (EISDIR).
         let directory = FileManager.default.temporaryDirectory.path

@@ -79,4 +79,39 @@ import Testing
         let catchAll = engine(rules(ruleXML(id: "U", filter: #"user = "alice""#)))
         #expect(catchAll.mayMatch(exec(at: 0, proc: "bash")))
     }
+
+    /// Whether every exec may match: exactly when a rule for execs is filed under "any" or under
+    /// a parent's program name (a probe has no parent); then ``mayMatch`` holds for each.
+    @Test func mayMatchEveryExecWhenARuleNamesNoProgramOfItsOwn() throws {
+        let netcat = ruleXML(id: "N", filter: #"eventType = "LINUX_PROCESS_EXEC" AND procName IN ("nc", "ncat")"#)
+        let otherType = ruleXML(id: "O", filter: #"eventType = "WIN_LOGON" AND user = "alice""#)
+        let anyExec = ruleXML(id: "A", filter: #"eventType = "LINUX_PROCESS_EXEC" AND user = "alice""#)
+        let any = ruleXML(id: "U", filter: #"user = "alice""#)
+        let wget = try sigmaRule(id: "wget", "    sel:\n        Image|endswith: '/wget'\n    condition: sel")
+        let sshd = try sigmaRule(id: "sshd", "    sel:\n        ParentImage|endswith: '/sshd'\n    condition: sel")
+        let curl = try sigmaRule(id: "curl", "    sel:\n        CommandLine|contains: 'curl '\n    condition: sel")
+        let cases: [(rules: [Rule], every: Bool)] = [
+            (rules(netcat), false),
+            (rules(netcat, otherType), false),
+            ([wget], false),
+            (rules(netcat) + [wget], false),
+            (rules(netcat, anyExec), true),
+            (rules(any), true),
+            ([sshd], true),
+            ([curl], true),  // guarded, but filed under "any"
+            (rules(netcat) + [wget, curl], true),
+        ]
+        let probes = [
+            exec(at: 0, proc: "bash"), exec(at: 0, proc: nil), exec(at: 0, proc: "nc"), exec(at: 0, proc: "WGET"),
+        ]
+        for (k, c) in cases.enumerated() {
+            let e = engine(c.rules)
+            #expect(e.mayMatchEveryExec == c.every, "case \(k)")
+            if e.mayMatchEveryExec {
+                for probe in probes { #expect(e.mayMatch(probe), "case \(k)") }
+            } else {
+                #expect(!e.mayMatch(exec(at: 0, proc: "bash")), "case \(k)")
+            }
+        }
+    }
 }
