@@ -92,7 +92,9 @@ public struct AuditEventAssembler {
     private var pending: [Key: PendingExec] = [:]
     /// The event the previous record belonged to, while it is open.
     private var lastKey: Key?
-    private var lastExec: PendingExec?
+    /// Not retained: `pending` holds it while it is open, and it is cleared when it completes.
+    /// Each record of it is then folded in without a retain and a release.
+    private var lastExec: Unmanaged<PendingExec>?
     /// An event as it was opened: the grace time is judged from this without a table lookup.
     private struct OpenedEvent {
         var key: Key
@@ -197,7 +199,12 @@ public struct AuditEventAssembler {
         if header.type.isPartOfExec {
             var key = Key(node: nodeIndex(header.node), serial: header.serial)
             // Records of one event mostly arrive together: the last event is found without hashing.
-            var exec = key.node == Self.unknownNode ? nil : key == lastKey ? lastExec : pending[key]
+            if key == lastKey, let last = lastExec, last._withUnsafeGuaranteedRef({ $0.time == time }) {
+                if last._withUnsafeGuaranteedRef({ fold(header, into: $0) }) { complete(key, emit) }
+                completeExpired(emit)
+                return
+            }
+            var exec = key.node == Self.unknownNode ? nil : pending[key]
             if let open = exec, open.time != time {
                 complete(key, emit)  // same serial, another time: a new event (see above)
                 exec = nil
@@ -216,13 +223,19 @@ public struct AuditEventAssembler {
                 exec = opened
             }
             lastKey = key
-            lastExec = exec
-            let before = exec!.heldBytes
-            let ended = exec!.ingest(header)
-            pendingBytes += exec!.heldBytes - before
-            if ended { complete(key, emit) }
+            lastExec = Unmanaged.passUnretained(exec!)
+            if fold(header, into: exec!) { complete(key, emit) }
         }
         completeExpired(emit)
+    }
+
+    /// Folds a record into its open event, counting the bytes it holds; true when it ends it.
+    @inline(__always)
+    private mutating func fold(_ header: AuditRecordHeader, into exec: PendingExec) -> Bool {
+        let before = exec.heldBytes
+        let ended = exec.ingest(header)
+        pendingBytes += exec.heldBytes - before
+        return ended
     }
 
     private mutating func completeExpired(_ emit: (CompletedExec) -> Void) {
