@@ -41,11 +41,15 @@ struct ReplayEventStage {
     }
 
     private mutating func take(_ completed: AuditEventAssembler.CompletedExec) {
+        let event: ExecEvent
         if !emitEvents, let detection {
             // Most events match no rule: derive the whole event only for those that may.
-            guard detection.mayMatch(normalizer.indexProbe(from: completed)) else { return }
+            let probe = normalizer.probe(from: completed)
+            guard detection.mayMatch(probe) else { return }
+            event = normalizer.event(from: completed, probe: probe)
+        } else {
+            event = normalizer.event(from: completed)
         }
-        let event = normalizer.event(from: completed)
         if emitEvents {
             json.removeAll()
             event.writeJSON(to: &json)

@@ -54,45 +54,53 @@ public struct ExecEventNormalizer {
         from completed: AuditEventAssembler.CompletedExec,
         includingArguments: Bool = true
     ) -> ExecEvent {
-        var event: ExecEvent
         // Taken, not copied: the event's strings change hands without being retained again.
         if let probed = lastProbe.take(), probed.exec === completed.exec {
-            event = probed.event  // indexProbe(from:) has just recorded this exec
-        } else {
-            // The whole SYSCALL record is read below: identity and context in one pass, before
-            // the probe reads the identity alone (the context fields lie before `exe`, so a
-            // second pass would scan the record again from its start).
-            _ = completed.exec.context
-            event = probe(from: completed)
+            // indexProbe(from:) has just recorded this exec.
+            return event(from: completed, probe: probed.event, includingArguments: includingArguments)
         }
+        // The whole SYSCALL record is read below: identity and context in one pass, before the
+        // probe reads the identity alone (the context fields lie before `exe`, so a second pass
+        // would scan the record again from its start).
+        _ = completed.exec.context.ppid
+        return event(from: completed, probe: probe(from: completed), includingArguments: includingArguments)
+    }
+
+    /// The event of a completed exec whose ``probe(from:)`` the caller holds (and gives up).
+    public mutating func event(
+        from completed: AuditEventAssembler.CompletedExec,
+        probe: consuming ExecEvent,
+        includingArguments: Bool = true
+    ) -> ExecEvent {
+        var event = probe
         if includingArguments {
             attachArguments(from: completed, to: &event)
         } else {
             event.args = nil
             event.swParam = nil
         }
+        // Fields read from the exec in place (see PendingExec.identity), not copied out.
         let exec = completed.exec
-        let identity = exec.identity
-        let context = exec.context
         if event.cwd == nil { event.cwd = Self.text(exec.cwd) }
-        event.procId = identity.pid
-        event.parentProcId = context.ppid
-        if let ppid = context.ppid, let parent = processes.parent(ofPID: ppid, live: live) {
+        event.procId = exec.identity.pid
+        let ppid = exec.context.ppid
+        event.parentProcId = ppid
+        if let ppid, let parent = processes.parent(ofPID: ppid, live: live) {
             event.parentProcName = parent.programName
             event.parentExePath = parent.exePath
             event.parentCommandLine = parent.commandLine
         }
-        event.uid = context.uid
-        event.euid = context.euid
-        if let uid = context.uid {
-            event.user = context.uidName ?? users.name(ofID: uid)
+        event.uid = exec.context.uid
+        event.euid = exec.context.euid
+        if let uid = exec.context.uid {
+            event.user = exec.context.uidName ?? users.name(ofID: uid)
         }
-        if let auid = context.auid, auid != Self.unsetID, auid != -1 {
+        if let auid = exec.context.auid, auid != Self.unsetID, auid != -1 {
             event.auid = auid
-            event.loginUser = context.auidName ?? users.name(ofID: auid)
+            event.loginUser = exec.context.auidName ?? users.name(ofID: auid)
         }
-        event.tty = context.tty
-        event.auditKey = context.key
+        event.tty = exec.context.tty
+        event.auditKey = exec.context.key
         return event
     }
 
@@ -108,12 +116,13 @@ public struct ExecEventNormalizer {
         return event
     }
 
-    /// ``indexProbe(from:)`` without keeping the event for ``event(from:includingArguments:)``.
-    private mutating func probe(from completed: AuditEventAssembler.CompletedExec) -> ExecEvent {
+    /// ``indexProbe(from:)`` without keeping the event: a caller deriving the full event hands it
+    /// to ``event(from:probe:includingArguments:)`` (keeping it here copied it, for every exec).
+    public mutating func probe(from completed: AuditEventAssembler.CompletedExec) -> ExecEvent {
         let exec = completed.exec
-        let identity = exec.identity
         var event = ExecEvent(eventTime: exec.time, hostName: hostName)
-        if let base = identity.invokedPath.flatMap(Self.baseName) {
+        event.exePath = exec.identity.exePath
+        if let base = exec.identity.invokedPath.flatMap(Self.baseName) {
             event.procName = base
         } else {
             attachArguments(from: completed, to: &event)  // procName needs a0
@@ -121,11 +130,10 @@ public struct ExecEventNormalizer {
                 invokedPath: nil,
                 args: event.args,
                 comm: exec.commBytes,
-                exePath: identity.exePath
+                exePath: event.exePath
             )
         }
-        event.exePath = identity.exePath
-        if let invoked = identity.invokedPath {
+        if let invoked = exec.identity.invokedPath {
             if invoked.utf8.first == UInt8(ascii: "/") {
                 event.invokedPath = invoked  // what ExecEvent.invokedPath(_:cwd:) makes of it
             } else {
@@ -133,7 +141,7 @@ public struct ExecEventNormalizer {
                 event.invokedPath = ExecEvent.invokedPath(invoked.utf8, cwd: event.cwd)
             }
         }
-        if let pid = identity.pid, let name = event.procName {
+        if let pid = exec.identity.pid, let name = event.procName {
             let process: KnownProcess
             if exec.hasExecve {
                 process = KnownProcess(

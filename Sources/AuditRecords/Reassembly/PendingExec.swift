@@ -172,8 +172,12 @@ final class PendingExec {
         var auidName: String?
     }
 
-    private var readIdentity: Identity?
-    private var readContext: Context?
+    // Stored read or not (see the flags), so that ``identity`` and ``context`` lend them in place:
+    // a copy retained each of their strings, for every exec.
+    private var readIdentity = Identity()
+    private var identityIsRead = false
+    private var readContext = Context()
+    private var contextIsRead = false
     /// The context fields a pass for the identity alone went over, and where it stopped: a
     /// context pass goes on from there instead of scanning the record again from its start.
     private var contextReadUpTo: (context: Context, offset: Int)?
@@ -182,17 +186,19 @@ final class PendingExec {
 
     /// Read from the SYSCALL record up to `exe` (and PATH item 0), on first use.
     var identity: Identity {
-        if let readIdentity { return readIdentity }
-        readSyscall(includingContext: false)
-        return readIdentity!
+        _read {
+            if !identityIsRead { readSyscall(includingContext: false) }
+            yield readIdentity
+        }
     }
 
     /// Read from the whole SYSCALL record on first use; ``identity`` is read in the same pass when
     /// it was not read yet. After ``identity``, the scan goes on where the identity's stopped.
     var context: Context {
-        if let readContext { return readContext }
-        readSyscall(includingContext: true)
-        return readContext!
+        _read {
+            if !contextIsRead { readSyscall(includingContext: true) }
+            yield readContext
+        }
     }
 
     /// One pass over the SYSCALL record for what is asked. Identity fields are taken from the
@@ -200,8 +206,8 @@ final class PendingExec {
     /// all of them, the last of a repeated key winning. A pass for the identity alone notes the
     /// context fields it went over, so the record is scanned once however the two are asked for.
     private func readSyscall(includingContext: Bool) {
-        var identity = readIdentity ?? Identity()
-        var readsIdentity = readIdentity == nil
+        var identity = Identity()
+        var readsIdentity = !identityIsRead
         var context = Context()
         var start = 0
         if includingContext, let (partial, offset) = contextReadUpTo.take() {
@@ -244,7 +250,7 @@ final class PendingExec {
                 }
             }
         }
-        if readIdentity == nil {
+        if !identityIsRead {
             invokedPathRecord?.withBytes { body in
                 var scanner = AuditFieldScanner(body)
                 while let field = scanner.next(), !field.isTranslated {
@@ -255,8 +261,12 @@ final class PendingExec {
                 }
             }
             readIdentity = identity
+            identityIsRead = true
         }
-        if includingContext { readContext = context }
+        if includingContext {
+            readContext = context
+            contextIsRead = true
+        }
     }
 
     private static func readContextField(
