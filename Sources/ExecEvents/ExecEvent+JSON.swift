@@ -55,9 +55,11 @@ extension ExecEvent {
                 json.endArray()
             }
         }
-        for (name, value) in extra.sorted(by: { $0.key < $1.key }) {
-            json.key(name)
-            json.value(value)
+        if !extra.isEmpty {
+            for (name, value) in extra.sorted(by: { $0.key < $1.key }) {
+                json.key(name)
+                json.value(value)
+            }
         }
         json.endObject()
     }
