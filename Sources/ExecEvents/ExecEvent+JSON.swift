@@ -43,7 +43,10 @@ extension ExecEvent {
             json.key(plain: "args")
             json.beginArray()
             var allASCII = true
-            for argument in args where !json.string(reportingASCII: argument) { allASCII = false }
+            // Through the buffer: a loop over the array copies (retains and releases) each argument.
+            args.withUnsafeBufferPointer { arguments in
+                for i in arguments.indices where !json.string(reportingASCII: arguments[i]) { allASCII = false }
+            }
             json.endArray()
             if !allASCII, args.contains(where: { !Self.isValidUTF8($0) }) {
                 json.key(plain: "argsHex")
@@ -52,9 +55,11 @@ extension ExecEvent {
                 json.endArray()
             }
         }
-        for (name, value) in extra.sorted(by: { $0.key < $1.key }) {
-            json.key(name)
-            json.value(value)
+        if !extra.isEmpty {
+            for (name, value) in extra.sorted(by: { $0.key < $1.key }) {
+                json.key(name)
+                json.value(value)
+            }
         }
         json.endObject()
     }

@@ -119,25 +119,27 @@ public struct ExecEvent: Sendable, Equatable {
 
     /// Arguments joined by single spaces, as text (invalid UTF-8 becomes U+FFFD).
     public static func joinedText(_ arguments: ArraySlice<[UInt8]>) -> String {
-        let count = arguments.reduce(0) { $0 + $1.count + 1 } - 1
-        guard count > 0 else { return "" }
-        // Joined straight into the string's storage, which repairs invalid UTF-8 as String(decoding:) does.
-        return String(unsafeUninitializedCapacity: count) { text in
-            var at = 0
-            var first = true
-            for argument in arguments {
-                if !first {
-                    text[at] = 0x20
-                    at += 1
+        // Through the buffer: a loop over the slice copies (retains and releases) each argument.
+        arguments.withUnsafeBufferPointer { arguments in
+            var count = -1
+            for i in arguments.indices { count += arguments[i].count + 1 }
+            guard count > 0 else { return "" }
+            // Joined straight into the string's storage, which repairs invalid UTF-8 as String(decoding:) does.
+            return String(unsafeUninitializedCapacity: count) { text in
+                var at = 0
+                for i in arguments.indices {
+                    if i > 0 {
+                        text[at] = 0x20
+                        at += 1
+                    }
+                    arguments[i].withUnsafeBufferPointer { bytes in
+                        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+                        (text.baseAddress! + at).initialize(from: source, count: bytes.count)
+                    }
+                    at += arguments[i].count
                 }
-                first = false
-                argument.withUnsafeBufferPointer { bytes in
-                    guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-                    (text.baseAddress! + at).initialize(from: source, count: bytes.count)
-                }
-                at += argument.count
+                return at
             }
-            return at
         }
     }
 }

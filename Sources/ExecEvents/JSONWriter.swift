@@ -43,8 +43,7 @@ public struct JSONWriter {
 
     /// Writes `"name":`; the value follows with one of the value methods.
     public mutating func key(_ name: String) {
-        separate()
-        appendEscaped(name)
+        appendEscaped(name, comma: open.innermostTakesComma())
         bytes.append(UInt8(ascii: ":"))
         open.innermostTakesNoComma()
     }
@@ -52,17 +51,27 @@ public struct JSONWriter {
     /// Writes `"name":` for a name that needs no escaping (ASCII letters and digits, as every
     /// attribute name is): copied as it is, without looking at its characters.
     public mutating func key(plain name: StaticString) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        let comma = open.innermostTakesComma()
         open.innermostTakesNoComma()
+        name.withUTF8Buffer { name in
+            write(atMost: name.count + 4) { out in
+                var at = 0
+                if comma {
+                    out[0] = UInt8(ascii: ",")
+                    at = 1
+                }
+                out[at] = UInt8(ascii: "\"")
+                if let source = name.baseAddress { (out + at + 1).initialize(from: source, count: name.count) }
+                at += name.count + 1
+                out[at] = UInt8(ascii: "\"")
+                out[at + 1] = UInt8(ascii: ":")
+                return at + 2
+            }
+        }
     }
 
     public mutating func string(_ value: String) {
-        separate()
-        appendEscaped(value)
+        appendEscaped(value, comma: open.innermostTakesComma())
     }
 
     /// A time as an RFC 3339 string (see ``EventTime/rfc3339``).
@@ -75,42 +84,42 @@ public struct JSONWriter {
 
     /// A string from raw bytes (invalid UTF-8 is replaced by U+FFFD).
     public mutating func string<Bytes: Collection>(bytes value: Bytes) where Bytes.Element == UInt8 {
-        separate()
-        appendEscapedBytes(value)
+        appendEscapedBytes(value, comma: open.innermostTakesComma())
     }
 
     /// A string from raw bytes, as ``string(bytes:)``; returns whether they were all ASCII (then
     /// valid UTF-8, written as they are but for escapes).
     mutating func string(reportingASCII value: [UInt8]) -> Bool {
-        separate()
-        return appendEscapedBytes(value)
+        appendEscapedBytes(value, comma: open.innermostTakesComma())
     }
 
     public mutating func integer(_ value: Int64) {
-        separate()
-        if value == 0 {
-            bytes.append(UInt8(ascii: "0"))
-            return
-        }
-        var v = value.magnitude
-        var digits:
-            (
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
-            ) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while v > 0 {
-                d[count] = UInt8(v % 10) + 0x30
+        let comma = open.innermostTakesComma()
+        // A comma, a sign and at most 19 digits.
+        write(atMost: 21) { out in
+            var at = 0
+            if comma {
+                out[0] = UInt8(ascii: ",")
+                at = 1
+            }
+            if value < 0 {
+                out[at] = UInt8(ascii: "-")
+                at += 1
+            }
+            var digits = 1
+            var v = value.magnitude
+            while v >= 10 {
                 v /= 10
-                count += 1
+                digits += 1
             }
-            if value < 0 { bytes.append(UInt8(ascii: "-")) }
-            while count > 0 {
-                count -= 1
-                bytes.append(d[count])
-            }
+            v = value.magnitude
+            var i = at + digits
+            repeat {
+                i -= 1
+                out[i] = UInt8(v % 10) + 0x30
+                v /= 10
+            } while v > 0
+            return at + digits
         }
     }
 
@@ -141,56 +150,103 @@ public struct JSONWriter {
         if open.innermostTakesComma() { bytes.append(UInt8(ascii: ",")) }
     }
 
-    private mutating func appendEscaped(_ value: String) {
-        var value = value
-        value.withUTF8 { appendValidUTF8Escaped($0) }
+    /// Appends `value` in quotes, escaped, after a comma when `comma`.
+    private mutating func appendEscaped(_ value: String, comma: Bool) {
+        let done: Void? = value.utf8.withContiguousStorageIfAvailable {
+            _ = appendQuotedEscaped($0, comma: comma, stopAtNonASCII: false)
+        }
+        if done == nil {
+            var value = value
+            value.withUTF8 { _ = appendQuotedEscaped($0, comma: comma, stopAtNonASCII: false) }
+        }
     }
 
-    private mutating func appendValidUTF8Escaped(_ utf8: UnsafeBufferPointer<UInt8>) {
-        bytes.append(UInt8(ascii: "\""))
-        _ = appendEscapedRuns(utf8, stopAtNonASCII: false)
-        bytes.append(UInt8(ascii: "\""))
+    /// Appends `count` bytes or fewer, written by `body` at the pointer it is given (room for
+    /// `count` bytes); `body` returns how many it wrote. One check of the buffer per value instead
+    /// of one per byte appended, which cost more than the writing.
+    @inline(__always)
+    private mutating func write(atMost count: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        if bytes.capacity - bytes.count < count {
+            // Grown by doubling: reserving the exact size would copy the buffer at every value.
+            bytes.reserveCapacity(Swift.max(bytes.count + count, 2 * bytes.capacity))
+        }
+        bytes.append(addingCapacity: count) { span in
+            span.withUnsafeMutableBufferPointer { buffer, initialized in
+                initialized += body(buffer.baseAddress! + initialized)
+            }
+        }
+    }
+
+    /// Appends `text` in quotes, escaped, after a comma when `comma`; with `stopAtNonASCII`,
+    /// appends nothing and returns false when it holds a byte above 0x7f.
+    @inline(__always)
+    private mutating func appendQuotedEscaped(
+        _ text: UnsafeBufferPointer<UInt8>,
+        comma: Bool,
+        stopAtNonASCII: Bool
+    ) -> Bool {
+        var ascii = true
+        // Escaping makes a byte six at most (`\u001f`).
+        write(atMost: 6 * text.count + 3) { out in
+            var at = 0
+            if comma {
+                out[0] = UInt8(ascii: ",")
+                at = 1
+            }
+            out[at] = UInt8(ascii: "\"")
+            guard let written = Self.writeEscaped(text, to: out + at + 1, stopAtNonASCII: stopAtNonASCII) else {
+                ascii = false
+                return 0
+            }
+            at += written + 1
+            out[at] = UInt8(ascii: "\"")
+            return at + 1
+        }
+        return ascii
     }
 
     /// Returns whether the bytes were all ASCII (written as they are, but for escapes); when not,
     /// they went through String, which replaces invalid UTF-8.
     @discardableResult
-    private mutating func appendEscapedBytes<Bytes: Collection>(_ value: Bytes) -> Bool where Bytes.Element == UInt8 {
+    private mutating func appendEscapedBytes<Bytes: Collection>(
+        _ value: Bytes,
+        comma: Bool
+    ) -> Bool where Bytes.Element == UInt8 {
         let done: Bool? = value.withContiguousStorageIfAvailable { buffer in
             // Plain ASCII needs only escaping of quote, backslash and control bytes; anything else
             // goes through String, which replaces invalid UTF-8.
-            let start = bytes.count
-            bytes.append(UInt8(ascii: "\""))
-            guard appendEscapedRuns(buffer, stopAtNonASCII: true) else {
-                bytes.removeSubrange(start...)
-                return false
-            }
-            bytes.append(UInt8(ascii: "\""))
-            return true
+            appendQuotedEscaped(buffer, comma: comma, stopAtNonASCII: true)
         }
         if done == true { return true }
-        if done == nil, value.allSatisfy({ $0 < 0x80 }) { return appendEscapedBytes(Array(value)) }
-        appendEscaped(String(decoding: value, as: UTF8.self))
+        if done == nil, value.allSatisfy({ $0 < 0x80 }) { return appendEscapedBytes(Array(value), comma: comma) }
+        appendEscaped(String(decoding: value, as: UTF8.self), comma: comma)
         return false
     }
 
-    /// Appends `text` escaped, copying the runs between bytes that need an escape whole (see
-    /// ``firstByteToEscape(in:from:stopAtNonASCII:)``). With `stopAtNonASCII`, returns false at
-    /// the first byte above 0x7f (what was appended is left for the caller to remove).
+    /// Writes `text` escaped at `out` (room for six bytes per byte of it), copying the runs
+    /// between bytes that need an escape whole (see ``firstByteToEscape(in:from:stopAtNonASCII:)``);
+    /// returns how many bytes it wrote. With `stopAtNonASCII`, returns nil at the first byte
+    /// above 0x7f.
     @inline(__always)
-    private mutating func appendEscapedRuns(_ text: UnsafeBufferPointer<UInt8>, stopAtNonASCII: Bool) -> Bool {
-        guard let start = text.baseAddress else { return true }
+    private static func writeEscaped(
+        _ text: UnsafeBufferPointer<UInt8>,
+        to out: UnsafeMutablePointer<UInt8>,
+        stopAtNonASCII: Bool
+    ) -> Int? {
+        guard let start = text.baseAddress else { return 0 }
         let base = UnsafeRawBufferPointer(text)
         var runStart = 0
+        var at = 0
         while true {
             let i = Self.firstByteToEscape(in: base, from: runStart, stopAtNonASCII: stopAtNonASCII)
             if i > runStart {
-                bytes.append(contentsOf: UnsafeBufferPointer(start: start + runStart, count: i - runStart))
+                (out + at).initialize(from: start + runStart, count: i - runStart)
+                at += i - runStart
             }
-            guard i < text.count else { return true }
+            guard i < text.count else { return at }
             let c = start[i]
-            if c >= 0x80 { return false }  // (only found when stopping there)
-            appendEscape(c)
+            if c >= 0x80 { return nil }  // (only found when stopping there)
+            at += writeEscape(c, to: out + at)
             runStart = i + 1
         }
     }
@@ -237,25 +293,29 @@ public struct JSONWriter {
         return count
     }
 
-    private mutating func appendEscape(_ c: UInt8) {
-        bytes.append(UInt8(ascii: "\\"))
+    /// Writes the escape of `c` (a quote, a backslash or a byte below 0x20) at `out`; returns
+    /// its length (two or six).
+    private static func writeEscape(_ c: UInt8, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        out[0] = UInt8(ascii: "\\")
         switch c {
-        case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
-        case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
-        case 0x0A: bytes.append(UInt8(ascii: "n"))
-        case 0x0D: bytes.append(UInt8(ascii: "r"))
-        case 0x09: bytes.append(UInt8(ascii: "t"))
-        case 0x08: bytes.append(UInt8(ascii: "b"))
-        case 0x0C: bytes.append(UInt8(ascii: "f"))
+        case UInt8(ascii: "\""): out[1] = UInt8(ascii: "\"")
+        case UInt8(ascii: "\\"): out[1] = UInt8(ascii: "\\")
+        case 0x0A: out[1] = UInt8(ascii: "n")
+        case 0x0D: out[1] = UInt8(ascii: "r")
+        case 0x09: out[1] = UInt8(ascii: "t")
+        case 0x08: out[1] = UInt8(ascii: "b")
+        case 0x0C: out[1] = UInt8(ascii: "f")
         default:
             // `\u00XX`, lower-case hex (the bytes here are below 0x20).
-            bytes.append(UInt8(ascii: "u"))
-            bytes.append(UInt8(ascii: "0"))
-            bytes.append(UInt8(ascii: "0"))
-            bytes.append(UInt8(ascii: "0") + c >> 4)
+            out[1] = UInt8(ascii: "u")
+            out[2] = UInt8(ascii: "0")
+            out[3] = UInt8(ascii: "0")
+            out[4] = UInt8(ascii: "0") + c >> 4
             let low = c & 0xF
-            bytes.append(low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") + low - 10)
+            out[5] = low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") + low - 10
+            return 6
         }
+        return 2
     }
 }
 

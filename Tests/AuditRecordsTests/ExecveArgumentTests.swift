@@ -158,6 +158,27 @@ struct HexDecodingTests {
         }
     }
 
+    /// Many chunks appended to one buffer that starts small (no `aN_len`): it grows as they
+    /// come, keeps every chunk in order, and a bad chunk between them leaves no trace.
+    @Test func manyChunksGrowOneBuffer() {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdefABCDEF".utf8)
+        var out: [UInt8] = []
+        var expected: [UInt8] = []
+        for round in 0..<200 {
+            let length = 2 * Int.random(in: 0...600, using: &generator)
+            let text = (0..<length).map { _ in digits.randomElement(using: &generator)! }
+            if round % 17 == 5, length > 0 {
+                var bad = text
+                bad[Int.random(in: 0..<length, using: &generator)] = UInt8(ascii: "g")
+                #expect(!bad.withUnsafeBytes { appendDecodedHex($0, to: &out) })
+            }
+            #expect(text.withUnsafeBytes { appendDecodedHex($0, to: &out) })
+            expected += reference(text)!
+        }
+        #expect(out == expected)
+    }
+
     @Test func chunksInOrderThenARepeatedOneKeepTheLastCopy() throws {
         let text = execWithExecve([
             "argc=2 a0=\"x\" a1_len=12 a1[0]=616263 a1[1]=646566",

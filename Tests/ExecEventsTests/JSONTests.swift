@@ -309,6 +309,55 @@ struct JSONEscapingTests {
         }
     }
 
+    /// Integers are written straight into the buffer: every power of ten and its neighbours, both
+    /// signs and the extremes, as `String(_:)` writes them.
+    @Test func integersOfEveryNumberOfDigits() {
+        var values: [Int64] = [0, 1, -1, 9, -9, Int64.max, Int64.min, Int64.max - 1, Int64.min + 1]
+        var power: Int64 = 10
+        while true {
+            values += [power - 1, power, power + 1, -(power - 1), -power, -(power + 1)]
+            let (next, overflow) = power.multipliedReportingOverflow(by: 10)
+            if overflow { break }
+            power = next
+        }
+        var writer = JSONWriter()
+        writer.beginArray()
+        for value in values { writer.integer(value) }
+        writer.endArray()
+        #expect(
+            String(decoding: writer.bytes, as: UTF8.self) == "[" + values.map(String.init).joined(separator: ",") + "]"
+        )
+    }
+
+    /// Values of every kind, small and large, one after the other in one buffer that grows as they
+    /// come (and is reused after ``JSONWriter/removeAll()``): each in its place, commas between.
+    @Test func valuesOfEveryKindGrowOneBuffer() throws {
+        var writer = JSONWriter(capacity: 1)
+        for round in 0..<3 {
+            writer.removeAll()
+            var expected: [JSONValue] = []
+            writer.beginArray()
+            for length in [0, 1, 15, 16, 17, 100, 5000, 70000, 3, 200_000] {
+                let text = String(repeating: "a\"\n", count: length / 3) + String(repeating: "é", count: length % 3)
+                writer.string(text)
+                writer.string(bytes: Array(text.utf8))
+                writer.integer(Int64(length * (round - 1)))
+                writer.beginObject()
+                writer.key(plain: "k")
+                writer.string(text)
+                writer.key("k\"\(length)")
+                writer.null()
+                writer.endObject()
+                expected += [
+                    .string(text), .string(text), .integer(Int64(length * (round - 1))),
+                    .object([("k", .string(text)), ("k\"\(length)", .null)]),
+                ]
+            }
+            writer.endArray()
+            #expect(try JSONValue.parse(String(decoding: writer.bytes, as: UTF8.self)) == .array(expected))
+        }
+    }
+
     @Test func plainKeysAndTimesAreWrittenAsTheOtherForms() {
         var writer = JSONWriter()
         writer.beginObject()

@@ -202,27 +202,24 @@ func decodeHex(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
 }
 
 /// Appends decoded hex to a buffer; false (and nothing appended) when the text is not even-length hex.
-/// Decoded a block at a time on the stack and appended with one copy per block: growing the
-/// buffer first would fill it with zeros a byte at a time.
+/// Decoded straight into the buffer's new capacity (no zero fill, no copy from a block on the
+/// side); the buffer grows by doubling, so an argument whose length was not announced grows as
+/// an array would.
 func appendDecodedHex(_ text: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
     guard text.count % 2 == 0 else { return false }
     if text.isEmpty { return true }
-    let before = out.count
-    let blockBytes = 1024
-    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockBytes) { block in
-        var at = 0
-        while at < text.count {
-            let digits = min(2 * blockBytes, text.count - at)
-            guard decodeHex(UnsafeRawBufferPointer(rebasing: text[at..<(at + digits)]), into: block.baseAddress!)
-            else {
-                out.removeSubrange(before...)
-                return false
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: block[0..<(digits / 2)]))
-            at += digits
-        }
-        return true
+    let count = text.count / 2
+    if out.capacity - out.count < count {
+        out.reserveCapacity(Swift.max(out.count + count, 2 * out.capacity))
     }
+    var valid = false
+    out.append(addingCapacity: count) { span in
+        span.withUnsafeMutableBufferPointer { buffer, initialized in
+            valid = decodeHex(text, into: UnsafeMutableRawPointer(buffer.baseAddress! + initialized))
+            if valid { initialized += count }
+        }
+    }
+    return valid
 }
 
 /// Decodes `text` (even length) into `text.count / 2` bytes at `out`; false when a byte is not
