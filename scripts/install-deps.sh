@@ -8,12 +8,14 @@
 #            CYAML), pkg-config
 #   test     what `make test` needs (also PostgreSQL, openssl for test certificates, chromium
 #            for the collector's page, curl; gcc for the fault tests' exec load, unshare from
-#            util-linux for their tmpfs; python3-venv for Tests/sigma's pySigma from PyPI)
+#            util-linux for their tmpfs; python3-venv for Tests/sigma's pySigma from PyPI; bpftool,
+#            with which the eBPF tests check that no BPF program outlives them)
 #   run      what `make run` needs: openssl for the local CA, curl, a netcat to try
-#   deb      what `make deb` and scripts/test-deb.sh need (dpkg-dev, binutils, lintian, strace, …)
+#   deb      what `make deb` and scripts/test-deb.sh need (dpkg-dev, binutils, lintian, strace,
+#            bpftool to find the installed agent's probe, …)
 #   systemd  what scripts/test-systemd.sh needs beyond `deb`: debootstrap, qemu (with 9p), mkfs.ext4
 #   fixture  what scripts/capture-audit-fixture.sh needs (auditd, real netcat binaries)
-#   bench    what the scripts/bench-*.sh need (auditd, laurel, GNU time, jq, a C compiler for the
+#   bench    what the scripts/bench-*.sh need (auditd, laurel, GNU time, jq, bpftool, a C compiler for the
 #            load generator, make for bench-host-tax.sh's workload, netcat)
 #   soak     what scripts/soak.sh needs (auditctl, jq, a C compiler for the load generator, netcat,
 #            openssl for its CA, gnuplot for the plot)
@@ -28,13 +30,13 @@ for set in "$@"; do
         build) packages+=(libaudit-dev libcap-dev libbpf-dev zlib1g-dev libpq-dev libyaml-dev pkg-config) ;;
         test)
             packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat libcap2-bin python3 python3-venv)
-            packages+=(postgresql openssl chromium curl gcc libc6-dev util-linux)
+            packages+=(postgresql openssl chromium curl gcc libc6-dev util-linux bpftool)
             ;;
         run) packages+=(ca-certificates openssl curl netcat-openbsd) ;;
-        deb) packages+=(dpkg-dev binutils lintian strace openssl netcat-openbsd python3 auditd util-linux) ;;
+        deb) packages+=(dpkg-dev binutils lintian strace openssl netcat-openbsd python3 auditd util-linux bpftool) ;;
         systemd) packages+=(debootstrap qemu-system-x86 e2fsprogs debian-archive-keyring) ;;
         fixture) packages+=(auditd python3 netcat-openbsd netcat-traditional ncat) ;;
-        bench) packages+=(auditd laurel time python3 jq gcc libc6-dev make netcat-openbsd perl-base) ;;
+        bench) packages+=(auditd laurel time python3 jq bpftool gcc libc6-dev make netcat-openbsd perl-base) ;;
         soak) packages+=(auditd python3 jq gcc libc6-dev netcat-openbsd openssl gnuplot-nox) ;;
         *) echo "install-deps.sh: unknown set '$set' (build, test, run, deb, systemd, fixture, bench, soak)" >&2; exit 2 ;;
     esac

@@ -784,7 +784,7 @@ def test_sighup_reloads_rules_and_keeps_windows_of_unchanged_ones():
             run_as(["/usr/bin/nc", "-h"], "root")
             agent.settle()
             first = {i["ruleId"]: i for i in agent.incidents()}
-            assert set(first) == {"PH_Rule_TH_Linux_23"} and first["PH_Rule_TH_Linux_23"]["count"] == 1
+            assert set(first) == {"PH_Rule_TH_Linux_23"} and first["PH_Rule_TH_Linux_23"]["count"] == 1, (first, agent.log_text())
             with open(os.path.join(rules_dir, "true.xml"), "w") as f:
                 f.write('<Rule id="LOCAL_TRUE"><Name>true ran</Name><IncidentDef eventType="LOCAL_TRUE" severity="2"/>'
                         '<PatternClause window="60"><SubPattern name="F"><SingleEvtConstr>procName = "true"'
