@@ -76,11 +76,11 @@ import Testing
                     expected.append(id)
                 }
                 var visited: [Int] = []
-                set.forEach { visited.append($0) }
+                set.forEachMember { visited.append($0) }
                 #expect(visited == expected)
             }
             var visited: [Int] = []
-            LiteralOccurrences.all(count: count).forEach { if $0 < count { visited.append($0) } }
+            LiteralOccurrences.all(count: count).forEachMember { if $0 < count { visited.append($0) } }
             #expect(visited == Array(0..<count))
         }
     }

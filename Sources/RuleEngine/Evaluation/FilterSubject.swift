@@ -161,10 +161,10 @@ struct FilterSubject {
         switch text {
         case .commandLine:
             if argumentOccurrences == nil { scanArguments() }
-            argumentOccurrences.unsafelyUnwrapped.forEach(body)
+            argumentOccurrences.unsafelyUnwrapped.forEachMember(body)
         case .image:
             if imageOccurrences == nil { imageOccurrences = guards.imageOccurrences(event.invokedPath, event.exePath) }
-            imageOccurrences.unsafelyUnwrapped.forEach(body)
+            imageOccurrences.unsafelyUnwrapped.forEachMember(body)
         }
     }
 

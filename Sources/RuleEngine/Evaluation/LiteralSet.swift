@@ -193,7 +193,7 @@ struct LiteralOccurrences {
     }
 
     /// Calls `body` with each id in the set, in ascending order.
-    func forEach(_ body: (Int) -> Void) {
+    func forEachMember(_ body: (Int) -> Void) {
         for k in words.indices {
             var word = words[k]
             while word != 0 {
