@@ -44,11 +44,11 @@ public struct DetectionEngine: Sendable {
     /// updated, in rule order.
     public mutating func process(_ event: ExecEvent) -> [IncidentUpdate] {
         counters.eventsProcessed += 1
-        index.candidates(for: event, into: &candidates)
         var updates: [IncidentUpdate] = []
         // Derives the joined argv, and finds the guards' literals in it, once for all candidates.
         var subject = FilterSubject(event, guards: index.guards)
-        for position in candidates where index.mayMatch(position, &subject) {
+        index.candidates(for: event, &subject, into: &candidates)
+        for position in candidates {
             let activeRule = active[position]
             if activeRule.isCorrelation {
                 advanceCorrelation(activeRule, with: event, subject: &subject, into: &updates)

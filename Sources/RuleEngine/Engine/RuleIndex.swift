@@ -27,6 +27,30 @@ struct RuleIndex: Sendable {
         /// The guards of `anyProcName` and `parentNamed` together, the candidates of every probe:
         /// one test of the texts found instead of one per rule (set once the index is built).
         var everyProbeGuards = GuardUnion()
+        /// `anyProcName` by guard (set once the index is built): the rules every event has as
+        /// candidates are found from the texts it holds, not tested one by one.
+        var anyByGuard = GuardedPositions()
+    }
+
+    /// Rules (positions, ascending) by their guards: those with none, and those whose guard has
+    /// each text, by the text's id. A rule is admitted by ``mayMatch(_:_:)`` exactly when it has
+    /// no guard or is listed under a text the event holds.
+    struct GuardedPositions: Sendable {
+        var unguarded: [Int] = []
+        var byCommandLineText: [[Int]] = []
+        var byImageText: [[Int]] = []
+
+        /// Appends the rules admitted for the event (unordered; a rule with two texts found may
+        /// come twice).
+        func admitted(_ subject: inout FilterSubject, into buffer: inout [Int]) {
+            buffer.append(contentsOf: unguarded)
+            if !byCommandLineText.isEmpty {
+                subject.forEachGuardLiteral(in: .commandLine) { buffer.append(contentsOf: byCommandLineText[$0]) }
+            }
+            if !byImageText.isEmpty {
+                subject.forEachGuardLiteral(in: .image) { buffer.append(contentsOf: byImageText[$0]) }
+            }
+        }
     }
 
     /// Whether one of a list of rules has no guard or one whose texts an event holds, as one
@@ -101,9 +125,11 @@ struct RuleIndex: Sendable {
         }
         let counts = (commandLine: commandLineLiterals.literals.count, image: imageLiterals.literals.count)
         anyEventType.everyProbeGuards = guardUnion(of: anyEventType.anyProcName + anyEventType.parentNamed, counts)
+        anyEventType.anyByGuard = guardedPositions(anyEventType.anyProcName, counts)
         var buckets = byEventType
         buckets.updateAll { bucket in
             bucket.everyProbeGuards = guardUnion(of: bucket.anyProcName + bucket.parentNamed, counts)
+            bucket.anyByGuard = guardedPositions(bucket.anyProcName, counts)
         }
         byEventType = buckets
         execEventTypeSlot = byEventType.slot(of: ExecEvent.execEventType)
@@ -125,6 +151,27 @@ struct RuleIndex: Sendable {
             }
         }
         return union
+    }
+
+    private func guardedPositions(_ positions: [Int], _ counts: (commandLine: Int, image: Int)) -> GuardedPositions {
+        var filed = GuardedPositions()
+        for position in positions {
+            let range = guardStarts[position]..<guardStarts[position + 1]
+            if range.isEmpty { filed.unguarded.append(position) }
+            for (text, id) in guardTexts[range] {
+                switch text {
+                case .commandLine:
+                    if filed.byCommandLineText.isEmpty {
+                        filed.byCommandLineText = Array(repeating: [], count: counts.commandLine)
+                    }
+                    filed.byCommandLineText[id].append(position)
+                case .image:
+                    if filed.byImageText.isEmpty { filed.byImageText = Array(repeating: [], count: counts.image) }
+                    filed.byImageText[id].append(position)
+                }
+            }
+        }
+        return filed
     }
 
     /// The attributes Sigma's `Image` reads.
@@ -174,12 +221,14 @@ struct RuleIndex: Sendable {
         return anyEventType.hasCandidatesForEveryProgram
     }
 
-    /// Appends the positions of the rules that may match the event, in ascending order, each once.
-    func candidates(for event: ExecEvent, into buffer: inout [Int]) {
+    /// Sets `buffer` to the positions of the rules that may match the event and pass
+    /// ``mayMatch(_:_:)`` (`subject` is the event's), in ascending order, each once. Those filed
+    /// under "any" are found from the guard texts the event holds (``GuardedPositions``).
+    func candidates(for event: ExecEvent, _ subject: inout FilterSubject, into buffer: inout [Int]) {
         buffer.removeAll(keepingCapacity: true)
         let keys = EventKeys(event, programNames: filesProgramNames, parentName: filesParentNames)
-        if let slot = eventTypeSlot(event) { byEventType[slot: slot].candidates(keys, into: &buffer) }
-        anyEventType.candidates(keys, into: &buffer)
+        if let slot = eventTypeSlot(event) { byEventType[slot: slot].candidates(keys, &subject, self, into: &buffer) }
+        anyEventType.candidates(keys, &subject, self, into: &buffer)
         buffer.sort()
         // A rule filed under two program names may come from both the invoked and the resolved path.
         // (Over indices: iterating the array itself while writing to it copies it, every event.)
@@ -285,16 +334,22 @@ extension RuleIndex.ProcNameBucket {
         return false
     }
 
-    func candidates(_ keys: RuleIndex.EventKeys, into buffer: inout [Int]) {
-        if let name = keys.procName, let positions = byProcName.lookup(name) { buffer.append(contentsOf: positions) }
-        if let name = keys.invokedName, let positions = byProgramName.lookup(name) {
-            buffer.append(contentsOf: positions)
+    /// Appends the rules filed under the keys that pass `index`'s ``RuleIndex/mayMatch(_:_:)``,
+    /// and those filed under "any" it admits (see ``RuleIndex/GuardedPositions``).
+    func candidates(
+        _ keys: RuleIndex.EventKeys,
+        _ subject: inout FilterSubject,
+        _ index: RuleIndex,
+        into buffer: inout [Int]
+    ) {
+        func append(_ positions: [Int]) {
+            for position in positions where index.mayMatch(position, &subject) { buffer.append(position) }
         }
-        if let name = keys.exeName, let positions = byProgramName.lookup(name) { buffer.append(contentsOf: positions) }
-        if let name = keys.parentName, let positions = byParentName.lookup(name) {
-            buffer.append(contentsOf: positions)
-        }
-        buffer.append(contentsOf: anyProcName)
+        if let name = keys.procName, let positions = byProcName.lookup(name) { append(positions) }
+        if let name = keys.invokedName, let positions = byProgramName.lookup(name) { append(positions) }
+        if let name = keys.exeName, let positions = byProgramName.lookup(name) { append(positions) }
+        if let name = keys.parentName, let positions = byParentName.lookup(name) { append(positions) }
+        anyByGuard.admitted(&subject, into: &buffer)
     }
 }
 

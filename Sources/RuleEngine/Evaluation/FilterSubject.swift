@@ -156,6 +156,18 @@ struct FilterSubject {
         }
     }
 
+    /// Calls `body` with the id of each guard literal the event's text holds, in ascending order.
+    mutating func forEachGuardLiteral(in text: GuardedText, _ body: (Int) -> Void) {
+        switch text {
+        case .commandLine:
+            if argumentOccurrences == nil { scanArguments() }
+            argumentOccurrences.unsafelyUnwrapped.forEachMember(body)
+        case .image:
+            if imageOccurrences == nil { imageOccurrences = guards.imageOccurrences(event.invokedPath, event.exePath) }
+            imageOccurrences.unsafelyUnwrapped.forEachMember(body)
+        }
+    }
+
     /// Finds the guards' literals in the joined argv (or in the argument area of a probe).
     private mutating func scanArguments() {
         if let argumentArea {

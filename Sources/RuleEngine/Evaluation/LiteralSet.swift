@@ -192,6 +192,17 @@ struct LiteralOccurrences {
         return false
     }
 
+    /// Calls `body` with each id in the set, in ascending order.
+    func forEachMember(_ body: (Int) -> Void) {
+        for k in words.indices {
+            var word = words[k]
+            while word != 0 {
+                body(k << 6 | word.trailingZeroBitCount)
+                word &= word &- 1
+            }
+        }
+    }
+
     mutating func formUnion(_ other: LiteralOccurrences) {
         for k in words.indices { words[k] |= other.words[k] }
     }

@@ -24,14 +24,25 @@ final class SigmaFieldTest: Sendable {
     let field: String
     let attributes: [EventAttribute]
     let test: Test
+    /// `test`'s pattern, when it is one (most tests), held apart: a switch over `test` copied the
+    /// whole enum through its generic copy on every evaluation.
+    private let pattern: SigmaPattern?
 
     init(field: String, attributes: [EventAttribute], test: Test) {
         self.field = field
         self.attributes = attributes
         self.test = test
+        if case .pattern(let pattern) = test { self.pattern = pattern } else { self.pattern = nil }
     }
 
     func matches(_ event: inout FilterSubject) -> Bool {
+        if let pattern {
+            for attribute in attributes {
+                guard let value = event.value(of: attribute) else { continue }
+                if Self.holds(pattern, for: value, of: attribute, in: &event) { return true }
+            }
+            return false
+        }
         switch test {
         case .isNull:
             for attribute in attributes where event.has(attribute) { return false }
@@ -55,16 +66,7 @@ final class SigmaFieldTest: Sendable {
     ) -> Bool {
         switch test {
         case .pattern(let pattern):
-            switch value {
-            case .string(let s):
-                if case .contains(let needle) = pattern.shape, let pairs = event.bytePairs(of: attribute),
-                    !pairs.mayContain(needle)
-                {
-                    return false
-                }
-                return pattern.matches(s)
-            case .integer(let i): return pattern.matches(String(i))
-            }
+            return Self.holds(pattern, for: value, of: attribute, in: &event)
         case .regex(let compiled):
             if let literals = compiled.requiredLiterals, let pairs = event.bytePairs(of: attribute),
                 !literals.mayMatch(pairs: pairs)
@@ -89,6 +91,24 @@ final class SigmaFieldTest: Sendable {
             return false
         case .exists, .isNull:
             return false
+        }
+    }
+
+    private static func holds(
+        _ pattern: SigmaPattern,
+        for value: AttributeValue,
+        of attribute: EventAttribute,
+        in event: inout FilterSubject
+    ) -> Bool {
+        switch value {
+        case .string(let s):
+            if case .contains(let needle) = pattern.shape, let pairs = event.bytePairs(of: attribute),
+                !pairs.mayContain(needle)
+            {
+                return false
+            }
+            return pattern.matches(s)
+        case .integer(let i): return pattern.matches(String(i))
         }
     }
 
