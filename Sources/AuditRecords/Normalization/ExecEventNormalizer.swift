@@ -152,7 +152,7 @@ public struct ExecEventNormalizer {
             } else {
                 process = KnownProcess(programName: name, exePath: event.exePath)
             }
-            processes.record(pid: pid, startTime: live?.startTime(ofPID: pid), process)
+            processes.record(pid: pid, startTime: live?.startTime(ofPID: pid), consume process)
         }
         return event
     }
