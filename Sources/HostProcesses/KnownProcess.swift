@@ -77,15 +77,24 @@ public struct KnownProcess: Sendable, Equatable {
         return String(decoding: joined.utf8.prefix(commandLineLimit), as: UTF8.self)
     }
 
-    /// Approximate bytes held (see ``MemoryFootprint``).
+    /// Approximate bytes held (see ``MemoryFootprint``): the inline size and each text's heap
+    /// bytes, as `String.footprintBytes` counts them. Each text is measured directly: through the
+    /// generic `Optional` conformance (not specialized across modules) it cost more than the
+    /// process table's insertion, for every exec.
     var footprintBytes: Int {
         let commandLineBytes: Int
         switch storedCommandLine {
-        case .text(let text): commandLineBytes = text.footprintBytes - MemoryLayout<String?>.stride
+        case .text(let text): commandLineBytes = Self.heapBytes(text)
         case .deferred(let deferred): commandLineBytes = deferred.heldBytes
         }
-        return MemoryLayout<Self>.stride + programName.footprintBytes + exePath.footprintBytes + commandLineBytes
-            - 2 * MemoryLayout<String>.stride
+        return MemoryLayout<Self>.stride + Self.heapBytes(programName) + Self.heapBytes(exePath) + commandLineBytes
+    }
+
+    /// The heap bytes of a text, beyond its inline size (none when it is nil or short).
+    @inline(__always)
+    private static func heapBytes(_ text: String?) -> Int {
+        guard let text else { return 0 }
+        return text.footprintBytes - MemoryLayout<String>.stride
     }
 }
 

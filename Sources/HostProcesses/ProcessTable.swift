@@ -45,14 +45,15 @@ public struct ProcessTable {
     public var heldBytes: Int { currentBytes + previousBytes }
 
     /// Process `pid`, started at `startTime` (nil when unknown), executed `process`.
-    public mutating func record(pid: Int64, startTime: UInt64?, _ process: KnownProcess) {
-        let entry = Entry(process: process, startTime: startTime, bytes: Self.entryBytes + process.footprintBytes)
+    /// The process is moved into its entry (`consuming`), not copied: a copy retained its texts.
+    public mutating func record(pid: Int64, startTime: UInt64?, _ process: consuming KnownProcess) {
+        let held = Self.entryBytes + process.footprintBytes
         // A pid that exec'd before, in this generation: replaced in its slot, one lookup, when that
         // does not take the generation over its budgets.
         if let slot = current.index(forKey: pid) {
-            let bytes = currentBytes - current.values[slot].bytes + entry.bytes
+            let bytes = currentBytes - Self.bytes(of: &current.values[slot]) + held
             if current.count == 1 || current.count <= generationEntries && bytes <= generationBytes {
-                current.values[slot] = entry
+                current.values[slot] = Entry(process: consume process, startTime: startTime, bytes: held)
                 currentBytes = bytes
                 return
             }
@@ -61,7 +62,7 @@ public struct ProcessTable {
         // Not in the current generation (any more): only the previous one may still hold the pid.
         if let old = previous.removeValue(forKey: pid) { previousBytes -= old.bytes }
         if !current.isEmpty,
-            current.count + 1 > generationEntries || currentBytes + entry.bytes > generationBytes
+            current.count + 1 > generationEntries || currentBytes + held > generationBytes
         {
             evictions += previous.count
             previous = current
@@ -69,8 +70,8 @@ public struct ProcessTable {
             current = [:]
             currentBytes = 0
         }
-        current[pid] = entry
-        currentBytes += entry.bytes
+        current[pid] = Entry(process: consume process, startTime: startTime, bytes: held)
+        currentBytes += held
     }
 
     /// What is known of process `pid` started at `startTime` (nil: unknown, as in replay); nil
@@ -78,11 +79,10 @@ public struct ProcessTable {
     public mutating func process(ofPID pid: Int64, startTime: UInt64?) -> KnownProcess? {
         // Each generation is hashed into once: a child's event asks this for every exec.
         if let slot = current.index(forKey: pid) {
-            guard current.values[slot].startTime == startTime else { return nil }
-            if current.values[slot].process.commandLineIsDeferred {
-                currentBytes += Self.decodeCommandLine(of: &current.values[slot])
-            }
-            return current.values[slot].process
+            var grown = 0
+            let found = Self.process(in: &current.values[slot], startTime: startTime, grown: &grown)
+            currentBytes += grown
+            return found
         }
         guard let slot = previous.index(forKey: pid), previous.values[slot].startTime == startTime else { return nil }
         var entry = previous.remove(at: slot).value
@@ -90,6 +90,20 @@ public struct ProcessTable {
         if entry.process.commandLineIsDeferred { _ = Self.decodeCommandLine(of: &entry) }
         current[pid] = entry
         currentBytes += entry.bytes
+        return entry.process
+    }
+
+    // Entries are reached in place (`inout`): the getter of `Dictionary.Values`' subscript copies
+    // the entry, retaining each of its texts, for every field read.
+
+    /// An entry's bytes.
+    private static func bytes(of entry: inout Entry) -> Int { entry.bytes }
+
+    /// The entry's process when it is the one started at `startTime`, its deferred command line
+    /// decoded; `grown` is set to how much the entry's bytes changed.
+    private static func process(in entry: inout Entry, startTime: UInt64?, grown: inout Int) -> KnownProcess? {
+        guard entry.startTime == startTime else { return nil }
+        if entry.process.commandLineIsDeferred { grown = decodeCommandLine(of: &entry) }
         return entry.process
     }
 

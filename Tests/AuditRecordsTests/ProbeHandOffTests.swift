@@ -86,6 +86,8 @@ struct ProbeHandOffTests {
                 #expect(a.exec.context.tty == context.tty)
                 #expect(a.exec.context.key == context.key)
                 #expect(a.exec.context.uidName == context.uidName)
+                #expect(a.exec.context.euid == context.euid)
+                #expect(a.exec.context.auidName == context.auidName)
                 // Read once: the record is not scanned again however often they are asked for.
                 let scanned = a.exec.syscallBytesScanned
                 _ = (a.exec.identity.pid, a.exec.context.ppid, a.exec.identity.exePath)

@@ -65,6 +65,9 @@ public struct AuditLogExecReader {
     /// each time it waits.
     public mutating func read(_ deliver: (consuming CompletedExecBatch) -> ReceiverPace) {
         let lines = self.lines
+        // How far the reading got, asked for on every line: through a reference that is not
+        // retained (`lines` holds it), as a strong capture was retained and released each time.
+        let reading = Unmanaged.passUnretained(lines)
         // A struct used from closure literals only: variables that a local function used as a
         // closure captures are boxed, and every access to them is checked at run time.
         let fixed = workAhead
@@ -83,7 +86,7 @@ public struct AuditLogExecReader {
                             { completed in
                                 // One line can complete many events.
                                 if batches.add(completed) {
-                                    batches.adapt(to: deliver(batches.take(at: lines)))
+                                    batches.adapt(to: deliver(batches.take(at: reading)))
                                 }
                             }
                         )
@@ -94,17 +97,17 @@ public struct AuditLogExecReader {
                     assembler.countMalformedLine()
                     batches.add(malformedLine: number, reason: nil)
                 }
-                if batches.isDue(at: lines) { batches.adapt(to: deliver(batches.take(at: lines))) }
+                if batches.isDue(at: reading) { batches.adapt(to: deliver(batches.take(at: reading))) }
             }
         } catch {
             failure = error as? LineReader.ReadError
         }
         if failure == nil {
             assembler.finish { completed in
-                if batches.add(completed) { batches.adapt(to: deliver(batches.take(at: lines))) }
+                if batches.add(completed) { batches.adapt(to: deliver(batches.take(at: reading))) }
             }
         }
-        var last = batches.take(at: lines)
+        var last = batches.take(at: reading)
         last.end = CompletedExecBatch.End(lines: lines, statistics: assembler.statistics, failure: failure)
         _ = deliver(last)
     }
@@ -156,17 +159,18 @@ public struct AuditLogExecReader {
         }
 
         /// Whether the batch is to go now: full, or spanning enough input.
-        func isDue(at lines: LineReader) -> Bool {
-            batch.items.count >= size || lines.position - start >= inputBytes
+        func isDue(at lines: Unmanaged<LineReader>) -> Bool {
+            batch.items.count >= size || lines._withUnsafeGuaranteedRef { $0.position } - start >= inputBytes
         }
 
         /// The batch, to hand on; a new one is begun.
-        mutating func take(at lines: LineReader) -> CompletedExecBatch {
+        mutating func take(at lines: Unmanaged<LineReader>) -> CompletedExecBatch {
+            let position = lines._withUnsafeGuaranteedRef { $0.position }
             var full = CompletedExecBatch()
             full.items.reserveCapacity(size)
             swap(&full, &batch)
-            full.inputOffset = lines.position
-            start = lines.position
+            full.inputOffset = position
+            start = position
             return full
         }
     }

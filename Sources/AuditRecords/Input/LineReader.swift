@@ -32,7 +32,9 @@ public final class LineReader {
 
     /// Bytes of the input consumed so far: up to the end of the last line delivered (with its
     /// newline), or of the line being delivered while ``forEachLine(_:)`` calls its body.
-    public private(set) var position = 0
+    /// Without run-time exclusivity checks: it is written for every line, and a reader is used by
+    /// one thread at a time (only ``forEachLine(_:)`` writes it, and nothing it calls does).
+    @exclusivity(unchecked) public private(set) var position = 0
 
     /// For a mapped file: how far (bytes from its start) the caller is done with the lines; the
     /// pages of read lines are handed back only below it (and not within 2 MiB behind it, where

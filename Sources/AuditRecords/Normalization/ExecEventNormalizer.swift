@@ -119,8 +119,16 @@ public struct ExecEventNormalizer {
     /// ``indexProbe(from:)`` without keeping the event: a caller deriving the full event hands it
     /// to ``event(from:probe:includingArguments:)`` (keeping it here copied it, for every exec).
     public mutating func probe(from completed: AuditEventAssembler.CompletedExec) -> ExecEvent {
+        var event = ExecEvent(eventTime: completed.exec.time, hostName: hostName)
+        // Filled in a function of its own: returned from a body with this many branches, the
+        // event (some 330 bytes, two dozen references) was copied out and its original destroyed.
+        fillProbe(&event, from: completed)
+        return event
+    }
+
+    /// What ``probe(from:)`` says of an exec, in the event it begins.
+    private mutating func fillProbe(_ event: inout ExecEvent, from completed: AuditEventAssembler.CompletedExec) {
         let exec = completed.exec
-        var event = ExecEvent(eventTime: exec.time, hostName: hostName)
         event.exePath = exec.identity.exePath
         if let base = exec.identity.invokedPath.flatMap(Self.baseName) {
             event.procName = base
@@ -152,9 +160,8 @@ public struct ExecEventNormalizer {
             } else {
                 process = KnownProcess(programName: name, exePath: event.exePath)
             }
-            processes.record(pid: pid, startTime: live?.startTime(ofPID: pid), process)
+            processes.record(pid: pid, startTime: live?.startTime(ofPID: pid), consume process)
         }
-        return event
     }
 
     private static func text(_ bytes: [UInt8]?) -> String? {

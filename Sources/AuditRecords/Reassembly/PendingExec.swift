@@ -178,9 +178,11 @@ final class PendingExec {
     private var identityIsRead = false
     private var readContext = Context()
     private var contextIsRead = false
-    /// The context fields a pass for the identity alone went over, and where it stopped: a
-    /// context pass goes on from there instead of scanning the record again from its start.
-    private var contextReadUpTo: (context: Context, offset: Int)?
+    /// Where a pass for the identity alone stopped, `readContext` then holding the context fields
+    /// it went over: a context pass goes on from there instead of scanning the record again from
+    /// its start. (Kept in `readContext`, not beside it: a second `Context` made every event over
+    /// a hundred bytes larger, and was copied in and out.)
+    private var contextReadUpTo: Int?
     /// Bytes of the SYSCALL record the field scans went over, in all (for tests).
     private(set) var syscallBytesScanned = 0
 
@@ -210,17 +212,19 @@ final class PendingExec {
         var readsIdentity = !identityIsRead
         var context = Context()
         var start = 0
-        if includingContext, let (partial, offset) = contextReadUpTo.take() {
-            context = partial
+        if includingContext, let offset = contextReadUpTo.take() {
+            swap(&context, &readContext)
             start = offset
         }
+        // Where a pass for the identity alone stopped (see `contextReadUpTo`).
+        var stoppedAt: Int?
         syscallRecord?.withBytes { body in
             var scanner = AuditFieldScanner(body, from: start)
             defer { syscallBytesScanned += scanner.offset - start }
             while true {
                 let fieldStart = scanner.offset
                 guard let field = scanner.next() else {
-                    if !includingContext { contextReadUpTo = (context, scanner.offset) }
+                    if !includingContext { stoppedAt = scanner.offset }
                     break
                 }
                 let name = field.isTranslated ? SyscallFieldName.other : SyscallFieldName(field.key)
@@ -229,7 +233,7 @@ final class PendingExec {
                         readsIdentity = false
                         if !includingContext {
                             // The context pass reads this field again, and learns it is translated.
-                            contextReadUpTo = (context, fieldStart)
+                            stoppedAt = fieldStart
                             break
                         }
                     } else {
@@ -245,7 +249,7 @@ final class PendingExec {
                 // Most fields are neither (gid, suid, a0…): no call for them.
                 if name != .other || field.isTranslated { Self.readContextField(field, named: name, into: &context) }
                 if !readsIdentity && !includingContext {
-                    contextReadUpTo = (context, scanner.offset)
+                    stoppedAt = scanner.offset
                     break
                 }
             }
@@ -266,6 +270,9 @@ final class PendingExec {
         if includingContext {
             readContext = context
             contextIsRead = true
+        } else if let stoppedAt {
+            readContext = context
+            contextReadUpTo = stoppedAt
         }
     }
 
