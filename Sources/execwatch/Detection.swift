@@ -11,15 +11,16 @@ final class Detection {
     /// Latest state of each incident, in the order incidents were created.
     private var incidents: [Incident] = []
     private var indexByID: [IncidentID: Int] = [:]
-    /// ``DetectionEngine/mayMatchEveryExec``, asked once.
-    private let everyExecMayMatch: Bool
+    /// Whether every exec may match a rule (see ``DetectionEngine/mayMatchEveryExec``): then an
+    /// index probe tells nothing, and each exec's whole event is derived.
+    let mayMatchEveryExec: Bool
 
     /// Loads rules from `rulePaths` (files or directories), or the shipped rules when empty.
     /// Rule errors are printed; when no rule could be loaded at all, the run ends with status 2.
     init(rulePaths: [String], agentId: String = "") throws {
         let rules = try Self.loadRules(rulePaths)
         engine = DetectionEngine(rules: rules, configuration: EngineConfiguration(agentId: agentId))
-        everyExecMayMatch = engine.mayMatchEveryExec
+        mayMatchEveryExec = engine.mayMatchEveryExec
     }
 
     static func loadRules(_ rulePaths: [String]) throws -> [Rule] {
@@ -49,10 +50,9 @@ final class Detection {
         return result.rules
     }
 
-    /// Whether a rule may match the event (see ``DetectionEngine/mayMatch(_:)``). The event (an
-    /// index probe) is not even built when every exec may match (``mayMatchEveryExec``).
-    func mayMatch(_ event: @autoclosure () -> ExecEvent) -> Bool {
-        everyExecMayMatch || Self.ask(&engine, event())
+    /// Whether a rule may match the event (see ``DetectionEngine/mayMatch(_:)``).
+    func mayMatch(_ event: ExecEvent) -> Bool {
+        Self.ask(&engine, event)
     }
 
     /// Through an inout access: a method called on the stored property itself was called on a
@@ -60,9 +60,6 @@ final class Detection {
     private static func ask(_ engine: inout DetectionEngine, _ event: ExecEvent) -> Bool {
         engine.mayMatch(event)
     }
-
-    /// Whether every exec may match a rule (see ``DetectionEngine/mayMatchEveryExec``).
-    var mayMatchEveryExec: Bool { everyExecMayMatch }
 
     func process(_ event: ExecEvent) {
         for update in engine.process(event) {

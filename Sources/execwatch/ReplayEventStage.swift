@@ -42,7 +42,7 @@ struct ReplayEventStage {
 
     private mutating func take(_ completed: AuditEventAssembler.CompletedExec) {
         let event: ExecEvent
-        if !emitEvents, let detection {
+        if !emitEvents, let detection, !detection.mayMatchEveryExec {
             // Most events match no rule: derive the whole event only for those that may.
             let probe = normalizer.probe(from: completed)
             guard detection.mayMatch(probe) else { return }
