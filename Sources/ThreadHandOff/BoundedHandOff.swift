@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,15 +13,32 @@ import Glibc
 /// then takes what is left and learns the end (nil) or the producer's error, after the values put
 /// before it.
 ///
-/// `@unchecked Sendable`: every stored property but the lock and the conditions is read and
-/// written only with `mutex` held.
+/// Putting and taking touch no lock while neither side waits: each side only advances its own
+/// counter. A side that has to wait sleeps on a condition, and the other side wakes it only when
+/// it sees it asleep, so a value costs no system call while both sides keep up. And a sleeping
+/// side is woken only once it has half a queue to work on (the producer half of it free, the
+/// consumer half of it full, or the end): one waking per half queue instead of one per value
+/// when one side is the slower. (Every waking is a system call and, on a virtual machine, an
+/// interrupt to another virtual CPU; the values are batches, so the wait is short.)
+///
+/// `@unchecked Sendable`: a slot is written only by the producer before it publishes it through
+/// `produced` (release), and read only by the consumer after it saw it there (acquire); the slot
+/// is handed back through `consumed` the same way. `failure` is written before `finished` is
+/// published. The sleeping flags and the counters are sequentially consistent, so a side that
+/// goes to sleep and the other side that advances always see one another (no lost waking).
 public final class BoundedHandOff<Element>: @unchecked Sendable {
     public let capacity: Int
-    private var slots: [Element?]
-    private var head = 0
-    private var count = 0
-    private var finished = false
+    /// Values queued (or free slots, for the producer) that wake a sleeping side.
+    private let wakingCount: Int
+    private let slots: UnsafeMutablePointer<Element>
+    /// Values put, ever (written by the producer only).
+    private let produced = Atomic<Int>(0)
+    /// Values taken, ever (written by the consumer only).
+    private let consumed = Atomic<Int>(0)
+    private let finished = Atomic<Bool>(false)
     private var failure: (any Error)?
+    private let consumerAsleep = Atomic<Bool>(false)
+    private let producerAsleep = Atomic<Bool>(false)
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let notEmpty: UnsafeMutablePointer<pthread_cond_t>
     private let notFull: UnsafeMutablePointer<pthread_cond_t>
@@ -28,7 +47,8 @@ public final class BoundedHandOff<Element>: @unchecked Sendable {
     public init(capacity: Int) {
         precondition(capacity > 0, "a hand-off needs room for one value")
         self.capacity = capacity
-        slots = Array(repeating: nil, count: capacity)
+        wakingCount = max(1, capacity / 2)
+        slots = .allocate(capacity: capacity)
         mutex = .allocate(capacity: 1)
         notEmpty = .allocate(capacity: 1)
         notFull = .allocate(capacity: 1)
@@ -38,6 +58,11 @@ public final class BoundedHandOff<Element>: @unchecked Sendable {
     }
 
     deinit {
+        let taken = consumed.load(ordering: .acquiring)
+        for index in taken..<produced.load(ordering: .acquiring) {
+            (slots + index % capacity).deinitialize(count: 1)
+        }
+        slots.deallocate()
         pthread_cond_destroy(notFull)
         pthread_cond_destroy(notEmpty)
         pthread_mutex_destroy(mutex)
@@ -48,45 +73,90 @@ public final class BoundedHandOff<Element>: @unchecked Sendable {
 
     /// Puts a value at the end, waiting while the queue is full.
     public func put(_ value: sending Element) {
-        pthread_mutex_lock(mutex)
-        precondition(!finished, "a value put after the hand-off finished")
-        while count == capacity { pthread_cond_wait(notFull, mutex) }
-        slots[(head + count) % capacity] = value
-        count += 1
-        pthread_cond_signal(notEmpty)
-        pthread_mutex_unlock(mutex)
+        precondition(!finished.load(ordering: .relaxed), "a value put after the hand-off finished")
+        let index = produced.load(ordering: .relaxed)
+        if index - consumed.load(ordering: .acquiring) == capacity {
+            waitForRoom(putting: index)
+        }
+        (slots + index % capacity).initialize(to: value)
+        produced.store(index + 1, ordering: .sequentiallyConsistent)
+        if consumerAsleep.load(ordering: .sequentiallyConsistent),
+            index + 1 - consumed.load(ordering: .relaxed) >= wakingCount
+        {
+            wake(notEmpty)
+        }
     }
 
     /// No more values will be put; `error`, when given, reaches the consumer after them.
     public func finish(throwing error: (any Error)? = nil) {
-        pthread_mutex_lock(mutex)
-        finished = true
         failure = error
-        pthread_cond_signal(notEmpty)
-        pthread_mutex_unlock(mutex)
+        finished.store(true, ordering: .sequentiallyConsistent)
+        if consumerAsleep.load(ordering: .sequentiallyConsistent) { wake(notEmpty) }
     }
 
     /// Takes the first value, waiting while the queue is empty. Nil once the producer finished
     /// and every value was taken; throws the producer's error at that point instead, if it gave one.
     public func take() throws -> sending Element? {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        while count == 0 && !finished { pthread_cond_wait(notEmpty, mutex) }
-        guard count > 0 else {
-            if let failure { throw failure }
-            return nil
+        let index = consumed.load(ordering: .relaxed)
+        if produced.load(ordering: .acquiring) == index {
+            guard waitForValue(taking: index) else {
+                if let failure { throw failure }
+                return nil
+            }
         }
-        let value = slots[head].take()
-        head = (head + 1) % capacity
-        count -= 1
-        pthread_cond_signal(notFull)
+        let value = (slots + index % capacity).move()
+        consumed.store(index + 1, ordering: .sequentiallyConsistent)
+        if producerAsleep.load(ordering: .sequentiallyConsistent),
+            capacity - (produced.load(ordering: .relaxed) - (index + 1)) >= wakingCount
+        {
+            wake(notFull)
+        }
         return value
     }
 
     /// Values waiting now (for tests and statistics; it may change as soon as it is read).
     public var waiting: Int {
+        let taken = consumed.load(ordering: .acquiring)
+        return produced.load(ordering: .acquiring) - taken
+    }
+
+    /// Sleeps until the consumer has taken a value, so that slot `index` is free. The consumer
+    /// wakes this side only once half the queue is free.
+    private func waitForRoom(putting index: Int) {
         pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return count
+        producerAsleep.store(true, ordering: .sequentiallyConsistent)
+        while index - consumed.load(ordering: .sequentiallyConsistent) == capacity {
+            pthread_cond_wait(notFull, mutex)
+        }
+        producerAsleep.store(false, ordering: .relaxed)
+        pthread_mutex_unlock(mutex)
+        // Pairs with the consumer's release of the slot it emptied.
+        _ = consumed.load(ordering: .acquiring)
+    }
+
+    /// Sleeps until value `index` was put (true) or the producer finished without it (false). The
+    /// producer wakes this side only once half the queue is full, or at the end.
+    private func waitForValue(taking index: Int) -> Bool {
+        pthread_mutex_lock(mutex)
+        consumerAsleep.store(true, ordering: .sequentiallyConsistent)
+        while produced.load(ordering: .sequentiallyConsistent) == index
+            && !finished.load(ordering: .sequentiallyConsistent)
+        {
+            pthread_cond_wait(notEmpty, mutex)
+        }
+        consumerAsleep.store(false, ordering: .relaxed)
+        pthread_mutex_unlock(mutex)
+        // `finished` is stored after the last value: a value put before it is seen here.
+        return produced.load(ordering: .acquiring) != index
+    }
+
+    /// Wakes the side sleeping on `condition`. Taking the lock first means the sleeper either has
+    /// not yet checked its condition (and will see the change) or is already waiting on it; the
+    /// signal comes after the lock is given back, so the woken side does not wake up only to wait
+    /// for the lock.
+    private func wake(_ condition: UnsafeMutablePointer<pthread_cond_t>) {
+        pthread_mutex_lock(mutex)
+        pthread_mutex_unlock(mutex)
+        pthread_cond_signal(condition)
     }
 }

@@ -70,14 +70,81 @@ struct BoundedHandOffTests {
         usleep(100_000)
         #expect(counter.count.load(ordering: .acquiring) == 4)
         #expect(queue.waiting == 4)
-        // Each value taken lets exactly one more in.
+        // The producer is woken once half the queue is free, not at each value taken: one
+        // value taken leaves it waiting...
         #expect(try queue.take() == [0])
-        try Self.waitUntil { counter.count.load(ordering: .acquiring) == 5 }
+        usleep(100_000)
+        #expect(counter.count.load(ordering: .acquiring) == 4)
+        #expect(queue.waiting == 3)
+        // ...the second one (half of 4 free) lets it fill the queue again.
+        #expect(try queue.take() == [1])
+        try Self.waitUntil { counter.count.load(ordering: .acquiring) == 6 }
         usleep(50_000)
-        #expect(counter.count.load(ordering: .acquiring) == 5)
+        #expect(counter.count.load(ordering: .acquiring) == 6)
         #expect(queue.waiting == 4)
         let (rest, failure) = Self.drain(queue)
-        #expect(rest == Array(1..<10) && failure == nil)
+        #expect(rest == Array(2..<10) && failure == nil)
+    }
+
+    @Test func aQueueOfOneHandsOverEveryValueInOrder() {
+        let queue = BoundedHandOff<[Int]>(capacity: 1)
+        DetachedThread.start {
+            for value in 0..<20_000 { queue.put([value]) }
+            queue.finish()
+        }
+        let (values, failure) = Self.drain(queue)
+        #expect(values == Array(0..<20_000))
+        #expect(failure == nil)
+    }
+
+    /// Both sides run at uneven, changing speeds, so each of them waits for the other many times
+    /// (a lost waking would hang the test): every value arrives once, in order.
+    @Test(arguments: [1, 2, 3, 8])
+    func unevenSidesLoseNothingAndNeverHang(capacity: Int) {
+        let queue = BoundedHandOff<[Int]>(capacity: capacity)
+        let count = 30_000
+        DetachedThread.start {
+            for value in 0..<count {
+                if value % 1_000 < 300 { Self.spin(value % 7 * 200) }
+                queue.put([value])
+            }
+            queue.finish()
+        }
+        var values: [Int] = []
+        values.reserveCapacity(count)
+        while let batch = try? queue.take() {
+            let value = batch[0]
+            if (value + 500) % 1_000 < 300 { Self.spin(value % 5 * 200) }
+            values.append(value)
+        }
+        #expect(values == Array(0..<count))
+    }
+
+    /// Values still queued when the hand-off goes are released with it.
+    @Test func valuesLeftInTheQueueAreReleasedWithIt() {
+        let releases = Releases()
+        do {
+            let queue = BoundedHandOff<Releases.Token>(capacity: 4)
+            for _ in 0..<3 { queue.put(Releases.Token(releases)) }
+            _ = try? queue.take()
+            #expect(releases.count.load(ordering: .acquiring) == 1)
+        }
+        #expect(releases.count.load(ordering: .acquiring) == 3)
+    }
+
+    final class Releases: Sendable {
+        let count = Atomic<Int>(0)
+        final class Token: Sendable {
+            let releases: Releases
+            init(_ releases: Releases) { self.releases = releases }
+            deinit { releases.count.add(1, ordering: .releasing) }
+        }
+    }
+
+    static func spin(_ rounds: Int) {
+        var sink = 0
+        for round in 0..<rounds { sink &+= round &* 31 }
+        withExtendedLifetime(sink) {}
     }
 
     final class PutCounter: Sendable {
