@@ -74,7 +74,7 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
     public func exec(probe: ExecProbe, complete: (ExecProbe) -> ExecEvent) {
         takeWaitingRules()
         counters.inputs.count()
-        evaluate(probe: probe.event, argumentArea: probe.argumentArea) { complete(probe) }
+        evaluate(probe: probe.event, argumentArea: probe.argumentArea) { _ in complete(probe) }
     }
 
     /// The programs the rules in force name; the others only rules filed under "any" or under
@@ -96,19 +96,24 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
     // MARK: The work
 
     private func complete(_ completed: AuditEventAssembler.CompletedExec) {
-        evaluate(probe: normalizer.indexProbe(from: completed)) { normalizer.event(from: completed) }
+        evaluate(probe: normalizer.probe(from: completed)) { normalizer.event(from: completed, probe: $0) }
         let evictions = normalizer.processTableEvictions
         if evictions != counters.processesEvicted.current { counters.processesEvicted.set(evictions) }
     }
 
     /// Most events match no rule: the whole event is derived only for those that may (judged
-    /// with the rules' guards too when the probe comes with its argv).
-    private func evaluate(probe: ExecEvent, argumentArea: [UInt8]? = nil, whole: () -> ExecEvent) {
+    /// with the rules' guards too when the probe comes with its argv). `whole` is given the probe
+    /// back, to derive the event from it instead of again.
+    private func evaluate(
+        probe: consuming ExecEvent,
+        argumentArea: [UInt8]? = nil,
+        whole: (consuming ExecEvent) -> ExecEvent
+    ) {
         guard engine.mayMatchInPlace(probe, argumentArea: argumentArea) else {
             counters.events.count()
             return
         }
-        evaluate(whole())
+        evaluate(whole(probe))
     }
 
     private func evaluate(_ event: ExecEvent) {
