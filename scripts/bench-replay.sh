@@ -31,7 +31,9 @@
 #        laurel -c CONFIG < FILE > /dev/null   (sparse log only; config: JSON lines to stdout)
 #      SIGMA: $SIGMA_RULES, default ../shared/corpora/sigma/rules beside the repository (read in
 #      place, never copied).
-#      Fast tools (first run < BENCH_REPEAT_BELOW_S=10 s) run BENCH_RUNS=3 times, median reported.
+#      Fast tools (first run < BENCH_REPEAT_BELOW_S=10 s) run BENCH_RUNS=3 times, median reported;
+#      the tools run in rounds (one run each, every other round in reverse order), not each
+#      tool's runs back to back.
 #   4. Prints one table (per log and tool: wall s, user+sys s, MB/s, exec events/s, peak RSS MB,
 #      speed relative to ausearch on the same log = ausearch's wall / the tool's; MB = 10^6 bytes)
 #      and whether the goals hold, on both logs: netcat rule >= 2x ausearch, --emit events >= 1x,
@@ -316,87 +318,117 @@ done
 # ---------------------------------------------------------------------------------------------
 # 4. Measured runs
 # ---------------------------------------------------------------------------------------------
-# Each tool runs alone. A tool whose first run is shorter than BENCH_REPEAT_BELOW_S (10 s) is run
-# BENCH_RUNS (3) times and the run with the median wall time is reported (peak RSS: maximum over
-# the runs); slow tools (laurel) run once. Wall time is taken with bash's $EPOCHREALTIME around
+# Each tool runs alone, one run at a time. On each log the tools run in rounds, one run of each
+# per round, every other round in reverse order (as in bench-host-tax.sh), so that a slow spell
+# of the host (another VM on its cores, say) falls on every tool alike instead of on one tool's
+# runs back to back. A tool whose first run takes BENCH_REPEAT_BELOW_S (10 s) or longer (laurel)
+# runs once; the others BENCH_RUNS (3) times, and the run with the median wall time is reported
+# (peak RSS: maximum over the runs). Wall time is taken with bash's $EPOCHREALTIME around
 # /usr/bin/time (resolution 1 µs; GNU time's %e has only 10 ms, shown as "time %e").
 RUNS=${BENCH_RUNS:-3}
 REPEAT_BELOW_S=${BENCH_REPEAT_BELOW_S:-10}
 NAMES=() ROW_LOG=() WALL=() TIME_E=() CPU=() RSS=() STATUS=() CMDS=() ALL_WALLS=() SUMMARIES=()
 
-# measure NAME STDIN_FILE CMD... — runs CMD under /usr/bin/time, stdout to /dev/null, stderr to
-# $WORK/NAME.err (of the last run). STDIN_FILE "-" means stdin from /dev/null. Sets LAST_RC.
-measure() {
+# The tools of the current log: TOOL_ORDER (names), and per name its command (TOOL_CMD: %q-quoted,
+# for eval), its stdin (TOOL_IN, "-" = /dev/null), its runs so far (TOOL_LINES: "wall e rss user
+# sys" per line), its walls (TOOL_WALLS), its last exit status (TOOL_RC) and whether it repeats.
+declare -A TOOL_CMD TOOL_IN TOOL_LINES TOOL_WALLS TOOL_RC TOOL_REPEATS
+TOOL_ORDER=()
+
+# tool NAME STDIN_FILE CMD... — adds a tool to the current log's rounds. STDIN_FILE "-": /dev/null.
+tool() {
     local name=$1 input=$2; shift 2
-    local tf=$WORK/$name.time ef=$WORK/$name.err rc=0 shown in=/dev/null
-    shown="$(printf '%q ' "$@")"
-    shown=${shown% }
-    if [[ $input != - ]]; then shown+=" < $(printf '%q' "$input")"; in=$input; fi
-    shown+=" > /dev/null"
-    log "running $name: $shown"
-    local r walls=() lines=() t0 t1 wall_s
-    for ((r = 1; r <= RUNS; r++)); do
-        rc=0
-        t0=$EPOCHREALTIME
-        "$TIME" -f '%e %M %U %S' -o "$tf" "$@" <"$in" >/dev/null 2>"$ef" || rc=$?
-        t1=$EPOCHREALTIME
-        wall_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')
-        walls+=("$wall_s")
-        lines+=("$wall_s $(tail -n1 "$tf")")
-        ((rc == 0)) || break
-        awk -v w="$wall_s" -v m="$REPEAT_BELOW_S" 'BEGIN{exit !(w < m)}' || break
-    done
-    # median by wall time; peak RSS = max over runs
-    local med maxrss
-    med=$(printf '%s\n' "${lines[@]}" | sort -n -k1,1 | awk '{a[NR]=$0} END{print a[int((NR+1)/2)]}')
-    maxrss=$(printf '%s\n' "${lines[@]}" | awk '$3 > m {m = $3} END{print m+0}')
-    local wall e rss user sys
-    read -r wall e rss user sys <<<"$med"
-    NAMES+=("$name")
-    ROW_LOG+=("$CURRENT_LOG")
-    WALL+=("$wall")
-    TIME_E+=("$e")
-    CPU+=("$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')")
-    RSS+=("$maxrss")
-    ALL_WALLS+=("${walls[*]}")
-    CMDS+=("$TIME -f '%e %M %U %S' $shown")
-    LAST_RC=$rc
+    TOOL_ORDER+=("$name")
+    TOOL_CMD[$name]=$(printf '%q ' "$@")
+    TOOL_IN[$name]=$input TOOL_LINES[$name]="" TOOL_WALLS[$name]="" TOOL_RC[$name]=0 TOOL_REPEATS[$name]=1
+    local shown=${TOOL_CMD[$name]% }
+    [[ $input != - ]] && shown+=" < $(printf '%q' "$input")"
+    CMDS+=("$TIME -f '%e %M %U %S' $shown > /dev/null")
 }
 
-# status_from RC ERRFILE — "ok" or "FAILED (exit N)" (and mark the whole run failed)
+# run_once NAME — one run of a tool under /usr/bin/time, stdout to /dev/null, stderr to
+# $WORK/NAME.err (of its last run).
+run_once() {
+    local name=$1 tf=$WORK/$1.time ef=$WORK/$1.err in=/dev/null rc=0 t0 t1 wall_s
+    [[ ${TOOL_IN[$name]} != - ]] && in=${TOOL_IN[$name]}
+    local -a cmd
+    eval "cmd=(${TOOL_CMD[$name]})"
+    t0=$EPOCHREALTIME
+    "$TIME" -f '%e %M %U %S' -o "$tf" "${cmd[@]}" <"$in" >/dev/null 2>"$ef" || rc=$?
+    t1=$EPOCHREALTIME
+    wall_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')
+    TOOL_WALLS[$name]+="${TOOL_WALLS[$name]:+ }$wall_s"
+    TOOL_LINES[$name]+="$wall_s $(tail -n1 "$tf")"$'\n'
+    TOOL_RC[$name]=$rc
+    # A failed tool, or a slow one (laurel), is not run again.
+    if ((rc != 0)) || ! awk -v w="$wall_s" -v m="$REPEAT_BELOW_S" 'BEGIN{exit !(w < m)}'; then
+        TOOL_REPEATS[$name]=0
+    fi
+}
+
+# run_rounds — runs the current log's tools in RUNS rounds (see above) and records a row for each
+# (the median run), in the order the tools were added.
+run_rounds() {
+    local round name i order=()
+    log "measuring on the $CURRENT_LOG log: ${TOOL_ORDER[*]} ($RUNS rounds)"
+    for ((round = 1; round <= RUNS; round++)); do
+        order=()
+        if ((round % 2 == 1)); then order=("${TOOL_ORDER[@]}"); else
+            for ((i = ${#TOOL_ORDER[@]} - 1; i >= 0; i--)); do order+=("${TOOL_ORDER[$i]}"); done
+        fi
+        for name in "${order[@]}"; do
+            if ((round == 1 || TOOL_REPEATS[$name])); then run_once "$name"; fi
+        done
+    done
+    for name in "${TOOL_ORDER[@]}"; do
+        local med maxrss wall e rss user sys
+        med=$(printf '%s' "${TOOL_LINES[$name]}" | sort -n -k1,1 | awk '{a[NR]=$0} END{print a[int((NR+1)/2)]}')
+        maxrss=$(printf '%s' "${TOOL_LINES[$name]}" | awk '$3 > m {m = $3} END{print m+0}')
+        read -r wall e rss user sys <<<"$med"
+        NAMES+=("$name")
+        ROW_LOG+=("$CURRENT_LOG")
+        WALL+=("$wall")
+        TIME_E+=("$e")
+        CPU+=("$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')")
+        RSS+=("$maxrss")
+        ALL_WALLS+=("${TOOL_WALLS[$name]}")
+    done
+    TOOL_ORDER=()
+}
+
+# record_status NAME — "ok" or "FAILED (exit N)" for the tool's row (and mark the whole run failed)
 record_status() {
-    if (($1 == 0)); then STATUS+=(ok); else
-        STATUS+=("FAILED (exit $1)"); failed=1
-        log "$2 failed:"; tail -n 5 "$WORK/$2.err" >&2
+    local rc=${TOOL_RC[$1]}
+    if ((rc == 0)); then STATUS+=(ok); else
+        STATUS+=("FAILED (exit $rc)"); failed=1
+        log "$1 failed:"; tail -n 5 "$WORK/$1.err" >&2
     fi
 }
 
 for CURRENT_LOG in "${LOGS[@]}"; do
     F=${LOG_PATH[$CURRENT_LOG]}
+    tool ausearch - "$AUSEARCH" -if "$F" -m EXECVE --raw
+    tool replay-netcat - "$EXECWATCH" replay "$F" --emit incidents --host "$HOST_NAME"
+    tool replay-events - "$EXECWATCH" replay "$F" --emit events --host "$HOST_NAME"
+    tool replay-sigma - "$EXECWATCH" replay "$F" --emit incidents --host "$HOST_NAME" \
+        --rules "$REPO/rules" --rules "$SIGMA_RULES"
+    [[ $CURRENT_LOG == sparse ]] && tool laurel "$F" "$LAUREL" -c "$LAUREL_CONFIG"
+    run_rounds
+
     # ausearch: exit 1 with an empty stderr = no matches (with --raw it prints nothing then)
-    measure ausearch - "$AUSEARCH" -if "$F" -m EXECVE --raw
-    if ((LAST_RC == 1)) && [[ ! -s $WORK/ausearch.err ]]; then
+    if ((TOOL_RC[ausearch] == 1)) && [[ ! -s $WORK/ausearch.err ]]; then
         STATUS+=("NO MATCHES (exit 1)")
     else
-        record_status "$LAST_RC" ausearch
+        record_status ausearch
     fi
-
-    measure replay-netcat - "$EXECWATCH" replay "$F" --emit incidents --host "$HOST_NAME"
-    record_status "$LAST_RC" replay-netcat
+    record_status replay-netcat
     SUMMARIES+=("$CURRENT_LOG, netcat rule:  $(grep '^replay:' "$WORK/replay-netcat.err" | tail -n1 || true)")
-
-    measure replay-events - "$EXECWATCH" replay "$F" --emit events --host "$HOST_NAME"
-    record_status "$LAST_RC" replay-events
+    record_status replay-events
     SUMMARIES+=("$CURRENT_LOG, --emit events: $(grep '^replay:' "$WORK/replay-events.err" | tail -n1 || true)")
-
-    measure replay-sigma - "$EXECWATCH" replay "$F" --emit incidents --host "$HOST_NAME" \
-        --rules "$REPO/rules" --rules "$SIGMA_RULES"
-    record_status "$LAST_RC" replay-sigma
+    record_status replay-sigma
     SUMMARIES+=("$CURRENT_LOG, Sigma corpus: $(grep '^replay:' "$WORK/replay-sigma.err" | tail -n1 || true)")
-
     if [[ $CURRENT_LOG == sparse ]]; then
-        measure laurel "$F" "$LAUREL" -c "$LAUREL_CONFIG"
-        record_status "$LAST_RC" laurel
+        record_status laurel
         # laurel prefixes its messages with argv[0]: "/usr/sbin/laurel: Stopped /usr/sbin/laurel processed ..."
         LAUREL_STOP=$(grep -E 'Stopped .* processed ' "$WORK/laurel.err" | tail -n1 | sed -E 's|^[^:]*: ||; s|Stopped [^ ]*|Stopped laurel|' || true)
         LAUREL_ERRORS=$(grep -c 'Error' "$WORK/laurel.err" || true)
@@ -472,7 +504,8 @@ done
 if ((all_ok)); then echo "goals: ALL MET"; else echo "goals: NOT ALL MET"; fi
 
 echo
-echo "commands (each tool alone, one after another; stdout to /dev/null, stderr captured):"
+echo "commands (each tool alone, in rounds: one run of each, every other round in reverse order;"
+echo "stdout to /dev/null, stderr captured):"
 for c in "${CMDS[@]}"; do echo "  $c"; done
 echo "laurel config ($LAUREL_CONFIG):"
 sed 's/^/  | /' "$LAUREL_CONFIG"
