@@ -120,6 +120,13 @@ public final class BoundedHandOff<Element>: @unchecked Sendable {
         return produced.load(ordering: .acquiring) - taken
     }
 
+    /// Whether the consumer is asleep waiting for values (it is woken once half the queue is full):
+    /// then it is the faster side, however many values wait. As ``waiting``, for the producer's
+    /// pacing; it may change as soon as it is read.
+    public var consumerIsWaiting: Bool {
+        consumerAsleep.load(ordering: .relaxed)
+    }
+
     /// Sleeps until the consumer has taken a value, so that slot `index` is free. The consumer
     /// wakes this side only once half the queue is free.
     private func waitForRoom(putting index: Int) {

@@ -96,9 +96,16 @@ struct Replay {
                 AuditLogExecReader.WorkAhead(rawValue: progress.mostWorkAhead.load(ordering: .relaxed)) ?? workAhead
             }
             reader.read { batch in
-                let waiting = batches.waiting
+                // The main thread sleeps while fewer than half the batches wait: it is ahead then.
+                let pace: AuditLogExecReader.ReceiverPace
+                if batches.consumerIsWaiting {
+                    pace = .waiting
+                } else {
+                    let waiting = batches.waiting
+                    pace = waiting == 0 ? .waiting : waiting >= Self.batchesInFlight / 2 ? .behind : .busy
+                }
                 batches.put(batch)
-                return waiting == 0 ? .waiting : waiting >= Self.batchesInFlight / 2 ? .behind : .busy
+                return pace
             }
             batches.finish()
         }

@@ -86,6 +86,27 @@ struct BoundedHandOffTests {
         #expect(rest == Array(2..<10) && failure == nil)
     }
 
+    @Test func aConsumerAsleepOnAnEmptyQueueIsWokenOnceHalfOfItIsFull() throws {
+        let queue = BoundedHandOff<[Int]>(capacity: 4)
+        let taken = PutCounter()
+        DetachedThread.start {
+            while (try? queue.take()) != nil { taken.count.add(1, ordering: .releasing) }
+        }
+        try Self.waitUntil { queue.consumerIsWaiting }
+        queue.put([0])
+        usleep(100_000)
+        // One value of four: the consumer sleeps on, and the producer knows it is the faster side.
+        #expect(queue.consumerIsWaiting)
+        #expect(taken.count.load(ordering: .acquiring) == 0)
+        queue.put([1])
+        try Self.waitUntil { taken.count.load(ordering: .acquiring) == 2 }
+        try Self.waitUntil { queue.consumerIsWaiting }
+        // The end wakes it whatever is queued.
+        queue.put([2])
+        queue.finish()
+        try Self.waitUntil { taken.count.load(ordering: .acquiring) == 3 && !queue.consumerIsWaiting }
+    }
+
     @Test func aQueueOfOneHandsOverEveryValueInOrder() {
         let queue = BoundedHandOff<[Int]>(capacity: 1)
         DetachedThread.start {
