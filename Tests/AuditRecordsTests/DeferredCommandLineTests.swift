@@ -71,8 +71,8 @@ struct DeferredCommandLineTests {
         var last: ExecEvent?
         let emit: (AuditEventAssembler.CompletedExec) -> Void = { completed in
             // As replay with rules does: the index probe for every exec, the event for few.
-            let probe = normalizer.indexProbe(from: completed)
-            if probe.procName == "sh" { last = normalizer.event(from: completed) }
+            let probe = normalizer.probe(from: completed)
+            if probe.procName == "sh" { last = normalizer.event(from: completed, probe: probe) }
         }
         try reader.forEachLine { line, _ in
             if let line, !line.isEmpty { _ = assembler.ingest(line: line, emit) }
@@ -91,7 +91,7 @@ struct DeferredCommandLineTests {
         }
         let nc = try #require(completed.first)
         var normalizer = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
-        #expect(normalizer.indexProbe(from: nc).procName == "nc")
+        #expect(normalizer.probe(from: nc).procName == "nc")
         #expect(normalizer.malformedArgumentFields == 0)
         #expect(normalizer.event(from: nc, includingArguments: false).args == nil)
         #expect(normalizer.malformedArgumentFields == 0)
@@ -160,10 +160,11 @@ struct SyscallScanTests {
     @Test func aProbedEventHasTheSameAttributes() throws {
         var normalizer = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
         let probed = try Self.completed()
-        #expect(normalizer.indexProbe(from: probed).exePath == "/usr/bin/nc.openbsd")
+        let probe = normalizer.probe(from: probed)
+        #expect(probe.exePath == "/usr/bin/nc.openbsd")
         #expect(probed.exec.syscallBytesScanned < Self.syscallBodyCount)  // stopped at exe
         var fresh = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
-        #expect(normalizer.event(from: probed) == fresh.event(from: try Self.completed()))
+        #expect(normalizer.event(from: probed, probe: probe) == fresh.event(from: try Self.completed()))
         // The event goes on where the probe stopped: the record is scanned once in all.
         #expect(probed.exec.syscallBytesScanned == Self.syscallBodyCount)
     }
@@ -179,9 +180,10 @@ struct SyscallScanTests {
         let bodyCount = records[0].utf8.count - "type=SYSCALL msg=audit(1700000000.100:7):".utf8.count
         var normalizer = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
         let probed = try Self.completed(records)
-        #expect(normalizer.indexProbe(from: probed).procName == "nc")
+        let probe = normalizer.probe(from: probed)
+        #expect(probe.procName == "nc")
         #expect(probed.exec.syscallBytesScanned < bodyCount)
-        let event = normalizer.event(from: probed)
+        let event = normalizer.event(from: probed, probe: probe)
         // Once in all, but for the first translated field, which the event's scan reads again.
         #expect(probed.exec.syscallBytesScanned == bodyCount + "\u{1d}UID=\"alice\"".utf8.count)
         #expect(event.user == "alice" && event.loginUser == "bob" && event.tty == "pts0" && event.auditKey == nil)

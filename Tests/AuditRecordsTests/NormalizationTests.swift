@@ -94,10 +94,11 @@ struct NormalizationTests {
         #expect(event.args?.map(\.text) == ["nc", "ZZ"])
         #expect(event.swParam == "ZZ")
         #expect(normalizer.malformedArgumentFields == 1)
-        // The pipeline's way: the index probe, then the whole event of the same exec, decoded once.
+        // The pipeline's way: the index probe, handed back for the whole event, decoded once.
         var pipeline = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
-        #expect(pipeline.indexProbe(from: nc).procName == "nc")
-        #expect(pipeline.event(from: nc).swParam == "ZZ")
+        let probe = pipeline.probe(from: nc)
+        #expect(probe.procName == "nc")
+        #expect(pipeline.event(from: nc, probe: probe).swParam == "ZZ")
         #expect(pipeline.malformedArgumentFields == 1)
     }
 

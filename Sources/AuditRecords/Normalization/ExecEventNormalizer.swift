@@ -23,9 +23,6 @@ public struct ExecEventNormalizer {
     private var processes: ProcessTable
     /// The live host's /proc, nil in replay.
     private let live: (any RunningProcesses)?
-    /// The exec ``indexProbe(from:)`` looked at last, with its event, so ``event(from:includingArguments:)``
-    /// on the same exec neither decodes nor records it twice.
-    private var lastProbe: (exec: PendingExec, event: ExecEvent)?
     /// EXECVE fields that could not be decoded (bad hex, absurd indexes), in the events decoded.
     public private(set) var malformedArgumentFields = 0
 
@@ -54,11 +51,6 @@ public struct ExecEventNormalizer {
         from completed: AuditEventAssembler.CompletedExec,
         includingArguments: Bool = true
     ) -> ExecEvent {
-        // Taken, not copied: the event's strings change hands without being retained again.
-        if let probed = lastProbe.take(), probed.exec === completed.exec {
-            // indexProbe(from:) has just recorded this exec.
-            return event(from: completed, probe: probed.event, includingArguments: includingArguments)
-        }
         // The whole SYSCALL record is read below: identity and context in one pass, before the
         // probe reads the identity alone (the context fields lie before `exe`, so a second pass
         // would scan the record again from its start).
@@ -106,18 +98,11 @@ public struct ExecEventNormalizer {
 
     /// Only what a rule index looks at — `eventType`, `eventTime`, `hostName`, `procName`,
     /// `invokedPath`, `exePath` (and `cwd` when `invokedPath` is relative) — so a caller can tell
-    /// cheaply whether the full event is worth deriving. Records the process in
+    /// cheaply whether the full event is worth deriving; if it is, it hands the probe to
+    /// ``event(from:probe:includingArguments:)``, which goes on from there. Records the process in
     /// the process table (as ``event(from:includingArguments:)`` does, through this), so the
     /// parent facts of later events stay right: a child's event names this exec's program,
     /// executable and command line (its EXECVE records kept, decoded only if a child asks).
-    public mutating func indexProbe(from completed: AuditEventAssembler.CompletedExec) -> ExecEvent {
-        let event = probe(from: completed)
-        lastProbe = (completed.exec, event)
-        return event
-    }
-
-    /// ``indexProbe(from:)`` without keeping the event: a caller deriving the full event hands it
-    /// to ``event(from:probe:includingArguments:)`` (keeping it here copied it, for every exec).
     public mutating func probe(from completed: AuditEventAssembler.CompletedExec) -> ExecEvent {
         var event = ExecEvent(eventTime: completed.exec.time, hostName: hostName)
         // Filled in a function of its own: returned from a body with this many branches, the
