@@ -253,8 +253,9 @@ public struct JSONWriter {
 
     /// The position of the first byte of `text[from...]` that a JSON string cannot hold as it is
     /// (below 0x20, `"`, `\`) or, with `stopAtNonASCII`, that is above 0x7f; `text.count` when
-    /// there is none. Thirty-two bytes, then sixteen, at a time, compared as signed bytes (a
-    /// byte of 0x80 or more is below 0x20 then; it is kept apart when not stopping there).
+    /// there is none. Thirty-two bytes, then sixteen, at a time, then the last sixteen, compared
+    /// as signed bytes (a byte of 0x80 or more is below 0x20 then; it is kept apart when not
+    /// stopping there); a text shorter than sixteen bytes byte by byte.
     @inline(__always)
     static func firstByteToEscape(in text: UnsafeRawBufferPointer, from start: Int, stopAtNonASCII: Bool) -> Int {
         typealias Bytes = SIMD16<Int8>
@@ -282,6 +283,20 @@ public struct JSONWriter {
                 return i + (halves[0] != 0 ? low : 8 + halves[1].trailingZeroBitCount / 8)
             }
             i += 16
+        }
+        if i < count, count >= 16 {
+            // The last sixteen bytes, overlapping the ones passed (their lanes cleared): most
+            // strings end in fewer than sixteen bytes that a loop took one by one.
+            let tail = count - 16
+            let found = unsafeBitCast(
+                needsEscape(base.loadUnaligned(fromByteOffset: tail, as: Bytes.self)),
+                to: SIMD2<UInt64>.self
+            )
+            let passed = i - tail  // 1 to 15
+            let low = passed >= 8 ? 0 : found[0] & (~0 << (8 * passed))
+            let high = passed >= 8 ? found[1] & (~0 << (8 * (passed - 8))) : found[1]
+            if low != 0 { return tail + low.trailingZeroBitCount / 8 }
+            return high != 0 ? tail + 8 + high.trailingZeroBitCount / 8 : count
         }
         while i < count {
             let c = base.load(fromByteOffset: i, as: UInt8.self)
