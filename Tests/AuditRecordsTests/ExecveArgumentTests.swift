@@ -208,6 +208,12 @@ struct HexDecodingTests {
                 if end == nil { #expect(out == [7, 7], "nothing appended") }
             }
         }
+        // Values too short for a pair of digits, into a buffer without storage.
+        for (body, expected) in [("a1[0]=", 6), ("a1[0]=6", nil), ("a1[0]= ", 6), ("a1[0]=x", nil), ("a1[0]=61", 8)] {
+            var empty: [UInt8] = []
+            let end = Array(body.utf8).withUnsafeBytes { appendHexValue(in: $0, from: 6, to: &empty) }
+            #expect(end == expected, "\(body)")
+        }
     }
 
     @Test func chunksInOrderThenARepeatedOneKeepTheLastCopy() throws {
@@ -225,6 +231,8 @@ struct HexDecodingTests {
         let cases: [(String, [String], Int)] = [
             ("a1_len=6 a1[0]=616263 a1[1]=646566", ["x", "abcdef"], 0),
             ("a2_len=2 a2[0]=6162", ["x", "", "ab"], 0),
+            ("a2[0]=6", ["x", "", "6"], 1),
+            ("a2[0]= a2[1]=61", ["x", "", "a"], 0),
             ("a1[0]=6162 a1[1]= a1[2]=63", ["x", "abc"], 0),
             ("a1[0]=616 a1[1]=62", ["x", "616b"], 1),
             ("a1[0]=6162\u{1d}A1=\"q\" a1[1]=63", ["x", "ab"], 0),

@@ -271,7 +271,8 @@ private func decodeHex(_ text: UnsafeRawBufferPointer, into out: UnsafeMutableRa
 
 /// Decodes pairs of hex digits from `text` (`count` bytes) into `out` up to the first byte that
 /// is not part of such a pair; returns its position. Thirty-two digits at a time while they all
-/// are digits (``decodeHexDigits(_:)``), then pair by pair.
+/// are digits (``decodeHexDigits(_:)``), then pair by pair. Here, beside that function: from
+/// another file, its narrowing of the decoded bytes was left as a call per sixteen digits.
 func decodeHexDigitPairs(_ text: UnsafeRawPointer, count: Int, into out: UnsafeMutablePointer<UInt8>) -> Int {
     var i = 0
     var decoded = UnsafeMutableRawPointer(out)

@@ -11,6 +11,10 @@ func appendHexValue(in body: UnsafeRawBufferPointer, from start: Int, to out: in
     guard let base = body.baseAddress, start <= count else { return nil }
     // The value is at most the rest of the body.
     let room = (count - start) / 2
+    guard room > 0 else {
+        // No pair of digits fits: only an empty value is read (the buffer may have no storage).
+        return start == count || base.load(fromByteOffset: start, as: UInt8.self) == 0x20 ? start : nil
+    }
     if out.capacity - out.count < room {
         out.reserveCapacity(Swift.max(out.count + room, 2 * out.capacity))
     }
