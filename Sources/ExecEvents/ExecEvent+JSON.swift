@@ -4,7 +4,9 @@ extension ExecEvent {
     /// Writes the event as one JSON object whose keys are the attribute names of DESIGN.md.
     /// Absent attributes are left out. When an argument is not valid UTF-8, `args` shows it with
     /// U+FFFD and `argsHex` carries every argument's exact bytes in hex, so nothing is lost.
-    public func writeJSON(to json: inout JSONWriter) {
+    /// With `derivingSwParam`, an event without `swParam` but with `args` gets the `swParam`
+    /// normalization gives, written from `args` (see ``ExecEventNormalizer/derivesSwParam``).
+    public func writeJSON(to json: inout JSONWriter, derivingSwParam: Bool = false) {
         json.beginObject()
         json.key(plain: "eventType")
         json.string(eventType)
@@ -24,7 +26,15 @@ extension ExecEvent {
         }
         text("user", user)
         text("procName", procName)
-        text("swParam", swParam)
+        // Written from args (when derived and ASCII): their escaped forms are copied from it below.
+        var argsInSwParam = false
+        if let swParam {
+            json.key(plain: "swParam")
+            json.string(swParam)
+        } else if derivingSwParam, let args {
+            json.key(plain: "swParam")
+            argsInSwParam = json.string(joining: args, from: 1)
+        }
         number("procId", procId)
         number("parentProcId", parentProcId)
         text("parentProcName", parentProcName)
@@ -45,7 +55,13 @@ extension ExecEvent {
             var allASCII = true
             // Through the buffer: a loop over the array copies (retains and releases) each argument.
             args.withUnsafeBufferPointer { arguments in
-                for i in arguments.indices where !json.string(reportingASCII: arguments[i]) { allASCII = false }
+                for i in arguments.indices {
+                    if i > 0, argsInSwParam {
+                        json.string(copyingJoined: i - 1)
+                    } else if !json.string(reportingASCII: arguments[i]) {
+                        allASCII = false
+                    }
+                }
             }
             json.endArray()
             if !allASCII, args.contains(where: { !Self.isValidUTF8($0) }) {

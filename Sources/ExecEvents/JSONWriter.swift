@@ -7,6 +7,10 @@ public struct JSONWriter {
     public private(set) var bytes: [UInt8]
     /// Open objects and arrays: whether each already holds a value (its next one needs a comma).
     private var open = OpenContainers()
+    /// Where ``string(joining:from:)`` last wrote each value escaped, in ``bytes``: value `k`
+    /// from `joinedStarts[k]` to `joinedStarts[k + 1] - 1` (before the space or closing quote).
+    /// Kept across values, so it is not allocated per event.
+    private var joinedStarts: [Int] = []
 
     public init(capacity: Int = 512) {
         bytes = []
@@ -17,6 +21,7 @@ public struct JSONWriter {
     public mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         open.removeAll()
+        joinedStarts.removeAll(keepingCapacity: true)
     }
 
     public mutating func beginObject() {
@@ -91,6 +96,89 @@ public struct JSONWriter {
     /// valid UTF-8, written as they are but for escapes).
     mutating func string(reportingASCII value: [UInt8]) -> Bool {
         appendEscapedBytes(value, comma: open.innermostTakesComma())
+    }
+
+    /// `values[first...]` joined by single spaces, as one string: what ``string(_:)`` writes of
+    /// ``ExecEvent/joinedText(_:)``, escaped straight from the values when they are ASCII (the
+    /// joined text is built only when they are not). An empty string when `first` is past them.
+    /// Returns whether the values were ASCII: each one's escaped form may then be written again
+    /// by ``string(copyingJoined:)``.
+    @discardableResult
+    public mutating func string(joining values: [[UInt8]], from first: Int) -> Bool {
+        let first = Swift.min(first, values.count)
+        let comma = open.innermostTakesComma()
+        var ascii = true
+        // Moved out for the writing (the buffer is written meanwhile), and back.
+        var starts = joinedStarts
+        joinedStarts = []
+        starts.removeAll(keepingCapacity: true)
+        let offset = bytes.count
+        values.withUnsafeBufferPointer { values in
+            var most = 3  // a comma and the quotes
+            for i in first..<values.count { most += 6 * values[i].count + 1 }
+            write(atMost: most) { out in
+                var at = 0
+                if comma {
+                    out[0] = UInt8(ascii: ",")
+                    at = 1
+                }
+                out[at] = UInt8(ascii: "\"")
+                at += 1
+                for i in first..<values.count {
+                    if i > first {
+                        out[at] = 0x20
+                        at += 1
+                    }
+                    starts.append(offset + at)
+                    let written = values[i].withUnsafeBufferPointer {
+                        Self.writeEscaped($0, to: out + at, stopAtNonASCII: true)
+                    }
+                    guard let written else {
+                        ascii = false
+                        return 0
+                    }
+                    at += written
+                }
+                starts.append(offset + at + 1)
+                out[at] = UInt8(ascii: "\"")
+                return at + 1
+            }
+        }
+        if ascii {
+            joinedStarts = starts
+            return true
+        }
+        joinedStarts = []
+        var joined: [UInt8] = []
+        for i in first..<values.count {
+            if i > first { joined.append(0x20) }
+            joined.append(contentsOf: values[i])
+        }
+        appendEscaped(String(decoding: joined, as: UTF8.self), comma: comma)
+        return false
+    }
+
+    /// Writes value `k` of the last ``string(joining:from:)`` (counted from its `first`) again,
+    /// as a string of its own: its escaped bytes copied, not escaped again. Only after that call
+    /// returned true, with nothing removed since.
+    public mutating func string(copyingJoined k: Int) {
+        precondition(k + 1 < joinedStarts.count, "JSONWriter: no such joined value")
+        let start = joinedStarts[k]
+        let count = joinedStarts[k + 1] - 1 - start
+        let comma = open.innermostTakesComma()
+        let written = bytes.count
+        write(atMost: count + 3) { out in
+            var at = 0
+            if comma {
+                out[0] = UInt8(ascii: ",")
+                at = 1
+            }
+            out[at] = UInt8(ascii: "\"")
+            // The escaped value lies before `out` in the same buffer, which has room for all this.
+            (out + at + 1).initialize(from: out - (written - start), count: count)
+            out[at + count + 1] = UInt8(ascii: "\"")
+            return at + count + 2
+        }
     }
 
     public mutating func integer(_ value: Int64) {
@@ -253,8 +341,9 @@ public struct JSONWriter {
 
     /// The position of the first byte of `text[from...]` that a JSON string cannot hold as it is
     /// (below 0x20, `"`, `\`) or, with `stopAtNonASCII`, that is above 0x7f; `text.count` when
-    /// there is none. Thirty-two bytes, then sixteen, at a time, compared as signed bytes (a
-    /// byte of 0x80 or more is below 0x20 then; it is kept apart when not stopping there).
+    /// there is none. Thirty-two bytes, then sixteen, at a time, then the last sixteen, compared
+    /// as signed bytes (a byte of 0x80 or more is below 0x20 then; it is kept apart when not
+    /// stopping there); a text shorter than sixteen bytes byte by byte.
     @inline(__always)
     static func firstByteToEscape(in text: UnsafeRawBufferPointer, from start: Int, stopAtNonASCII: Bool) -> Int {
         typealias Bytes = SIMD16<Int8>
@@ -282,6 +371,20 @@ public struct JSONWriter {
                 return i + (halves[0] != 0 ? low : 8 + halves[1].trailingZeroBitCount / 8)
             }
             i += 16
+        }
+        if i < count, count >= 16 {
+            // The last sixteen bytes, overlapping the ones passed (their lanes cleared): most
+            // strings end in fewer than sixteen bytes that a loop took one by one.
+            let tail = count - 16
+            let found = unsafeBitCast(
+                needsEscape(base.loadUnaligned(fromByteOffset: tail, as: Bytes.self)),
+                to: SIMD2<UInt64>.self
+            )
+            let passed = i - tail  // 1 to 15
+            let low = passed >= 8 ? 0 : found[0] & (~0 << (8 * passed))
+            let high = passed >= 8 ? found[1] & (~0 << (8 * (passed - 8))) : found[1]
+            if low != 0 { return tail + low.trailingZeroBitCount / 8 }
+            return high != 0 ? tail + 8 + high.trailingZeroBitCount / 8 : count
         }
         while i < count {
             let c = base.load(fromByteOffset: i, as: UInt8.self)

@@ -20,6 +20,8 @@ struct ReplayEventStage {
         self.emitEvents = emitEvents
         self.detection = detection
         normalizer = ExecEventNormalizer(hostName: hostName)
+        // Printed events alone: their JSON writes swParam from args, not from a joined copy.
+        normalizer.derivesSwParam = !emitEvents || detection != nil
     }
 
     mutating func take(_ batch: borrowing CompletedExecBatch) {
@@ -52,7 +54,7 @@ struct ReplayEventStage {
         }
         if emitEvents {
             json.removeAll()
-            event.writeJSON(to: &json)
+            event.writeJSON(to: &json, derivingSwParam: !normalizer.derivesSwParam)
             output.writeLine(json.bytes)
         }
         detection?.process(event)

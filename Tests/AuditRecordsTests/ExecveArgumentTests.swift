@@ -179,6 +179,43 @@ struct HexDecodingTests {
         #expect(out == expected)
     }
 
+    /// ``appendHexValue(in:from:to:)`` against the value as the scanner ends it (at a space or
+    /// a 0x1d byte) decoded the plain way: every length, every terminator, a bad byte anywhere.
+    @Test func oneValueDecodedWhileItsEndIsFound() {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdefABCDEF".utf8)
+        let others: [UInt8] = [
+            0x20, 0x1d, UInt8(ascii: "\""), UInt8(ascii: "g"), UInt8(ascii: "="), 0x0a, 0x80, 0xff, 0,
+        ]
+        for length in 0...140 {
+            for round in 0..<12 {
+                var value = (0..<length).map { _ in digits.randomElement(using: &generator)! }
+                if round % 3 == 1, length > 0 {
+                    value[Int.random(in: 0..<length, using: &generator)] = others.randomElement()!
+                }
+                let prefix = Array("a1[0]=".utf8)
+                var body = prefix + value
+                if round % 2 == 0 { body += [others.randomElement(using: &generator)!] + Array("x=1".utf8) }
+                // The reference: the value up to the first space or 0x1d, ended by a space or the end.
+                let valueEnd = body[prefix.count...].firstIndex { $0 == 0x20 || $0 == 0x1d } ?? body.count
+                let text = Array(body[prefix.count..<valueEnd])
+                let endedPlainly = valueEnd == body.count || body[valueEnd] == 0x20
+                let expected = endedPlainly ? reference(text).map { (valueEnd, $0) } : nil
+                var out: [UInt8] = [7, 7]
+                let end = body.withUnsafeBytes { appendHexValue(in: $0, from: prefix.count, to: &out) }
+                let got = end.map { ($0, Array(out.dropFirst(2))) }
+                #expect(got?.0 == expected?.0 && got?.1 == expected?.1, "\(String(decoding: body, as: UTF8.self))")
+                if end == nil { #expect(out == [7, 7], "nothing appended") }
+            }
+        }
+        // Values too short for a pair of digits, into a buffer without storage.
+        for (body, expected) in [("a1[0]=", 6), ("a1[0]=6", nil), ("a1[0]= ", 6), ("a1[0]=x", nil), ("a1[0]=61", 8)] {
+            var empty: [UInt8] = []
+            let end = Array(body.utf8).withUnsafeBytes { appendHexValue(in: $0, from: 6, to: &empty) }
+            #expect(end == expected, "\(body)")
+        }
+    }
+
     @Test func chunksInOrderThenARepeatedOneKeepTheLastCopy() throws {
         let text = execWithExecve([
             "argc=2 a0=\"x\" a1_len=12 a1[0]=616263 a1[1]=646566",
@@ -186,6 +223,31 @@ struct HexDecodingTests {
         ])
         let event = try #require(replay(text: text).events.first)
         #expect(event.args?.map(\.text) == ["x", "ABCdef"])
+    }
+
+    /// Chunks read in one pass (``ExecveArguments/appendChunkInOrder(_:at:)``) and the ones it
+    /// leaves to the scanner: odd, empty, ended by translations, quoted, numbers too long.
+    @Test func chunksReadInOnePassAndTheOnesLeftToTheScanner() throws {
+        let cases: [(String, [String], Int)] = [
+            ("a1_len=6 a1[0]=616263 a1[1]=646566", ["x", "abcdef"], 0),
+            ("a2_len=2 a2[0]=6162", ["x", "", "ab"], 0),
+            ("a2[0]=6", ["x", "", "6"], 1),
+            ("a2[0]= a2[1]=61", ["x", "", "a"], 0),
+            ("a1[0]=6162 a1[1]= a1[2]=63", ["x", "abc"], 0),
+            ("a1[0]=616 a1[1]=62", ["x", "616b"], 1),
+            ("a1[0]=6162\u{1d}A1=\"q\" a1[1]=63", ["x", "ab"], 0),
+            ("a01[00]=6162 a1[1]=\"c\"", ["x", "abc"], 0),
+            ("a1[0000000]=6162 a1[1]=63", ["x", "abc"], 0),
+            ("a1[0]=61 a1[2]=63 a1[1]=62", ["x", "abc"], 0),
+            ("a1[0]=61 a2=62", ["x", "a", "b"], 0),
+            ("a1[1]=62 a1[0]=61", ["x", "ab"], 0),
+        ]
+        for (fields, args, malformed) in cases {
+            // Chunks are looked for after an `aN_len`, as the kernel writes them.
+            let result = replay(text: execWithExecve(["argc=\(args.count) a0=\"x\" a1_len=3 " + fields]))
+            #expect(result.events.first?.args?.map(\.text) == args, "\(fields)")
+            #expect(result.malformedFields == malformed, "\(fields)")
+        }
     }
 
     @Test func aBadChunkInOrderIsCountedAndKeptAsText() throws {

@@ -23,6 +23,10 @@ public struct ExecEventNormalizer {
     private var processes: ProcessTable
     /// The live host's /proc, nil in replay.
     private let live: (any RunningProcesses)?
+    /// Whether events get `swParam` with `args`. Replay printing events without rules leaves it
+    /// out, and their JSON writes it from `args` (``ExecEvent/writeJSON(to:derivingSwParam:)``):
+    /// a long argv is then not copied into a joined text first.
+    public var derivesSwParam = true
     /// EXECVE fields that could not be decoded (bad hex, absurd indexes), in the events decoded.
     public private(set) var malformedArgumentFields = 0
 
@@ -158,7 +162,7 @@ public struct ExecEventNormalizer {
         guard event.args == nil, let (args, malformed) = completed.decodeArguments() else { return }
         malformedArgumentFields += malformed
         event.args = args
-        event.swParam = ExecEvent.joinedText(args.dropFirst())
+        if derivesSwParam { event.swParam = ExecEvent.joinedText(args.dropFirst()) }
     }
 
     /// `procName`: the base name of the path given to execve, else of `a0`, else of `comm`, else

@@ -40,8 +40,20 @@ struct ExecveArguments {
     /// Takes in the fields of one EXECVE record.
     mutating func ingest(body: UnsafeRawBufferPointer) {
         var scanner = AuditFieldScanner(body)
-        while let field = scanner.next() {
-            if field.isTranslated { continue }
+        // Until a translated field (none in EXECVE records as the kernel writes them), a scanner
+        // may start again at any field: a chunk read in one pass is passed over that way. Chunks
+        // are looked for once an `aN_len` has announced them (the kernel writes one before them).
+        var beforeTranslations = true
+        while true {
+            if beforeTranslations, announcedLength != nil, let end = appendChunkInOrder(body, at: scanner.offset) {
+                scanner = AuditFieldScanner(body, from: end)
+                continue
+            }
+            guard let field = scanner.next() else { break }
+            if field.isTranslated {
+                beforeTranslations = false
+                continue
+            }
             let key = field.key
             if bytesEqual(key, "argc") {
                 if let count = parseDecimal(field.value), count <= UInt64(Self.maximumCount) {
@@ -97,6 +109,44 @@ struct ExecveArguments {
                 malformedFields += 1
             }
         }
+    }
+
+    /// Reads the field at `offset` (after spaces) when it is the hot case of a long argument:
+    /// `aN[k]=HEX`, chunk `k` of argument N next in order, its value decoded while its end is
+    /// found (``appendHexValue(in:from:to:)``). Returns where the field ends; nil, with nothing
+    /// taken in, for any other field (``AuditFieldScanner/next()`` reads it as usual).
+    private mutating func appendChunkInOrder(_ body: UnsafeRawBufferPointer, at offset: Int) -> Int? {
+        let count = body.count
+        var i = offset
+        while i < count, body[i] == 0x20 { i += 1 }
+        guard i < count, body[i] == UInt8(ascii: "a") else { return nil }
+        // Six digits at most for the index and the chunk: both below their maxima.
+        func number() -> Int? {
+            let start = i
+            var value = 0
+            while i < count, i - start < 6, body[i] >= 0x30, body[i] <= 0x39 {
+                value = value * 10 + Int(body[i] - 0x30)
+                i += 1
+            }
+            return i > start && (i == count || body[i] < 0x30 || body[i] > 0x39) ? value : nil
+        }
+        i += 1
+        guard let index = number(), index < Self.maximumCount, i < count, body[i] == UInt8(ascii: "[") else {
+            return nil
+        }
+        i += 1
+        guard let chunk = number(), chunk <= Self.maximumChunk, i + 1 < count, body[i] == UInt8(ascii: "]"),
+            body[i + 1] == UInt8(ascii: "=")
+        else { return nil }
+        let valueStart = i + 2
+        guard valueStart < count, body[valueStart] != UInt8(ascii: "\""), body[valueStart] != UInt8(ascii: "'"),
+            chunks[index] == nil, chunk == joinedChunks[index]?.count ?? 0
+        else { return nil }
+        // As ingest(body:) begins an argument's chunks.
+        if chunk == 0, let announced = announcedLength, announced.index == index {
+            joinedChunks[index] = JoinedChunks(reservingCapacity: announced.length)
+        }
+        return joinedChunks[index, default: JoinedChunks()].appendHexChunk(in: body, from: valueStart)
     }
 
     /// EXECVE values: quoted text is literal, anything else is hex.
@@ -167,6 +217,15 @@ private struct JoinedChunks {
         if bytesEqual(field.value, "(null)") || appendDecodedHex(field.value, to: &bytes) { return true }
         bytes.append(contentsOf: field.value)
         return false
+    }
+
+    /// Appends the next chunk, a bare hex value at `start` in `body`, decoded in one pass; returns
+    /// where it ends, or nil (nothing appended) unless it is even-length hex that a space or the
+    /// end of the body ends (see ``appendHexValue(in:from:to:)``).
+    mutating func appendHexChunk(in body: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard let end = appendHexValue(in: body, from: start, to: &bytes) else { return nil }
+        ends.append(bytes.count)
+        return end
     }
 
     /// The chunks apart: (chunk index, bytes).

@@ -269,6 +269,36 @@ private func decodeHex(_ text: UnsafeRawBufferPointer, into out: UnsafeMutableRa
     return all(valid) && bad == 0 && badDigit & 0xf0 == 0
 }
 
+/// Decodes pairs of hex digits from `text` (`count` bytes) into `out` up to the first byte that
+/// is not part of such a pair; returns its position. Thirty-two digits at a time while they all
+/// are digits (``decodeHexDigits(_:)``), then pair by pair. Here, beside that function: from
+/// another file, its narrowing of the decoded bytes was left as a call per sixteen digits.
+func decodeHexDigitPairs(_ text: UnsafeRawPointer, count: Int, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    var i = 0
+    var decoded = UnsafeMutableRawPointer(out)
+    while i + 32 <= count {
+        let first = decodeHexDigits(text.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self))
+        let second = decodeHexDigits(text.loadUnaligned(fromByteOffset: i + 16, as: SIMD16<Int8>.self))
+        // Stored before the check (the room is there): the block that holds the value's end is
+        // decoded again pair by pair below.
+        decoded.storeBytes(of: SIMD16<UInt8>(lowHalf: first.bytes, highHalf: second.bytes), as: SIMD16<UInt8>.self)
+        // As two words: all() is a reduction the compiler left as a call.
+        let valid = unsafeBitCast(first.valid .& second.valid, to: SIMD2<UInt64>.self)
+        guard valid[0] & valid[1] == ~0 else { break }
+        decoded += 16
+        i += 32
+    }
+    while i + 2 <= count,
+        let high = hexValue(text.load(fromByteOffset: i, as: UInt8.self)),
+        let low = hexValue(text.load(fromByteOffset: i + 1, as: UInt8.self))
+    {
+        decoded.storeBytes(of: high << 4 | low, as: UInt8.self)
+        decoded += 1
+        i += 2
+    }
+    return i
+}
+
 /// Sixteen hex digits as eight bytes, and which of the sixteen are digits (`0`–`9`, `A`–`F`,
 /// `a`–`f`). Compared as signed bytes, so a byte of 0x80 or more is below every digit.
 ///
