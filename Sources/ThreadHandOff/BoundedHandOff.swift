@@ -39,6 +39,8 @@ public final class BoundedHandOff<Element>: @unchecked Sendable {
     private var failure: (any Error)?
     private let consumerAsleep = Atomic<Bool>(false)
     private let producerAsleep = Atomic<Bool>(false)
+    /// Set when the consumer goes to sleep, cleared when the producer asks.
+    private let consumerWaited = Atomic<Bool>(false)
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let notEmpty: UnsafeMutablePointer<pthread_cond_t>
     private let notFull: UnsafeMutablePointer<pthread_cond_t>
@@ -71,13 +73,14 @@ public final class BoundedHandOff<Element>: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Puts a value at the end, waiting while the queue is full.
-    public func put(_ value: sending Element) {
+    /// Puts a value at the end, waiting while the queue is full. True when it had to wait: the
+    /// consumer is the slower side.
+    @discardableResult
+    public func put(_ value: sending Element) -> Bool {
         precondition(!finished.load(ordering: .relaxed), "a value put after the hand-off finished")
         let index = produced.load(ordering: .relaxed)
-        if index - consumed.load(ordering: .acquiring) == capacity {
-            waitForRoom(putting: index)
-        }
+        let full = index - consumed.load(ordering: .acquiring) == capacity
+        if full { waitForRoom(putting: index) }
         (slots + index % capacity).initialize(to: value)
         produced.store(index + 1, ordering: .sequentiallyConsistent)
         if consumerAsleep.load(ordering: .sequentiallyConsistent),
@@ -85,6 +88,7 @@ public final class BoundedHandOff<Element>: @unchecked Sendable {
         {
             wake(notEmpty)
         }
+        return full
     }
 
     /// No more values will be put; `error`, when given, reaches the consumer after them.
@@ -120,11 +124,16 @@ public final class BoundedHandOff<Element>: @unchecked Sendable {
         return produced.load(ordering: .acquiring) - taken
     }
 
-    /// Whether the consumer is asleep waiting for values (it is woken once half the queue is full):
-    /// then it is the faster side, however many values wait. As ``waiting``, for the producer's
-    /// pacing; it may change as soon as it is read.
+    /// Whether the consumer is asleep waiting for values (it is woken once half the queue is full).
+    /// For tests; it may change as soon as it is read.
     public var consumerIsWaiting: Bool {
         consumerAsleep.load(ordering: .relaxed)
+    }
+
+    /// Whether the consumer ran out of values and went to sleep since the producer last asked:
+    /// the consumer is the faster side. Asked by the producer, once per value or so, to pace itself.
+    public func consumerWaitedSinceAsked() -> Bool {
+        consumerWaited.exchange(false, ordering: .relaxed)
     }
 
     /// Sleeps until the consumer has taken a value, so that slot `index` is free. The consumer
@@ -146,6 +155,7 @@ public final class BoundedHandOff<Element>: @unchecked Sendable {
     private func waitForValue(taking index: Int) -> Bool {
         pthread_mutex_lock(mutex)
         consumerAsleep.store(true, ordering: .sequentiallyConsistent)
+        consumerWaited.store(true, ordering: .relaxed)
         while produced.load(ordering: .sequentiallyConsistent) == index
             && !finished.load(ordering: .sequentiallyConsistent)
         {

@@ -96,16 +96,11 @@ struct Replay {
                 AuditLogExecReader.WorkAhead(rawValue: progress.mostWorkAhead.load(ordering: .relaxed)) ?? workAhead
             }
             reader.read { batch in
-                // The main thread sleeps while fewer than half the batches wait: it is ahead then.
-                let pace: AuditLogExecReader.ReceiverPace
-                if batches.consumerIsWaiting {
-                    pace = .waiting
-                } else {
-                    let waiting = batches.waiting
-                    pace = waiting == 0 ? .waiting : waiting >= Self.batchesInFlight / 2 ? .behind : .busy
-                }
-                batches.put(batch)
-                return pace
+                // Each side's waiting moves work towards it: the main thread ran out of batches
+                // (it is the faster), or the queue was full (it is the slower).
+                let mainThreadWaited = batches.consumerWaitedSinceAsked()
+                let queueWasFull = batches.put(batch)
+                return mainThreadWaited ? .waiting : queueWasFull ? .behind : .busy
             }
             batches.finish()
         }

@@ -58,9 +58,10 @@ struct BoundedHandOffTests {
     @Test func theProducerWaitsWhileTheQueueIsFull() throws {
         let queue = BoundedHandOff<[Int]>(capacity: 4)
         let counter = PutCounter()
+        let waitedAt = Mutex<[Int]>([])
         DetachedThread.start {
             for value in 0..<10 {
-                queue.put([value])
+                if queue.put([value]) { waitedAt.withLock { $0.append(value) } }
                 counter.count.add(1, ordering: .releasing)
             }
             queue.finish()
@@ -84,6 +85,9 @@ struct BoundedHandOffTests {
         #expect(queue.waiting == 4)
         let (rest, failure) = Self.drain(queue)
         #expect(rest == Array(2..<10) && failure == nil)
+        // The put that found the queue full says so: the fifth, at least (later ones depend on
+        // how fast the drain went).
+        #expect(waitedAt.withLock { $0.first } == 4)
     }
 
     @Test func aConsumerAsleepOnAnEmptyQueueIsWokenOnceHalfOfItIsFull() throws {
@@ -93,7 +97,10 @@ struct BoundedHandOffTests {
             while (try? queue.take()) != nil { taken.count.add(1, ordering: .releasing) }
         }
         try Self.waitUntil { queue.consumerIsWaiting }
-        queue.put([0])
+        // The producer learns it once that the consumer ran dry.
+        #expect(queue.consumerWaitedSinceAsked())
+        #expect(!queue.consumerWaitedSinceAsked())
+        #expect(!queue.put([0]))
         usleep(100_000)
         // One value of four: the consumer sleeps on, and the producer knows it is the faster side.
         #expect(queue.consumerIsWaiting)
