@@ -70,6 +70,10 @@ struct RuleIndex: Sendable {
     private var byEventType = FoldedTable<ProcNameBucket>()
     /// The slot of `LINUX_PROCESS_EXEC` in ``byEventType`` (nil when no rule is filed under it).
     private var execEventTypeSlot: Int?
+    /// The bucket at ``execEventTypeSlot`` (empty when there is none), held apart: every event of
+    /// a capture source reads it, and one read out of ``byEventType`` was copied (each of its
+    /// tables retained and released) for every event.
+    private var execBucket = ProcNameBucket()
     private var anyEventType = ProcNameBucket()
     /// The texts of every guard, searched for in the command line and in `Image`'s paths (an
     /// event's ``FilterSubject`` looks for them).
@@ -133,6 +137,7 @@ struct RuleIndex: Sendable {
         }
         byEventType = buckets
         execEventTypeSlot = byEventType.slot(of: ExecEvent.execEventType)
+        if let slot = execEventTypeSlot { execBucket = byEventType[slot: slot] }
     }
 
     private func guardUnion(of positions: [Int], _ counts: (commandLine: Int, image: Int)) -> GuardUnion {
@@ -227,7 +232,11 @@ struct RuleIndex: Sendable {
     func candidates(for event: ExecEvent, _ subject: inout FilterSubject, into buffer: inout [Int]) {
         buffer.removeAll(keepingCapacity: true)
         let keys = EventKeys(event, programNames: filesProgramNames, parentName: filesParentNames)
-        if let slot = eventTypeSlot(event) { byEventType[slot: slot].candidates(keys, &subject, self, into: &buffer) }
+        if event.eventType == ExecEvent.execEventType {
+            if execEventTypeSlot != nil { execBucket.candidates(keys, &subject, self, into: &buffer) }
+        } else if let slot = byEventType.slot(of: event.eventType) {
+            byEventType[slot: slot].candidates(keys, &subject, self, into: &buffer)
+        }
         anyEventType.candidates(keys, &subject, self, into: &buffer)
         buffer.sort()
         // A rule filed under two program names may come from both the invoked and the resolved path.
