@@ -101,6 +101,59 @@ import Testing
             }
         }
     }
+
+    /// Literals sharing long beginnings (`/bin/sh`, `/bin/bash`, …, of every length around the
+    /// eight bytes compared at once) in texts holding them cut short, whole, or longer, in any
+    /// case: the one pass finds exactly what a search for each finds.
+    @Test func literalsSharingTheirFirstBytesAreToldApart() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Array("aZ/-.[@`{".utf8) + [0x7F, 0x80, 0xC1, 0xDA, 0xFF]
+        for _ in 0..<40 {
+            let stem = (0..<Int.random(in: 2...12, using: &generator)).map { _ in
+                alphabet.randomElement(using: &generator)!
+            }
+            var set = LiteralSet()
+            var literals: [[UInt8]] = []
+            for _ in 0..<Int.random(in: 1...30, using: &generator) {
+                let tail = (0..<Int.random(in: 0...10, using: &generator)).map { _ in
+                    alphabet.randomElement(using: &generator)!
+                }
+                let literal = Array(
+                    (stem + tail).prefix(Int.random(in: 2...(stem.count + tail.count + 2), using: &generator))
+                )
+                guard literal.count >= 2 else { continue }
+                if let id = set.insert(literal), id == literals.count { literals.append(asciiLowercased(literal)) }
+            }
+            for _ in 0..<30 {
+                var text = (0..<Int.random(in: 0...6, using: &generator)).map { _ in
+                    alphabet.randomElement(using: &generator)!
+                }
+                let placed = literals.randomElement(using: &generator)!
+                let cut = Array(placed.prefix(Int.random(in: 0...placed.count, using: &generator)))
+                text += cut.map { c in Bool.random(using: &generator) && c >= 0x61 && c <= 0x7A ? c - 0x20 : c }
+                text += (0..<Int.random(in: 0...12, using: &generator)).map { _ in
+                    alphabet.randomElement(using: &generator)!
+                }
+                let expected = literals.indices.filter { naiveContains(text, literals[$0]) }
+                #expect(found(set, text) == expected, "\(literals) in \(text)")
+            }
+        }
+    }
+
+    /// Eight bytes folded at once are each byte folded alone, for every byte value in every place.
+    @Test func eightBytesAreFoldedAsEachAlone() {
+        var generator = SystemRandomNumberGenerator()
+        for value in 0...255 {
+            for place in 0..<8 {
+                var bytes = (0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                bytes[place] = UInt8(value)
+                let folded = bytes.withUnsafeBufferPointer { LiteralSet.foldedWord($0, at: 0) }
+                var expected: UInt64 = 0
+                for (k, c) in bytes.enumerated() { expected |= UInt64(asciiLower(c)) << (8 * UInt64(k)) }
+                #expect(folded == expected, "\(bytes)")
+            }
+        }
+    }
 }
 
 /// The byte pairs of a long text tell exactly which needles (in any case) have all their pairs in it.

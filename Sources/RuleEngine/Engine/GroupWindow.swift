@@ -37,6 +37,9 @@ struct GroupWindow: Sendable, MemoryFootprint {
     private(set) var entries: [WindowEntry] = []
     /// Index of the first live entry (entries before it are dropped; compacted now and then).
     private var head = 0
+    /// Every entry before this index is counted (or dropped): ``markCounted(_:)`` starts there,
+    /// not at the start of a range that mostly holds entries counted before.
+    private var firstUncounted = 0
     private(set) var newest: EventTime
     let incidentId: IncidentID
     /// The latest matching events while the group has no incident, for `triggerEvents`.
@@ -77,6 +80,7 @@ struct GroupWindow: Sendable, MemoryFootprint {
         var position = entries.count
         while position > head, entries[position - 1].time > entry.time { position -= 1 }
         entries.insert(entry, at: position)
+        firstUncounted = min(firstUncounted, position)
         heldByEntryValues += entry.heldBytes
         let horizon = newest.millisecondsSinceEpoch - windowMilliseconds
         while head < entries.count, entries[head].time.millisecondsSinceEpoch <= horizon { head += 1 }
@@ -88,6 +92,7 @@ struct GroupWindow: Sendable, MemoryFootprint {
         if head > 32, head * 2 > entries.count {
             for k in 0..<head { heldByEntryValues -= entries[k].heldBytes }
             entries.removeFirst(head)
+            firstUncounted = max(firstUncounted - head, 0)
             head = 0
         }
         return capped
@@ -132,10 +137,16 @@ struct GroupWindow: Sendable, MemoryFootprint {
     mutating func markCounted(_ range: Range<Int>) -> (count: Int64, earliest: EventTime?) {
         var count: Int64 = 0
         var earliest: EventTime?
-        for k in range where !entries[k].counted {
+        // The entries of the range before `firstUncounted` are counted already.
+        let start = max(range.lowerBound, min(firstUncounted, range.upperBound))
+        for k in start..<range.upperBound where !entries[k].counted {
             entries[k].counted = true
             count += 1
             if earliest == nil { earliest = entries[k].time }
+        }
+        if range.lowerBound <= firstUncounted {  // counted from before the range to its end
+            firstUncounted = max(firstUncounted, range.upperBound)
+            while firstUncounted < entries.count, entries[firstUncounted].counted { firstUncounted += 1 }
         }
         return (count, earliest)
     }

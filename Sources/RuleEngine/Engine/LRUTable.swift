@@ -9,6 +9,12 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
     fileprivate struct Node {
         var key: Key
         var value: Value
+    }
+
+    /// An entry's place in the use order and its size, apart from its node: moving an entry to
+    /// the newest end or measuring it then reads and writes these alone, never a copy of the
+    /// node (its key and value retained and released).
+    fileprivate struct Link {
         var newer: Int
         var older: Int
         /// What this entry holds: key, value and the table's own slots for it.
@@ -17,14 +23,16 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
         var bytesBesideValue: Int
     }
 
-    /// The table's own cost per entry beyond the key's and value's footprint: its node slot and its
-    /// dictionary slot (key and index, the table kept at most three quarters full).
+    /// The table's own cost per entry beyond the key's and value's footprint: its node and link
+    /// slots and its dictionary slot (key and index, the table kept at most three quarters full).
     private static var entryOverhead: Int {
-        MemoryLayout<Node?>.stride - MemoryLayout<Key>.stride - MemoryLayout<Value>.stride
+        MemoryLayout<Node?>.stride + MemoryLayout<Link>.stride - MemoryLayout<Key>.stride - MemoryLayout<Value>.stride
             + (MemoryLayout<Key>.stride + MemoryLayout<Int>.stride) * 4 / 3
     }
 
     private var nodes: [Node?] = []
+    /// The link of each slot of ``nodes`` (a free slot's is stale).
+    private var links: [Link] = []
     private var free: [Int] = []
     private var slots: [Key: Int] = [:]
     /// Most recently used node, or -1.
@@ -59,11 +67,7 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
         moveToNewest(slot)
         var resized = false
         let result = body(&nodes[slot]!.value, &resized)
-        if resized {
-            let measured = nodes[slot]!.bytesBesideValue + nodes[slot]!.value.footprintBytes
-            bytes += measured - nodes[slot]!.bytes
-            nodes[slot]!.bytes = measured
-        }
+        if resized { measure(slot) }
         return result
     }
 
@@ -76,10 +80,17 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
     mutating func use<R>(slot: Int, _ body: (inout Value) -> R) -> R {
         moveToNewest(slot)
         let result = body(&nodes[slot]!.value)
-        let measured = nodes[slot]!.bytesBesideValue + nodes[slot]!.value.footprintBytes
-        bytes += measured - nodes[slot]!.bytes
-        nodes[slot]!.bytes = measured
+        measure(slot)
         return result
+    }
+
+    /// Measures the value at `slot` again and brings ``bytes`` up to date.
+    private mutating func measure(_ slot: Int) {
+        // Through an inout access: a value read out of the optional node was copied first.
+        func footprint(_ value: inout Value) -> Int { value.footprintBytes }
+        let measured = links[slot].bytesBesideValue + footprint(&nodes[slot]!.value)
+        bytes += measured - links[slot].bytes
+        links[slot].bytes = measured
     }
 
     /// Inserts a new key as the most recently used one (the key must not be present); returns
@@ -87,24 +98,24 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
     @discardableResult
     mutating func insert(_ key: Key, _ value: Value) -> Int {
         let besideValue = Self.entryOverhead + key.footprintBytes
-        let node = Node(
-            key: key,
-            value: value,
+        let link = Link(
             newer: -1,
             older: newest,
             bytes: besideValue + value.footprintBytes,
             bytesBesideValue: besideValue
         )
-        bytes += node.bytes
+        bytes += link.bytes
         let slot: Int
         if let reused = free.popLast() {
             slot = reused
-            nodes[slot] = node
+            nodes[slot] = Node(key: key, value: value)
+            links[slot] = link
         } else {
             slot = nodes.count
-            nodes.append(node)
+            nodes.append(Node(key: key, value: value))
+            links.append(link)
         }
-        if newest >= 0 { nodes[newest]!.newer = slot }
+        if newest >= 0 { links[newest].newer = slot }
         newest = slot
         if oldest < 0 { oldest = slot }
         slots[key] = slot
@@ -121,8 +132,9 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
     mutating func removeOldest() -> (key: Key, value: Value, bytes: Int)? {
         guard oldest >= 0 else { return nil }
         let node = nodes[oldest]!
+        let bytes = links[oldest].bytes
         remove(node.key)
-        return (node.key, node.value, node.bytes)
+        return (node.key, node.value, bytes)
     }
 
     @discardableResult
@@ -130,7 +142,7 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
         guard let slot = slots.removeValue(forKey: key) else { return nil }
         let node = nodes[slot]!
         unlink(slot)
-        bytes -= node.bytes
+        bytes -= links[slot].bytes
         nodes[slot] = nil
         free.append(slot)
         return node.value
@@ -147,7 +159,7 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
         var slot = newest
         while slot >= 0 {
             result.append(nodes[slot]!.value)
-            slot = nodes[slot]!.older
+            slot = links[slot].older
         }
         return result
     }
@@ -155,20 +167,21 @@ struct LRUTable<Key: Hashable & MemoryFootprint, Value: MemoryFootprint> {
     private mutating func moveToNewest(_ slot: Int) {
         guard slot != newest else { return }
         unlink(slot)
-        nodes[slot]!.older = newest
-        nodes[slot]!.newer = -1
-        if newest >= 0 { nodes[newest]!.newer = slot }
+        links[slot].older = newest
+        links[slot].newer = -1
+        if newest >= 0 { links[newest].newer = slot }
         newest = slot
         if oldest < 0 { oldest = slot }
     }
 
     private mutating func unlink(_ slot: Int) {
-        let newer = nodes[slot]!.newer
-        let older = nodes[slot]!.older
-        if newer >= 0 { nodes[newer]!.older = older } else { newest = older }
-        if older >= 0 { nodes[older]!.newer = newer } else { oldest = newer }
+        let newer = links[slot].newer
+        let older = links[slot].older
+        if newer >= 0 { links[newer].older = older } else { newest = older }
+        if older >= 0 { links[older].newer = newer } else { oldest = newer }
     }
 }
 
 extension LRUTable: Sendable where Key: Sendable, Value: Sendable {}
 extension LRUTable.Node: Sendable where Key: Sendable, Value: Sendable {}
+extension LRUTable.Link: Sendable {}

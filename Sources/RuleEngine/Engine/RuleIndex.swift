@@ -70,6 +70,10 @@ struct RuleIndex: Sendable {
     private var byEventType = FoldedTable<ProcNameBucket>()
     /// The slot of `LINUX_PROCESS_EXEC` in ``byEventType`` (nil when no rule is filed under it).
     private var execEventTypeSlot: Int?
+    /// The bucket at ``execEventTypeSlot`` (empty when there is none), held apart: every event of
+    /// a capture source reads it, and one read out of ``byEventType`` was copied (each of its
+    /// tables retained and released) for every event.
+    private var execBucket = ProcNameBucket()
     private var anyEventType = ProcNameBucket()
     /// The texts of every guard, searched for in the command line and in `Image`'s paths (an
     /// event's ``FilterSubject`` looks for them).
@@ -133,6 +137,7 @@ struct RuleIndex: Sendable {
         }
         byEventType = buckets
         execEventTypeSlot = byEventType.slot(of: ExecEvent.execEventType)
+        if let slot = execEventTypeSlot { execBucket = byEventType[slot: slot] }
     }
 
     private func guardUnion(of positions: [Int], _ counts: (commandLine: Int, image: Int)) -> GuardUnion {
@@ -227,7 +232,11 @@ struct RuleIndex: Sendable {
     func candidates(for event: ExecEvent, _ subject: inout FilterSubject, into buffer: inout [Int]) {
         buffer.removeAll(keepingCapacity: true)
         let keys = EventKeys(event, programNames: filesProgramNames, parentName: filesParentNames)
-        if let slot = eventTypeSlot(event) { byEventType[slot: slot].candidates(keys, &subject, self, into: &buffer) }
+        if event.eventType == ExecEvent.execEventType {
+            if execEventTypeSlot != nil { execBucket.candidates(keys, &subject, self, into: &buffer) }
+        } else if let slot = byEventType.slot(of: event.eventType) {
+            byEventType[slot: slot].candidates(keys, &subject, self, into: &buffer)
+        }
         anyEventType.candidates(keys, &subject, self, into: &buffer)
         buffer.sort()
         // A rule filed under two program names may come from both the invoked and the resolved path.
@@ -259,26 +268,44 @@ struct RuleIndex: Sendable {
         var parentNames: [String]?
     }
 
-    /// What the index looks an event up by.
+    /// What the index looks an event up by: its program name and paths, looked up by their last
+    /// components (see ``FoldedTable/slot(ofLastComponentOf:)``: no string is made for them).
     struct EventKeys {
         var procName: String?
-        /// The last path component of `invokedPath` and of `exePath` (nil when the same as the first).
-        var invokedName: String?
-        var exeName: String?
-        /// The last path component of `parentExePath`.
-        var parentName: String?
+        /// `invokedPath` and `exePath` (nil when its last component is the same as the first's).
+        var invokedPath: String?
+        var exePath: String?
+        var parentExePath: String?
 
-        /// The keys of `event`; the paths' last components only when asked for (each may be a
-        /// new string, on every event). Borrowed: an initializer's argument is otherwise passed
-        /// owned, and the whole event was copied (each of its texts retained) for four of them.
+        /// The keys of `event`; the paths only when asked for. Borrowed: an initializer's
+        /// argument is otherwise passed owned, and the whole event was copied (each of its texts
+        /// retained) for four of them.
         init(_ event: borrowing ExecEvent, programNames: Bool, parentName withParent: Bool) {
             procName = event.procName
             if programNames {
-                invokedName = event.invokedPath.map(Self.lastComponent)
-                exeName = event.exePath.map(Self.lastComponent)
-                if exeName == invokedName { exeName = nil }
+                invokedPath = event.invokedPath
+                exePath = event.exePath
+                if let invoked = invokedPath, let exe = exePath, Self.sameLastComponent(invoked, exe) { exePath = nil }
             }
-            if withParent { parentName = event.parentExePath.map(Self.lastComponent) }
+            if withParent { parentExePath = event.parentExePath }
+        }
+
+        /// Whether two paths' last components have the same bytes.
+        static func sameLastComponent(_ a: String, _ b: String) -> Bool {
+            withUTF8Bytes(a) { a in
+                withUTF8Bytes(b) { b in
+                    let x = a[lastComponentStart(a)...]
+                    let y = b[lastComponentStart(b)...]
+                    return x.elementsEqual(y)
+                }
+            }
+        }
+
+        /// Where the text after the last `/` starts (0 without one; the end when it ends with `/`).
+        static func lastComponentStart(_ path: UnsafeBufferPointer<UInt8>) -> Int {
+            var k = path.count
+            while k > 0, path[k - 1] != UInt8(ascii: "/") { k -= 1 }
+            return k
         }
 
         /// The text after the last `/` (all of it without one; empty when it ends with `/`).
@@ -313,23 +340,26 @@ extension RuleIndex.ProcNameBucket {
 
     func hasCandidates(_ keys: RuleIndex.EventKeys) -> Bool {
         if !anyProcName.isEmpty { return true }
-        if let name = keys.procName, byProcName.lookup(name) != nil { return true }
-        if let name = keys.invokedName, byProgramName.lookup(name) != nil { return true }
-        if let name = keys.exeName, byProgramName.lookup(name) != nil { return true }
+        if let name = keys.procName, byProcName.slot(of: name) != nil { return true }
+        if let path = keys.invokedPath, byProgramName.slot(ofLastComponentOf: path) != nil { return true }
+        if let path = keys.exePath, byProgramName.slot(ofLastComponentOf: path) != nil { return true }
         return !byParentName.isEmpty  // the probe has no parent facts (see RuleIndex.hasCandidates)
     }
 
     /// Whether a rule filed under the keys' program names is `admitted` (those filed under "any"
     /// or a parent name: ``RuleIndex/ProcNameBucket/everyProbeGuards``).
     func containsNamedCandidate(_ keys: RuleIndex.EventKeys, where admitted: (Int) -> Bool) -> Bool {
-        if let name = keys.procName, let positions = byProcName.lookup(name) {
-            for position in positions where admitted(position) { return true }
+        func contains(_ table: FoldedTable<[Int]>, _ slot: Int?) -> Bool {
+            guard let slot else { return false }
+            for position in table[slot: slot] where admitted(position) { return true }
+            return false
         }
-        if let name = keys.invokedName, let positions = byProgramName.lookup(name) {
-            for position in positions where admitted(position) { return true }
+        if let name = keys.procName, contains(byProcName, byProcName.slot(of: name)) { return true }
+        if let path = keys.invokedPath, contains(byProgramName, byProgramName.slot(ofLastComponentOf: path)) {
+            return true
         }
-        if let name = keys.exeName, let positions = byProgramName.lookup(name) {
-            for position in positions where admitted(position) { return true }
+        if let path = keys.exePath, contains(byProgramName, byProgramName.slot(ofLastComponentOf: path)) {
+            return true
         }
         return false
     }
@@ -342,24 +372,38 @@ extension RuleIndex.ProcNameBucket {
         _ index: RuleIndex,
         into buffer: inout [Int]
     ) {
-        func append(_ positions: [Int]) {
-            for position in positions where index.mayMatch(position, &subject) { buffer.append(position) }
+        func append(_ table: FoldedTable<[Int]>, _ slot: Int?) {
+            guard let slot else { return }
+            for position in table[slot: slot] where index.mayMatch(position, &subject) { buffer.append(position) }
         }
-        if let name = keys.procName, let positions = byProcName.lookup(name) { append(positions) }
-        if let name = keys.invokedName, let positions = byProgramName.lookup(name) { append(positions) }
-        if let name = keys.exeName, let positions = byProgramName.lookup(name) { append(positions) }
-        if let name = keys.parentName, let positions = byParentName.lookup(name) { append(positions) }
+        if let name = keys.procName { append(byProcName, byProcName.slot(of: name)) }
+        if let path = keys.invokedPath { append(byProgramName, byProgramName.slot(ofLastComponentOf: path)) }
+        if let path = keys.exePath { append(byProgramName, byProgramName.slot(ofLastComponentOf: path)) }
+        if let path = keys.parentExePath { append(byParentName, byParentName.slot(ofLastComponentOf: path)) }
         anyByGuard.admitted(&subject, into: &buffer)
     }
 }
 
-/// A table keyed by text compared ignoring ASCII case. A key in lower case is looked up as it is;
-/// one with upper-case letters first exactly as given (no allocation for keys spelled as in the
-/// rules), then in lower case.
+/// A table keyed by text compared ignoring ASCII case.
+///
+/// An ASCII key is looked up by its bytes, folded as they are hashed, in a table of its own (no
+/// string made or hashed: an event's program names are looked up on every exec). Otherwise, or
+/// when some key of the table is not ASCII, as text: a key in lower case as it is, one with
+/// upper-case letters first exactly as given, then in lower case (strings compare by canonical
+/// equivalence, which bytes do not tell).
 struct FoldedTable<Value: Sendable>: Sendable {
     private var values: [Value] = []
     private var folded: [String: Int] = [:]
     private var exact: [String: Int] = [:]
+    /// Whether some key has a byte 0x80 or up: then every lookup goes through the texts.
+    private var hasNonASCIIKey = false
+    /// The folded key of each slot, one after the other: slot `k`'s is
+    /// `keyBytes[keyStarts[k]..<keyStarts[k + 1]]`.
+    private var keyBytes: [UInt8] = []
+    private var keyStarts: [Int] = [0]
+    /// Open addressing by ``hash(_:)`` of the folded bytes: each entry is a slot + 1, 0 when
+    /// empty; kept at most half full (a power of two long).
+    private var byHash: [Int32] = []
 
     var isEmpty: Bool { values.isEmpty }
 
@@ -372,9 +416,39 @@ struct FoldedTable<Value: Sendable>: Sendable {
             slot = values.count
             values.append(value)
             folded[foldedKey] = slot
+            let bytes = Array(foldedKey.utf8)
+            hasNonASCIIKey = hasNonASCIIKey || bytes.contains { $0 >= 0x80 }
+            keyBytes += bytes
+            keyStarts.append(keyBytes.count)
+            fileByHash()
         }
         exact[key] = slot
         change(&values[slot])
+    }
+
+    /// Files every key in ``byHash`` again, in a table twice as long as the keys are many (or more).
+    private mutating func fileByHash() {
+        var size = 8
+        while size < values.count * 2 { size *= 2 }
+        byHash = [Int32](repeating: 0, count: size)
+        for slot in values.indices {
+            let bytes = keyBytes[keyStarts[slot]..<keyStarts[slot + 1]]
+            var k = bytes.withUnsafeBufferPointer { Self.hash($0).value } & (size - 1)
+            while byHash[k] != 0 { k = (k + 1) & (size - 1) }
+            byHash[k] = Int32(slot + 1)
+        }
+    }
+
+    /// FNV-1a of the bytes folded to lower case, and their bits ORed (0x80 set: not ASCII).
+    @inline(__always)
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> (value: Int, high: UInt8) {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        var high: UInt8 = 0
+        for c in bytes {
+            high |= c
+            h = (h ^ UInt64(asciiLower(c))) &* 0x100_0000_01B3
+        }
+        return (Int(truncatingIfNeeded: h ^ (h >> 29)), high)
     }
 
     /// Changes every value.
@@ -382,15 +456,52 @@ struct FoldedTable<Value: Sendable>: Sendable {
         for k in values.indices { change(&values[k]) }
     }
 
-    func lookup(_ key: String) -> Value? {
-        slot(of: key).map { values[$0] }
-    }
-
     /// Where `key`'s value is (see ``subscript(slot:)``), nil when absent.
     func slot(of key: String) -> Int? {
-        // Most lookups miss (a program no rule names): an empty table is not hashed at all, and a
-        // key with no upper-case letter is its own folded form, so a miss costs one hash, not two.
+        // Most lookups miss (a program no rule names): an empty table is not hashed at all.
         if values.isEmpty { return nil }
+        return withUTF8Bytes(key) { slot(ofBytes: $0) } ?? textSlot(of: key)
+    }
+
+    /// ``slot(of:)`` of the last path component of `path` (the text after its last `/`, all of it
+    /// without one), without making it a string.
+    func slot(ofLastComponentOf path: String) -> Int? {
+        if values.isEmpty { return nil }
+        let found = withUTF8Bytes(path) { bytes in
+            slot(ofBytes: UnsafeBufferPointer(rebasing: bytes[RuleIndex.EventKeys.lastComponentStart(bytes)...]))
+        }
+        return found ?? textSlot(of: RuleIndex.EventKeys.lastComponent(path))
+    }
+
+    /// The slot of an ASCII key given by its bytes: `.some(nil)` when absent; nil when the key or
+    /// some key of the table is not ASCII (then only the text tells, see ``textSlot(of:)``).
+    private func slot(ofBytes key: UnsafeBufferPointer<UInt8>) -> Int?? {
+        if hasNonASCIIKey { return nil }
+        let (hash, high) = Self.hash(key)
+        if high >= 0x80 { return nil }
+        let mask = byHash.count - 1
+        var k = hash & mask
+        return byHash.withUnsafeBufferPointer { byHash in
+            keyStarts.withUnsafeBufferPointer { starts in
+                keyBytes.withUnsafeBufferPointer { bytes -> Int?? in
+                    while byHash[k] != 0 {
+                        let slot = Int(byHash[k]) - 1
+                        let start = starts[slot]
+                        if starts[slot + 1] - start == key.count {
+                            var n = 0
+                            while n < key.count, asciiLower(key[n]) == bytes[start + n] { n += 1 }
+                            if n == key.count { return .some(slot) }
+                        }
+                        k = (k + 1) & mask
+                    }
+                    return .some(nil)
+                }
+            }
+        }
+    }
+
+    /// ``slot(of:)`` through the texts (see the type's description).
+    private func textSlot(of key: String) -> Int? {
         // Over the contiguous bytes: the generic walk of the UTF-8 view cost as much as the hash.
         let isUpperCase = { (c: UInt8) in c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") }
         let hasUpperCase =
@@ -401,7 +512,7 @@ struct FoldedTable<Value: Sendable>: Sendable {
     }
 
     /// The value at a slot, read in place: a large value (a bucket of tables) is not copied, its
-    /// references neither retained nor released, as ``lookup(_:)``'s answer is.
+    /// references neither retained nor released.
     subscript(slot slot: Int) -> Value {
         _read { yield values[slot] }
     }

@@ -58,9 +58,9 @@ final class GuardLiterals: Sendable {
     /// The literals in either path (the second is not read when it is the first).
     func imageOccurrences(_ invokedPath: String?, _ exePath: String?) -> LiteralOccurrences {
         var found = LiteralOccurrences(count: image.literals.count)
-        if let path = invokedPath { found = withUTF8Bytes(path) { image.occurrences(in: $0) } }
+        if let path = invokedPath { withUTF8Bytes(path) { image.addOccurrences(in: $0, to: &found) } }
         if let path = exePath, path != invokedPath {
-            found.formUnion(withUTF8Bytes(path) { image.occurrences(in: $0) })
+            withUTF8Bytes(path) { image.addOccurrences(in: $0, to: &found) }
         }
         return found
     }

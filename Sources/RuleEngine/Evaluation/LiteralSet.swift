@@ -28,6 +28,11 @@ struct LiteralSet: Sendable {
     /// `bytes[starts[id]..<starts[id + 1]]`.
     private var bytes: [UInt8] = []
     private var starts: [Int] = [0]
+    /// Two words per literal: its first eight bytes (fewer when it is shorter; little-endian,
+    /// zero beyond its end), then the mask of those bytes. A literal whose first pair occurs at
+    /// some position is compared with the text there eight bytes at once (see
+    /// ``foldedWord(_:at:)``): many literals share their first three bytes (`/bin/sh`, `/bin/bash`).
+    private var heads: [UInt64] = []
 
     /// At most this many literals (ids fit the 16-bit links).
     static let capacity = Int(UInt16.max) - 1
@@ -51,6 +56,10 @@ struct LiteralSet: Sendable {
         ids[folded] = id
         bytes += folded
         starts.append(bytes.count)
+        var head: UInt64 = 0
+        for (k, c) in folded.prefix(8).enumerated() { head |= UInt64(c) << (8 * k) }
+        heads.append(head)
+        heads.append(folded.count >= 8 ? ~0 : (1 << (8 * UInt64(folded.count))) - 1)
         for first in asciiCases(folded[0]) {
             for second in asciiCases(folded[1]) {
                 firstPairs[Int(first) | Int(second) << 8] = 1
@@ -71,34 +80,56 @@ struct LiteralSet: Sendable {
     /// Which literals occur in `text` (ignoring ASCII case).
     func occurrences(in text: UnsafeBufferPointer<UInt8>) -> LiteralOccurrences {
         var found = LiteralOccurrences(count: literals.count)
-        guard text.count >= 2, !literals.isEmpty else { return found }
+        addOccurrences(in: text, to: &found)
+        return found
+    }
+
+    /// Adds the literals that occur in `text` to `found` (a set of this set's literals): two texts
+    /// searched into one set, not two sets made and joined.
+    func addOccurrences(in text: UnsafeBufferPointer<UInt8>, to found: inout LiteralOccurrences) {
+        guard text.count >= 2, !literals.isEmpty else { return }
         firstPairs.withUnsafeBufferPointer { firstPairs in
             lastWithPair.withUnsafeBufferPointer { lastWithPair in
                 lastWithTriple.withUnsafeBufferPointer { lastWithTriple in
                     previousInChain.withUnsafeBufferPointer { previousInChain in
                         bytes.withUnsafeBufferPointer { bytes in
                             starts.withUnsafeBufferPointer { starts in
-                                var k = 1
-                                while true {
-                                    k = Self.nextPairStartingALiteral(in: text, from: k, firstPairs.baseAddress!)
-                                    guard k < text.count else { break }
-                                    let pair = Int(asciiLower(text[k - 1])) << 8 | Int(asciiLower(text[k]))
-                                    var link = Int(lastWithPair[pair])
-                                    while link != 0 {  // two-byte literals: the pair itself
-                                        found.insert(link - 1)
-                                        link = Int(previousInChain[link - 1])
+                                heads.withUnsafeBufferPointer { heads in
+                                    var k = 1
+                                    while true {
+                                        k = Self.nextPairStartingALiteral(in: text, from: k, firstPairs.baseAddress!)
+                                        guard k < text.count else { break }
+                                        let pair = Int(asciiLower(text[k - 1])) << 8 | Int(asciiLower(text[k]))
+                                        var link = Int(lastWithPair[pair])
+                                        while link != 0 {  // two-byte literals: the pair itself
+                                            found.insert(link - 1)
+                                            link = Int(previousInChain[link - 1])
+                                        }
+                                        if k + 1 < text.count {
+                                            link = Int(lastWithTriple[Self.tripleSlot(pair, asciiLower(text[k + 1]))])
+                                        }
+                                        // The text's eight bytes from the pair on, folded (when there are eight).
+                                        let word = k + 7 <= text.count ? Self.foldedWord(text, at: k - 1) : nil
+                                        while link != 0 {
+                                            let id = link - 1
+                                            link = Int(previousInChain[id])
+                                            guard !found.contains(id) else { continue }
+                                            let literal = UnsafeBufferPointer(
+                                                rebasing: bytes[starts[id]..<starts[id + 1]]
+                                            )
+                                            if let word {
+                                                guard (word ^ heads[2 * id]) & heads[2 * id + 1] == 0 else { continue }
+                                                if literal.count <= 8
+                                                    || Self.occurs(literal, in: text, at: k - 1, from: 8)
+                                                {
+                                                    found.insert(id)
+                                                }
+                                            } else if Self.occurs(literal, in: text, at: k - 1, from: 0) {
+                                                found.insert(id)
+                                            }
+                                        }
+                                        k += 1
                                     }
-                                    if k + 1 < text.count {
-                                        link = Int(lastWithTriple[Self.tripleSlot(pair, asciiLower(text[k + 1]))])
-                                    }
-                                    while link != 0 {
-                                        let id = link - 1
-                                        link = Int(previousInChain[id])
-                                        guard !found.contains(id) else { continue }
-                                        let literal = UnsafeBufferPointer(rebasing: bytes[starts[id]..<starts[id + 1]])
-                                        if Self.occurs(literal, in: text, at: k - 1) { found.insert(id) }
-                                    }
-                                    k += 1
                                 }
                             }
                         }
@@ -106,7 +137,6 @@ struct LiteralSet: Sendable {
                 }
             }
         }
-        return found
     }
 
     /// The chain slot of literals starting with `pair` then `third` (folded). Slots may be shared:
@@ -143,14 +173,30 @@ struct LiteralSet: Sendable {
         return count
     }
 
+    /// The eight bytes of `text` from `start` on (there must be eight), little-endian, with the
+    /// ASCII upper-case letters folded to lower case: all eight at once, the others unchanged.
+    @inline(__always)
+    static func foldedWord(_ text: UnsafeBufferPointer<UInt8>, at start: Int) -> UInt64 {
+        let word = UInt64(littleEndian: UnsafeRawPointer(text.baseAddress! + start).loadUnaligned(as: UInt64.self))
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let low = word & (0x7F &* ones)  // each byte below 0x80, so that adding never carries out of it
+        let fromA = low &+ (0x80 - 0x41) &* ones  // the top bit set where the byte is at least `A`
+        let pastZ = low &+ (0x80 - 0x5B) &* ones  // … where it is past `Z`
+        let upper = fromA & ~pastZ & ~word & (0x80 &* ones)  // `A`…`Z` (and not 0x80 or above)
+        return word | (upper >> 2)  // 0x20 into each upper-case letter
+    }
+
+    /// Whether `literal` occurs in `text` at `start`, comparing from its byte `skip` on (the
+    /// bytes before it known to match).
     @inline(__always)
     private static func occurs(
         _ literal: UnsafeBufferPointer<UInt8>,
         in text: UnsafeBufferPointer<UInt8>,
-        at start: Int
+        at start: Int,
+        from skip: Int
     ) -> Bool {
         guard start + literal.count <= text.count else { return false }
-        var k = 0  // (the first pair matches, the third byte only shares its slot)
+        var k = skip  // (the first pair matches, the third byte only shares its slot)
         while k < literal.count {
             if asciiLower(text[start + k]) != literal[k] { return false }
             k += 1
@@ -201,10 +247,6 @@ struct LiteralOccurrences {
                 word &= word &- 1
             }
         }
-    }
-
-    mutating func formUnion(_ other: LiteralOccurrences) {
-        for k in words.indices { words[k] |= other.words[k] }
     }
 }
 

@@ -36,13 +36,24 @@ public struct FilterExpression: Sendable, CustomStringConvertible {
 }
 
 /// A regular expression of a `REGEXP` constraint, compiled once at load time.
-struct CompiledRegex: @unchecked Sendable {
-    // `Regex<AnyRegexOutput>` is not declared Sendable (its output type is not). The value is never
-    // mutated after `init`; the only internal state, the lowered program, is built here by a first
-    // match (so concurrent readers later find it built) and is otherwise published atomically by the
-    // standard library. Sharing it across threads is therefore safe.
+///
+/// The regex is held in a class: `Regex` comes from a library built for binary compatibility, so
+/// its size is known only at run time, and a value holding it inline made every filter node
+/// (``FilterNode``, ``SigmaFieldTest/Test``) one of unknown size, copied through its run-time type
+/// on every evaluation.
+struct CompiledRegex: Sendable {
+    /// `Regex<AnyRegexOutput>` is not declared Sendable (its output type is not). The value is
+    /// never mutated after `init`; the only internal state, the lowered program, is built there by
+    /// a first match (so concurrent readers later find it built) and is otherwise published
+    /// atomically by the standard library. Sharing it across threads is therefore safe.
+    private final class Program: @unchecked Sendable {
+        let regex: Regex<AnyRegexOutput>
+        init(_ regex: Regex<AnyRegexOutput>) { self.regex = regex }
+    }
+
     let pattern: String
-    let regex: Regex<AnyRegexOutput>
+    private let program: Program
+    var regex: Regex<AnyRegexOutput> { program.regex }
     /// Texts one of which every match contains, checked on bytes before the regex runs (nil: none
     /// known, the regex always runs).
     let requiredLiterals: RequiredLiterals?
@@ -57,7 +68,7 @@ struct CompiledRegex: @unchecked Sendable {
     /// canonical equivalence (false for `.unicodeScalar` matching semantics).
     init(pattern: String, regex: Regex<AnyRegexOutput>, canonicalEquivalence: Bool) {
         self.pattern = pattern
-        self.regex = regex
+        self.program = Program(regex)
         self.requiredLiterals = RequiredLiterals.of(pattern: pattern, canonicalEquivalence: canonicalEquivalence)
         _ = "".contains(regex)  // compile the matching program now, at load time
     }
