@@ -169,4 +169,51 @@ struct RecordParsingTests {
             #expect(event.eventTime.millisecondsSinceEpoch == 1_700_000_000_000 + Int64(millis))
         }
     }
+
+    /// The header's numbers, eight digits read at once where they lead: against a digit-by-digit
+    /// reading, for every run of digits up to 25 long, cut anywhere, with any byte in place of
+    /// any of its first nine.
+    @Test func headerNumbersReadAsDigitByDigit() {
+        func naive(_ bytes: [UInt8], _ end: Int) -> (UInt64, Int)? {
+            var value: UInt64 = 0
+            var i = 0
+            while i < min(end, 19), bytes[i] >= 0x30, bytes[i] <= 0x39 {
+                value = value * 10 + UInt64(bytes[i] - 0x30)
+                i += 1
+            }
+            return i > 0 ? (value, i) : nil
+        }
+        var generator = SystemRandomNumberGenerator()
+        let others: [UInt8] = [0x2F, 0x3A, 0x2E, 0x29, 0x00, 0xFF, 0x36 + 0x80, 0x20, 0x41]
+        for length in 0...25 {
+            for _ in 0..<20 {
+                let digits = (0..<length).map { _ in UInt8.random(in: 0x30...0x39, using: &generator) }
+                var cases = [digits + [0x3A]]
+                for position in 0..<min(length, 9) {
+                    for other in others {
+                        var damaged = digits + [0x29]
+                        damaged[position] = other
+                        cases.append(damaged)
+                    }
+                }
+                for bytes in cases {
+                    for end in [bytes.count, max(0, bytes.count - 2), min(bytes.count, 8), min(bytes.count, 7)] {
+                        let found = bytes.withUnsafeBytes { raw -> (UInt64, Int)? in
+                            var i = 0
+                            var j = 0
+                            let plain = readDecimalDigits(raw.baseAddress!, &j, end)
+                            guard let number = readDecimalDigits(raw.baseAddress!, &i, end, eightAtOnce: true) else {
+                                #expect(plain == nil)
+                                return nil
+                            }
+                            #expect(i == number.digits && j == i && plain?.value == number.value)
+                            return (number.value, number.digits)
+                        }
+                        let expected = naive(bytes, end)
+                        #expect(found?.0 == expected?.0 && found?.1 == expected?.1, "\(bytes) end \(end)")
+                    }
+                }
+            }
+        }
+    }
 }
