@@ -100,18 +100,20 @@ struct ExecveArgumentTests {
     }
 }
 
+/// Hex decoded the plain way: two digits a byte; nil unless even-length hex.
+private func plainHex(_ text: [UInt8]) -> [UInt8]? {
+    guard text.count % 2 == 0 else { return nil }
+    var out: [UInt8] = []
+    for k in stride(from: 0, to: text.count, by: 2) {
+        guard let hi = hexValue(text[k]), let lo = hexValue(text[k + 1]) else { return nil }
+        out.append(hi << 4 | lo)
+    }
+    return out
+}
+
 @Suite("Hex decoding, thirty-two digits at a time")
 struct HexDecodingTests {
-    /// The plain way: two digits a byte.
-    private func reference(_ text: [UInt8]) -> [UInt8]? {
-        guard text.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        for k in stride(from: 0, to: text.count, by: 2) {
-            guard let hi = hexValue(text[k]), let lo = hexValue(text[k + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-        }
-        return out
-    }
+    private func reference(_ text: [UInt8]) -> [UInt8]? { plainHex(text) }
 
     @Test func everyLengthAndEveryDigitInEitherCase() {
         let digits = Array("0123456789abcdefABCDEF".utf8)
@@ -381,16 +383,6 @@ struct WholeArgumentTests {
             arguments += Array(repeating: [], count: declaredCount - arguments.count)
         }
         return (arguments, malformed)
-    }
-
-    private func plainHex(_ text: [UInt8]) -> [UInt8]? {
-        guard text.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        for k in stride(from: 0, to: text.count, by: 2) {
-            guard let hi = hexValue(text[k]), let lo = hexValue(text[k + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-        }
-        return out
     }
 
     private func decoded(_ body: [UInt8]) -> (arguments: [[UInt8]], malformedFields: Int) {
