@@ -100,18 +100,20 @@ struct ExecveArgumentTests {
     }
 }
 
+/// Hex decoded the plain way: two digits a byte; nil unless even-length hex.
+private func plainHex(_ text: [UInt8]) -> [UInt8]? {
+    guard text.count % 2 == 0 else { return nil }
+    var out: [UInt8] = []
+    for k in stride(from: 0, to: text.count, by: 2) {
+        guard let hi = hexValue(text[k]), let lo = hexValue(text[k + 1]) else { return nil }
+        out.append(hi << 4 | lo)
+    }
+    return out
+}
+
 @Suite("Hex decoding, thirty-two digits at a time")
 struct HexDecodingTests {
-    /// The plain way: two digits a byte.
-    private func reference(_ text: [UInt8]) -> [UInt8]? {
-        guard text.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        for k in stride(from: 0, to: text.count, by: 2) {
-            guard let hi = hexValue(text[k]), let lo = hexValue(text[k + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-        }
-        return out
-    }
+    private func reference(_ text: [UInt8]) -> [UInt8]? { plainHex(text) }
 
     @Test func everyLengthAndEveryDigitInEitherCase() {
         let digits = Array("0123456789abcdefABCDEF".utf8)
@@ -328,5 +330,118 @@ struct FieldScannerTests {
                 }
             }
         }
+    }
+}
+
+@Suite("Whole arguments read without the field scanner")
+struct WholeArgumentTests {
+    /// The argv as the field scanner and the plain rules give it: quoted values literal, bare
+    /// values hex (`(null)` empty; anything else a malformed field kept as text), the last of a
+    /// repeated index winning, `argc` padding or cutting the list.
+    private func reference(_ body: [UInt8]) -> (arguments: [[UInt8]], malformedFields: Int) {
+        var arguments: [[UInt8]] = []
+        var declaredCount: Int?
+        var malformed = 0
+        body.withUnsafeBytes { raw in
+            var scanner = AuditFieldScanner(raw)
+            while let field = scanner.next() {
+                if field.isTranslated { continue }
+                let key = Array(field.key)
+                let value = Array(field.value)
+                if key == Array("argc".utf8) {
+                    if let count = Int(String(decoding: value, as: UTF8.self)) {
+                        declaredCount = count
+                    } else {
+                        malformed += 1
+                    }
+                    continue
+                }
+                guard key.count >= 2, key[0] == UInt8(ascii: "a") else { continue }
+                let digits = key.dropFirst()
+                guard digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                    let index = Int(String(decoding: digits, as: UTF8.self)), index < ExecveArguments.maximumCount
+                else {
+                    malformed += 1
+                    continue
+                }
+                var bytes = value
+                if !field.isQuoted {
+                    if value == Array("(null)".utf8) {
+                        bytes = []
+                    } else if let decoded = plainHex(value) {
+                        bytes = decoded
+                    } else {
+                        malformed += 1
+                    }
+                }
+                if index >= arguments.count { arguments += Array(repeating: [], count: index - arguments.count + 1) }
+                arguments[index] = bytes
+            }
+        }
+        if let declaredCount {
+            arguments = Array(arguments.prefix(declaredCount))
+            arguments += Array(repeating: [], count: declaredCount - arguments.count)
+        }
+        return (arguments, malformed)
+    }
+
+    private func decoded(_ body: [UInt8]) -> (arguments: [[UInt8]], malformedFields: Int) {
+        var arguments = ExecveArguments()
+        body.withUnsafeBytes { arguments.ingest(body: $0) }
+        let malformed = arguments.malformedFields
+        return (arguments.finish(), malformed)
+    }
+
+    /// Values of every length around the scanner's steps (8, 32 bytes), quoted (closed or
+    /// running to the end), hex (either case, odd, with a bad digit), `(null)`, empty, after
+    /// spaces or other separators, with translations after a 0x1d byte.
+    @Test func anyArgumentsAsTheScannerReadsThem() {
+        var generator = SystemRandomNumberGenerator()
+        let hexDigits = Array("0123456789abcdefABCDEF".utf8)
+        func value(_ length: Int) -> String {
+            switch Int.random(in: 0..<8, using: &generator) {
+            case 0, 1: return "\"" + String(repeating: "v", count: length) + "\""
+            case 2: return "\"" + String(repeating: "w", count: length)  // not closed
+            case 3, 4:
+                return String(
+                    decoding: (0..<(2 * length)).map { _ in hexDigits.randomElement(using: &generator)! },
+                    as: UTF8.self
+                )
+            case 5: return String(repeating: "4", count: 2 * length + 1)  // odd
+            case 6: return String(repeating: "41", count: length) + "G1"  // a bad digit
+            default: return ["(null)", "", "'q q'", "\"\""].randomElement(using: &generator)!
+            }
+        }
+        let lengths = [0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 100]
+        let separators = [" ", "  ", "", "\t", "\n", "\u{1d}"]
+        for _ in 0..<2000 {
+            var text = Bool.random(using: &generator) ? "argc=\(Int.random(in: 0...6, using: &generator))" : ""
+            for _ in 0..<Int.random(in: 0...8, using: &generator) {
+                let separator =
+                    Int.random(in: 0..<6, using: &generator) == 0 ? separators.randomElement(using: &generator)! : " "
+                let key = [
+                    "a\(Int.random(in: 0...6, using: &generator))", "a00\(Int.random(in: 0...9, using: &generator))",
+                    "a1234567", "a262144", "a", "ab",
+                ]
+                .randomElement(using: &generator)!
+                text +=
+                    separator
+                    + (Int.random(in: 0..<8, using: &generator) == 0
+                        ? key : "a\(Int.random(in: 0...6, using: &generator))")
+                text += "=" + value(lengths.randomElement(using: &generator)!)
+            }
+            let body = Array(text.utf8)
+            let expected = reference(body)
+            let got = decoded(body)
+            #expect(got.arguments == expected.arguments, "\(text)")
+            #expect(got.malformedFields == expected.malformedFields, "\(text)")
+        }
+    }
+
+    @Test func quotedAndHexArgumentsMixed() {
+        let body = Array("argc=5 a0=\"ls\" a1=2D6C a2=\"\" a3= a4=(null)\u{1d}a4=\"translated\"".utf8)
+        let got = decoded(body)
+        #expect(got.arguments == [Array("ls".utf8), Array("-l".utf8), [], [], []])
+        #expect(got.malformedFields == 0)
     }
 }

@@ -41,13 +41,20 @@ struct ExecveArguments {
     mutating func ingest(body: UnsafeRawBufferPointer) {
         var scanner = AuditFieldScanner(body)
         // Until a translated field (none in EXECVE records as the kernel writes them), a scanner
-        // may start again at any field: a chunk read in one pass is passed over that way. Chunks
-        // are looked for once an `aN_len` has announced them (the kernel writes one before them).
+        // may start again at any field: a chunk or a whole argument read in one pass is passed
+        // over that way. Chunks are looked for once an `aN_len` has announced them (the kernel
+        // writes one before them).
         var beforeTranslations = true
         while true {
-            if beforeTranslations, announcedLength != nil, let end = appendChunkInOrder(body, at: scanner.offset) {
-                scanner = AuditFieldScanner(body, from: end)
-                continue
+            if beforeTranslations {
+                if announcedLength != nil, let end = appendChunkInOrder(body, at: scanner.offset) {
+                    scanner = AuditFieldScanner(body, from: end)
+                    continue
+                }
+                if let end = storeArgument(body, at: scanner.offset) {
+                    scanner = AuditFieldScanner(body, from: end)
+                    continue
+                }
             }
             guard let field = scanner.next() else { break }
             if field.isTranslated {
@@ -147,6 +154,44 @@ struct ExecveArguments {
             joinedChunks[index] = JoinedChunks(reservingCapacity: announced.length)
         }
         return joinedChunks[index, default: JoinedChunks()].appendHexChunk(in: body, from: valueStart)
+    }
+
+    /// Reads the field at `offset` (after spaces) when it is a whole argument, `aN="text"` or
+    /// `aN=HEX` (even-length hex), and stores it as ``AuditFieldScanner/next()`` and
+    /// ``decode(_:)`` would, without building a field and parsing its key again: most fields of
+    /// an EXECVE record are such. Returns where the field ends; nil, with nothing stored, for any
+    /// other field (`argc`, `aN_len`, chunks, `(null)`, malformed values).
+    private mutating func storeArgument(_ body: UnsafeRawBufferPointer, at offset: Int) -> Int? {
+        let count = body.count
+        guard let base = body.baseAddress else { return nil }
+        var i = offset
+        while i < count, body[i] == 0x20 { i += 1 }
+        guard i < count, body[i] == UInt8(ascii: "a") else { return nil }
+        i += 1
+        // Six digits at most: a longer index is left to the scanner, which finds it malformed.
+        let digits = i
+        var index = 0
+        while i < count, i - digits < 6, body[i] >= 0x30, body[i] <= 0x39 {
+            index = index * 10 + Int(body[i] - 0x30)
+            i += 1
+        }
+        guard i > digits, index < Self.maximumCount, i < count, body[i] == UInt8(ascii: "=") else { return nil }
+        let start = i + 1
+        if start < count, body[start] == UInt8(ascii: "\"") {
+            // As the scanner reads a quoted value: up to the next quote, or the end of the body.
+            let end = AuditFieldScanner.firstQuote(UInt8(ascii: "\""), in: base, from: start + 1, to: count)
+            store(Array(UnsafeRawBufferPointer(rebasing: body[(start + 1)..<end])), at: index)
+            return min(end + 1, count)
+        }
+        guard start == count || body[start] != UInt8(ascii: "'") else { return nil }
+        // A bare value ends at a space or at the 0x1d byte before the translations.
+        let end = AuditFieldScanner.firstSpaceOrSeparator(in: base, from: start, to: count)
+        var bytes: [UInt8] = []
+        guard appendHexValue(in: UnsafeRawBufferPointer(rebasing: body[..<end]), from: start, to: &bytes) == end else {
+            return nil
+        }
+        store(bytes, at: index)
+        return end
     }
 
     /// EXECVE values: quoted text is literal, anything else is hex.

@@ -133,7 +133,7 @@ struct AuditFieldScanner {
     /// at a time for the first 32 (most values are short), then, for a long one (hex arguments
     /// run to thousands of bytes), memchr for the space and then for a 0x1d before it.
     @inline(__always)
-    private static func firstSpaceOrSeparator(in base: UnsafeRawPointer, from: Int, to count: Int) -> Int {
+    static func firstSpaceOrSeparator(in base: UnsafeRawPointer, from: Int, to count: Int) -> Int {
         var i = from
         while i + 8 <= count {
             let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
@@ -157,7 +157,7 @@ struct AuditFieldScanner {
     /// the first 32 (most quoted values are short: comm, exe, a path), then memchr (a call cost
     /// more than the search of such a value).
     @inline(__always)
-    private static func firstQuote(_ quote: UInt8, in base: UnsafeRawPointer, from: Int, to count: Int) -> Int {
+    static func firstQuote(_ quote: UInt8, in base: UnsafeRawPointer, from: Int, to count: Int) -> Int {
         var i = from
         while i + 8 <= count {
             let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
