@@ -1,5 +1,6 @@
 import AuditRecords
 import CMalloc
+import CSched
 import Capture
 import ExecEvents
 import Synchronization
@@ -23,7 +24,9 @@ struct Replay {
         let hostName = options.host ?? LocalHost.name
         let threads = options.threads ?? (ReplayOptions.availableCPUs() >= 2 ? 2 : 1)
         let progress = ReadingProgress()
-        let batches = threads >= 2 ? startReading(reportingTo: progress) : nil
+        let cpus = threads >= 2 ? ReplayThreadCPUs.pick() : nil
+        let batches = threads >= 2 ? startReading(reportingTo: progress, boundTo: cpus?.reading) : nil
+        if let cpus { _ = execwatch_bind_thread_to_cpu(cpus.main) }
 
         let detection =
             options.emit == .events
@@ -70,8 +73,12 @@ struct Replay {
         withExtendedLifetime(end.lines) {}
     }
 
-    /// Starts the reading thread; its batches arrive through what this returns.
-    private func startReading(reportingTo progress: ReadingProgress) -> BoundedHandOff<CompletedExecBatch> {
+    /// Starts the reading thread (on `cpu` alone, when given); its batches arrive through what
+    /// this returns.
+    private func startReading(
+        reportingTo progress: ReadingProgress,
+        boundTo cpu: Int32?
+    ) -> BoundedHandOff<CompletedExecBatch> {
         let batches = BoundedHandOff<CompletedExecBatch>(capacity: Self.batchesInFlight)
         let file = options.file
         let grace = options.graceMilliseconds
@@ -82,6 +89,7 @@ struct Replay {
         let workAhead: AuditLogExecReader.WorkAhead = options.emit == .incidents ? .identity : .arguments
         progress.mostWorkAhead.store(workAhead.rawValue, ordering: .relaxed)
         DetachedThread.start {
+            if let cpu { _ = execwatch_bind_thread_to_cpu(cpu) }
             let lines: LineReader
             do throws(LineReader.ReadError) {
                 lines = try LineReader(path: file)
@@ -105,6 +113,24 @@ struct Replay {
             batches.finish()
         }
         return batches
+    }
+}
+
+/// The two CPUs replay's threads are bound to: the one the main thread runs on as replay starts,
+/// and the next one this process may run on. Two threads that hand batches to each other and
+/// often wait for one another are otherwise packed onto one CPU by the scheduler for long spells
+/// (wake-affine placement; virtual machines that pack their vCPUs), where they run no faster than
+/// one thread. Binding fails only on CPUs taken away meanwhile: the thread then runs unbound.
+private struct ReplayThreadCPUs {
+    var main: Int32
+    var reading: Int32
+
+    /// Nil when the current CPU cannot be read or this process may run on no other.
+    static func pick() -> ReplayThreadCPUs? {
+        let main = execwatch_current_cpu()
+        let reading = execwatch_next_available_cpu(main)
+        guard main >= 0, reading >= 0, reading != main else { return nil }
+        return ReplayThreadCPUs(main: main, reading: reading)
     }
 }
 

@@ -291,6 +291,41 @@ def test_replay_prints_the_same_on_one_thread_and_on_two():
     assert compared > 50, compared
 
 
+def test_replay_binds_its_two_threads_to_two_cpus_of_those_allowed():
+    """Two threads: the main one on the CPU it started on, the reading one on another allowed CPU
+    (unbound, the scheduler packs them onto one CPU for long spells). One allowed CPU: both on it."""
+    def cpus_of_replay_threads(prefix):
+        with tempfile.TemporaryDirectory() as d:
+            fifo = os.path.join(d, "log")
+            os.mkfifo(fifo)
+            proc = subprocess.Popen(prefix + [BIN, "replay", fifo, "--host", "h", "--threads", "2"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            # Opening the FIFO for writing lets replay open it; held open, replay waits for lines.
+            writer = open(fifo, "wb")
+            try:
+                tasks = f"/proc/{proc.pid}/task"
+                deadline = time.time() + 10
+                while True:
+                    lists = []
+                    for tid in os.listdir(tasks):
+                        with open(f"{tasks}/{tid}/status") as f:
+                            lists += [l.split(":", 1)[1].strip() for l in f if l.startswith("Cpus_allowed_list:")]
+                    if len(lists) == 2 and all(re.fullmatch(r"\d+", c) for c in lists) or time.time() > deadline:
+                        break
+                    time.sleep(0.05)
+            finally:
+                writer.close()
+            assert proc.wait(timeout=30) == 0, proc.stderr.read()[-800:]
+            return sorted(int(c) if re.fullmatch(r"\d+", c) else c for c in lists)
+
+    allowed = sorted(os.sched_getaffinity(0))
+    assert len(allowed) >= 2, f"this test needs two CPUs, the machine gives {allowed}"
+    bound = cpus_of_replay_threads([])
+    assert len(bound) == 2 and bound[0] != bound[1] and set(bound) <= set(allowed), bound
+    one = allowed[-1]
+    assert cpus_of_replay_threads(["taskset", "-c", str(one)]) == [one, one]
+
+
 def test_rules_check_accepts_shipped_and_rejects_bad_with_position():
     ok = run("rules", "check", RULES, check_status=0)
     assert b"1 rule(s) loaded" in ok.stdout or b"rule(s) loaded" in ok.stdout
