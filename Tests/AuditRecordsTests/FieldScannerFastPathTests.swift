@@ -189,4 +189,26 @@ struct FieldScannerFastPathTests {
             }
         }
     }
+
+    /// The first space (what ends a record's type name), eight bytes at a time, against a byte
+    /// loop: every start and end, with a space at every place, none, or only bytes 0x1f/0x21
+    /// (a borrow across bytes could mistake them for one).
+    @Test func firstSpaceOfEveryLengthAndPlace() {
+        for length in 0...40 {
+            for space in [nil] + Array(0..<length) as [Int?] {
+                for filler: UInt8 in [0x41, 0x1f, 0x21, 0xa0] {
+                    var bytes = [UInt8](repeating: filler, count: length)
+                    if let space { bytes[space] = 0x20 }
+                    if space.map({ $0 + 3 < length }) ?? false { bytes[space! + 3] = 0x20 }
+                    bytes.withUnsafeBytes { raw in
+                        let base = raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+                        for from in 0...length {
+                            let expected = bytes[from...].firstIndex(of: 0x20) ?? length
+                            #expect(AuditFieldScanner.firstSpace(in: base, from: from, to: length) == expected)
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -153,6 +153,21 @@ struct AuditFieldScanner {
         return i
     }
 
+    /// The position of the first space in `base[from..<to]`, or `to`: eight bytes at a time, for
+    /// short words such as a record's type name (every record has one).
+    @inline(__always)
+    static func firstSpace(in base: UnsafeRawPointer, from: Int, to count: Int) -> Int {
+        var i = from
+        while i + 8 <= count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let found = lowestMatch(word, 0x20)
+            if found != 0 { return i + found.trailingZeroBitCount / 8 }
+            i += 8
+        }
+        while i < count, base.load(fromByteOffset: i, as: UInt8.self) != 0x20 { i += 1 }
+        return i
+    }
+
     /// The position of the first `quote` in `base[from..<to]`, or `to`: eight bytes at a time for
     /// the first 32 (most quoted values are short: comm, exe, a path), then memchr (a call cost
     /// more than the search of such a value).

@@ -51,8 +51,8 @@ extension AuditRecordHeader {
         }
         guard hasPrefix(line, at: cursor, "type=") else { throw .missingType }
         let typeStart = cursor + 5
-        var typeEnd = typeStart
-        while typeEnd < line.count, line[typeEnd] != 0x20 { typeEnd += 1 }
+        let typeEnd =
+            line.baseAddress.map { AuditFieldScanner.firstSpace(in: $0, from: typeStart, to: line.count) } ?? typeStart
         guard typeEnd > typeStart else { throw .missingType }
         let type = AuditRecordType.named(UnsafeRawBufferPointer(rebasing: line[typeStart..<typeEnd]))
         cursor = typeEnd
