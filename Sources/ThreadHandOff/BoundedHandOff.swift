@@ -108,6 +108,19 @@ public final class BoundedHandOff<Element>: @unchecked Sendable {
                 return nil
             }
         }
+        return move(taking: index)
+    }
+
+    /// Takes the first value if there is one, without waiting: for a side that has other work
+    /// and only drains what came back meanwhile.
+    public func takeIfAny() -> sending Element? {
+        let index = consumed.load(ordering: .relaxed)
+        guard produced.load(ordering: .acquiring) != index else { return nil }
+        return move(taking: index)
+    }
+
+    /// Takes value `index`, there: frees its slot, and wakes the producer once half the queue is free.
+    private func move(taking index: Int) -> sending Element {
         let value = (slots + index % capacity).move()
         consumed.store(index + 1, ordering: .sequentiallyConsistent)
         if producerAsleep.load(ordering: .sequentiallyConsistent),

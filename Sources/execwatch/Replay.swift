@@ -25,7 +25,12 @@ struct Replay {
         let threads = options.threads ?? (ReplayOptions.availableCPUs() >= 2 ? 2 : 1)
         let progress = ReadingProgress()
         let cpus = threads >= 2 ? ReplayThreadCPUs.pick() : nil
-        let batches = threads >= 2 ? startReading(reportingTo: progress, boundTo: cpus?.reading) : nil
+        // Batches done with go back to the reading thread, which allocated what they hold, to be
+        // freed there: freed here, it all left that thread's allocator cache, and every exec it
+        // assembled cost a slow allocation (and a consolidation now and then).
+        let spent = BoundedHandOff<CompletedExecBatch>(capacity: 2 * Self.batchesInFlight + 2)
+        let batches =
+            threads >= 2 ? startReading(reportingTo: progress, boundTo: cpus?.reading, freeing: spent) : nil
         if let cpus { _ = execwatch_bind_thread_to_cpu(cpus.main) }
 
         let detection =
@@ -48,6 +53,7 @@ struct Replay {
                     stage.take(batch)
                     progress.offset.store(batch.inputOffset, ordering: .releasing)
                     end = batch.end
+                    if end == nil { spent.put(batch) }
                 }
             } catch let unopened as UnopenedInput {
                 throw reportUnreadable(unopened.error)
@@ -74,10 +80,13 @@ struct Replay {
     }
 
     /// Starts the reading thread (on `cpu` alone, when given); its batches arrive through what
-    /// this returns.
+    /// this returns, and come back through `spent` once done with, to be freed on that thread.
+    /// `spent` never fills: the thread empties it before it hands on each batch, and no more
+    /// than the queue's batches and the two at either end can be out meanwhile.
     private func startReading(
         reportingTo progress: ReadingProgress,
-        boundTo cpu: Int32?
+        boundTo cpu: Int32?,
+        freeing spent: BoundedHandOff<CompletedExecBatch>
     ) -> BoundedHandOff<CompletedExecBatch> {
         let batches = BoundedHandOff<CompletedExecBatch>(capacity: Self.batchesInFlight)
         let file = options.file
@@ -106,6 +115,7 @@ struct Replay {
             reader.read { batch in
                 // Each side's waiting moves work towards it: the main thread ran out of batches
                 // (it is the faster), or the queue was full (it is the slower).
+                while let done = spent.takeIfAny() { _ = consume done }
                 let mainThreadWaited = batches.consumerWaitedSinceAsked()
                 let queueWasFull = batches.put(batch)
                 return mainThreadWaited ? .waiting : queueWasFull ? .behind : .busy

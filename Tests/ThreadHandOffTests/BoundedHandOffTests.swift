@@ -148,6 +148,34 @@ struct BoundedHandOffTests {
         #expect(values == Array(0..<count))
     }
 
+    /// Taking without waiting gives nil on an empty queue, else the first value, in order; and
+    /// a producer asleep on a full queue is woken by it, as by a take (a lost waking would hang).
+    @Test func takingWithoutWaitingGivesWhatIsThereInOrder() {
+        let idle = BoundedHandOff<[Int]>(capacity: 2)
+        #expect(idle.takeIfAny() == nil)
+        idle.put([1])
+        #expect(idle.takeIfAny() == [1])
+        #expect(idle.takeIfAny() == nil)
+
+        let queue = BoundedHandOff<[Int]>(capacity: 3)
+        let count = 20_000
+        DetachedThread.start {
+            for value in 0..<count { queue.put([value]) }
+            queue.finish()
+        }
+        var values: [Int] = []
+        while values.count < count {
+            if let batch = queue.takeIfAny() {
+                values += batch
+            } else if values.count % 3 == 0, let batch = try? queue.take() {
+                values += batch
+            }
+        }
+        #expect(values == Array(0..<count))
+        #expect(queue.takeIfAny() == nil)
+        #expect((try? queue.take()) == .some(nil))
+    }
+
     /// Values still queued when the hand-off goes are released with it.
     @Test func valuesLeftInTheQueueAreReleasedWithIt() {
         let releases = Releases()
