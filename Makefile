@@ -44,8 +44,12 @@ test: deps lint
 
 # What `make test` runs while its PostgreSQL cluster is up (stopped and removed afterwards, pass or
 # fail, so the host is left as found).
+# The Swift tests run one at a time: in parallel, Swift Testing's pool has as many threads as
+# CPUs (two here), and the many synchronous tests held both for tens of seconds, so tests that
+# wait on real timers (forwarding retries, request timeouts) ran out of time now and then
+# (one run in three; about 45 s serially against 20-80 s in parallel).
 test-suites:
-	EXECWATCH_TEST_POSTGRES_URL="$$(scripts/postgres-for-tests.sh url)" $(SWIFT) test --skip-build
+	EXECWATCH_TEST_POSTGRES_URL="$$(scripts/postgres-for-tests.sh url)" $(SWIFT) test --skip-build --no-parallel
 	Tests/cli/test-cli.sh $(BIN_DEBUG)/execwatch
 	Tests/live/test-live.sh $(BIN_DEBUG)/execwatch
 	Tests/sigma/test-sigma.sh $(BIN_DEBUG)/execwatch

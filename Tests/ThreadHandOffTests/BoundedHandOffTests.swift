@@ -24,26 +24,35 @@ struct BoundedHandOffTests {
         }
     }
 
-    @Test func valuesArriveInTheOrderTheyWerePutAndTheEndAfterThem() {
+    /// Runs `body` on a thread of its own and gives back what it returns. A consumer that waits
+    /// on the hand-off blocks its thread: on one of Swift Testing's few pool threads, that held
+    /// up the suite's other tests (a forwarding test's timed wait ran out).
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DetachedThread.start { continuation.resume(returning: body()) }
+        }
+    }
+
+    @Test func valuesArriveInTheOrderTheyWerePutAndTheEndAfterThem() async {
         let queue = BoundedHandOff<[Int]>(capacity: 3)
         DetachedThread.start {
             for start in stride(from: 0, to: 10_000, by: 7) { queue.put(Array(start..<min(start + 7, 10_000))) }
             queue.finish()
         }
-        let (values, failure) = Self.drain(queue)
+        let (values, failure) = await Self.onOwnThread { Self.drain(queue) }
         #expect(values == Array(0..<10_000))
         #expect(failure == nil)
         // The end stays the end: asking again neither waits nor invents a value.
         #expect((try? queue.take()) == .some(nil))
     }
 
-    @Test func theProducersErrorReachesTheConsumerAfterTheValuesPutBeforeIt() {
+    @Test func theProducersErrorReachesTheConsumerAfterTheValuesPutBeforeIt() async {
         let queue = BoundedHandOff<[Int]>(capacity: 2)
         DetachedThread.start {
             for value in 0..<5 { queue.put([value]) }
             queue.finish(throwing: ReadFailed(line: 6))
         }
-        let (values, failure) = Self.drain(queue)
+        let (values, failure) = await Self.onOwnThread { Self.drain(queue) }
         #expect(values == [0, 1, 2, 3, 4])
         #expect(failure as? ReadFailed == ReadFailed(line: 6))
     }
@@ -114,23 +123,23 @@ struct BoundedHandOffTests {
         try Self.waitUntil { taken.count.load(ordering: .acquiring) == 3 && !queue.consumerIsWaiting }
     }
 
-    @Test func aQueueOfOneHandsOverEveryValueInOrder() {
+    @Test func aQueueOfOneHandsOverEveryValueInOrder() async {
         let queue = BoundedHandOff<[Int]>(capacity: 1)
         DetachedThread.start {
-            for value in 0..<20_000 { queue.put([value]) }
+            for value in 0..<5_000 { queue.put([value]) }
             queue.finish()
         }
-        let (values, failure) = Self.drain(queue)
-        #expect(values == Array(0..<20_000))
+        let (values, failure) = await Self.onOwnThread { Self.drain(queue) }
+        #expect(values == Array(0..<5_000))
         #expect(failure == nil)
     }
 
     /// Both sides run at uneven, changing speeds, so each of them waits for the other many times
     /// (a lost waking would hang the test): every value arrives once, in order.
     @Test(arguments: [1, 2, 3, 8])
-    func unevenSidesLoseNothingAndNeverHang(capacity: Int) {
+    func unevenSidesLoseNothingAndNeverHang(capacity: Int) async {
         let queue = BoundedHandOff<[Int]>(capacity: capacity)
-        let count = 30_000
+        let count = 10_000
         DetachedThread.start {
             for value in 0..<count {
                 if value % 1_000 < 300 { Self.spin(value % 7 * 200) }
@@ -138,19 +147,22 @@ struct BoundedHandOffTests {
             }
             queue.finish()
         }
-        var values: [Int] = []
-        values.reserveCapacity(count)
-        while let batch = try? queue.take() {
-            let value = batch[0]
-            if (value + 500) % 1_000 < 300 { Self.spin(value % 5 * 200) }
-            values.append(value)
+        let values = await Self.onOwnThread {
+            var values: [Int] = []
+            values.reserveCapacity(count)
+            while let batch = try? queue.take() {
+                let value = batch[0]
+                if (value + 500) % 1_000 < 300 { Self.spin(value % 5 * 200) }
+                values.append(value)
+            }
+            return values
         }
         #expect(values == Array(0..<count))
     }
 
     /// Taking without waiting gives nil on an empty queue, else the first value, in order; and
     /// a producer asleep on a full queue is woken by it, as by a take (a lost waking would hang).
-    @Test func takingWithoutWaitingGivesWhatIsThereInOrder() {
+    @Test func takingWithoutWaitingGivesWhatIsThereInOrder() async {
         let idle = BoundedHandOff<[Int]>(capacity: 2)
         #expect(idle.takeIfAny() == nil)
         idle.put([1])
@@ -158,20 +170,23 @@ struct BoundedHandOffTests {
         #expect(idle.takeIfAny() == nil)
 
         let queue = BoundedHandOff<[Int]>(capacity: 3)
-        let count = 20_000
+        let count = 5_000
         DetachedThread.start {
             for value in 0..<count { queue.put([value]) }
             queue.finish()
         }
         // Whatever is there is taken without waiting; only an empty queue makes this side wait
         // (no busy polling: the other tests share the CPUs).
-        var values: [Int] = []
-        while values.count < count {
-            if let batch = queue.takeIfAny() {
-                values += batch
-            } else if let batch = try? queue.take() {
-                values += batch
+        let values = await Self.onOwnThread {
+            var values: [Int] = []
+            while values.count < count {
+                if let batch = queue.takeIfAny() {
+                    values += batch
+                } else if let batch = try? queue.take() {
+                    values += batch
+                }
             }
+            return values
         }
         #expect(values == Array(0..<count))
         #expect(queue.takeIfAny() == nil)
