@@ -149,12 +149,7 @@ public struct JSONWriter {
             return true
         }
         joinedStarts = []
-        var joined: [UInt8] = []
-        for i in first..<values.count {
-            if i > first { joined.append(0x20) }
-            joined.append(contentsOf: values[i])
-        }
-        appendEscaped(String(decoding: joined, as: UTF8.self), comma: comma)
+        appendEscaped(ExecEvent.joinedText(values[first...]), comma: comma)
         return false
     }
 
