@@ -37,7 +37,9 @@ let package = Package(
         .target(name: "HostProcesses", dependencies: ["ExecEvents"]),
         // Raw Linux audit records: parsing (log lines, plugin stream, netlink payloads),
         // reassembly by audit serial, and normalization into ExecEvents.
-        .target(name: "AuditRecords", dependencies: ["ExecEvents", "HostProcesses"]),
+        .target(name: "AuditRecords", dependencies: ["CPrefetch", "ExecEvents", "HostProcesses"]),
+        // Cache prefetch hints (__builtin_prefetch), for replay's second thread.
+        .systemLibrary(name: "CPrefetch"),
         // FortiSIEM rule XML, the filter language, sliding windows and incidents. No I/O.
         .target(name: "RuleEngine", dependencies: ["ExecEvents", "ConfigurationFiles", "YAML"]),
 

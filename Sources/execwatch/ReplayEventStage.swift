@@ -24,8 +24,14 @@ struct ReplayEventStage {
         normalizer.derivesSwParam = !emitEvents || detection != nil
     }
 
+    /// How many execs ahead of the one derived the next ones are prefetched: far enough for
+    /// their bytes to arrive from the reading thread's CPU meanwhile.
+    static let prefetchDistance = 2
+
     mutating func take(_ batch: borrowing CompletedExecBatch) {
-        for item in batch.items {
+        for k in 0..<min(Self.prefetchDistance, batch.items.count) { batch.prefetchForDeriving(at: k) }
+        for (index, item) in batch.items.enumerated() {
+            batch.prefetchForDeriving(at: index + Self.prefetchDistance)
             switch item {
             case .exec(let completed): take(completed)
             case .malformedLine(let number, let reason):

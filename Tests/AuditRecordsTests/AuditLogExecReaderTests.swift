@@ -84,6 +84,53 @@ struct AuditLogExecReaderTests {
         }
     }
 
+    /// Replay's main thread prefetches execs ahead of the one it derives: any index (past the
+    /// end, before the start, a malformed line's), records borrowed from the mapping or copied.
+    @Test func prefetchingExecsAheadChangesNoEvent() throws {
+        let (file, _) = try Self.damagedFixture()
+        defer { try? FileManager.default.removeItem(at: file) }
+        let plain = try replay(file: file)
+        var reader = AuditLogExecReader(lines: try LineReader(path: file.path), graceMilliseconds: 2000, batchSize: 7)
+        var normalizer = ExecEventNormalizer(hostName: "test-host", users: fixedUsers([:]))
+        var events: [ExecEvent] = []
+        var prefetchedMalformedLine = false
+        reader.read { batch in
+            for index in -2..<(batch.items.count + 3) { batch.prefetchForDeriving(at: index) }
+            for (index, item) in batch.items.enumerated() {
+                batch.prefetchForDeriving(at: index)
+                switch item {
+                case .exec(let completed): events.append(normalizer.event(from: completed))
+                case .malformedLine: prefetchedMalformedLine = true
+                }
+            }
+            return .busy
+        }
+        #expect(prefetchedMalformedLine)
+        #expect(events == plain.events)
+
+        // Copied records (a pipe's lines are not kept): their addresses are where their bytes are.
+        let text = try String(contentsOf: Self.fixture, encoding: .utf8)
+        var assembler = AuditEventAssembler(graceMilliseconds: 2000)
+        var copied: [ExecEvent] = []
+        var execs = 0
+        let emit: (AuditEventAssembler.CompletedExec) -> Void = { completed in
+            var targets: [UnsafeRawPointer?] = []
+            completed.exec.appendPrefetchTargets(to: &targets)
+            #expect(targets.count == PrefetchTargets.perItem)
+            #expect(targets[0] == UnsafeRawPointer(Unmanaged.passUnretained(completed.exec).toOpaque()))
+            #expect(targets[1] != nil, "every exec of the fixture has its SYSCALL record")
+            targets.withUnsafeBufferPointer { PrefetchTargets.prefetch($0[...]) }
+            copied.append(normalizer.event(from: completed))
+            execs += 1
+        }
+        for line in text.split(separator: "\n") {
+            _ = Array(line.utf8).withUnsafeBytes { assembler.ingest(line: $0, emit) }
+        }
+        assembler.finish(emit)
+        #expect(execs > 50)
+        #expect(copied == replay(text: text).events)
+    }
+
     /// A most work-ahead decided while reading (replay's rules load meanwhile): asked whenever
     /// the receiver is behind, it stands in for `workAhead`; raised mid-read, no event changes.
     @Test func aMostWorkAheadRaisedWhileReadingChangesNoEvent() throws {

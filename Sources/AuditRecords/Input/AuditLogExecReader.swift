@@ -126,6 +126,7 @@ public struct AuditLogExecReader {
             self.inputBytes = inputBytes
             self.mostWorkAhead = mostWorkAhead
             batch.items.reserveCapacity(size)
+            batch.prefetchTargets.reserveCapacity(size * PrefetchTargets.perItem)
         }
 
         mutating func adapt(to pace: ReceiverPace) {
@@ -151,11 +152,13 @@ public struct AuditLogExecReader {
                 }
             }
             batch.items.append(.exec(completed))
+            completed.exec.appendPrefetchTargets(to: &batch.prefetchTargets)
             return batch.items.count >= size
         }
 
         mutating func add(malformedLine number: Int, reason: String?) {
             batch.items.append(.malformedLine(number: number, reason: reason))
+            batch.prefetchTargets.append(contentsOf: repeatElement(nil, count: PrefetchTargets.perItem))
         }
 
         /// Whether the batch is to go now: full, or spanning enough input.
@@ -168,6 +171,7 @@ public struct AuditLogExecReader {
             let position = lines._withUnsafeGuaranteedRef { $0.position }
             var full = CompletedExecBatch()
             full.items.reserveCapacity(size)
+            full.prefetchTargets.reserveCapacity(size * PrefetchTargets.perItem)
             swap(&full, &batch)
             full.inputOffset = position
             start = position
@@ -201,10 +205,23 @@ public struct CompletedExecBatch: @unchecked Sendable {
     }
 
     public internal(set) var items: [Item] = []
+    /// ``PrefetchTargets/perItem`` addresses per item (nil where an item has none), taken by
+    /// the reading thread: the main thread prefetches from them without touching the execs.
+    var prefetchTargets: [UnsafeRawPointer?] = []
     /// Bytes of the input read when the batch was handed on: its execs need no line after it.
     public internal(set) var inputOffset = 0
     /// Set on the last batch only.
     public internal(set) var end: End?
 
     public init() {}
+
+    /// Starts fetching into this CPU's cache what deriving item `index`'s event reads first,
+    /// when it is an exec; nothing for an index out of range.
+    public func prefetchForDeriving(at index: Int) {
+        let first = index &* PrefetchTargets.perItem
+        guard index >= 0, first &+ PrefetchTargets.perItem <= prefetchTargets.count else { return }
+        prefetchTargets.withUnsafeBufferPointer {
+            PrefetchTargets.prefetch($0[first..<first &+ PrefetchTargets.perItem])
+        }
+    }
 }

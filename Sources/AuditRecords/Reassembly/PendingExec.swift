@@ -186,6 +186,19 @@ final class PendingExec {
     /// Bytes of the SYSCALL record the field scans went over, in all (for tests).
     private(set) var syscallBytesScanned = 0
 
+    /// Where reading this exec's identity and context (and its arguments) first touches memory,
+    /// in ``PrefetchTargets``' order: the object, its SYSCALL, PATH, CWD and first EXECVE record.
+    /// The reading thread, which has all of it in its cache, takes them as each exec completes;
+    /// replay's main thread prefetches from them a few execs ahead (see
+    /// ``CompletedExecBatch/prefetchForDeriving(at:)``), without touching the object.
+    func appendPrefetchTargets(to addresses: inout [UnsafeRawPointer?]) {
+        addresses.append(UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque()))
+        addresses.append(syscallRecord?.baseAddress)
+        addresses.append(invokedPathRecord?.baseAddress)
+        addresses.append(cwdRecord?.baseAddress)
+        addresses.append(execveRecords.first?.baseAddress)
+    }
+
     /// Read from the SYSCALL record up to `exe` (and PATH item 0), on first use.
     var identity: Identity {
         _read {
@@ -369,6 +382,15 @@ enum RecordBody {
         switch self {
         case .borrowed(let bytes): return bytes.count
         case .owned(let bytes): return bytes.count
+        }
+    }
+
+    /// Where the bytes are, as a hint for a prefetch only: a copied record's bytes stay where
+    /// they are (nothing changes them once kept), but are not promised to.
+    var baseAddress: UnsafeRawPointer? {
+        switch self {
+        case .borrowed(let bytes): return bytes.baseAddress
+        case .owned(let bytes): return bytes.withUnsafeBytes { $0.baseAddress }
         }
     }
 
