@@ -125,24 +125,12 @@ struct ExecveArguments {
     private mutating func appendChunkInOrder(_ body: UnsafeRawBufferPointer, at offset: Int) -> Int? {
         let count = body.count
         var i = offset
-        while i < count, body[i] == 0x20 { i += 1 }
-        guard i < count, body[i] == UInt8(ascii: "a") else { return nil }
-        // Six digits at most for the index and the chunk: both below their maxima.
-        func number() -> Int? {
-            let start = i
-            var value = 0
-            while i < count, i - start < 6, body[i] >= 0x30, body[i] <= 0x39 {
-                value = value * 10 + Int(body[i] - 0x30)
-                i += 1
-            }
-            return i > start && (i == count || body[i] < 0x30 || body[i] > 0x39) ? value : nil
-        }
-        i += 1
-        guard let index = number(), index < Self.maximumCount, i < count, body[i] == UInt8(ascii: "[") else {
+        guard let index = Self.argumentIndex(in: body, at: &i), i < count, body[i] == UInt8(ascii: "[") else {
             return nil
         }
         i += 1
-        guard let chunk = number(), chunk <= Self.maximumChunk, i + 1 < count, body[i] == UInt8(ascii: "]"),
+        guard let chunk = Self.shortNumber(in: body, at: &i), chunk <= Self.maximumChunk, i + 1 < count,
+            body[i] == UInt8(ascii: "]"),
             body[i + 1] == UInt8(ascii: "=")
         else { return nil }
         let valueStart = i + 2
@@ -165,17 +153,9 @@ struct ExecveArguments {
         let count = body.count
         guard let base = body.baseAddress else { return nil }
         var i = offset
-        while i < count, body[i] == 0x20 { i += 1 }
-        guard i < count, body[i] == UInt8(ascii: "a") else { return nil }
-        i += 1
-        // Six digits at most: a longer index is left to the scanner, which finds it malformed.
-        let digits = i
-        var index = 0
-        while i < count, i - digits < 6, body[i] >= 0x30, body[i] <= 0x39 {
-            index = index * 10 + Int(body[i] - 0x30)
-            i += 1
+        guard let index = Self.argumentIndex(in: body, at: &i), i < count, body[i] == UInt8(ascii: "=") else {
+            return nil
         }
-        guard i > digits, index < Self.maximumCount, i < count, body[i] == UInt8(ascii: "=") else { return nil }
         let start = i + 1
         if start < count, body[start] == UInt8(ascii: "\"") {
             // As the scanner reads a quoted value: up to the next quote, or the end of the body.
@@ -192,6 +172,31 @@ struct ExecveArguments {
         }
         store(bytes, at: index)
         return end
+    }
+
+    /// The `N` of a key `aN` at `i` (after spaces), below ``maximumCount``, `i` moved past it;
+    /// nil for any other key (the fast paths above then leave the field to the scanner).
+    @inline(__always)
+    private static func argumentIndex(in body: UnsafeRawBufferPointer, at i: inout Int) -> Int? {
+        while i < body.count, body[i] == 0x20 { i += 1 }
+        guard i < body.count, body[i] == UInt8(ascii: "a") else { return nil }
+        i += 1
+        guard let index = shortNumber(in: body, at: &i), index < maximumCount else { return nil }
+        return index
+    }
+
+    /// One to six decimal digits at `i`, not followed by a seventh, `i` moved past them (an
+    /// argument's index and a chunk's number are below their maxima); nil otherwise.
+    @inline(__always)
+    private static func shortNumber(in body: UnsafeRawBufferPointer, at i: inout Int) -> Int? {
+        let count = body.count
+        let start = i
+        var value = 0
+        while i < count, i - start < 6, body[i] >= 0x30, body[i] <= 0x39 {
+            value = value * 10 + Int(body[i] - 0x30)
+            i += 1
+        }
+        return i > start && (i == count || body[i] < 0x30 || body[i] > 0x39) ? value : nil
     }
 
     /// EXECVE values: quoted text is literal, anything else is hex.
