@@ -188,14 +188,17 @@ struct RuleIndex: Sendable {
     /// may; ``candidates(for:into:)`` then looks at the full event's parent.
     func hasCandidates(for event: ExecEvent) -> Bool {
         let keys = EventKeys(event, programNames: filesProgramNames, parentName: filesParentNames)
-        if let slot = eventTypeSlot(event), byEventType[slot: slot].hasCandidates(keys) { return true }
+        if eventTypeBucket(of: event, satisfies: { $0.hasCandidates(keys) }) { return true }
         return anyEventType.hasCandidates(keys)
     }
 
-    /// The slot of `event`'s type in ``byEventType``: the exec type's (every event from a capture
-    /// source) found once, when the index was built, else looked up.
-    private func eventTypeSlot(_ event: ExecEvent) -> Int? {
-        event.eventType == ExecEvent.execEventType ? execEventTypeSlot : byEventType.slot(of: event.eventType)
+    /// Whether the bucket of `event`'s type passes `test` (false when there is none): the exec
+    /// type's is read in place (``execBucket``), not copied out of ``byEventType``.
+    @inline(__always)
+    private func eventTypeBucket(of event: ExecEvent, satisfies test: (borrowing ProcNameBucket) -> Bool) -> Bool {
+        if event.eventType == ExecEvent.execEventType { return execEventTypeSlot != nil && test(execBucket) }
+        guard let slot = byEventType.slot(of: event.eventType) else { return false }
+        return test(byEventType[slot: slot])
     }
 
     /// ``hasCandidates(for:)``, and then whether one of those candidates has no guard or its guard
@@ -209,12 +212,11 @@ struct RuleIndex: Sendable {
         if guardTexts.isEmpty { return hasCandidates(for: event) }
         let keys = EventKeys(event, programNames: filesProgramNames, parentName: false)
         var subject = FilterSubject(probe: event, argumentArea: argumentArea, guards: guards)
-        if let slot = eventTypeSlot(event),
-            byEventType[slot: slot].everyProbeGuards.admits(&subject)
-                || byEventType[slot: slot].containsNamedCandidate(keys, where: { mayMatch($0, &subject) })
-        {
-            return true
+        let admitted = eventTypeBucket(of: event) { bucket in
+            bucket.everyProbeGuards.admits(&subject)
+                || bucket.containsNamedCandidate(keys, where: { mayMatch($0, &subject) })
         }
+        if admitted { return true }
         return anyEventType.everyProbeGuards.admits(&subject)
             || anyEventType.containsNamedCandidate(keys, where: { mayMatch($0, &subject) })
     }
