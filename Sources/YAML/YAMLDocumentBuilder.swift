@@ -26,9 +26,28 @@ struct YAMLDocumentBuilder {
         var items: [YAMLNode] = []
         var entries: [YAMLMapEntry] = []
         var pendingKey: YAMLNode?
-        var keys: Set<String> = []
+        /// The keys of `entries`, as a set once they are many (see ``insertKey(_:)``).
+        var keys: Set<String>?
         var count = 1
         var height = 1
+
+        /// Whether `key` is new to the mapping (each key is checked as it comes, before its value).
+        /// The keys of a short mapping (most) are compared one by one: hashing every key into a
+        /// set of its own cost more. A long one gets the set, so that no text is quadratic.
+        mutating func insertKey(_ key: String) -> Bool {
+            if keys == nil {
+                guard entries.count >= 16 else {
+                    for entry in entries {
+                        if case .scalar(let scalar) = entry.key, scalar.value == key { return false }
+                    }
+                    return true
+                }
+                var all = Set<String>(minimumCapacity: entries.count * 2)
+                for entry in entries { if case .scalar(let scalar) = entry.key { all.insert(scalar.value) } }
+                keys = all
+            }
+            return keys!.insert(key).inserted
+        }
     }
 
     private var open: [Open] = []
@@ -101,7 +120,7 @@ struct YAMLDocumentBuilder {
             guard case .scalar(let scalar) = built.node else {
                 throw YAMLError(message: "a mapping key must be a scalar, not a collection", mark: built.node.mark)
             }
-            guard open[last].keys.insert(scalar.value).inserted else {
+            guard open[last].insertKey(scalar.value) else {
                 throw YAMLError(message: "duplicate key \"\(scalar.value)\"", mark: scalar.mark)
             }
             open[last].pendingKey = built.node

@@ -99,15 +99,17 @@ public enum YAMLReader {
     }
 }
 
-/// What `YAMLMark` needs to know of the end of a text: its length in characters (libyaml's mark
-/// index counts characters, not bytes) and, when its last line has no line break, that line's.
+/// What `YAMLMark` needs to know of the end of a text: when its last line has no line break, that
+/// line's length and the text's, in characters (libyaml's mark index counts characters, not bytes).
+/// A text that ends in a line break (most) is not counted at all.
 struct YAMLTextEnd {
-    var characters: Int
+    /// The text's length in characters; 0 (never read) when `lastLineCharacters` is nil.
+    var characters = 0
     var lastLineCharacters: Int?
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
-        characters = bytes.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }
         guard let last = bytes.last, last != 0x0A, last != 0x0D else { return }
+        characters = bytes.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }
         let lastLine = bytes.reversed().prefix { $0 != 0x0A && $0 != 0x0D }
         lastLineCharacters = lastLine.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }
     }

@@ -66,6 +66,27 @@ import Testing
         }
     }
 
+    /// The hash table is filed again only when it would be more than half full, else one key is
+    /// added: every key stays found after each insert, across the sizes where it grows.
+    @Test func everyKeyIsFoundAfterEachInsert() {
+        var table = FoldedTable<Int>()
+        var keys: [String] = []
+        for k in 0..<300 {
+            let key = k % 7 == 3 ? "Name\(k)" : "name\(k)"
+            keys.append(key)
+            table.update(key, default: k) { _ in }
+            // A key given again in another case is the same key: no new slot.
+            if k % 11 == 0 { table.update(key.uppercased(), default: -1) { _ in } }
+            // Every key around the sizes where the table grows (4, 8, 16, … keys), else the new one.
+            let count = keys.count
+            let aroundGrowth = (count & (count - 1)) == 0 || ((count - 1) & (count - 2)) == 0
+            for known in aroundGrowth ? keys : [key] {
+                #expect(table.slot(of: known) == naiveSlot(keys, known), "after \(count) keys: \(known)")
+            }
+            #expect(table.slot(of: "absent\(k)") == nil)
+        }
+    }
+
     @Test func lastComponentsAreLookedUpAsTheirText() {
         let keys = ["nc", "nc.openbsd", "bash", "Kill", ""]
         let table = table(keys)

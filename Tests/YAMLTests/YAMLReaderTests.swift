@@ -305,6 +305,36 @@ struct YAMLErrorTests {
         #expect(readingError("{a: 1, 'a': 2}")?.mark == YAMLMark(line: 1, column: 8))
     }
 
+    /// Short mappings compare keys one by one, long ones through a set: a duplicate is found
+    /// wherever it is, in mappings of every size around the switch (16 keys).
+    @Test func duplicateKeysAreFoundInMappingsOfEverySize() {
+        for count in 1...40 {
+            let keys = (0..<count).map { "key\($0)" }
+            let text = keys.map { "\($0): 1\n" }.joined()
+            #expect(readingError("m:\n" + text.split(separator: "\n").map { "  " + $0 + "\n" }.joined()) == nil)
+            for position in 0..<count {
+                for earlier in [0, position / 2, position - 1] where earlier >= 0 && earlier < position {
+                    var lines = keys.map { "  \($0): 1" }
+                    lines[position] = "  \(keys[earlier]): 2"
+                    #expect(
+                        readingError("m:\n" + lines.joined(separator: "\n") + "\n")
+                            == YAMLError(
+                                message: "duplicate key \"\(keys[earlier])\"",
+                                mark: YAMLMark(line: position + 2, column: 3)
+                            ),
+                        "\(count) keys, key \(position) repeats key \(earlier)"
+                    )
+                }
+            }
+        }
+        // Keys compare as strings do (canonically equivalent texts are equal), short or long.
+        let padding = (0..<20).map { "  p\($0): 1\n" }.joined()
+        for prefix in ["", padding] {
+            let text = "m:\n" + prefix + "  caf\u{E9}: 1\n  cafe\u{301}: 2\n"
+            #expect(readingError(text)?.message == "duplicate key \"cafe\u{301}\"", "\(prefix.count)")
+        }
+    }
+
     @Test func collectionsAsKeysAreRefused() {
         #expect(readingError("? [a, b]\n: c\n")?.message == "a mapping key must be a scalar, not a collection")
     }

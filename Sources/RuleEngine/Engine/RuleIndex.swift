@@ -422,23 +422,29 @@ struct FoldedTable<Value: Sendable>: Sendable {
             hasNonASCIIKey = hasNonASCIIKey || bytes.contains { $0 >= 0x80 }
             keyBytes += bytes
             keyStarts.append(keyBytes.count)
-            fileByHash()
+            if values.count * 2 > byHash.count { fileByHash() } else { fileInByHash(slot) }
         }
         exact[key] = slot
         change(&values[slot])
     }
 
-    /// Files every key in ``byHash`` again, in a table twice as long as the keys are many (or more).
+    /// Files every key in ``byHash`` again, in a table twice as long as the keys are many (or more):
+    /// only when a new key would fill it more than half, so that building a table of n keys files
+    /// O(n) keys, not O(n²).
     private mutating func fileByHash() {
         var size = 8
         while size < values.count * 2 { size *= 2 }
         byHash = [Int32](repeating: 0, count: size)
-        for slot in values.indices {
-            let bytes = keyBytes[keyStarts[slot]..<keyStarts[slot + 1]]
-            var k = bytes.withUnsafeBufferPointer { Self.hash($0).value } & (size - 1)
-            while byHash[k] != 0 { k = (k + 1) & (size - 1) }
-            byHash[k] = Int32(slot + 1)
-        }
+        for slot in values.indices { fileInByHash(slot) }
+    }
+
+    /// Files one slot's key in ``byHash`` (at its hash, or the first free entry after it).
+    private mutating func fileInByHash(_ slot: Int) {
+        let size = byHash.count
+        let bytes = keyBytes[keyStarts[slot]..<keyStarts[slot + 1]]
+        var k = bytes.withUnsafeBufferPointer { Self.hash($0).value } & (size - 1)
+        while byHash[k] != 0 { k = (k + 1) & (size - 1) }
+        byHash[k] = Int32(slot + 1)
     }
 
     /// FNV-1a of the bytes folded to lower case, and their bits ORed (0x80 set: not ASCII).
@@ -573,7 +579,12 @@ extension FilterNode {
     /// another term's (a long list of package names beside a short `Image` test).
     func requiredLiterals() -> [(text: GuardedText, literal: [UInt8])]? {
         requirement(
-            preferring: { (found: [(text: GuardedText, literal: [UInt8])]) in found.map(\.literal.count).min() ?? 0 },
+            preferring: { (found: [(text: GuardedText, literal: [UInt8])]) in
+                // (A loop: `map(\.literal.count).min()` made an array through a key path, per term.)
+                var shortest: Int?
+                for item in found { shortest = min(shortest ?? .max, item.literal.count) }
+                return shortest ?? 0
+            },
             atMost: Self.maximumGuardTexts,
             { node in
                 guard case .sigma(let test) = node, let required = test.requiredLiterals else { return nil }

@@ -23,21 +23,22 @@ public enum RuleLoader {
         var errors: [RuleError] = []
         var sourceReferences: [String: String] = [:]
         for path in paths {
-            switch listRuleFiles(path) {
-            case .success(let files):
-                if files.count != 1 || files[0] != path, let base = sigmaSourceBase(directory: path) {
-                    for file in files where isSigmaFile(file) {
-                        sourceReferences[file] = base + "/" + String(file.split(separator: "/").last ?? "")
-                    }
-                }
-                for file in files {
-                    switch readFile(file) {
-                    case .success(let bytes): documents.append((file, bytes))
-                    case .failure(let error): errors.append(error)
-                    }
-                }
-            case .failure(let error):
+            let files: [String]
+            do throws(RuleError) { files = try listRuleFiles(path) } catch {
                 errors.append(error)
+                continue
+            }
+            if files.count != 1 || files[0] != path, let base = sigmaSourceBase(directory: path) {
+                for file in files where isSigmaFile(file) {
+                    sourceReferences[file] = base + "/" + String(file.split(separator: "/").last ?? "")
+                }
+            }
+            for file in files {
+                do throws(RuleError) {
+                    documents.append((file, try readFile(file)))
+                } catch {
+                    errors.append(error)
+                }
             }
         }
         var result = load(documents: documents, sourceReferences: sourceReferences)
@@ -185,18 +186,23 @@ public enum RuleLoader {
     /// The base URL in `directory/.sigma-source` (first line, trailing `/` removed), if any.
     static func sigmaSourceBase(directory: String) -> String? {
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
-        guard case .success(let bytes) = readFile(prefix + ".sigma-source") else { return nil }
+        let bytes: [UInt8]
+        do throws(RuleError) { bytes = try readFile(prefix + ".sigma-source") } catch { return nil }
         let line = bytes.prefix { $0 != 0x0A && $0 != 0x0D }
         var text = String(decoding: line, as: UTF8.self).trimmingXMLSpace()
         while text.hasSuffix("/") { text.removeLast() }
         return text.isEmpty ? nil : text
     }
 
-    static func listRuleFiles(_ path: String) -> Result<[String], RuleError> {
+    // Typed throws, not `Result`: the first `Result<_, RuleError>` of a run cost its generic
+    // metadata and a scan of every protocol conformance in the binary for `RuleError: Error`.
+
+    /// The file itself, or a directory's rule files sorted by the bytes of their names.
+    static func listRuleFiles(_ path: String) throws(RuleError) -> [String] {
         var info = stat()
-        guard stat(path, &info) == 0 else { return .failure(systemError(path, "cannot read")) }
-        guard (info.st_mode & S_IFMT) == S_IFDIR else { return .success([path]) }
-        guard let directory = opendir(path) else { return .failure(systemError(path, "cannot list directory")) }
+        guard stat(path, &info) == 0 else { throw systemError(path, "cannot read") }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { return [path] }
+        guard let directory = opendir(path) else { throw systemError(path, "cannot list directory") }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
@@ -205,25 +211,31 @@ public enum RuleLoader {
             }
             if name.hasSuffix(".xml") || isSigmaFile(name), !name.hasPrefix(".") { names.append(name) }
         }
-        names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        // Sorted by their bytes, compared as arrays (a sort of the strings through their UTF-8
+        // views compared byte by byte through string indices, 1% of a Sigma corpus load).
+        let bytes = names.map { Array($0.utf8) }
+        let order = bytes.indices.sorted { bytes[$0].lexicographicallyPrecedes(bytes[$1]) }
         let prefix = path.hasSuffix("/") ? path : path + "/"
-        return .success(names.map { prefix + $0 })
+        return order.map { prefix + names[$0] }
     }
 
-    static func readFile(_ path: String) -> Result<[UInt8], RuleError> {
+    /// A whole file, read until `read` finds its end, through a scratch buffer that is not
+    /// cleared first (a zeroed 64 KiB chunk per file came to 9 MiB of memset for the Sigma corpus).
+    static func readFile(_ path: String) throws(RuleError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(systemError(path, "cannot open")) }
+        guard fd >= 0 else { throw systemError(path, "cannot open") }
         defer { close(fd) }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
+        defer { chunk.deallocate() }
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = read(fd, chunk.baseAddress, chunk.count)
             if n < 0 {
                 if errno == EINTR { continue }
-                return .failure(systemError(path, "cannot read"))
+                throw systemError(path, "cannot read")
             }
-            if n == 0 { return .success(bytes) }
-            bytes.append(contentsOf: chunk[0..<n])
+            if n == 0 { return bytes }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<n]))
         }
     }
 

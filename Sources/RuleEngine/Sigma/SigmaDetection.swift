@@ -426,9 +426,11 @@ struct SigmaModifiers {
             return variants.map { tokens in
                 var tokens = tokens
                 switch anchor {
-                case .contains: tokens = [.anyRun] + tokens + [.anyRun]
-                case .startswith: tokens = tokens + [.anyRun]
-                case .endswith: tokens = [.anyRun] + tokens
+                case .contains:
+                    tokens.insert(.anyRun, at: 0)
+                    tokens.append(.anyRun)
+                case .startswith: tokens.append(.anyRun)
+                case .endswith: tokens.insert(.anyRun, at: 0)
                 case nil: break
                 }
                 return .pattern(SigmaPattern(tokens: tokens, cased: cased))

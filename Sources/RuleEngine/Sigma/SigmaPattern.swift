@@ -28,6 +28,7 @@ struct SigmaPattern: Sendable, Equatable {
     init(tokens: [Token], cased: Bool) {
         self.cased = cased
         var folded: [Token] = []
+        folded.reserveCapacity(tokens.count)
         for token in tokens {
             if token == .anyRun, folded.last == .anyRun { continue }  // `**` is `*`
             if !cased, case .byte(let b) = token { folded.append(.byte(asciiLower(b))) } else { folded.append(token) }
@@ -42,6 +43,7 @@ struct SigmaPattern: Sendable, Equatable {
         if leadingRun { inner = inner.dropFirst() }
         if trailingRun { inner = inner.dropLast() }
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(inner.count)
         for token in inner {
             guard case .byte(let b) = token else { return .glob(tokens) }
             bytes.append(b)
@@ -240,9 +242,14 @@ extension SigmaPattern {
     /// Reads a Sigma value: `*` and `?` are wildcards; `\*`, `\?` and `\\` stand for the character
     /// itself; a backslash before anything else is a plain backslash (the specification's
     /// "Escape Character" section).
+    /// (With room for two more tokens: the `*` that `contains`/`startswith`/`endswith` add.)
     static func tokens(of value: String) -> [Token] {
-        let bytes = Array(value.utf8)
+        withUTF8Bytes(value) { tokens(ofBytes: $0) }
+    }
+
+    private static func tokens(ofBytes bytes: UnsafeBufferPointer<UInt8>) -> [Token] {
         var tokens: [Token] = []
+        tokens.reserveCapacity(bytes.count + 2)
         var k = 0
         while k < bytes.count {
             let c = bytes[k]
