@@ -131,6 +131,28 @@ struct FilterSubject {
         return value
     }
 
+    /// Calls `body` with the UTF-8 bytes of an attribute's value as text (integers in decimal, as
+    /// ``AttributeValue/description`` gives them); nil when the event lacks the attribute. The
+    /// event's texts are read where they are, not handed out as values (a retain and a release
+    /// of each, at every test).
+    @inline(__always)
+    mutating func withText<R>(of attribute: EventAttribute, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        switch attribute {
+        case .invokedPath: return event.invokedPath.map { withUTF8Bytes($0, body) }
+        case .exePath: return event.exePath.map { withUTF8Bytes($0, body) }
+        case .parentExePath: return event.parentExePath.map { withUTF8Bytes($0, body) }
+        case .parentCommandLine: return event.parentCommandLine.map { withUTF8Bytes($0, body) }
+        case .cwd: return event.cwd.map { withUTF8Bytes($0, body) }
+        case .user: return event.user.map { withUTF8Bytes($0, body) }
+        case .args:
+            if joinedArguments == nil { joinedArguments = .some(event.value(of: .args)) }
+            guard case .string(let text)?? = joinedArguments else { return nil }
+            return withUTF8Bytes(text, body)
+        default:
+            return event.value(of: attribute).map { withUTF8Bytes($0.description, body) }
+        }
+    }
+
     /// The byte pairs of an attribute's text, when it is long enough for them to pay (only the
     /// argv, `args`, is long): a `contains` needle with a pair not in it cannot match.
     mutating func bytePairs(of attribute: EventAttribute) -> BytePairSet? {
