@@ -7,8 +7,10 @@ import Testing
 /// shape; these tests compare it with the plain reading: the pattern matched against each
 /// attribute's value as text (``SigmaPattern/matches(_:)`` of ``AttributeValue/description``).
 @Suite struct SigmaFieldTestMatchingTests {
-    /// Bytes that folding could confuse, a space, a slash and a dash, and UTF-8 of `é`.
-    private static let alphabet: [UInt8] = Array("aAbZ@[ -/1".utf8) + [0xC3, 0xA9]
+    /// Bytes that folding could confuse (`@` and `` ` ``, `[` and `{` differ by the case bit as
+    /// letters do), a space, a slash and a dash, 0x01 and 0x21 (one above a byte the search
+    /// looks for, or the case bit apart from it), and UTF-8 of `é`.
+    private static let alphabet: [UInt8] = Array("aAbZ@`[{ -/1!".utf8) + [0x01, 0xC3, 0xA9]
 
     private static let fields: [(String, [EventAttribute])] = [
         ("Image", [.invokedPath, .exePath]),

@@ -128,13 +128,44 @@ final class SigmaFieldTest: Sendable {
             case .equals: return text.count == b.count && Self.equal(text, 0, b, cased: cased)
             case .prefix: return text.count >= b.count && Self.equal(text, 0, b, cased: cased)
             case .suffix: return text.count >= b.count && Self.equal(text, text.count - b.count, b, cased: cased)
-            case .contains:
-                guard text.count >= b.count else { return false }
-                for start in 0...(text.count - b.count) where Self.equal(text, start, b, cased: cased) { return true }
-                return false
+            case .contains: return Self.contains(text, b, cased: cased)
             case .glob, .notAPattern: return pattern.unsafelyUnwrapped.matches(text)
             }
         }
+    }
+
+    /// Whether `needle` (folded unless `cased`, not empty) occurs in `text`. Eight positions at a
+    /// time are looked at for the needle's first byte (with bit 0x20 set in both when not
+    /// `cased`: the same for both cases of a letter); only where it may be is the needle compared.
+    private static func contains(
+        _ text: UnsafeBufferPointer<UInt8>,
+        _ needle: UnsafeBufferPointer<UInt8>,
+        cased: Bool
+    )
+        -> Bool
+    {
+        guard text.count >= needle.count, !needle.isEmpty else { return text.count >= needle.count }
+        let last = text.count - needle.count  // the last position the needle can start at
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let caseBit: UInt64 = cased ? 0 : 0x20 &* ones
+        let first = UInt64(needle[0]) &* ones | caseBit
+        var start = 0
+        while start + 8 <= text.count, start <= last {
+            let word = UInt64(littleEndian: UnsafeRawPointer(text.baseAddress! + start).loadUnaligned(as: UInt64.self))
+            let x = (word | caseBit) ^ first  // a zero byte where the first byte may be
+            var zeros = (x &- ones) & ~x & (0x80 &* ones)  // each zero byte flagged (and maybe others: checked)
+            while zeros != 0 {
+                let at = start + zeros.trailingZeroBitCount >> 3
+                if at <= last, equal(text, at, needle, cased: cased) { return true }
+                zeros &= zeros &- 1
+            }
+            start += 8
+        }
+        while start <= last {
+            if equal(text, start, needle, cased: cased) { return true }
+            start += 1
+        }
+        return false
     }
 
     /// Whether `bytes` (folded unless `cased`) are in `text` at `start`.
