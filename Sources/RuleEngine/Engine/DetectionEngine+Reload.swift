@@ -55,6 +55,7 @@ extension DetectionEngine {
         rules = newRules
         active = newActive
         index = RuleIndex(newActive.enumerated().map { ($0.offset, $0.element.rule.filter) })
+        programs = FilterPrograms(newActive.map(\.rule.filter))
         let windows = newActive.map { (number: $0.number, id: $0.rule.id, milliseconds: $0.rule.windowSeconds * 1000) }
         windowByRuleNumber = Dictionary(uniqueKeysWithValues: windows.map { ($0.number, $0.milliseconds) })
         windowByRuleId = Dictionary(windows.map { ($0.id, $0.milliseconds) }) { max($0, $1) }

@@ -26,6 +26,8 @@ public struct DetectionEngine: Sendable {
     /// The active rules, in rule order (the index refers to them by position).
     var active: [ActiveRule] = []
     var index = RuleIndex([])
+    /// The active rules' filters as flat programs, by position (what ``process(_:)`` evaluates).
+    var programs = FilterPrograms([])
     var nextRuleNumber = 0
     var groups = LRUTable<GroupKey, GroupWindow>()
     var incidentTable = LRUTable<IncidentID, Incident>()
@@ -34,6 +36,8 @@ public struct DetectionEngine: Sendable {
     var windowByRuleNumber: [Int: Int64] = [:]
     var windowByRuleId: [String: Int64] = [:]
     private var candidates: [Int] = []
+    /// The last event's guard findings, the storage of the next one's (see ``GuardFindings``).
+    private var findings = GuardFindings()
 
     public init(rules: [Rule], configuration: EngineConfiguration) {
         self.configuration = configuration
@@ -46,8 +50,10 @@ public struct DetectionEngine: Sendable {
         counters.eventsProcessed += 1
         var updates: [IncidentUpdate] = []
         // Derives the joined argv, and finds the guards' literals in it, once for all candidates.
-        var subject = FilterSubject(event, guards: index.guards)
+        var subject = FilterSubject(event, guards: index.guards, findings: findings)
+        findings = GuardFindings()  // the subject's sets alone: changed in place, not copied
         index.candidates(for: event, &subject, into: &candidates)
+        let programs = self.programs
         for position in candidates {
             let activeRule = active[position]
             if activeRule.isCorrelation {
@@ -55,13 +61,14 @@ public struct DetectionEngine: Sendable {
                 continue
             }
             counters.filterEvaluations += 1
-            guard activeRule.rule.filter.matches(&subject) else { continue }
+            guard programs.matches(position, &subject) else { continue }
             counters.matches += 1
             let values = activeRule.keyAttributes.map { event.value(of: $0) }
             if let update = advance(activeRule, with: event, groupValues: values) {
                 updates.append(update)
             }
         }
+        findings = subject.findings
         if configuration.forgetsClosedGroups { forgetClosed(before: event.eventTime) }
         enforceMemoryBudget()
         return updates

@@ -28,17 +28,14 @@ final class GuardLiterals: Sendable {
     // Through these, not the sets themselves: a set read out of the class would be copied (a
     // retain of each of its arrays) on every event.
 
-    func commandLineOccurrences(in text: UnsafeBufferPointer<UInt8>) -> LiteralOccurrences {
-        commandLine.occurrences(in: text)
-    }
-
     /// The literals in an argv given as its argument area (each argument NUL-terminated, the last
     /// maybe not) as they would be found in the argv joined by single spaces (`args`): the bytes
     /// are read with each NUL as a space and the last terminator left out. The joined text is the
     /// same bytes except where invalid UTF-8 is replaced by U+FFFD (bytes 0x80 and up, never an
     /// ASCII byte): an ASCII literal is in one exactly when it is in the other. With a non-ASCII
     /// literal and a byte 0x80 or up in the area, every literal counts as found.
-    func commandLineOccurrences(inArgumentArea area: [UInt8]) -> LiteralOccurrences {
+    func commandLineOccurrences(inArgumentArea area: [UInt8], into found: inout LiteralOccurrences) {
+        found.removeAll(count: commandLine.literals.count)
         var end = area.count
         if end > 0, area[end - 1] == 0 { end -= 1 }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(end, 1)) { text in
@@ -50,20 +47,36 @@ final class GuardLiterals: Sendable {
                     text[k] = c == 0 ? 0x20 : c
                 }
             }
-            if high >= 0x80, !commandLineIsASCII { return LiteralOccurrences.all(count: commandLine.literals.count) }
-            return commandLine.occurrences(in: UnsafeBufferPointer(rebasing: text[0..<end]))
+            if high >= 0x80, !commandLineIsASCII {
+                found.insertAll(count: commandLine.literals.count)
+                return
+            }
+            commandLine.addOccurrences(in: UnsafeBufferPointer(rebasing: text[0..<end]), to: &found)
         }
     }
 
-    /// The literals in either path (the second is not read when it is the first).
-    func imageOccurrences(_ invokedPath: String?, _ exePath: String?) -> LiteralOccurrences {
-        var found = LiteralOccurrences(count: image.literals.count)
+    /// The literals in `text`, the joined argv (`args`), into `found` (emptied first).
+    func commandLineOccurrences(in text: UnsafeBufferPointer<UInt8>, into found: inout LiteralOccurrences) {
+        found.removeAll(count: commandLine.literals.count)
+        commandLine.addOccurrences(in: text, to: &found)
+    }
+
+    /// The literals in either path (the second is not read when it is the first), into `found`
+    /// (emptied first).
+    func imageOccurrences(_ invokedPath: String?, _ exePath: String?, into found: inout LiteralOccurrences) {
+        found.removeAll(count: image.literals.count)
         if let path = invokedPath { withUTF8Bytes(path) { image.addOccurrences(in: $0, to: &found) } }
         if let path = exePath, path != invokedPath {
             withUTF8Bytes(path) { image.addOccurrences(in: $0, to: &found) }
         }
-        return found
     }
+}
+
+/// Where an event's ``FilterSubject`` keeps the guards' literals found in its texts; handed from
+/// one event's subject to the next, so that the sets are allocated once, not for every event.
+struct GuardFindings {
+    var commandLine = LiteralOccurrences()
+    var image = LiteralOccurrences()
 }
 
 /// One event as the filters of all candidate rules read it: built once per event, it hands out
@@ -80,17 +93,21 @@ struct FilterSubject {
     /// guards' scan does not build them: most events that have a long argv never need them): nil
     /// until then, `.some(nil)` when the argv is short (scanned directly).
     private var argumentPairs: BytePairSet??
-    /// The guards' literals found in the joined argv, and in `invokedPath` or `exePath`: nil
-    /// until first asked for.
-    private var argumentOccurrences: LiteralOccurrences?
-    private var imageOccurrences: LiteralOccurrences?
+    /// The guards' literals found in the joined argv, and in `invokedPath` or `exePath`, once
+    /// the flag beside each says they were looked for (until then, what an earlier event left).
+    private(set) var findings: GuardFindings
+    private var argumentsScanned = false
+    private var imageScanned = false
     /// The argv bytes of an event not completed yet (see ``init(probe:argumentArea:guards:)``).
     private let argumentArea: [UInt8]?
 
-    init(_ event: ExecEvent, guards: GuardLiterals = .none) {
+    /// - Parameter findings: storage for the guards' findings, as an earlier subject left it
+    ///   (``findings``): handed on from event to event, it is not allocated for each.
+    init(_ event: ExecEvent, guards: GuardLiterals = .none, findings: GuardFindings = GuardFindings()) {
         self.event = event
         self.guards = guards
         self.argumentArea = nil
+        self.findings = findings
     }
 
     /// A subject for the guards alone (``holds(guardLiteral:in:)``), of an exec's index probe
@@ -101,6 +118,7 @@ struct FilterSubject {
         self.event = probe
         self.guards = guards
         self.argumentArea = argumentArea
+        self.findings = GuardFindings()
     }
 
     /// The value of an attribute, or nil when the event lacks it (as ``ExecEvent/value(of:)``).
@@ -111,6 +129,28 @@ struct FilterSubject {
         let value = event.value(of: .args)
         joinedArguments = .some(value)
         return value
+    }
+
+    /// Calls `body` with the UTF-8 bytes of an attribute's value as text (integers in decimal, as
+    /// ``AttributeValue/description`` gives them); nil when the event lacks the attribute. The
+    /// event's texts are read where they are, not handed out as values (a retain and a release
+    /// of each, at every test).
+    @inline(__always)
+    mutating func withText<R>(of attribute: EventAttribute, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        switch attribute {
+        case .invokedPath: return event.invokedPath.map { withUTF8Bytes($0, body) }
+        case .exePath: return event.exePath.map { withUTF8Bytes($0, body) }
+        case .parentExePath: return event.parentExePath.map { withUTF8Bytes($0, body) }
+        case .parentCommandLine: return event.parentCommandLine.map { withUTF8Bytes($0, body) }
+        case .cwd: return event.cwd.map { withUTF8Bytes($0, body) }
+        case .user: return event.user.map { withUTF8Bytes($0, body) }
+        case .args:
+            if joinedArguments == nil { joinedArguments = .some(event.value(of: .args)) }
+            guard case .string(let text)?? = joinedArguments else { return nil }
+            return withUTF8Bytes(text, body)
+        default:
+            return event.value(of: attribute).map { withUTF8Bytes($0.description, body) }
+        }
     }
 
     /// The byte pairs of an attribute's text, when it is long enough for them to pay (only the
@@ -134,11 +174,11 @@ struct FilterSubject {
     mutating func holds(guardLiteral id: Int, in text: GuardedText) -> Bool {
         switch text {
         case .commandLine:
-            if argumentOccurrences == nil { scanArguments() }
-            return argumentOccurrences.unsafelyUnwrapped.contains(id)
+            if !argumentsScanned { scanArguments() }
+            return findings.commandLine.contains(id)
         case .image:
-            if imageOccurrences == nil { imageOccurrences = guards.imageOccurrences(event.invokedPath, event.exePath) }
-            return imageOccurrences.unsafelyUnwrapped.contains(id)
+            if !imageScanned { scanImage() }
+            return findings.image.contains(id)
         }
     }
 
@@ -148,11 +188,11 @@ struct FilterSubject {
         if literals.isEmpty { return false }
         switch text {
         case .commandLine:
-            if argumentOccurrences == nil { scanArguments() }
-            return argumentOccurrences.unsafelyUnwrapped.intersects(literals)
+            if !argumentsScanned { scanArguments() }
+            return findings.commandLine.intersects(literals)
         case .image:
-            if imageOccurrences == nil { imageOccurrences = guards.imageOccurrences(event.invokedPath, event.exePath) }
-            return imageOccurrences.unsafelyUnwrapped.intersects(literals)
+            if !imageScanned { scanImage() }
+            return findings.image.intersects(literals)
         }
     }
 
@@ -160,25 +200,32 @@ struct FilterSubject {
     mutating func forEachGuardLiteral(in text: GuardedText, _ body: (Int) -> Void) {
         switch text {
         case .commandLine:
-            if argumentOccurrences == nil { scanArguments() }
-            argumentOccurrences.unsafelyUnwrapped.forEachMember(body)
+            if !argumentsScanned { scanArguments() }
+            findings.commandLine.forEachMember(body)
         case .image:
-            if imageOccurrences == nil { imageOccurrences = guards.imageOccurrences(event.invokedPath, event.exePath) }
-            imageOccurrences.unsafelyUnwrapped.forEachMember(body)
+            if !imageScanned { scanImage() }
+            findings.image.forEachMember(body)
         }
     }
 
     /// Finds the guards' literals in the joined argv (or in the argument area of a probe).
     private mutating func scanArguments() {
+        argumentsScanned = true
         if let argumentArea {
-            argumentOccurrences = guards.commandLineOccurrences(inArgumentArea: argumentArea)
+            guards.commandLineOccurrences(inArgumentArea: argumentArea, into: &findings.commandLine)
             return
         }
-        var found: LiteralOccurrences?
         if case .string(let text)? = value(of: .args) {
-            found = withUTF8Bytes(text) { guards.commandLineOccurrences(in: $0) }
+            withUTF8Bytes(text) { guards.commandLineOccurrences(in: $0, into: &findings.commandLine) }
+        } else {
+            findings.commandLine.removeAll(count: guards.commandLine.literals.count)
         }
-        argumentOccurrences = found ?? LiteralOccurrences(count: guards.commandLine.literals.count)
+    }
+
+    /// Finds the guards' literals in `invokedPath` and `exePath`.
+    private mutating func scanImage() {
+        imageScanned = true
+        guards.imageOccurrences(event.invokedPath, event.exePath, into: &findings.image)
     }
 
     /// Whether the event carries the attribute, without deriving its value.

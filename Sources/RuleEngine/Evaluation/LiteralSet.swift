@@ -5,9 +5,10 @@
 /// all the guards' texts it holds, and a rule whose texts are all absent is not evaluated. Each
 /// position of the text costs one table lookup (are the two bytes there, as they stand, the start
 /// of a literal in some case?), four positions a step; only where they are are literals compared:
-/// the two-byte ones equal to the pair, and the longer ones whose first three bytes fall in the
-/// same slot as the text's, found through flat tables (no hashing of texts, no reference counting
-/// per position).
+/// the two-byte ones equal to the pair, the three-byte ones whose first three bytes fall in the
+/// same slot as the text's, and the longer ones whose first four do, found through flat tables
+/// (no reference counting per position). Four bytes tell apart most of what two start in a
+/// command line (`/usr`, `/tmp`, `exec`): the pair alone let through half of its positions.
 struct LiteralSet: Sendable {
     /// The literals, folded, each at least two bytes long, in insertion order (their ids).
     private(set) var literals: [[UInt8]] = []
@@ -16,14 +17,22 @@ struct LiteralSet: Sendable {
     /// some case. Entry `first | second << 8` (the two bytes read as one little-endian 16-bit
     /// number), set for every case of the literal's first two letters, so that the scan neither
     /// folds nor shifts: a byte, not a bit, because a variable shift costs more than the 64 KiB.
-    /// Empty until the first literal.
+    /// Bit ``startsShort`` is set for a literal of two or three bytes, ``startsLong`` for a longer
+    /// one. Empty until the first literal.
     private var firstPairs: [UInt8] = []
-    /// The last literal inserted (id + 1; 0: none) of two bytes by its pair, and of three bytes or
-    /// more by the slot of its first three (``tripleSlot(_:_:)``); each literal links to the
-    /// previous one of the same pair or slot (`previousInChain`, id + 1).
+    /// The last literal inserted (id + 1; 0: none) of two bytes by its pair, of three bytes by the
+    /// slot of its first three (``tripleSlot(_:_:)``), of four bytes or more by the slot of its
+    /// first four (``quadSlot(_:)``); each literal links to the previous one of the same pair or
+    /// slot (`previousInChain`, id + 1).
     private var lastWithPair: [UInt16] = []
     private var lastWithTriple: [UInt16] = []
+    private var lastWithQuad: [UInt16] = []
+    /// One bit per slot of ``lastWithQuad``, set when the slot has a literal: 8 KiB, which stay
+    /// in the cache, where the 128 KiB of the slots, read at random slots, did not.
+    private var quadSlotsUsed: [UInt64] = []
     private var previousInChain: [UInt16] = []
+    private static let startsShort: UInt8 = 1
+    private static let startsLong: UInt8 = 2
     /// The bytes of all literals one after the other; literal `id` is
     /// `bytes[starts[id]..<starts[id + 1]]`.
     private var bytes: [UInt8] = []
@@ -49,7 +58,9 @@ struct LiteralSet: Sendable {
         if lastWithPair.isEmpty {
             firstPairs = [UInt8](repeating: 0, count: 65_536)
             lastWithPair = [UInt16](repeating: 0, count: 65_536)
-            lastWithTriple = [UInt16](repeating: 0, count: 65_536)
+            lastWithTriple = [UInt16](repeating: 0, count: Self.tripleSlotCount)
+            lastWithQuad = [UInt16](repeating: 0, count: 65_536)
+            quadSlotsUsed = [UInt64](repeating: 0, count: 65_536 / 64)
         }
         let id = literals.count
         literals.append(folded)
@@ -62,17 +73,22 @@ struct LiteralSet: Sendable {
         heads.append(folded.count >= 8 ? ~0 : (1 << (8 * UInt64(folded.count))) - 1)
         for first in asciiCases(folded[0]) {
             for second in asciiCases(folded[1]) {
-                firstPairs[Int(first) | Int(second) << 8] = 1
+                firstPairs[Int(first) | Int(second) << 8] |= folded.count <= 3 ? Self.startsShort : Self.startsLong
             }
         }
         let pair = Int(folded[0]) << 8 | Int(folded[1])
         if folded.count == 2 {
             previousInChain.append(lastWithPair[pair])
             lastWithPair[pair] = UInt16(id + 1)
-        } else {
+        } else if folded.count == 3 {
             let slot = Self.tripleSlot(pair, folded[2])
             previousInChain.append(lastWithTriple[slot])
             lastWithTriple[slot] = UInt16(id + 1)
+        } else {
+            let slot = Self.quadSlot(UInt32(truncatingIfNeeded: head))
+            previousInChain.append(lastWithQuad[slot])
+            lastWithQuad[slot] = UInt16(id + 1)
+            quadSlotsUsed[slot >> 6] |= 1 << UInt64(slot & 63)
         }
         return id
     }
@@ -91,44 +107,60 @@ struct LiteralSet: Sendable {
         firstPairs.withUnsafeBufferPointer { firstPairs in
             lastWithPair.withUnsafeBufferPointer { lastWithPair in
                 lastWithTriple.withUnsafeBufferPointer { lastWithTriple in
-                    previousInChain.withUnsafeBufferPointer { previousInChain in
-                        bytes.withUnsafeBufferPointer { bytes in
-                            starts.withUnsafeBufferPointer { starts in
-                                heads.withUnsafeBufferPointer { heads in
-                                    var k = 1
-                                    while true {
-                                        k = Self.nextPairStartingALiteral(in: text, from: k, firstPairs.baseAddress!)
-                                        guard k < text.count else { break }
-                                        let pair = Int(asciiLower(text[k - 1])) << 8 | Int(asciiLower(text[k]))
-                                        var link = Int(lastWithPair[pair])
-                                        while link != 0 {  // two-byte literals: the pair itself
-                                            found.insert(link - 1)
-                                            link = Int(previousInChain[link - 1])
-                                        }
-                                        if k + 1 < text.count {
-                                            link = Int(lastWithTriple[Self.tripleSlot(pair, asciiLower(text[k + 1]))])
-                                        }
-                                        // The text's eight bytes from the pair on, folded (when there are eight).
-                                        let word = k + 7 <= text.count ? Self.foldedWord(text, at: k - 1) : nil
-                                        while link != 0 {
-                                            let id = link - 1
-                                            link = Int(previousInChain[id])
-                                            guard !found.contains(id) else { continue }
-                                            let literal = UnsafeBufferPointer(
-                                                rebasing: bytes[starts[id]..<starts[id + 1]]
+                    lastWithQuad.withUnsafeBufferPointer { lastWithQuad in
+                        quadSlotsUsed.withUnsafeBufferPointer { quadSlotsUsed in
+                            previousInChain.withUnsafeBufferPointer { previousInChain in
+                                bytes.withUnsafeBufferPointer { bytes in
+                                    starts.withUnsafeBufferPointer { starts in
+                                        heads.withUnsafeBufferPointer { heads in
+                                            let tables = ChainTables(
+                                                lastWithPair: lastWithPair,
+                                                lastWithTriple: lastWithTriple,
+                                                lastWithQuad: lastWithQuad,
+                                                previousInChain: previousInChain,
+                                                bytes: bytes,
+                                                starts: starts,
+                                                heads: heads
                                             )
-                                            if let word {
-                                                guard (word ^ heads[2 * id]) & heads[2 * id + 1] == 0 else { continue }
-                                                if literal.count <= 8
-                                                    || Self.occurs(literal, in: text, at: k - 1, from: 8)
-                                                {
-                                                    found.insert(id)
+                                            var k = 1
+                                            while true {
+                                                k = Self.nextPairStartingALiteral(
+                                                    in: text,
+                                                    from: k,
+                                                    firstPairs.baseAddress!
+                                                )
+                                                guard k < text.count else { break }
+                                                let starting = firstPairs[
+                                                    Int(
+                                                        UInt16(
+                                                            littleEndian: UnsafeRawPointer(text.baseAddress! + k - 1)
+                                                                .loadUnaligned(as: UInt16.self)
+                                                        )
+                                                    )
+                                                ]
+                                                if starting & Self.startsShort != 0 {
+                                                    Self.addShortOccurrences(in: text, at: k - 1, tables, to: &found)
                                                 }
-                                            } else if Self.occurs(literal, in: text, at: k - 1, from: 0) {
-                                                found.insert(id)
+                                                if starting & Self.startsLong != 0, k + 3 <= text.count {
+                                                    let four = UInt32(
+                                                        littleEndian: UnsafeRawPointer(text.baseAddress! + k - 1)
+                                                            .loadUnaligned(as: UInt32.self)
+                                                    )
+                                                    let slot = Self.quadSlot(four)
+                                                    if quadSlotsUsed[slot >> 6] & (1 << UInt64(slot & 63)) != 0 {
+                                                        let link = Int(lastWithQuad[slot])
+                                                        Self.addChain(
+                                                            from: link,
+                                                            in: text,
+                                                            at: k - 1,
+                                                            tables,
+                                                            to: &found
+                                                        )
+                                                    }
+                                                }
+                                                k += 1
                                             }
                                         }
-                                        k += 1
                                     }
                                 }
                             }
@@ -139,12 +171,81 @@ struct LiteralSet: Sendable {
         }
     }
 
+    /// The tables of a scan, read through pointers.
+    private struct ChainTables {
+        let lastWithPair: UnsafeBufferPointer<UInt16>
+        let lastWithTriple: UnsafeBufferPointer<UInt16>
+        let lastWithQuad: UnsafeBufferPointer<UInt16>
+        let previousInChain: UnsafeBufferPointer<UInt16>
+        let bytes: UnsafeBufferPointer<UInt8>
+        let starts: UnsafeBufferPointer<Int>
+        let heads: UnsafeBufferPointer<UInt64>
+    }
+
+    /// Adds the literals of two and three bytes at `start` of `text`.
+    @inline(__always)
+    private static func addShortOccurrences(
+        in text: UnsafeBufferPointer<UInt8>,
+        at start: Int,
+        _ tables: ChainTables,
+        to found: inout LiteralOccurrences
+    ) {
+        let pair = Int(asciiLower(text[start])) << 8 | Int(asciiLower(text[start + 1]))
+        var link = Int(tables.lastWithPair[pair])
+        while link != 0 {  // two-byte literals: the pair itself
+            found.insert(link - 1)
+            link = Int(tables.previousInChain[link - 1])
+        }
+        guard start + 2 < text.count else { return }
+        link = Int(tables.lastWithTriple[tripleSlot(pair, asciiLower(text[start + 2]))])
+        if link != 0 { addChain(from: link, in: text, at: start, tables, to: &found) }
+    }
+
+    /// Adds the literals of the chain from `link` that occur at `start` of `text`.
+    @inline(__always)
+    private static func addChain(
+        from link: Int,
+        in text: UnsafeBufferPointer<UInt8>,
+        at start: Int,
+        _ tables: ChainTables,
+        to found: inout LiteralOccurrences
+    ) {
+        // The text's eight bytes from `start` on, folded (when there are eight).
+        let word = start + 8 <= text.count ? foldedWord(text, at: start) : nil
+        var link = link
+        while link != 0 {
+            let id = link - 1
+            link = Int(tables.previousInChain[id])
+            guard !found.contains(id) else { continue }
+            let literal = UnsafeBufferPointer(rebasing: tables.bytes[tables.starts[id]..<tables.starts[id + 1]])
+            if let word {
+                guard (word ^ tables.heads[2 * id]) & tables.heads[2 * id + 1] == 0 else { continue }
+                if literal.count <= 8 || occurs(literal, in: text, at: start, from: 8) { found.insert(id) }
+            } else if occurs(literal, in: text, at: start, from: 0) {
+                found.insert(id)
+            }
+        }
+    }
+
+    /// The chain slot of literals of four bytes or more starting with `four` (their first four
+    /// bytes, little-endian, in any case). The key is the bytes with bit 0x20 set in each, the
+    /// same for every case of a letter (and shared by a few other bytes: slots may be shared,
+    /// a literal found through one is compared whole).
+    @inline(__always)
+    private static func quadSlot(_ four: UInt32) -> Int {
+        Int(((four | 0x2020_2020) &* 0x9E37_79B1) >> 16)
+    }
+
     /// The chain slot of literals starting with `pair` then `third` (folded). Slots may be shared:
     /// a literal found through one is compared whole.
     @inline(__always)
     private static func tripleSlot(_ pair: Int, _ third: UInt8) -> Int {
-        (pair &* 31 &+ Int(third)) & 0xFFFF
+        (pair &* 31 &+ Int(third)) & (tripleSlotCount - 1)
     }
+
+    /// Slots of three-byte literals: few (`-c `, `nc `, `zsh`), in a table small enough to stay
+    /// in the cache.
+    private static let tripleSlotCount = 4096
 
     /// The first `k >= from` (from >= 1) where the two bytes `text[k - 1]`, `text[k]` start some
     /// literal (in some case), `text.count` when there is none. Each position is a 16-bit load and
@@ -213,11 +314,39 @@ struct LiteralOccurrences {
         words = [UInt64](repeating: 0, count: (count + 63) / 64)
     }
 
+    /// The empty set of no literals (no storage).
+    init() {
+        words = []
+    }
+
     /// Every literal of a set of `count`.
     static func all(count: Int) -> LiteralOccurrences {
         var found = LiteralOccurrences(count: count)
-        for k in found.words.indices { found.words[k] = ~0 }
+        found.fill(count: count, with: ~0)
         return found
+    }
+
+    /// Makes this the empty set of a set of `count` literals, in the storage it has when that is
+    /// the right size (one set serves event after event without being allocated for each).
+    mutating func removeAll(count: Int) {
+        fill(count: count, with: 0)
+    }
+
+    /// Makes this the set of every literal of a set of `count`, in the storage it has (as
+    /// ``removeAll(count:)``).
+    mutating func insertAll(count: Int) {
+        fill(count: count, with: ~0)
+    }
+
+    private mutating func fill(count: Int, with word: UInt64) {
+        let wordCount = (count + 63) / 64
+        guard words.count == wordCount else {
+            words = [UInt64](repeating: word, count: wordCount)
+            return
+        }
+        words.withUnsafeMutableBufferPointer { words in
+            for k in words.indices { words[k] = word }
+        }
     }
 
     @inline(__always)
