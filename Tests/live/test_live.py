@@ -64,6 +64,19 @@ class Agent:
         proc = subprocess.run([BIN, "status", "--json", "--socket", self.socket], capture_output=True, text=True)
         return json.loads(proc.stdout) if proc.returncode == 0 else None
 
+    def running(self):
+        """Waits until its source runs: set up (audit state recorded or put back), privileges
+        dropped. Status answers earlier, while the source is still being set up."""
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            status = self.status()
+            if status and status["sourceRunning"]:
+                return status
+            if self.proc.poll() is not None:
+                raise AssertionError(f"agent exited {self.proc.returncode}:\n{self.log_text()}")
+            time.sleep(0.05)
+        raise AssertionError(f"source not running: {self.status()}\n{self.log_text()}")
+
     def settle(self, seconds=1.5):
         """Lets in-flight events complete and incidents reach the journal."""
         time.sleep(seconds)
@@ -889,6 +902,7 @@ def test_sigkill_restart_stop_leaves_audit_as_before_the_first_start():
             assert "enabled 0\nbacklog_limit 64\nbacklog_wait_time 15000\n" in record, record
             restarted = Agent("crash-restart", "audit-unicast", extra_env={"EXECWATCH_AUDIT_KEY": key})
             try:
+                restarted.running()
                 assert "put back the audit state a killed agent left changed" in restarted.log_text()
                 run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "41000"], "root")
                 restarted.settle()
@@ -964,6 +978,7 @@ def test_audit_state_record_from_another_boot_is_ignored():
             path = write_record_from_another_boot(os.path.join(WORK, "other-boot-agent"), key)
             agent = Agent("other-boot-agent", "audit-unicast", extra_env={"EXECWATCH_AUDIT_KEY": key})
             try:
+                agent.running()
                 assert "a record from another boot" in agent.log_text(), agent.log_text()
                 assert "boot_id 00000000-0000-0000-0000-000000000000" not in open(path).read()
             finally:
@@ -980,7 +995,7 @@ def test_capture_thread_keeps_only_what_its_source_needs():
         before = audit_state()
         agent = Agent("caps_root", "audit-unicast")
         try:
-            assert agent.status()["capabilities"] == ["cap_audit_control"], agent.status()
+            assert agent.running()["capabilities"] == ["cap_audit_control"], agent.status()
             assert agent.status()["user"] == "root"
         finally:
             agent.stop()
