@@ -277,14 +277,16 @@ final class PendingExec {
                     }
                 }
             }
-            readIdentity = identity
+            // Swapped in, not assigned: an assignment copied the fields (retaining each text) and
+            // then destroyed both the local and the value replaced, for every exec.
+            swap(&readIdentity, &identity)
             identityIsRead = true
         }
         if includingContext {
-            readContext = context
+            swap(&readContext, &context)
             contextIsRead = true
         } else if let stoppedAt {
-            readContext = context
+            swap(&readContext, &context)
             contextReadUpTo = stoppedAt
         }
     }
