@@ -40,6 +40,9 @@ public struct ExecEvent: Sendable, Equatable {
     /// Attributes outside the known set (from JSON events), by name.
     public var extra: [String: AttributeValue]
 
+    /// Inlinable: called across modules for every exec (with most fields left nil), it stored each
+    /// argument through a copy and destroyed the caller's, some two dozen optionals per event.
+    @inlinable
     public init(
         eventType: String = ExecEvent.execEventType,
         eventTime: EventTime,

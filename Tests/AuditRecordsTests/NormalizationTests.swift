@@ -102,6 +102,34 @@ struct NormalizationTests {
         #expect(pipeline.malformedArgumentFields == 1)
     }
 
+    /// Each probe begins from one kept event: every field but the host name and the time is the
+    /// exec's own, and a host name changed afterwards is the one events get.
+    @Test func probesBeginFreshAndFollowTheHostName() throws {
+        var assembler = AuditEventAssembler()
+        var completed: [AuditEventAssembler.CompletedExec] = []
+        let text = [
+            exec(execve: "argc=2 a0=\"nc\" a1=\"-l\"", path0: "\"nc\""),
+            exec(comm: "\"ls\"").replacing(":5)", with: ":6)")
+                .replacing("1700000000.000", with: "1700000001.000"),
+        ].joined(separator: "\n")
+        for line in text.split(separator: "\n") {
+            _ = Array(line.utf8).withUnsafeBytes { raw in assembler.ingest(line: raw) { completed.append($0) } }
+        }
+        assembler.finish { completed.append($0) }
+        #expect(completed.count == 2)
+        var normalizer = ExecEventNormalizer(hostName: "h", users: UserNameCache(names: [:]))
+        let first = normalizer.probe(from: completed[0])
+        #expect(first.hostName == "h" && first.procName == "nc" && first.args?.count == nil)
+        #expect(first.invokedPath == nil && first.cwd == nil)
+        #expect(first.eventTime == EventTime(seconds: 1_700_000_000))
+        normalizer.hostName = "other"
+        let second = normalizer.probe(from: completed[1])
+        #expect(second.hostName == "other" && second.procName == "ls")
+        #expect(second.eventTime == EventTime(seconds: 1_700_000_001))
+        #expect(second.args == nil && second.swParam == nil && second.invokedPath == nil && second.cwd == nil)
+        #expect(normalizer.event(from: completed[1], probe: second).hostName == "other")
+    }
+
     @Test func swParamIsEmptyForABareCommandAndAbsentWithoutExecve() {
         #expect(replay(text: exec(execve: "argc=1 a0=\"nc\"")).events.first?.swParam == "")
         #expect(replay(text: exec()).events.first?.swParam == nil)

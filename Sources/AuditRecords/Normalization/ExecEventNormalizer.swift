@@ -18,7 +18,12 @@ import HostProcesses
 /// needed for `procName`): most events match no rule. The process table keeps each exec's EXECVE
 /// records, and decodes a command line only when a child's event asks for its parent's.
 public struct ExecEventNormalizer {
-    public var hostName: String
+    public var hostName: String {
+        didSet { blank = ExecEvent(eventTime: blank.eventTime, hostName: hostName) }
+    }
+    /// An event with the host name alone, copied to begin each probe: one made afresh for every
+    /// exec was built field by field in a temporary, copied out whole and the temporary destroyed.
+    private var blank: ExecEvent
     private var users: UserNameCache
     private var processes: ProcessTable
     /// The live host's /proc, nil in replay.
@@ -42,6 +47,7 @@ public struct ExecEventNormalizer {
         live: (any RunningProcesses)? = nil
     ) {
         self.hostName = hostName
+        self.blank = ExecEvent(eventTime: EventTime(millisecondsSinceEpoch: 0), hostName: hostName)
         self.users = users
         self.processes = processes
         self.live = live
@@ -108,7 +114,8 @@ public struct ExecEventNormalizer {
     /// parent facts of later events stay right: a child's event names this exec's program,
     /// executable and command line (its EXECVE records kept, decoded only if a child asks).
     public mutating func probe(from completed: AuditEventAssembler.CompletedExec) -> ExecEvent {
-        var event = ExecEvent(eventTime: completed.exec.time, hostName: hostName)
+        var event = blank
+        event.eventTime = completed.exec.time
         // Filled in a function of its own: returned from a body with this many branches, the
         // event (some 330 bytes, two dozen references) was copied out and its original destroyed.
         fillProbe(&event, from: completed)

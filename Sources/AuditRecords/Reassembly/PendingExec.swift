@@ -277,14 +277,16 @@ final class PendingExec {
                     }
                 }
             }
-            readIdentity = identity
+            // Swapped in, not assigned: an assignment copied the fields (retaining each text) and
+            // then destroyed both the local and the value replaced, for every exec.
+            swap(&readIdentity, &identity)
             identityIsRead = true
         }
         if includingContext {
-            readContext = context
+            swap(&readContext, &context)
             contextIsRead = true
         } else if let stoppedAt {
-            readContext = context
+            swap(&readContext, &context)
             contextReadUpTo = stoppedAt
         }
     }
@@ -333,29 +335,45 @@ final class PendingExec {
     }
 }
 
-/// The SYSCALL fields an exec event is read from, told apart by length and first byte before
-/// the name is compared: a record has two dozen fields, and each was compared with every name.
+/// The SYSCALL fields an exec event is read from, told apart by the key's bytes packed into one
+/// number (first byte lowest, see ``packed(_:)``): a record has two dozen fields, and each key was
+/// compared with the names byte by byte.
 enum SyscallFieldName {
     case pid, comm, exe, ppid, uid, euid, auid, tty, key, other
 
     @inline(__always)
     init(_ key: UnsafeRawBufferPointer) {
-        guard let first = key.first else {
-            self = .other
-            return
-        }
-        switch (key.count, first) {
-        case (3, UInt8(ascii: "p")): self = bytesEqual(key, "pid") ? .pid : .other
-        case (3, UInt8(ascii: "e")): self = bytesEqual(key, "exe") ? .exe : .other
-        case (3, UInt8(ascii: "u")): self = bytesEqual(key, "uid") ? .uid : .other
-        case (3, UInt8(ascii: "t")): self = bytesEqual(key, "tty") ? .tty : .other
-        case (3, UInt8(ascii: "k")): self = bytesEqual(key, "key") ? .key : .other
-        case (4, UInt8(ascii: "c")): self = bytesEqual(key, "comm") ? .comm : .other
-        case (4, UInt8(ascii: "p")): self = bytesEqual(key, "ppid") ? .ppid : .other
-        case (4, UInt8(ascii: "e")): self = bytesEqual(key, "euid") ? .euid : .other
-        case (4, UInt8(ascii: "a")): self = bytesEqual(key, "auid") ? .auid : .other
+        switch key.count {
+        case 3:
+            let packed = UInt32(key[0]) | UInt32(key[1]) << 8 | UInt32(key[2]) << 16
+            switch packed {
+            case 0x0064_6970: self = .pid  // "pid"
+            case 0x0065_7865: self = .exe  // "exe"
+            case 0x0064_6975: self = .uid  // "uid"
+            case 0x0079_7474: self = .tty  // "tty"
+            case 0x0079_656B: self = .key  // "key"
+            default: self = .other
+            }
+        case 4:
+            switch UInt32(littleEndian: key.loadUnaligned(as: UInt32.self)) {
+            case 0x6D6D_6F63: self = .comm  // "comm"
+            case 0x6469_7070: self = .ppid  // "ppid"
+            case 0x6469_7565: self = .euid  // "euid"
+            case 0x6469_7561: self = .auid  // "auid"
+            default: self = .other
+            }
         default: self = .other
         }
+    }
+
+    /// A name's bytes, first byte lowest, as ``init(_:)`` packs a key of its length (its cases are
+    /// these numbers written out).
+    static func packed(_ name: StaticString) -> UInt32 {
+        var packed: UInt32 = 0
+        name.withUTF8Buffer { bytes in
+            for (shift, byte) in zip(stride(from: 0, to: 32, by: 8), bytes) { packed |= UInt32(byte) << shift }
+        }
+        return packed
     }
 }
 
