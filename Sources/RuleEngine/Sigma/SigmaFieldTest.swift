@@ -34,9 +34,9 @@ final class SigmaFieldTest: Sendable {
     private let cased: Bool
 
     /// What a pattern's ``SigmaPattern/shape`` is, without its bytes.
-    private enum PlainShape: UInt8 {
-        case notAPattern
-        case equals, prefix, suffix, contains, anything, glob
+    private enum PlainShape: Equatable {
+        case notAPattern, anything, glob
+        case placed(SigmaPattern.Placement)
     }
 
     init(field: String, attributes: [EventAttribute], test: Test) {
@@ -47,10 +47,10 @@ final class SigmaFieldTest: Sendable {
         cased = pattern?.cased ?? false
         switch pattern?.shape {
         case nil: (shape, shapeBytes) = (.notAPattern, [])
-        case .equals(let b): (shape, shapeBytes) = (.equals, b)
-        case .prefix(let b): (shape, shapeBytes) = (.prefix, b)
-        case .suffix(let b): (shape, shapeBytes) = (.suffix, b)
-        case .contains(let b): (shape, shapeBytes) = (.contains, b)
+        case .equals(let b): (shape, shapeBytes) = (.placed(.equals), b)
+        case .prefix(let b): (shape, shapeBytes) = (.placed(.prefix), b)
+        case .suffix(let b): (shape, shapeBytes) = (.placed(.suffix), b)
+        case .contains(let b): (shape, shapeBytes) = (.placed(.contains), b)
         case .anything: (shape, shapeBytes) = (.anything, [])
         case .glob: (shape, shapeBytes) = (.glob, [])
         }
@@ -61,7 +61,9 @@ final class SigmaFieldTest: Sendable {
             for k in attributes.indices {
                 let attribute = attributes[k]
                 // A long argv's byte pairs may tell that it cannot contain the needle.
-                if shape == .contains, let pairs = event.bytePairs(of: attribute), !pairs.mayContain(shapeBytes) {
+                if shape == .placed(.contains), let pairs = event.bytePairs(of: attribute),
+                    !pairs.mayContain(shapeBytes)
+                {
                     continue
                 }
                 if event.withText(of: attribute, { holdsPattern(in: $0) }) == true { return true }
@@ -91,7 +93,8 @@ final class SigmaFieldTest: Sendable {
     ) -> Bool {
         switch test {
         case .pattern(let pattern):
-            return Self.holds(pattern, for: value, of: attribute, in: &event)
+            // Not reached: a pattern test is matched by its shape in matches(_:).
+            return pattern.matches(value.description)
         case .regex(let compiled):
             if let literals = compiled.requiredLiterals, let pairs = event.bytePairs(of: attribute),
                 !literals.mayMatch(pairs: pairs)
@@ -122,90 +125,11 @@ final class SigmaFieldTest: Sendable {
     /// Whether the pattern matches the whole of `text` (as ``SigmaPattern/matches(_:)``).
     @inline(__always)
     private func holdsPattern(in text: UnsafeBufferPointer<UInt8>) -> Bool {
-        shapeBytes.withUnsafeBufferPointer { b in
-            switch shape {
-            case .anything: return true
-            case .equals: return text.count == b.count && Self.equal(text, 0, b, cased: cased)
-            case .prefix: return text.count >= b.count && Self.equal(text, 0, b, cased: cased)
-            case .suffix: return text.count >= b.count && Self.equal(text, text.count - b.count, b, cased: cased)
-            case .contains: return Self.contains(text, b, cased: cased)
-            case .glob, .notAPattern: return pattern.unsafelyUnwrapped.matches(text)
-            }
-        }
-    }
-
-    /// Whether `needle` (folded unless `cased`, not empty) occurs in `text`. Eight positions at a
-    /// time are looked at for the needle's first byte (with bit 0x20 set in both when not
-    /// `cased`: the same for both cases of a letter); only where it may be is the needle compared.
-    private static func contains(
-        _ text: UnsafeBufferPointer<UInt8>,
-        _ needle: UnsafeBufferPointer<UInt8>,
-        cased: Bool
-    )
-        -> Bool
-    {
-        guard text.count >= needle.count, !needle.isEmpty else { return text.count >= needle.count }
-        let last = text.count - needle.count  // the last position the needle can start at
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let caseBit: UInt64 = cased ? 0 : 0x20 &* ones
-        let first = UInt64(needle[0]) &* ones | caseBit
-        var start = 0
-        while start + 8 <= text.count, start <= last {
-            let word = UInt64(littleEndian: UnsafeRawPointer(text.baseAddress! + start).loadUnaligned(as: UInt64.self))
-            let x = (word | caseBit) ^ first  // a zero byte where the first byte may be
-            var zeros = (x &- ones) & ~x & (0x80 &* ones)  // each zero byte flagged (and maybe others: checked)
-            while zeros != 0 {
-                let at = start + zeros.trailingZeroBitCount >> 3
-                if at <= last, equal(text, at, needle, cased: cased) { return true }
-                zeros &= zeros &- 1
-            }
-            start += 8
-        }
-        while start <= last {
-            if equal(text, start, needle, cased: cased) { return true }
-            start += 1
-        }
-        return false
-    }
-
-    /// Whether `bytes` (folded unless `cased`) are in `text` at `start`.
-    @inline(__always)
-    private static func equal(
-        _ text: UnsafeBufferPointer<UInt8>,
-        _ start: Int,
-        _ bytes: UnsafeBufferPointer<UInt8>,
-        cased: Bool
-    ) -> Bool {
-        var k = 0
-        if cased {
-            while k < bytes.count {
-                if text[start + k] != bytes[k] { return false }
-                k += 1
-            }
-        } else {
-            while k < bytes.count {
-                if asciiLower(text[start + k]) != bytes[k] { return false }
-                k += 1
-            }
-        }
-        return true
-    }
-
-    private static func holds(
-        _ pattern: SigmaPattern,
-        for value: AttributeValue,
-        of attribute: EventAttribute,
-        in event: inout FilterSubject
-    ) -> Bool {
-        switch value {
-        case .string(let s):
-            if case .contains(let needle) = pattern.shape, let pairs = event.bytePairs(of: attribute),
-                !pairs.mayContain(needle)
-            {
-                return false
-            }
-            return pattern.matches(s)
-        case .integer(let i): return pattern.matches(String(i))
+        switch shape {
+        case .anything: return true
+        case .placed(let placement):
+            return shapeBytes.withUnsafeBufferPointer { SigmaPattern.holds(placement, of: $0, cased: cased, in: text) }
+        case .glob, .notAPattern: return pattern.unsafelyUnwrapped.matches(text)
         }
     }
 

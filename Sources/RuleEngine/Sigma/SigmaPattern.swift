@@ -60,13 +60,11 @@ struct SigmaPattern: Sendable, Equatable {
     func matches(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
         switch shape {
         case .anything: return true
-        case .equals(let b): return text.count == b.count && equal(text, 0, b)
-        case .prefix(let b): return text.count >= b.count && equal(text, 0, b)
-        case .suffix(let b): return text.count >= b.count && equal(text, text.count - b.count, b)
+        case .equals(let b): return b.withUnsafeBufferPointer { Self.holds(.equals, of: $0, cased: cased, in: text) }
+        case .prefix(let b): return b.withUnsafeBufferPointer { Self.holds(.prefix, of: $0, cased: cased, in: text) }
+        case .suffix(let b): return b.withUnsafeBufferPointer { Self.holds(.suffix, of: $0, cased: cased, in: text) }
         case .contains(let b):
-            guard text.count >= b.count else { return false }
-            for start in 0...(text.count - b.count) where equal(text, start, b) { return true }
-            return false
+            return b.withUnsafeBufferPointer { Self.holds(.contains, of: $0, cased: cased, in: text) }
         case .glob(let tokens): return glob(tokens, text)
         }
     }
@@ -75,18 +73,87 @@ struct SigmaPattern: Sendable, Equatable {
         withUTF8Bytes(text) { matches($0) }
     }
 
-    @inline(__always)
-    private func fold(_ c: UInt8) -> UInt8 { cased ? c : asciiLower(c) }
+    /// Where a plain shape's bytes must be in the text.
+    enum Placement: Equatable {
+        case equals, prefix, suffix, contains
+    }
 
+    /// Whether `bytes` (folded unless `cased`) are in `text` where `placement` says: the plain
+    /// shapes' matching, also called with bytes held apart from a pattern (``SigmaFieldTest``).
     @inline(__always)
-    private func equal(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ bytes: [UInt8]) -> Bool {
+    static func holds(
+        _ placement: Placement,
+        of bytes: UnsafeBufferPointer<UInt8>,
+        cased: Bool,
+        in text: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        switch placement {
+        case .equals: return text.count == bytes.count && equal(text, 0, bytes, cased: cased)
+        case .prefix: return text.count >= bytes.count && equal(text, 0, bytes, cased: cased)
+        case .suffix: return text.count >= bytes.count && equal(text, text.count - bytes.count, bytes, cased: cased)
+        case .contains: return contains(text, bytes, cased: cased)
+        }
+    }
+
+    /// Whether `needle` (folded unless `cased`, not empty) occurs in `text`. Eight positions at a
+    /// time are looked at for the needle's first byte (with bit 0x20 set in both when not
+    /// `cased`: the same for both cases of a letter); only where it may be is the needle compared.
+    private static func contains(
+        _ text: UnsafeBufferPointer<UInt8>,
+        _ needle: UnsafeBufferPointer<UInt8>,
+        cased: Bool
+    )
+        -> Bool
+    {
+        guard text.count >= needle.count, !needle.isEmpty else { return text.count >= needle.count }
+        let last = text.count - needle.count  // the last position the needle can start at
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let caseBit: UInt64 = cased ? 0 : 0x20 &* ones
+        let first = UInt64(needle[0]) &* ones | caseBit
+        var start = 0
+        while start + 8 <= text.count, start <= last {
+            let word = UInt64(littleEndian: UnsafeRawPointer(text.baseAddress! + start).loadUnaligned(as: UInt64.self))
+            let x = (word | caseBit) ^ first  // a zero byte where the first byte may be
+            var zeros = (x &- ones) & ~x & (0x80 &* ones)  // each zero byte flagged (and maybe others: checked)
+            while zeros != 0 {
+                let at = start + zeros.trailingZeroBitCount >> 3
+                if at <= last, equal(text, at, needle, cased: cased) { return true }
+                zeros &= zeros &- 1
+            }
+            start += 8
+        }
+        while start <= last {
+            if equal(text, start, needle, cased: cased) { return true }
+            start += 1
+        }
+        return false
+    }
+
+    /// Whether `bytes` (folded unless `cased`) are in `text` at `start`.
+    @inline(__always)
+    private static func equal(
+        _ text: UnsafeBufferPointer<UInt8>,
+        _ start: Int,
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        cased: Bool
+    ) -> Bool {
         var k = 0
-        while k < bytes.count {
-            if fold(text[start + k]) != bytes[k] { return false }
-            k += 1
+        if cased {
+            while k < bytes.count {
+                if text[start + k] != bytes[k] { return false }
+                k += 1
+            }
+        } else {
+            while k < bytes.count {
+                if asciiLower(text[start + k]) != bytes[k] { return false }
+                k += 1
+            }
         }
         return true
     }
+
+    @inline(__always)
+    private func fold(_ c: UInt8) -> UInt8 { cased ? c : asciiLower(c) }
 
     /// Glob matching with one backtracking point (the last `*`), linear in practice.
     private func glob(_ tokens: [Token], _ text: UnsafeBufferPointer<UInt8>) -> Bool {
