@@ -114,13 +114,13 @@ struct ExecRecordAssembler {
     /// and the parent's facts.
     private mutating func completed(_ probe: ExecEvent, _ exec: ProbeRecords.Exec, argumentArea: [UInt8]) -> ExecEvent {
         var event = probe
-        let arguments = ProbeRecords.arguments(fromArea: argumentArea)
+        let arguments = argumentArea.withUnsafeBytes { ArgumentVector(nulTerminated: $0) }
         if argumentArea.count < exec.argumentBytes {
             // Cut at the probe's limit, or a chunk was lost (counted in the kernel as lost).
             event.extra["argsTruncated"] = .integer(Int64(exec.argumentBytes))
         }
         event.args = arguments
-        event.swParam = ExecEvent.joinedText(arguments.dropFirst())
+        event.swParam = arguments.joinedText(from: 1)
         event.procId = Int64(exec.pid)
         event.parentProcId = Int64(exec.parentPID)
         if event.cwd == nil { event.cwd = ProbeRecords.path(fromLeafFirst: exec.cwd) }

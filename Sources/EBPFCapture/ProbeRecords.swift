@@ -153,17 +153,4 @@ enum ProbeRecords {
             }
         }
     }
-
-    /// argv from the argument area (`mm->arg_start..arg_end`): each argument NUL-terminated; an
-    /// area cut short ends with a partial last argument.
-    static func arguments(fromArea area: [UInt8]) -> [[UInt8]] {
-        var arguments: [[UInt8]] = []
-        var start = 0
-        for index in area.indices where area[index] == 0 {
-            arguments.append(Array(area[start..<index]))
-            start = index + 1
-        }
-        if start < area.count { arguments.append(Array(area[start...])) }
-        return arguments
-    }
 }

@@ -53,12 +53,11 @@ extension ExecEvent {
             json.key(plain: "args")
             json.beginArray()
             var allASCII = true
-            // Through the buffer: a loop over the array copies (retains and releases) each argument.
-            args.withUnsafeBufferPointer { arguments in
-                for i in arguments.indices {
+            args.withArguments { bytes, ends in
+                for i in ends.indices {
                     if i > 0, argsInSwParam {
                         json.string(copyingJoined: i - 1)
-                    } else if !json.string(reportingASCII: arguments[i]) {
+                    } else if !json.string(reportingASCII: ArgumentVector.argument(i, in: bytes, ends: ends)) {
                         allASCII = false
                     }
                 }
@@ -144,7 +143,7 @@ extension ExecEvent {
         }
         var event = ExecEvent(eventTime: EventTime(millisecondsSinceEpoch: 0), hostName: defaultHostName)
         var sawTime = false
-        var argsHex: [[UInt8]]?
+        var argsHex: ArgumentVector?
         for (key, value) in members {
             func text() throws(ExecEventJSONError) -> String? {
                 switch value {
@@ -203,10 +202,10 @@ extension ExecEvent {
             case .loginUser: event.loginUser = try text()
             case .tty: event.tty = try text()
             case .auditKey: event.auditKey = try text()
-            case .args: event.args = try strings()?.map { Array($0.utf8) }
+            case .args: event.args = try strings().map { ArgumentVector($0.map(\.utf8)) }
             case .other("argsHex"):
                 guard let hexes = try strings() else { break }
-                var decoded: [[UInt8]] = []
+                var decoded = ArgumentVector()
                 for h in hexes {
                     guard let bytes = Self.unhex(h) else {
                         throw ExecEventJSONError(attribute: key, reason: "not hex: \"\(h)\"")
@@ -229,7 +228,7 @@ extension ExecEvent {
         guard sawTime else { throw ExecEventJSONError(attribute: "eventTime", reason: "missing") }
         if let argsHex { event.args = argsHex }
         if let args = event.args {
-            if event.swParam == nil { event.swParam = ExecEvent.joinedText(args.dropFirst()) }
+            if event.swParam == nil { event.swParam = args.joinedText(from: 1) }
             if event.procName == nil, let first = args.first {
                 event.procName = String(decoding: first.split(separator: UInt8(ascii: "/")).last ?? [], as: UTF8.self)
             }

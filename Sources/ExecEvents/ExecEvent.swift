@@ -36,7 +36,7 @@ public struct ExecEvent: Sendable, Equatable {
     public var tty: String?
     public var auditKey: String?
     /// The exact argv, bytes as the kernel reported them.
-    public var args: [[UInt8]]?
+    public var args: ArgumentVector?
     /// Attributes outside the known set (from JSON events), by name.
     public var extra: [String: AttributeValue]
 
@@ -64,7 +64,7 @@ public struct ExecEvent: Sendable, Equatable {
         loginUser: String? = nil,
         tty: String? = nil,
         auditKey: String? = nil,
-        args: [[UInt8]]? = nil,
+        args: ArgumentVector? = nil,
         extra: [String: AttributeValue] = [:]
     ) {
         self.eventType = eventType
@@ -115,34 +115,8 @@ public struct ExecEvent: Sendable, Equatable {
         case .loginUser: return loginUser.map(AttributeValue.string)
         case .tty: return tty.map(AttributeValue.string)
         case .auditKey: return auditKey.map(AttributeValue.string)
-        case .args: return args.map { .string(Self.joinedText($0[...])) }
+        case .args: return args.map { .string($0.joinedText()) }
         case .other(let name): return extra[name]
-        }
-    }
-
-    /// Arguments joined by single spaces, as text (invalid UTF-8 becomes U+FFFD).
-    public static func joinedText(_ arguments: ArraySlice<[UInt8]>) -> String {
-        // Through the buffer: a loop over the slice copies (retains and releases) each argument.
-        arguments.withUnsafeBufferPointer { arguments in
-            var count = -1
-            for i in arguments.indices { count += arguments[i].count + 1 }
-            guard count > 0 else { return "" }
-            // Joined straight into the string's storage, which repairs invalid UTF-8 as String(decoding:) does.
-            return String(unsafeUninitializedCapacity: count) { text in
-                var at = 0
-                for i in arguments.indices {
-                    if i > 0 {
-                        text[at] = 0x20
-                        at += 1
-                    }
-                    arguments[i].withUnsafeBufferPointer { bytes in
-                        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-                        (text.baseAddress! + at).initialize(from: source, count: bytes.count)
-                    }
-                    at += arguments[i].count
-                }
-                return at
-            }
         }
     }
 }

@@ -94,17 +94,17 @@ public struct JSONWriter {
 
     /// A string from raw bytes, as ``string(bytes:)``; returns whether they were all ASCII (then
     /// valid UTF-8, written as they are but for escapes).
-    mutating func string(reportingASCII value: [UInt8]) -> Bool {
+    mutating func string(reportingASCII value: UnsafeBufferPointer<UInt8>) -> Bool {
         appendEscapedBytes(value, comma: open.innermostTakesComma())
     }
 
-    /// `values[first...]` joined by single spaces, as one string: what ``string(_:)`` writes of
-    /// ``ExecEvent/joinedText(_:)``, escaped straight from the values when they are ASCII (the
-    /// joined text is built only when they are not). An empty string when `first` is past them.
-    /// Returns whether the values were ASCII: each one's escaped form may then be written again
-    /// by ``string(copyingJoined:)``.
+    /// Arguments `first…` joined by single spaces, as one string: what ``string(_:)`` writes of
+    /// ``ArgumentVector/joinedText(from:)``, escaped straight from the arguments when they are
+    /// ASCII (the joined text is built only when they are not). An empty string when `first` is
+    /// past them. Returns whether the arguments were ASCII: each one's escaped form may then be
+    /// written again by ``string(copyingJoined:)``.
     @discardableResult
-    public mutating func string(joining values: [[UInt8]], from first: Int) -> Bool {
+    public mutating func string(joining values: ArgumentVector, from first: Int) -> Bool {
         let first = Swift.min(first, values.count)
         let comma = open.innermostTakesComma()
         var ascii = true
@@ -113,9 +113,10 @@ public struct JSONWriter {
         joinedStarts = []
         starts.removeAll(keepingCapacity: true)
         let offset = bytes.count
-        values.withUnsafeBufferPointer { values in
-            var most = 3  // a comma and the quotes
-            for i in first..<values.count { most += 6 * values[i].count + 1 }
+        values.withArguments { values, ends in
+            // A comma, the quotes, a space between arguments, six bytes at most per byte.
+            let firstStart = first == 0 ? 0 : Int(ends[first - 1])
+            let most = 3 + (ends.count - first) + 6 * (values.count - firstStart)
             write(atMost: most) { out in
                 var at = 0
                 if comma {
@@ -124,16 +125,14 @@ public struct JSONWriter {
                 }
                 out[at] = UInt8(ascii: "\"")
                 at += 1
-                for i in first..<values.count {
+                for i in first..<ends.count {
                     if i > first {
                         out[at] = 0x20
                         at += 1
                     }
                     starts.append(offset + at)
-                    let written = values[i].withUnsafeBufferPointer {
-                        Self.writeEscaped($0, to: out + at, stopAtNonASCII: true)
-                    }
-                    guard let written else {
+                    let argument = ArgumentVector.argument(i, in: values, ends: ends)
+                    guard let written = Self.writeEscaped(argument, to: out + at, stopAtNonASCII: true) else {
                         ascii = false
                         return 0
                     }
@@ -149,7 +148,7 @@ public struct JSONWriter {
             return true
         }
         joinedStarts = []
-        appendEscaped(ExecEvent.joinedText(values[first...]), comma: comma)
+        appendEscaped(values.joinedText(from: first), comma: comma)
         return false
     }
 

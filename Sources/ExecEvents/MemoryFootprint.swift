@@ -49,6 +49,18 @@ extension Array: MemoryFootprint where Element: MemoryFootprint {
     }
 }
 
+extension UInt32: MemoryFootprint {
+    public var footprintBytes: Int { 4 }
+    public static var holdsHeapMemory: Bool { false }
+}
+
+extension ArgumentVector: MemoryFootprint {
+    /// Its two buffers.
+    public var footprintBytes: Int {
+        bytes.footprintBytes + ends.footprintBytes
+    }
+}
+
 extension UInt8: MemoryFootprint {
     public var footprintBytes: Int { 1 }
     public static var holdsHeapMemory: Bool { false }
@@ -93,7 +105,7 @@ extension ExecEvent: MemoryFootprint {
         text(loginUser)
         text(tty)
         text(auditKey)
-        if let args { total += args.footprintBytes - MemoryLayout<[[UInt8]]>.stride }
+        if let args { total += args.footprintBytes - MemoryLayout<ArgumentVector>.stride }
         if !extra.isEmpty {
             // A dictionary's table: a slot per entry (key, value, hash metadata), about half full.
             let slot = MemoryLayout<String>.stride + MemoryLayout<AttributeValue>.stride + 1

@@ -67,8 +67,8 @@ public struct KnownProcess: Sendable, Equatable {
     }
 
     /// `arguments` joined by single spaces, at most ``commandLineLimit`` bytes of them.
-    public static func commandLine(_ arguments: [[UInt8]]) -> String {
-        commandLine(joined: ExecEvent.joinedText(arguments[...]))
+    public static func commandLine(_ arguments: ArgumentVector) -> String {
+        commandLine(joined: arguments.joinedText())
     }
 
     /// A command line already joined, cut at ``commandLineLimit`` bytes.

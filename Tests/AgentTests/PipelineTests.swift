@@ -113,7 +113,7 @@ struct PipelineTests {
             p.exec(probe: ExecProbe(event: probe, argumentArea: area)) { probe in
                 completed.append(argv[0])
                 var event = probe.event
-                event.args = argv.map { Array($0.utf8) }
+                event.args = ArgumentVector(argv.map(\.utf8))
                 event.user = "alice"
                 return event
             }

@@ -37,7 +37,9 @@ struct CapturedFixtureTests {
         #expect(result.statistics.malformedRecords == 0)
         #expect(result.statistics.failedExecs > 0)  // the workload's PATH-search misses
         let decoded = Set(
-            result.events.map { Expected(procName: $0.procName ?? "", user: $0.user ?? "", argv: $0.args ?? []) }
+            result.events.map {
+                Expected(procName: $0.procName ?? "", user: $0.user ?? "", argv: $0.args.map(Array.init) ?? [])
+            }
         )
         for item in expected {
             let found = decoded.contains(item)

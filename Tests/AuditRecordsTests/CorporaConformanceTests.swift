@@ -76,7 +76,7 @@ struct CorporaConformanceTests {
             // laurel shows execs whether they succeeded or not; we emit successful ones.
             guard case .string("yes")? = object["SYSCALL"]?["success"] else { continue }
             let event = try #require(ours[serial], "no event for serial \(serial) in \(records.lastPathComponent)")
-            #expect(event.args == expected, "argv of serial \(serial)")
+            #expect(event.args == ArgumentVector(expected), "argv of serial \(serial)")
             compared += 1
         }
         #expect(compared > 0 || !jsonText.contains("\"EXECVE\""))

@@ -227,7 +227,7 @@ struct HexDecodingTests {
         #expect(event.args?.map(\.text) == ["x", "ABCdef"])
     }
 
-    /// Chunks read in one pass (``ExecveArguments/appendChunkInOrder(_:at:)``) and the ones it
+    /// Chunks read in one pass (``ExecveArguments/appendHexChunk(_:at:)``) and the ones it
     /// leaves to the scanner: odd, empty, ended by translations, quoted, numbers too long.
     @Test func chunksReadInOnePassAndTheOnesLeftToTheScanner() throws {
         let cases: [(String, [String], Int)] = [
@@ -337,9 +337,12 @@ struct FieldScannerTests {
 struct WholeArgumentTests {
     /// The argv as the field scanner and the plain rules give it: quoted values literal, bare
     /// values hex (`(null)` empty; anything else a malformed field kept as text), the last of a
-    /// repeated index winning, `argc` padding or cutting the list.
+    /// repeated index winning, an argument given in chunks (`aN[k]`) their concatenation in chunk
+    /// order (the last copy of each) whether or not it was also given whole, `argc` padding or
+    /// cutting the list.
     private func reference(_ body: [UInt8]) -> (arguments: [[UInt8]], malformedFields: Int) {
         var arguments: [[UInt8]] = []
+        var chunked: [Int: [Int: [UInt8]]] = [:]
         var declaredCount: Int?
         var malformed = 0
         body.withUnsafeBytes { raw in
@@ -357,8 +360,22 @@ struct WholeArgumentTests {
                     continue
                 }
                 guard key.count >= 2, key[0] == UInt8(ascii: "a") else { continue }
-                let digits = key.dropFirst()
-                guard digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                var digits = key.dropFirst()
+                var chunk: Int?
+                if let open = digits.firstIndex(of: UInt8(ascii: "[")) {
+                    let number = digits[(open + 1)...].dropLast()
+                    guard digits.last == UInt8(ascii: "]"), !number.isEmpty,
+                        number.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+                    else {
+                        malformed += 1
+                        continue
+                    }
+                    chunk = Int(String(decoding: number, as: UTF8.self))
+                    digits = digits[..<open]
+                } else if digits.count > 4, Array(digits.suffix(4)) == Array("_len".utf8) {
+                    continue
+                }
+                guard !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                     let index = Int(String(decoding: digits, as: UTF8.self)), index < ExecveArguments.maximumCount
                 else {
                     malformed += 1
@@ -375,8 +392,15 @@ struct WholeArgumentTests {
                     }
                 }
                 if index >= arguments.count { arguments += Array(repeating: [], count: index - arguments.count + 1) }
-                arguments[index] = bytes
+                if let chunk {
+                    chunked[index, default: [:]][chunk] = bytes
+                } else {
+                    arguments[index] = bytes
+                }
             }
+        }
+        for (index, chunks) in chunked {
+            arguments[index] = chunks.keys.sorted().flatMap { chunks[$0]! }
         }
         if let declaredCount {
             arguments = Array(arguments.prefix(declaredCount))
@@ -389,12 +413,13 @@ struct WholeArgumentTests {
         var arguments = ExecveArguments()
         body.withUnsafeBytes { arguments.ingest(body: $0) }
         let malformed = arguments.malformedFields
-        return (arguments.finish(), malformed)
+        return (Array(arguments.finish()), malformed)
     }
 
     /// Values of every length around the scanner's steps (8, 32 bytes), quoted (closed or
     /// running to the end), hex (either case, odd, with a bad digit), `(null)`, empty, after
-    /// spaces or other separators, with translations after a 0x1d byte.
+    /// spaces or other separators, with translations after a 0x1d byte; whole arguments and
+    /// chunks in any order, repeated, after an `aN_len` or not.
     @Test func anyArgumentsAsTheScannerReadsThem() {
         var generator = SystemRandomNumberGenerator()
         let hexDigits = Array("0123456789abcdefABCDEF".utf8)
@@ -424,10 +449,13 @@ struct WholeArgumentTests {
                     "a1234567", "a262144", "a", "ab",
                 ]
                 .randomElement(using: &generator)!
-                text +=
-                    separator
-                    + (Int.random(in: 0..<8, using: &generator) == 0
-                        ? key : "a\(Int.random(in: 0...6, using: &generator))")
+                let index = Int.random(in: 0...6, using: &generator)
+                switch Int.random(in: 0..<16, using: &generator) {
+                case 0, 1: text += separator + key
+                case 2: text += separator + "a\(index)_len=\(Int.random(in: 0...300, using: &generator))"
+                case 3...7: text += separator + "a\(index)[\(Int.random(in: 0...3, using: &generator))]"
+                default: text += separator + "a\(index)"
+                }
                 text += "=" + value(lengths.randomElement(using: &generator)!)
             }
             let body = Array(text.utf8)

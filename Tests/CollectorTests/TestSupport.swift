@@ -43,7 +43,7 @@ enum Fixtures {
             swParam: swParam,
             procId: 4242,
             exePath: "/usr/bin/nc.openbsd",
-            args: [Array("nc".utf8)] + swParam.split(separator: " ").map { Array($0.utf8) }
+            args: ArgumentVector([Array("nc".utf8)] + swParam.split(separator: " ").map { Array($0.utf8) })
         )
         return Incident(
             incidentId: IncidentID(

@@ -430,7 +430,7 @@ private final class FakeProcesses: RunningProcesses {
         for _ in 0..<2000 {
             let count = Int.random(in: 0...20, using: &generator)
             let area = (0..<count).map { _ in alphabet.randomElement(using: &generator)! }
-            let joined = KnownProcess.commandLine(ProbeRecords.arguments(fromArea: area))
+            let joined = KnownProcess.commandLine(area.withUnsafeBytes { ArgumentVector(nulTerminated: $0) })
             #expect(ArgumentAreaCommandLine(area: area).decode() == joined, "\(area)")
         }
         #expect(ArgumentAreaCommandLine(area: Array("nc\0-l\0\0".utf8)).decode() == "nc -l ")

@@ -281,7 +281,11 @@ struct JSONEscapingTests {
         let ascii: [[UInt8]] = [Array("nc".utf8), [], Array(repeating: UInt8(ascii: "x"), count: 70) + [0x09]]
         for extra: [UInt8] in [[], [0xc3, 0xa9], [0x80], Array("caf\u{e9}".utf8)] {
             let args = ascii + (extra.isEmpty ? [] : [extra])
-            let event = ExecEvent(eventTime: EventTime(millisecondsSinceEpoch: 0), hostName: "h", args: args)
+            let event = ExecEvent(
+                eventTime: EventTime(millisecondsSinceEpoch: 0),
+                hostName: "h",
+                args: ArgumentVector(args)
+            )
             let json = try JSONValue.parse(event.jsonLine)
             let expectsHex = !args.allSatisfy { String(validating: $0, as: UTF8.self) != nil }
             #expect((json["argsHex"] != nil) == expectsHex, "\(extra)")

@@ -15,10 +15,11 @@ struct JoinedTextTests {
         for _ in 0..<400 {
             let count = Int.random(in: 0...6, using: &generator)
             let arguments = (0..<count).map { _ in pieces.randomElement(using: &generator)! }
-            for start in 0...arguments.count {
-                let slice = arguments[start...]
+            let vector = ArgumentVector(arguments)
+            for start in 0...(arguments.count + 1) {
+                let slice = arguments.dropFirst(start)
                 let expected = String(decoding: Array(slice.joined(separator: [0x20])), as: UTF8.self)
-                #expect(ExecEvent.joinedText(slice) == expected, "\(arguments), from \(start)")
+                #expect(vector.joinedText(from: start) == expected, "\(arguments), from \(start)")
             }
         }
     }
@@ -39,12 +40,14 @@ struct JoinedTextTests {
                 var expected = JSONWriter()
                 expected.beginArray()
                 expected.integer(1)
-                expected.string(ExecEvent.joinedText(arguments.dropFirst(first)))
+                expected.string(
+                    String(decoding: Array(arguments.dropFirst(first).joined(separator: [0x20])), as: UTF8.self)
+                )
                 expected.endArray()
                 var written = JSONWriter()
                 written.beginArray()
                 written.integer(1)
-                written.string(joining: arguments, from: first)
+                written.string(joining: ArgumentVector(arguments), from: first)
                 written.endArray()
                 #expect(written.bytes == expected.bytes, "\(arguments), from \(first)")
             }
@@ -65,12 +68,19 @@ struct JoinedTextTests {
             cases.append((0..<count).map { _ in pieces.randomElement(using: &generator)! })
         }
         for args in cases {
-            var event = ExecEvent(eventTime: EventTime(millisecondsSinceEpoch: 0), hostName: "h", procId: 7, args: args)
+            var event = ExecEvent(
+                eventTime: EventTime(millisecondsSinceEpoch: 0),
+                hostName: "h",
+                procId: 7,
+                args: args.map { ArgumentVector($0) }
+            )
             // One writer for all, as replay keeps it.
             var derived = JSONWriter()
             derived.removeAll()
             event.writeJSON(to: &derived, derivingSwParam: true)
-            event.swParam = args.map { ExecEvent.joinedText($0.dropFirst()) }
+            event.swParam = args.map {
+                String(decoding: Array($0.dropFirst().joined(separator: [0x20])), as: UTF8.self)
+            }
             var carried = JSONWriter()
             event.writeJSON(to: &carried)
             #expect(derived.bytes == carried.bytes, "\(String(describing: args))")

@@ -106,7 +106,9 @@ struct ProcessTableTests {
     }
 
     @Test func aCommandLineIsCutAtTheArgumentLimit() {
-        let huge = [Array("sh".utf8), [UInt8](repeating: UInt8(ascii: "a"), count: KnownProcess.commandLineLimit)]
+        let huge: ArgumentVector = [
+            Array("sh".utf8), [UInt8](repeating: UInt8(ascii: "a"), count: KnownProcess.commandLineLimit),
+        ]
         #expect(KnownProcess.commandLine(huge).utf8.count == KnownProcess.commandLineLimit)
         #expect(KnownProcess.commandLine([Array("sh".utf8), Array("-c".utf8), Array("id".utf8)]) == "sh -c id")
     }

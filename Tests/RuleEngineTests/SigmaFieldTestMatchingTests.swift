@@ -51,7 +51,7 @@ import Testing
             invokedPath: randomText(&generator),
             exePath: randomText(&generator),
             cwd: randomText(&generator),
-            args: arguments
+            args: arguments.map { ArgumentVector($0) }
         )
     }
 

@@ -82,7 +82,7 @@ func processEvent(
         exePath: image,
         cwd: cwd,
         auid: auid,
-        args: commandLine.map { $0.map { Array($0.utf8) } }
+        args: commandLine.map { ArgumentVector($0.map(\.utf8)) }
     )
 }
 

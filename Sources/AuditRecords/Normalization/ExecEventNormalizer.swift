@@ -169,7 +169,7 @@ public struct ExecEventNormalizer {
         guard event.args == nil, let (args, malformed) = completed.decodeArguments() else { return }
         malformedArgumentFields += malformed
         event.args = args
-        if derivesSwParam { event.swParam = ExecEvent.joinedText(args.dropFirst()) }
+        if derivesSwParam { event.swParam = args.joinedText(from: 1) }
     }
 
     /// `procName`: the base name of the path given to execve, else of `a0`, else of `comm`, else
@@ -178,7 +178,7 @@ public struct ExecEventNormalizer {
     /// is the one taken before it, as `/` is never part of a repaired sequence.
     static func programName(
         invokedPath: String?,
-        args: [[UInt8]]?,
+        args: ArgumentVector?,
         comm: @autoclosure () -> [UInt8]?,
         exePath: String?
     ) -> String? {

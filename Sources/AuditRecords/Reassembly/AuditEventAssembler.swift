@@ -27,7 +27,7 @@ public struct AuditEventAssembler {
         var serial: UInt64
         var exec: PendingExec
         /// What ``decodeArgumentsAhead()`` decoded.
-        private var decodedAhead: (arguments: [[UInt8]], malformedFields: Int)??
+        private var decodedAhead: (arguments: ArgumentVector, malformedFields: Int)??
 
         init(node: String?, serial: UInt64, exec: PendingExec) {
             self.node = node
@@ -42,7 +42,7 @@ public struct AuditEventAssembler {
 
         /// The argv from the EXECVE records (nil when there were none), and how many fields could
         /// not be decoded. Decoding is the costly part of an event, so it is done only on request.
-        public func decodeArguments() -> (arguments: [[UInt8]], malformedFields: Int)? {
+        public func decodeArguments() -> (arguments: ArgumentVector, malformedFields: Int)? {
             if let decodedAhead { return decodedAhead }
             guard exec.hasExecve else { return nil }
             var arguments = ExecveArguments()

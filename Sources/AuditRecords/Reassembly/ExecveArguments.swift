@@ -10,17 +10,22 @@ import Glibc
 struct ExecveArguments {
     /// `argc` from the first EXECVE record; nil until it is seen.
     private(set) var declaredCount: Int?
-    private var arguments: [[UInt8]] = []
-    /// Chunks of split arguments, by argument index: (chunk index, bytes).
-    private var chunks: [Int: [(Int, [UInt8])]] = [:]
-    /// Split arguments whose chunks have come in order from 0, as the kernel writes them: decoded
-    /// straight into one buffer, by argument index. A chunk out of that order moves its argument to
-    /// ``chunks``.
-    private var joinedChunks: [Int: JoinedChunks] = [:]
+    /// Every value read (whole arguments and chunks), decoded, one after another as they came.
+    private var bytes: [UInt8] = []
+    /// What each value in ``bytes`` is, in the order they came.
+    private var pieces: [Piece] = []
+    /// While the values come as the kernel writes them (argument 0, 1, …, each whole or its
+    /// chunks 0, 1, … in order), where each argument ends in ``bytes``: the argv is then
+    /// ``bytes`` as it stands. Nil once a value comes out of that order (a repeated record,
+    /// records out of order, a gap): ``finish()`` then puts the argv together from ``pieces``.
+    private var orderedEnds: [UInt32]? = []
+    /// The next chunk number that continues the last argument of ``orderedEnds``; nil when that
+    /// argument was whole.
+    private var nextChunkInOrder: Int?
     /// Fields that could not be read (bad index, bad hex), for the malformed count.
     private(set) var malformedFields = 0
-    /// The last `aN_len` read: the kernel writes it just before chunk 0 of argument N, whose
-    /// buffer is then made that large at once instead of growing chunk by chunk.
+    /// The last `aN_len` read: the kernel writes it just before chunk 0 of argument N, for which
+    /// room is then made at once instead of growing chunk by chunk.
     private var announcedLength: (index: Int, length: Int)?
     /// The most bytes reserved from an `aN_len` (the kernel's MAX_ARG_STRLEN is 128 KiB).
     static let maximumReservedLength = 1 << 18
@@ -35,7 +40,15 @@ struct ExecveArguments {
     /// a few hundred bytes): a larger chunk number is a malformed field.
     static let maximumChunk = 1 << 18
 
-    var isEmpty: Bool { declaredCount == nil && arguments.isEmpty && chunks.isEmpty && joinedChunks.isEmpty }
+    var isEmpty: Bool { declaredCount == nil && pieces.isEmpty }
+
+    /// One value read: argument `index` whole (`chunk` nil) or its chunk `chunk`, ending at `end`
+    /// in ``bytes`` (starting where the value before it ends).
+    private struct Piece {
+        var index: Int32
+        var chunk: Int32?
+        var end: UInt32
+    }
 
     /// Takes in the fields of one EXECVE record.
     mutating func ingest(body: UnsafeRawBufferPointer) {
@@ -47,11 +60,11 @@ struct ExecveArguments {
         var beforeTranslations = true
         while true {
             if beforeTranslations {
-                if announcedLength != nil, let end = appendChunkInOrder(body, at: scanner.offset) {
+                if announcedLength != nil, let end = appendHexChunk(body, at: scanner.offset) {
                     scanner = AuditFieldScanner(body, from: end)
                     continue
                 }
-                if let end = storeArgument(body, at: scanner.offset) {
+                if let end = appendArgument(body, at: scanner.offset) {
                     scanner = AuditFieldScanner(body, from: end)
                     continue
                 }
@@ -65,7 +78,7 @@ struct ExecveArguments {
             if bytesEqual(key, "argc") {
                 if let count = parseDecimal(field.value), count <= UInt64(Self.maximumCount) {
                     declaredCount = Int(count)
-                    arguments.reserveCapacity(min(Int(count), Self.maximumReservedCount))
+                    orderedEnds?.reserveCapacity(min(Int(count), Self.maximumReservedCount))
                 } else {
                     malformedFields += 1
                 }
@@ -84,7 +97,8 @@ struct ExecveArguments {
                 continue
             }
             if i == key.count {
-                store(decode(field), at: index)
+                append(field)
+                addPiece(index: index, chunk: nil)
             } else if bytesEqual(UnsafeRawBufferPointer(rebasing: key[i...]), "_len") {
                 // The total length: the chunks carry the bytes.
                 if let length = parseDecimal(field.value) {
@@ -95,23 +109,9 @@ struct ExecveArguments {
                 let number = parseDecimal(UnsafeRawBufferPointer(rebasing: key[(i + 1)..<(key.count - 1)])),
                 number <= UInt64(Self.maximumChunk)
             {
-                let chunk = Int(number)
-                if chunks[index] == nil {
-                    if chunk == joinedChunks[index]?.count ?? 0 {
-                        if chunk == 0, let announced = announcedLength, announced.index == index {
-                            joinedChunks[index] = JoinedChunks(reservingCapacity: announced.length)
-                        }
-                        if !joinedChunks[index, default: JoinedChunks()].append(field) { malformedFields += 1 }
-                        continue
-                    }
-                    if let joined = joinedChunks.removeValue(forKey: index) { chunks[index] = joined.parts }
-                }
-                let bytes = decode(field)
-                if let at = chunks[index]?.firstIndex(where: { $0.0 == chunk }) {
-                    chunks[index]![at].1 = bytes  // a repeated record: keep one copy
-                } else {
-                    chunks[index, default: []].append((chunk, bytes))
-                }
+                makeRoom(forChunk: Int(number), of: index)
+                append(field)
+                addPiece(index: index, chunk: Int(number))
             } else {
                 malformedFields += 1
             }
@@ -119,10 +119,10 @@ struct ExecveArguments {
     }
 
     /// Reads the field at `offset` (after spaces) when it is the hot case of a long argument:
-    /// `aN[k]=HEX`, chunk `k` of argument N next in order, its value decoded while its end is
-    /// found (``appendHexValue(in:from:to:)``). Returns where the field ends; nil, with nothing
-    /// taken in, for any other field (``AuditFieldScanner/next()`` reads it as usual).
-    private mutating func appendChunkInOrder(_ body: UnsafeRawBufferPointer, at offset: Int) -> Int? {
+    /// `aN[k]=HEX`, its value decoded while its end is found (``appendHexValue(in:from:to:)``).
+    /// Returns where the field ends; nil, with nothing taken in, for any other field
+    /// (``AuditFieldScanner/next()`` reads it as usual).
+    private mutating func appendHexChunk(_ body: UnsafeRawBufferPointer, at offset: Int) -> Int? {
         let count = body.count
         var i = offset
         guard let index = Self.argumentIndex(in: body, at: &i), i < count, body[i] == UInt8(ascii: "[") else {
@@ -134,22 +134,20 @@ struct ExecveArguments {
             body[i + 1] == UInt8(ascii: "=")
         else { return nil }
         let valueStart = i + 2
-        guard valueStart < count, body[valueStart] != UInt8(ascii: "\""), body[valueStart] != UInt8(ascii: "'"),
-            chunks[index] == nil, chunk == joinedChunks[index]?.count ?? 0
+        guard valueStart < count, body[valueStart] != UInt8(ascii: "\""), body[valueStart] != UInt8(ascii: "'")
         else { return nil }
-        // As ingest(body:) begins an argument's chunks.
-        if chunk == 0, let announced = announcedLength, announced.index == index {
-            joinedChunks[index] = JoinedChunks(reservingCapacity: announced.length)
-        }
-        return joinedChunks[index, default: JoinedChunks()].appendHexChunk(in: body, from: valueStart)
+        makeRoom(forChunk: chunk, of: index)
+        guard let end = appendHexValue(in: body, from: valueStart, to: &bytes) else { return nil }
+        addPiece(index: index, chunk: chunk)
+        return end
     }
 
     /// Reads the field at `offset` (after spaces) when it is a whole argument, `aN="text"` or
-    /// `aN=HEX` (even-length hex), and stores it as ``AuditFieldScanner/next()`` and
-    /// ``decode(_:)`` would, without building a field and parsing its key again: most fields of
-    /// an EXECVE record are such. Returns where the field ends; nil, with nothing stored, for any
-    /// other field (`argc`, `aN_len`, chunks, `(null)`, malformed values).
-    private mutating func storeArgument(_ body: UnsafeRawBufferPointer, at offset: Int) -> Int? {
+    /// `aN=HEX` (even-length hex), and takes it in as ``AuditFieldScanner/next()`` and
+    /// ``append(_:)`` would, without building a field and parsing its key again: most fields of
+    /// an EXECVE record are such. Returns where the field ends; nil, with nothing taken in, for
+    /// any other field (`argc`, `aN_len`, chunks, `(null)`, malformed values).
+    private mutating func appendArgument(_ body: UnsafeRawBufferPointer, at offset: Int) -> Int? {
         let count = body.count
         guard let base = body.baseAddress else { return nil }
         var i = offset
@@ -160,17 +158,19 @@ struct ExecveArguments {
         if start < count, body[start] == UInt8(ascii: "\"") {
             // As the scanner reads a quoted value: up to the next quote, or the end of the body.
             let end = AuditFieldScanner.firstQuote(UInt8(ascii: "\""), in: base, from: start + 1, to: count)
-            store(Array(UnsafeRawBufferPointer(rebasing: body[(start + 1)..<end])), at: index)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[(start + 1)..<end]))
+            addPiece(index: index, chunk: nil)
             return min(end + 1, count)
         }
         guard start == count || body[start] != UInt8(ascii: "'") else { return nil }
         // A bare value ends at a space or at the 0x1d byte before the translations.
         let end = AuditFieldScanner.firstSpaceOrSeparator(in: base, from: start, to: count)
-        var bytes: [UInt8] = []
+        let before = bytes.count
         guard appendHexValue(in: UnsafeRawBufferPointer(rebasing: body[..<end]), from: start, to: &bytes) == end else {
+            bytes.removeLast(bytes.count - before)
             return nil
         }
-        store(bytes, at: index)
+        addPiece(index: index, chunk: nil)
         return end
     }
 
@@ -199,91 +199,107 @@ struct ExecveArguments {
         return i > start && (i == count || body[i] < 0x30 || body[i] > 0x39) ? value : nil
     }
 
-    /// EXECVE values: quoted text is literal, anything else is hex.
-    private mutating func decode(_ field: AuditFieldScanner.Field) -> [UInt8] {
-        if field.isQuoted { return Array(field.value) }
-        if bytesEqual(field.value, "(null)") { return [] }
-        if let bytes = decodeHex(field.value) { return bytes }
-        malformedFields += 1
-        return Array(field.value)
+    /// Appends an EXECVE value to ``bytes``: quoted text is literal, `(null)` is empty, anything
+    /// else is hex (kept as it stands, and counted malformed, when it is not).
+    private mutating func append(_ field: AuditFieldScanner.Field) {
+        if field.isQuoted {
+            bytes.append(contentsOf: field.value)
+        } else if !bytesEqual(field.value, "(null)"), !appendDecodedHex(field.value, to: &bytes) {
+            malformedFields += 1
+            bytes.append(contentsOf: field.value)
+        }
     }
 
-    private mutating func store(_ bytes: [UInt8], at index: Int) {
-        if index == arguments.count {  // arguments in order, as the kernel writes them
-            arguments.append(bytes)
+    /// Before chunk 0 of the argument the last `aN_len` announced: room for all of it at once.
+    @inline(__always)
+    private mutating func makeRoom(forChunk chunk: Int, of index: Int) {
+        guard chunk == 0, let announced = announcedLength, announced.index == index,
+            bytes.capacity - bytes.count < announced.length
+        else { return }
+        // Grown by doubling at least: reserving the exact size would copy the buffer at every
+        // long argument.
+        bytes.reserveCapacity(Swift.max(bytes.count + announced.length, 2 * bytes.capacity))
+    }
+
+    /// Notes the value just appended to ``bytes`` as argument `index` (whole, or its chunk `chunk`).
+    @inline(__always)
+    private mutating func addPiece(index: Int, chunk: Int?) {
+        let end = UInt32(bytes.count)
+        pieces.append(Piece(index: Int32(index), chunk: chunk.map { Int32($0) }, end: end))
+        guard let count = orderedEnds?.count else { return }
+        if let chunk {
+            if chunk == 0, index == count {
+                orderedEnds!.append(end)
+                nextChunkInOrder = 1
+                return
+            }
+            if chunk == nextChunkInOrder, index == count - 1 {
+                orderedEnds![count - 1] = end
+                nextChunkInOrder = chunk + 1
+                return
+            }
+        } else if index == count {
+            orderedEnds!.append(end)
+            nextChunkInOrder = nil
             return
         }
-        if index > arguments.count {
-            arguments.append(contentsOf: repeatElement([], count: index - arguments.count + 1))
-        }
-        arguments[index] = bytes
+        orderedEnds = nil
     }
 
     /// The argv: `argc` entries when argc was given (missing ones empty), else as many as seen.
-    mutating func finish() -> [[UInt8]] {
-        for (index, joined) in joinedChunks { store(joined.bytes, at: index) }
-        joinedChunks = [:]
-        for (index, parts) in chunks {
-            var joined: [UInt8] = []
-            for (_, bytes) in parts.sorted(by: { $0.0 < $1.0 }) { joined.append(contentsOf: bytes) }
-            store(joined, at: index)
+    /// An argument given more than once is the last value given; one given in chunks is its
+    /// chunks in their order (the last of each chunk given), whether or not it was given whole too.
+    mutating func finish() -> ArgumentVector {
+        var argv: (bytes: [UInt8], ends: [UInt32])
+        if let ordered = orderedEnds {
+            argv = (bytes, ordered)
+        } else {
+            argv = assembled()
         }
-        chunks = [:]
+        bytes = []
+        pieces = []
+        orderedEnds = []
+        nextChunkInOrder = nil
         if let declaredCount {
-            if arguments.count < declaredCount {
-                arguments.append(contentsOf: repeatElement([], count: declaredCount - arguments.count))
-            } else if arguments.count > declaredCount {
-                arguments.removeLast(arguments.count - declaredCount)
+            if argv.ends.count < declaredCount {
+                argv.ends.append(contentsOf: repeatElement(argv.ends.last ?? 0, count: declaredCount - argv.ends.count))
+            } else if argv.ends.count > declaredCount {
+                argv.ends.removeLast(argv.ends.count - declaredCount)
             }
         }
-        return arguments
-    }
-}
-
-/// The chunks `aN[0]`, `aN[1]`, … of one argument, decoded into one buffer as they come.
-private struct JoinedChunks {
-    private(set) var bytes: [UInt8] = []
-    /// Where each chunk ends in ``bytes``.
-    private var ends: [Int] = []
-
-    /// Chunks taken in.
-    var count: Int { ends.count }
-
-    init() {}
-
-    /// Room for `length` bytes of decoded argument, as its `aN_len` announces.
-    init(reservingCapacity length: Int) {
-        bytes.reserveCapacity(length)
+        return ArgumentVector(bytes: argv.bytes, ends: argv.ends)
     }
 
-    /// Appends the next chunk as ``ExecveArguments`` decodes a value; false when it is malformed
-    /// (kept as it stands).
-    mutating func append(_ field: AuditFieldScanner.Field) -> Bool {
-        defer { ends.append(bytes.count) }
-        if field.isQuoted {
-            bytes.append(contentsOf: field.value)
-            return true
-        }
-        if bytesEqual(field.value, "(null)") || appendDecodedHex(field.value, to: &bytes) { return true }
-        bytes.append(contentsOf: field.value)
-        return false
-    }
-
-    /// Appends the next chunk, a bare hex value at `start` in `body`, decoded in one pass; returns
-    /// where it ends, or nil (nothing appended) unless it is even-length hex that a space or the
-    /// end of the body ends (see ``appendHexValue(in:from:to:)``).
-    mutating func appendHexChunk(in body: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        guard let end = appendHexValue(in: body, from: start, to: &bytes) else { return nil }
-        ends.append(bytes.count)
-        return end
-    }
-
-    /// The chunks apart: (chunk index, bytes).
-    var parts: [(Int, [UInt8])] {
+    /// The argv put together from ``pieces`` (see ``finish()``), as many arguments as the
+    /// highest index seen.
+    private func assembled() -> (bytes: [UInt8], ends: [UInt32]) {
+        var whole: [Int: Range<Int>] = [:]
+        var chunked: [Int: [Int: Range<Int>]] = [:]
         var start = 0
-        return ends.enumerated().map { chunk, end in
-            defer { start = end }
-            return (chunk, Array(bytes[start..<end]))
+        var count = 0
+        for piece in pieces {
+            let range = start..<Int(piece.end)
+            start = Int(piece.end)
+            let index = Int(piece.index)
+            count = Swift.max(count, index + 1)
+            if let chunk = piece.chunk {
+                chunked[index, default: [:]][Int(chunk)] = range
+            } else {
+                whole[index] = range
+            }
         }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var ends: [UInt32] = []
+        ends.reserveCapacity(count)
+        for index in 0..<count {
+            if let chunks = chunked[index] {
+                for chunk in chunks.keys.sorted() { out.append(contentsOf: bytes[chunks[chunk]!]) }
+            } else if let range = whole[index] {
+                out.append(contentsOf: bytes[range])
+            }
+            ends.append(UInt32(out.count))
+        }
+        return (out, ends)
     }
 }

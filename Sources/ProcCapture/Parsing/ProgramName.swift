@@ -1,3 +1,5 @@
+import ExecEvents
+
 /// The base name of a program as invoked (`procName`), from what /proc shows.
 ///
 /// The kernel keeps only the first 15 bytes of that name in `comm`. When `comm` is shorter it is the
@@ -8,7 +10,7 @@ public enum ProgramName {
     /// Bytes of `comm` the kernel keeps (TASK_COMM_LEN - 1).
     static let commLimit = 15
 
-    static func resolve(comm: [UInt8], arguments: [[UInt8]], exe: [UInt8]?) -> [UInt8] {
+    static func resolve(comm: [UInt8], arguments: ArgumentVector, exe: [UInt8]?) -> [UInt8] {
         guard comm.count >= commLimit else { return comm }
         var candidates: [ArraySlice<UInt8>] = []
         if let first = arguments.first { candidates.append(baseName(first[...])) }

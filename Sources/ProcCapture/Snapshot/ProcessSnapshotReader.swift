@@ -61,7 +61,9 @@ public struct ProcessSnapshotReader {
     /// is read after them (`exe`, `cwd`, status, parent) is left nil if the process exits meanwhile.
     public mutating func snapshot(of pid: Int32, time: EventTime? = nil) -> ProcessSnapshotOutcome {
         let eventTime = time ?? EventTime.now
-        guard let arguments = try? files.read("cmdline", of: pid, ProcessArguments.split) else { return .gone }
+        guard let arguments = try? files.read("cmdline", of: pid, ArgumentVector.init(nulTerminated:)) else {
+            return .gone
+        }
         var comm: [UInt8] = []
         let parsedStat = try? files.read("stat", of: pid) { bytes -> ProcStat? in
             guard let stat = ProcStat.parse(bytes) else { return nil }
@@ -90,7 +92,7 @@ public struct ProcessSnapshotReader {
         var event = ExecEvent(eventTime: eventTime, hostName: hostName)
         event.procName = procName
         event.args = arguments
-        event.swParam = ExecEvent.joinedText(arguments.dropFirst())
+        event.swParam = arguments.joinedText(from: 1)
         event.procId = Int64(pid)
         event.parentProcId = Int64(stat.parentPID)
         attachParent(stat.parentPID, to: &event)
@@ -131,7 +133,7 @@ public struct ProcessSnapshotReader {
     /// What /proc can tell of the path given to execve: argv[0] when it is a path (has a `/`),
     /// made absolute against `cwd`; nil when it is a bare name found through `PATH` (or renamed
     /// by the program, as `-bash` is).
-    static func invokedPath(arguments: [[UInt8]], cwd: String?) -> String? {
+    static func invokedPath(arguments: ArgumentVector, cwd: String?) -> String? {
         guard let first = arguments.first, first.contains(UInt8(ascii: "/")) else { return nil }
         return ExecEvent.invokedPath(first, cwd: cwd)
     }

@@ -1,3 +1,4 @@
+import ExecEvents
 import HostProcesses
 
 /// What `/proc` says of a running process the agent may not have seen start: when it started, its
@@ -38,7 +39,7 @@ public final class RunningProcessReader: RunningProcesses {
             return stat
         }
         guard let stat = parsed else { return nil }
-        let arguments = (try? files.read("cmdline", of: pid, ProcessArguments.split)) ?? []
+        let arguments = (try? files.read("cmdline", of: pid, ArgumentVector.init(nulTerminated:))) ?? []
         let exe = try? files.readLink("exe", of: pid) { ProcessSnapshotReader.withoutDeletedSuffix(Array($0)) }
         guard readStartTime(of: pid) == stat.startTime else { return nil }
         let name = String(decoding: ProgramName.resolve(comm: comm, arguments: arguments, exe: exe), as: UTF8.self)
