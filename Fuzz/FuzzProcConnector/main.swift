@@ -15,7 +15,7 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         _ = TerminalName.name(terminalNumber: stat.terminalNumber)
     }
     _ = ProcStatusIDs.parse(input.bytes)
-    let arguments = ProcessArguments.split(input.bytes)
+    let arguments = ArgumentVector(nulTerminated: input.bytes)
     _ = ProgramName.resolve(comm: Array(input.bytes.prefix(16)), arguments: arguments, exe: arguments.last)
     return 0
 }
