@@ -31,11 +31,12 @@ struct Replay {
         let spent = BoundedHandOff<CompletedExecBatch>(capacity: 2 * Self.batchesInFlight + 2)
         let batches =
             threads >= 2 ? startReading(reportingTo: progress, boundTo: cpus?.reading, freeing: spent) : nil
-        if let cpus { _ = execwatch_bind_thread_to_cpu(cpus.main) }
-
         let detection =
             options.emit == .events
             ? nil : try Detection(rulePaths: options.rulePaths, agentId: options.agentId ?? hostName)
+        // Bound once the rules are loaded: the thread that parses half of the rule files
+        // (RuleLoader) would inherit the binding of the one starting it, and share its CPU.
+        if let cpus { _ = execwatch_bind_thread_to_cpu(cpus.main) }
         if let detection, detection.mayMatchEveryExec {
             // Every exec's whole event is derived: the reading thread may derive all of it ahead.
             progress.mostWorkAhead.store(AuditLogExecReader.WorkAhead.arguments.rawValue, ordering: .relaxed)
