@@ -12,8 +12,11 @@ struct ExecveArguments {
     private(set) var declaredCount: Int?
     /// Every value read (whole arguments and chunks), decoded, one after another as they came.
     private var bytes: [UInt8] = []
-    /// What each value in ``bytes`` is, in the order they came.
+    /// What each value in ``bytes`` is, in the order they came; noted only from the first chunk
+    /// or the first value out of order on (``notesPieces``): until then every value was a whole
+    /// argument in order, which ``orderedEnds`` tells.
     private var pieces: [Piece] = []
+    private var notesPieces = false
     /// While the values come as the kernel writes them (argument 0, 1, …, each whole or its
     /// chunks 0, 1, … in order), where each argument ends in ``bytes``: the argv is then
     /// ``bytes`` as it stands. Nil once a value comes out of that order (a repeated record,
@@ -39,8 +42,6 @@ struct ExecveArguments {
     /// More chunks than one argument can have (MAX_ARG_STRLEN is 128 KiB, the kernel logs chunks of
     /// a few hundred bytes): a larger chunk number is a malformed field.
     static let maximumChunk = 1 << 18
-
-    var isEmpty: Bool { declaredCount == nil && pieces.isEmpty }
 
     /// One value read: argument `index` whole (`chunk` nil) or its chunk `chunk`, ending at `end`
     /// in ``bytes`` (starting where the value before it ends).
@@ -225,7 +226,14 @@ struct ExecveArguments {
     @inline(__always)
     private mutating func addPiece(index: Int, chunk: Int?) {
         let end = UInt32(bytes.count)
-        pieces.append(Piece(index: Int32(index), chunk: chunk.map { Int32($0) }, end: end))
+        if !notesPieces, chunk != nil || index != orderedEnds?.count {
+            // The values so far: whole arguments 0, 1, … in order.
+            notesPieces = true
+            for (k, end) in (orderedEnds ?? []).enumerated() {
+                pieces.append(Piece(index: Int32(k), chunk: nil, end: end))
+            }
+        }
+        if notesPieces { pieces.append(Piece(index: Int32(index), chunk: chunk.map { Int32($0) }, end: end)) }
         guard let count = orderedEnds?.count else { return }
         if let chunk {
             if chunk == 0, index == count {
@@ -258,6 +266,7 @@ struct ExecveArguments {
         }
         bytes = []
         pieces = []
+        notesPieces = false
         orderedEnds = []
         nextChunkInOrder = nil
         if let declaredCount {
