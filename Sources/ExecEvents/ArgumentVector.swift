@@ -43,10 +43,9 @@ public struct ArgumentVector: Sendable, Hashable, RandomAccessCollection, Expres
 
     /// Takes over a buffer that already holds the arguments one after another, and their ends
     /// (ascending, the last at most `bytes.count`; bytes past it are dropped).
-    public init(bytes: [UInt8], ends: [UInt32]) {
+    public init(bytes: consuming [UInt8], ends: consuming [UInt32]) {
         let used = Int(ends.last ?? 0)
         precondition(used <= bytes.count, "ArgumentVector: ends past the bytes")
-        var bytes = bytes
         if used < bytes.count { bytes.removeLast(bytes.count - used) }
         self.bytes = bytes
         self.ends = ends
@@ -58,7 +57,13 @@ public struct ArgumentVector: Sendable, Hashable, RandomAccessCollection, Expres
     /// Where argument `k` lies in ``bytes``.
     @inline(__always)
     public func range(of k: Int) -> Range<Int> {
-        (k == 0 ? 0 : Int(ends[k - 1]))..<Int(ends[k])
+        ends.withUnsafeBufferPointer { Self.start(of: k, ends: $0) }..<Int(ends[k])
+    }
+
+    /// Where argument `k` starts (`k` up to the count: the end of the last one), given the ends.
+    @inline(__always)
+    public static func start(of k: Int, ends: UnsafeBufferPointer<UInt32>) -> Int {
+        k == 0 ? 0 : Int(ends[k - 1])
     }
 
     /// A copy of argument `k`.
@@ -93,7 +98,7 @@ public struct ArgumentVector: Sendable, Hashable, RandomAccessCollection, Expres
         in bytes: UnsafeBufferPointer<UInt8>,
         ends: UnsafeBufferPointer<UInt32>
     ) -> UnsafeBufferPointer<UInt8> {
-        let start = k == 0 ? 0 : Int(ends[k - 1])
+        let start = start(of: k, ends: ends)
         return UnsafeBufferPointer(rebasing: bytes[start..<Int(ends[k])])
     }
 
@@ -102,7 +107,7 @@ public struct ArgumentVector: Sendable, Hashable, RandomAccessCollection, Expres
         let first = Swift.min(first, ends.count)
         guard first < ends.count else { return "" }
         return withArguments { bytes, ends in
-            let start = first == 0 ? 0 : Int(ends[first - 1])
+            let start = Self.start(of: first, ends: ends)
             let count = bytes.count - start + (ends.count - first - 1)
             guard count > 0 else { return "" }
             // Joined straight into the string's storage, which repairs invalid UTF-8 as

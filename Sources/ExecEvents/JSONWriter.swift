@@ -115,7 +115,7 @@ public struct JSONWriter {
         let offset = bytes.count
         values.withArguments { values, ends in
             // A comma, the quotes, a space between arguments, six bytes at most per byte.
-            let firstStart = first == 0 ? 0 : Int(ends[first - 1])
+            let firstStart = ArgumentVector.start(of: first, ends: ends)
             let most = 3 + (ends.count - first) + 6 * (values.count - firstStart)
             write(atMost: most) { out in
                 var at = 0

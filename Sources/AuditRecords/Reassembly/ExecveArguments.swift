@@ -13,10 +13,9 @@ struct ExecveArguments {
     /// Every value read (whole arguments and chunks), decoded, one after another as they came.
     private var bytes: [UInt8] = []
     /// What each value in ``bytes`` is, in the order they came; noted only from the first chunk
-    /// or the first value out of order on (``notesPieces``): until then every value was a whole
+    /// or the first value out of order on (empty until then): until then every value was a whole
     /// argument in order, which ``orderedEnds`` tells.
     private var pieces: [Piece] = []
-    private var notesPieces = false
     /// While the values come as the kernel writes them (argument 0, 1, …, each whole or its
     /// chunks 0, 1, … in order), where each argument ends in ``bytes``: the argv is then
     /// ``bytes`` as it stands. Nil once a value comes out of that order (a repeated record,
@@ -226,14 +225,15 @@ struct ExecveArguments {
     @inline(__always)
     private mutating func addPiece(index: Int, chunk: Int?) {
         let end = UInt32(bytes.count)
-        if !notesPieces, chunk != nil || index != orderedEnds?.count {
-            // The values so far: whole arguments 0, 1, … in order.
-            notesPieces = true
-            for (k, end) in (orderedEnds ?? []).enumerated() {
-                pieces.append(Piece(index: Int32(k), chunk: nil, end: end))
+        if !pieces.isEmpty || chunk != nil || index != orderedEnds?.count {
+            if pieces.isEmpty {
+                // The values so far: whole arguments 0, 1, … in order.
+                for (k, end) in (orderedEnds ?? []).enumerated() {
+                    pieces.append(Piece(index: Int32(k), chunk: nil, end: end))
+                }
             }
+            pieces.append(Piece(index: Int32(index), chunk: chunk.map { Int32($0) }, end: end))
         }
-        if notesPieces { pieces.append(Piece(index: Int32(index), chunk: chunk.map { Int32($0) }, end: end)) }
         guard let count = orderedEnds?.count else { return }
         if let chunk {
             if chunk == 0, index == count {
@@ -266,7 +266,6 @@ struct ExecveArguments {
         }
         bytes = []
         pieces = []
-        notesPieces = false
         orderedEnds = []
         nextChunkInOrder = nil
         if let declaredCount {

@@ -47,12 +47,11 @@ final class SigmaFieldTest: Sendable {
         cased = pattern?.cased ?? false
         switch pattern?.shape {
         case nil: (shape, shapeBytes) = (.notAPattern, [])
-        case .equals(let b): (shape, shapeBytes) = (.placed(.equals), b)
-        case .prefix(let b): (shape, shapeBytes) = (.placed(.prefix), b)
-        case .suffix(let b): (shape, shapeBytes) = (.placed(.suffix), b)
-        case .contains(let b): (shape, shapeBytes) = (.placed(.contains), b)
         case .anything: (shape, shapeBytes) = (.anything, [])
         case .glob: (shape, shapeBytes) = (.glob, [])
+        case let plain?:
+            let (placement, bytes) = plain.placed!
+            (shape, shapeBytes) = (.placed(placement), bytes)
         }
     }
 

@@ -20,6 +20,18 @@ struct SigmaPattern: Sendable, Equatable {
         case contains([UInt8])
         case anything
         case glob([Token])
+
+        /// A plain shape's placement and bytes (`equals`, `prefix`, `suffix`, `contains`); nil for
+        /// `anything` and `glob`.
+        var placed: (placement: Placement, bytes: [UInt8])? {
+            switch self {
+            case .equals(let b): (.equals, b)
+            case .prefix(let b): (.prefix, b)
+            case .suffix(let b): (.suffix, b)
+            case .contains(let b): (.contains, b)
+            case .anything, .glob: nil
+            }
+        }
     }
 
     let shape: Shape
@@ -60,12 +72,10 @@ struct SigmaPattern: Sendable, Equatable {
     func matches(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
         switch shape {
         case .anything: return true
-        case .equals(let b): return b.withUnsafeBufferPointer { Self.holds(.equals, of: $0, cased: cased, in: text) }
-        case .prefix(let b): return b.withUnsafeBufferPointer { Self.holds(.prefix, of: $0, cased: cased, in: text) }
-        case .suffix(let b): return b.withUnsafeBufferPointer { Self.holds(.suffix, of: $0, cased: cased, in: text) }
-        case .contains(let b):
-            return b.withUnsafeBufferPointer { Self.holds(.contains, of: $0, cased: cased, in: text) }
         case .glob(let tokens): return glob(tokens, text)
+        case .equals, .prefix, .suffix, .contains:
+            let (placement, bytes) = shape.placed!
+            return bytes.withUnsafeBufferPointer { Self.holds(placement, of: $0, cased: cased, in: text) }
         }
     }
 
