@@ -15,19 +15,21 @@
 #            bpftool to find the installed agent's probe, …)
 #   systemd  what scripts/test-systemd.sh needs beyond `deb`: debootstrap, qemu (with 9p), mkfs.ext4
 #   fixture  what scripts/capture-audit-fixture.sh needs (auditd, real netcat binaries)
-#   bench    what the scripts/bench-*.sh need (auditd, laurel, GNU time, jq, bpftool, a C compiler for the
-#            load generator, make for bench-host-tax.sh's workload, netcat)
-#   soak     what scripts/soak.sh needs (auditctl, jq, a C compiler for the load generator, netcat,
-#            openssl for its CA, gnuplot for the plot)
+#   bench    what the scripts/bench-*.sh need: `build` (they build execwatch), auditd, laurel,
+#            GNU time, jq, bpftool, a C compiler for the load generator, make for
+#            bench-host-tax.sh's workload, netcat
+#   soak     what scripts/soak.sh needs: `build` (it builds execwatch), auditctl, jq, a C compiler
+#            for the load generator, netcat, openssl for its CA, gnuplot for the plot
 #
 # Idempotent: asks apt only for packages that are not installed, and runs `apt-get update` once,
 # only when something must be installed.
 set -euo pipefail
 
+build_packages=(libaudit-dev libcap-dev libbpf-dev zlib1g-dev libpq-dev libyaml-dev pkg-config)
 packages=()
 for set in "$@"; do
     case "$set" in
-        build) packages+=(libaudit-dev libcap-dev libbpf-dev zlib1g-dev libpq-dev libyaml-dev pkg-config) ;;
+        build) packages+=("${build_packages[@]}") ;;
         test)
             packages+=(ca-certificates auditd netcat-openbsd netcat-traditional ncat libcap2-bin python3 python3-venv)
             packages+=(postgresql openssl chromium curl gcc libc6-dev util-linux bpftool)
@@ -36,8 +38,8 @@ for set in "$@"; do
         deb) packages+=(dpkg-dev binutils lintian strace openssl netcat-openbsd python3 auditd util-linux bpftool) ;;
         systemd) packages+=(debootstrap qemu-system-x86 e2fsprogs debian-archive-keyring) ;;
         fixture) packages+=(auditd python3 netcat-openbsd netcat-traditional ncat) ;;
-        bench) packages+=(auditd laurel time python3 jq bpftool gcc libc6-dev make netcat-openbsd perl-base) ;;
-        soak) packages+=(auditd python3 jq gcc libc6-dev netcat-openbsd openssl gnuplot-nox) ;;
+        bench) packages+=("${build_packages[@]}" auditd laurel time python3 jq bpftool gcc libc6-dev make netcat-openbsd perl-base) ;;
+        soak) packages+=("${build_packages[@]}" auditd python3 jq gcc libc6-dev netcat-openbsd openssl gnuplot-nox) ;;
         *) echo "install-deps.sh: unknown set '$set' (build, test, run, deb, systemd, fixture, bench, soak)" >&2; exit 2 ;;
     esac
 done
