@@ -33,7 +33,9 @@
 #      place, never copied).
 #      Fast tools (first run < BENCH_REPEAT_BELOW_S=10 s) run BENCH_RUNS=3 times, median reported;
 #      the tools run in rounds (one run each, every other round in reverse order), not each
-#      tool's runs back to back.
+#      tool's runs back to back. Before every run, the log, the tools' executables with their
+#      shared libraries and the rule files are read into the page cache (warm_files), so that no
+#      run reads them from disk.
 #   4. Prints one table (per log and tool: wall s, user+sys s, MB/s, exec events/s, peak RSS MB,
 #      speed relative to ausearch on the same log = ausearch's wall / the tool's; MB = 10^6 bytes)
 #      and whether the goals hold, on both logs: netcat rule >= 2x ausearch, --emit events >= 1x,
@@ -346,13 +348,29 @@ tool() {
     CMDS+=("$TIME -f '%e %M %U %S' $shown > /dev/null")
 }
 
+# The files every run reads, besides the log: each tool's executable and the shared libraries it
+# loads, the shipped rules and the Sigma corpus. warm_files reads them, and the current log, into
+# the page cache before every run, for every tool alike, so that each run reads its input from
+# memory. Without it, a run could read some of them from disk: the host may page out what has not
+# been touched for a while (on our VMs, DAMON's `pageout` scheme does so after about a minute,
+# page cache included), and laurel's minute-long run comes between the first rounds.
+WARM_FILES=("$EXECWATCH" "$AUSEARCH" "$LAUREL")
+for exe in "$EXECWATCH" "$AUSEARCH" "$LAUREL"; do
+    while read -r lib; do WARM_FILES+=("$lib"); done < <(ldd "$exe" 2>/dev/null | grep -o '/[^ ]*' || true)
+done
+while IFS= read -r -d '' f; do WARM_FILES+=("$f"); done < <(find "$REPO/rules" "$SIGMA_RULES" -type f -print0)
+
+# warm_files LOG — reads LOG and WARM_FILES (see above) into the page cache.
+warm_files() { cat "$1" "${WARM_FILES[@]}" >/dev/null; }
+
 # run_once NAME — one run of a tool under /usr/bin/time, stdout to /dev/null, stderr to
-# $WORK/NAME.err (of its last run).
+# $WORK/NAME.err (of its last run). Its inputs are read into the page cache first (warm_files).
 run_once() {
     local name=$1 tf=$WORK/$1.time ef=$WORK/$1.err in=/dev/null rc=0 t0 t1 wall_s
     [[ ${TOOL_IN[$name]} != - ]] && in=${TOOL_IN[$name]}
     local -a cmd
     eval "cmd=(${TOOL_CMD[$name]})"
+    warm_files "${LOG_PATH[$CURRENT_LOG]}"
     t0=$EPOCHREALTIME
     "$TIME" -f '%e %M %U %S' -o "$tf" "${cmd[@]}" <"$in" >/dev/null 2>"$ef" || rc=$?
     t1=$EPOCHREALTIME
