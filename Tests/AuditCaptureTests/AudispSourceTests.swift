@@ -50,6 +50,8 @@ struct AudispSourceTests {
         let source = AudispSource(configuration: .init(descriptor: ends[0]))
         let sink = RecordingSink()
         let capture = try BackgroundCapture(source, into: sink)
+        // Stopped also when the test fails on the way, so that no source outlives it.
+        defer { _ = try? capture.stopAndWait() }
         usleep(300_000)
         let (result, seconds) = try capture.stopAndWait()
         try result.get()

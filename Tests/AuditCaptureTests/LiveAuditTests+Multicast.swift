@@ -27,10 +27,14 @@ extension LiveAuditTests {
             let plugin = AudispSource(configuration: .init(descriptor: fifo))
             let pluginSink = RecordingSink()
             let pluginCapture = try BackgroundCapture(plugin, into: pluginSink)
+            // Stopped also when the test fails on the way, so that no source outlives it.
+            defer { _ = try? pluginCapture.stopAndWait() }
             let key = Self.testKey()
             let source = AuditNetlinkSource(mode: .multicast, ruleKey: key)
             let sink = RecordingSink()
             let capture = try BackgroundCapture(source, into: sink)
+            // Stopped also when the test fails on the way, so that no source outlives it.
+            defer { _ = try? capture.stopAndWait() }
             try capture.waitUntil { source.snapshot.phase == .running }
 
             let during = try HostAuditState.read()

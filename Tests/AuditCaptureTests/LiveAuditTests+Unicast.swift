@@ -19,6 +19,8 @@ extension LiveAuditTests {
             let source = AuditNetlinkSource(mode: .unicast, ruleKey: key)
             let sink = RecordingSink()
             let capture = try BackgroundCapture(source, into: sink)
+            // Stopped also when the test fails on the way, so that no source outlives it.
+            defer { _ = try? capture.stopAndWait() }
             try capture.waitUntil { source.snapshot.phase == .running }
 
             let during = try HostAuditState.read()
@@ -86,6 +88,8 @@ extension LiveAuditTests {
             }
             let first = AuditNetlinkSource(mode: .unicast, ruleKey: Self.testKey())
             let capture = try BackgroundCapture(first, into: RecordingSink())
+            // Stopped also when the test fails on the way, so that no source outlives it.
+            defer { _ = try? capture.stopAndWait() }
             try capture.waitUntil { first.snapshot.phase == .running }
             let whileFirstRuns = try HostAuditState.read()
 
@@ -119,6 +123,8 @@ extension LiveAuditTests {
             configuration.whenSetUp = { setUpCalls.add(1, ordering: .relaxed) }
             let source = AuditNetlinkSource(configuration: configuration)
             let capture = try BackgroundCapture(source, into: RecordingSink())
+            // Stopped also when the test fails on the way, so that no source outlives it.
+            defer { _ = try? capture.stopAndWait() }
             try capture.waitUntil { source.snapshot.phase == .running }
             usleep(300_000)  // let it sit in poll
             #expect(setUpCalls.load(ordering: .relaxed) == 1)
@@ -140,6 +146,8 @@ extension LiveAuditTests {
             configuration.statusIntervalMilliseconds = 100
             let source = AuditNetlinkSource(configuration: configuration)
             let capture = try BackgroundCapture(source, into: RecordingSink())
+            // Stopped also when the test fails on the way, so that no source outlives it.
+            defer { _ = try? capture.stopAndWait() }
             try capture.waitUntil { source.snapshot.phase == .running }
             usleep(500_000)  // several periodic reads
             let reported = source.counters.kernelLost.current
@@ -165,6 +173,8 @@ extension LiveAuditTests {
             let source = AuditNetlinkSource(mode: .unicast, ruleKey: Self.testKey())
             let sink = RecordingSink()
             let capture = try BackgroundCapture(source, into: sink)
+            // Stopped also when the test fails on the way, so that no source outlives it.
+            defer { _ = try? capture.stopAndWait() }
             try capture.waitUntil { source.snapshot.phase == .running }
             let lostBefore = try AuditLink().status().lost
             let start = ContinuousClock.now
