@@ -66,7 +66,8 @@ final class Detection {
         engine.mayMatch(event)
     }
 
-    func process(_ event: ExecEvent) {
+    /// Runs the rules on `event`, which moves into the engine (see ``DetectionEngine/process(_:)``).
+    func process(_ event: consuming ExecEvent) {
         for update in engine.process(event) {
             if let index = indexByID[update.incident.incidentId] {
                 incidents[index] = update.incident

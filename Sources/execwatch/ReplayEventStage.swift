@@ -49,12 +49,12 @@ struct ReplayEventStage {
     }
 
     private mutating func take(_ completed: AuditEventAssembler.CompletedExec) {
-        let event: ExecEvent
+        var event: ExecEvent
         if !emitEvents, let detection, !detection.mayMatchEveryExec {
             // Most events match no rule: derive the whole event only for those that may.
-            let probe = normalizer.probe(from: completed)
-            guard detection.mayMatch(probe) else { return }
-            event = normalizer.event(from: completed, probe: probe)
+            event = normalizer.probe(from: completed)
+            guard detection.mayMatch(event) else { return }
+            normalizer.complete(&event, from: completed)
         } else {
             event = normalizer.event(from: completed)
         }
@@ -63,7 +63,7 @@ struct ReplayEventStage {
             event.writeJSON(to: &json, derivingSwParam: !normalizer.derivesSwParam)
             output.writeLine(json.bytes)
         }
-        detection?.process(event)
+        detection?.process(consume event)
     }
 
     /// The incidents (final states) and the summary, after the last batch.

@@ -43,7 +43,7 @@ import Testing
                 for parent in [nil, "/usr/bin/bash", "/usr/sbin/sshd"] {
                     let event = processEvent(image: exe, invoked: invoked, commandLine: argv, parentImage: parent)
                     var subject = FilterSubject(event, guards: index.guards)
-                    index.candidates(for: event, &subject, into: &buffer)
+                    index.candidates(for: &subject, into: &buffer)
                     #expect(buffer == Array(Set(buffer)).sorted(), "ascending, each once: \(argv)")
                     var each = FilterSubject(event, guards: index.guards)
                     for position in buffer {

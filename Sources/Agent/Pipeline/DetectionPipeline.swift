@@ -116,7 +116,8 @@ public final class DetectionPipeline: CaptureSink, @unchecked Sendable {
         evaluate(whole(probe))
     }
 
-    private func evaluate(_ event: ExecEvent) {
+    /// Consumes the event: it moves into the engine (see ``DetectionEngine/process(_:)``).
+    private func evaluate(_ event: consuming ExecEvent) {
         counters.events.count()
         let before = engine.counters
         for update in engine.process(event) {

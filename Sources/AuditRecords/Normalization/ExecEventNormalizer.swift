@@ -65,7 +65,9 @@ public struct ExecEventNormalizer {
         // probe reads the identity alone (the context fields lie before `exe`, so a second pass
         // would scan the record again from its start).
         _ = completed.exec.context.ppid
-        return event(from: completed, probe: probe(from: completed), includingArguments: includingArguments)
+        var event = probe(from: completed)
+        complete(&event, from: completed, includingArguments: includingArguments)
+        return event
     }
 
     /// The event of a completed exec whose ``probe(from:)`` the caller holds (and gives up).
@@ -75,6 +77,17 @@ public struct ExecEventNormalizer {
         includingArguments: Bool = true
     ) -> ExecEvent {
         var event = probe
+        complete(&event, from: completed, includingArguments: includingArguments)
+        return event
+    }
+
+    /// Turns a completed exec's ``probe(from:)`` into its whole event, in place: handed from
+    /// function to function by value, the event (two dozen references) was copied on the way.
+    public mutating func complete(
+        _ event: inout ExecEvent,
+        from completed: AuditEventAssembler.CompletedExec,
+        includingArguments: Bool = true
+    ) {
         if includingArguments {
             attachArguments(from: completed, to: &event)
         } else {
@@ -103,7 +116,6 @@ public struct ExecEventNormalizer {
         }
         event.tty = exec.context.tty
         event.auditKey = exec.context.key
-        return event
     }
 
     /// Only what a rule index looks at — `eventType`, `eventTime`, `hostName`, `procName`,

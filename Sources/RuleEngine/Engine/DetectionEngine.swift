@@ -46,30 +46,33 @@ public struct DetectionEngine: Sendable {
 
     /// Evaluates one event against every rule that may match it; returns the incidents it created or
     /// updated, in rule order.
-    public mutating func process(_ event: ExecEvent) -> [IncidentUpdate] {
+    ///
+    /// The event is consumed: it moves into the rules' ``FilterSubject``, which a borrowed one
+    /// would have been copied into (each of its two dozen texts retained and released).
+    public mutating func process(_ event: consuming ExecEvent) -> [IncidentUpdate] {
         counters.eventsProcessed += 1
         var updates: [IncidentUpdate] = []
         // Derives the joined argv, and finds the guards' literals in it, once for all candidates.
         var subject = FilterSubject(event, guards: index.guards, findings: findings)
         findings = GuardFindings()  // the subject's sets alone: changed in place, not copied
-        index.candidates(for: event, &subject, into: &candidates)
+        index.candidates(for: &subject, into: &candidates)
         let programs = self.programs
         for position in candidates {
             let activeRule = active[position]
             if activeRule.isCorrelation {
-                advanceCorrelation(activeRule, with: event, subject: &subject, into: &updates)
+                advanceCorrelation(activeRule, subject: &subject, into: &updates)
                 continue
             }
             counters.filterEvaluations += 1
             guard programs.matches(position, &subject) else { continue }
             counters.matches += 1
-            let values = activeRule.keyAttributes.map { event.value(of: $0) }
-            if let update = advance(activeRule, with: event, groupValues: values) {
+            let values = activeRule.keyAttributes.map { subject.event.value(of: $0) }
+            if let update = advance(activeRule, with: subject.event, groupValues: values) {
                 updates.append(update)
             }
         }
         findings = subject.findings
-        if configuration.forgetsClosedGroups { forgetClosed(before: event.eventTime) }
+        if configuration.forgetsClosedGroups { forgetClosed(before: subject.event.eventTime) }
         enforceMemoryBudget()
         return updates
     }
@@ -163,12 +166,11 @@ public struct DetectionEngine: Sendable {
 
     // MARK: - One rule, one event
 
-    /// A Sigma temporal correlation and an event: the rules it correlates that the event matches,
-    /// by group (their group values may differ through aliases); each group's window advances once
-    /// with an entry tagged for each of them.
+    /// A Sigma temporal correlation and the subject's event: the rules it correlates that the
+    /// event matches, by group (their group values may differ through aliases); each group's
+    /// window advances once with an entry tagged for each of them.
     private mutating func advanceCorrelation(
         _ activeRule: ActiveRule,
-        with event: ExecEvent,
         subject: inout FilterSubject,
         into updates: inout [IncidentUpdate]
     ) {
@@ -177,7 +179,7 @@ public struct DetectionEngine: Sendable {
         for (tag, filter) in correlated.filters.enumerated() {
             counters.filterEvaluations += 1
             guard filter.matches(&subject) else { continue }
-            let values = correlated.groupSources[tag].map { event.value(of: $0) }
+            let values = correlated.groupSources[tag].map { subject.event.value(of: $0) }
             if let k = matched.firstIndex(where: { $0.values == values }) {
                 matched[k].tags.append(tag)
             } else {
@@ -187,7 +189,7 @@ public struct DetectionEngine: Sendable {
         guard !matched.isEmpty else { return }
         counters.matches += 1
         for group in matched {
-            if let update = advance(activeRule, with: event, groupValues: group.values, tags: group.tags) {
+            if let update = advance(activeRule, with: subject.event, groupValues: group.values, tags: group.tags) {
                 updates.append(update)
             }
         }

@@ -228,15 +228,16 @@ struct RuleIndex: Sendable {
         return anyEventType.hasCandidatesForEveryProgram
     }
 
-    /// Sets `buffer` to the positions of the rules that may match the event and pass
-    /// ``mayMatch(_:_:)`` (`subject` is the event's), in ascending order, each once. Those filed
+    /// Sets `buffer` to the positions of the rules that may match the subject's event and pass
+    /// ``mayMatch(_:_:)``, in ascending order, each once. Those filed
     /// under "any" are found from the guard texts the event holds (``GuardedPositions``).
-    func candidates(for event: ExecEvent, _ subject: inout FilterSubject, into buffer: inout [Int]) {
+    func candidates(for subject: inout FilterSubject, into buffer: inout [Int]) {
         buffer.removeAll(keepingCapacity: true)
-        let keys = EventKeys(event, programNames: filesProgramNames, parentName: filesParentNames)
-        if event.eventType == ExecEvent.execEventType {
+        let keys = EventKeys(subject.event, programNames: filesProgramNames, parentName: filesParentNames)
+        let eventType = subject.event.eventType
+        if eventType == ExecEvent.execEventType {
             if execEventTypeSlot != nil { execBucket.candidates(keys, &subject, self, into: &buffer) }
-        } else if let slot = byEventType.slot(of: event.eventType) {
+        } else if let slot = byEventType.slot(of: eventType) {
             byEventType[slot: slot].candidates(keys, &subject, self, into: &buffer)
         }
         anyEventType.candidates(keys, &subject, self, into: &buffer)
