@@ -829,6 +829,7 @@ def test_sigkill_loses_no_stored_incident():
         agent = restarted = None
         try:
             agent = Agent("kill", "audit-unicast", extra_env={"EXECWATCH_AUDIT_KEY": key})
+            agent.running()
             for n in range(20):
                 run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", str(40000 + n)], "root")
             status = agent.settle()
@@ -856,11 +857,14 @@ def test_sigkill_loses_no_stored_incident():
                 assert restarted.proc.poll() is None, restarted.log_text()
                 time.sleep(0.1)
             try:
+                # Status answers while the source is still being set up: an nc run then was missed.
+                restarted.running()
                 run_as(["/usr/bin/nc", "-z", "-w", "1", "127.0.0.1", "40000"], "root")
                 restarted.settle()
                 again = {i["attributes"]["swParam"]: i for i in restarted.incidents()}
                 assert len(again) == 20
-                assert again["-z -w 1 127.0.0.1 40000"]["count"] == 2 and again["-z -w 1 127.0.0.1 40000"]["version"] == 2
+                repeated = again["-z -w 1 127.0.0.1 40000"]
+                assert repeated["count"] == 2 and repeated["version"] == 2, (repeated, restarted.log_text())
             finally:
                 restarted.stop()
             assert not os.path.exists(os.path.join(agent.dir, "audit-state"))
