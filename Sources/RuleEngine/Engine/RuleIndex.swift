@@ -229,8 +229,8 @@ struct RuleIndex: Sendable {
     }
 
     /// Sets `buffer` to the positions of the rules that may match the subject's event and pass
-    /// ``mayMatch(_:_:)``, in ascending order, each once. Those filed
-    /// under "any" are found from the guard texts the event holds (``GuardedPositions``).
+    /// ``mayMatch(_:_:)``, in ascending order, each once. Those filed under "any" are found from
+    /// the guard texts the event holds (``GuardedPositions``).
     func candidates(for subject: inout FilterSubject, into buffer: inout [Int]) {
         buffer.removeAll(keepingCapacity: true)
         let keys = EventKeys(subject.event, programNames: filesProgramNames, parentName: filesParentNames)
