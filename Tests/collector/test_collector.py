@@ -293,7 +293,10 @@ class Agent:
              "--status-socket", self.socket, "--rules", RULES, "--host", AGENT_HOST],
             stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, EXECWATCH_AUDIT_KEY=self.audit_key))
         PROCESSES.append(self.proc)
-        wait_for(lambda: self.proc.poll() is not None or self.status() is not None, 20, "agent status")
+        # Until its source runs, not only until status answers (it answers while audit is still
+        # being set up): a test's first nc runs came before that and were missed now and then.
+        wait_for(lambda: self.proc.poll() is not None or (s := self.status()) is not None and s["sourceRunning"],
+                 20, "the agent's source running")
         assert self.proc.poll() is None, f"agent exited {self.proc.returncode}:\n{self.log_text()}"
         return self
 
