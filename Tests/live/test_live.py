@@ -55,7 +55,14 @@ class Agent:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"agent exited {self.proc.returncode}:\n{self.log_text()}")
-            if self.status() is not None:
+            status = self.status()
+            if status is not None:
+                # Status answers while the source is still being set up, and execs run then are
+                # missed: wait for it to run too (a test of an agent whose source never runs goes
+                # on once the time is up, as before).
+                while time.time() < deadline and not status["sourceRunning"] and self.proc.poll() is None:
+                    time.sleep(0.05)
+                    status = self.status() or status
                 return
             time.sleep(0.1)
         raise AssertionError(f"agent did not answer status:\n{self.log_text()}")
