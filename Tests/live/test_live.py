@@ -55,14 +55,11 @@ class Agent:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"agent exited {self.proc.returncode}:\n{self.log_text()}")
-            status = self.status()
-            if status is not None:
+            if self.status() is not None:
                 # Status answers while the source is still being set up, and execs run then are
                 # missed: wait for it to run too (a test of an agent whose source never runs goes
                 # on once the time is up, as before).
-                while time.time() < deadline and not status["sourceRunning"] and self.proc.poll() is None:
-                    time.sleep(0.05)
-                    status = self.status() or status
+                self.running(strict=False)
                 return
             time.sleep(0.1)
         raise AssertionError(f"agent did not answer status:\n{self.log_text()}")
@@ -71,17 +68,26 @@ class Agent:
         proc = subprocess.run([BIN, "status", "--json", "--socket", self.socket], capture_output=True, text=True)
         return json.loads(proc.stdout) if proc.returncode == 0 else None
 
-    def running(self):
+    def running(self, strict=True):
         """Waits until its source runs: set up (audit state recorded or put back), privileges
-        dropped. Status answers earlier, while the source is still being set up."""
+        dropped; from then on every exec must be seen. Status answers earlier, while the source
+        is still being set up. (A /proc polling source says so only after its first scan, which
+        records what already runs and reports none of it; the proc connector once subscribed.)
+        Not `strict`: returns the last status (None if none) when the agent exits or after 20 s,
+        instead of failing."""
         deadline = time.time() + 20
+        status = None
         while time.time() < deadline:
-            status = self.status()
+            status = self.status() or status
             if status and status["sourceRunning"]:
                 return status
             if self.proc.poll() is not None:
+                if not strict:
+                    return status
                 raise AssertionError(f"agent exited {self.proc.returncode}:\n{self.log_text()}")
             time.sleep(0.05)
+        if not strict:
+            return status
         raise AssertionError(f"source not running: {self.status()}\n{self.log_text()}")
 
     def settle(self, seconds=1.5):
@@ -293,22 +299,10 @@ def test_audisp_plugin_under_auditd():
         assert audit_state() == before
 
 
-def wait_until_source_runs(agent):
-    """Returns once status says the source is running: from then on every exec must be seen. (A
-    /proc polling source says so only after its first scan, which records what already runs and
-    reports none of it; the proc connector once subscribed.)"""
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        if agent.status()["sourceRunning"]:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"source not running within 10 s: {agent.status()}")
-
-
 def proc_mode_test(source, env=None):
     agent = Agent(source.replace("-", "_"), source, extra_env=env)
     try:
-        wait_until_source_runs(agent)
+        agent.running()
         runs = [
             (["/usr/bin/nc", "-l", "127.0.0.1", "47001"], "root"),
             (["nc.traditional", "-l", "-p", "47002", "-s", "127.0.0.1"], "root"),
