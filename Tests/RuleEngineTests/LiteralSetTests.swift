@@ -188,12 +188,27 @@ import Testing
 /// A long argv is read once for the guards' literals and its byte pairs, whichever a rule asks for
 /// first; no match is lost either way.
 @Suite struct CommandLineScanTests {
+    /// The first two tests of a long argv search it; its pairs are built for the third.
+    @Test func aLongArgvsPairsAreBuiltForItsThirdTest() {
+        var long = FilterSubject(
+            processEvent(image: "/usr/bin/echo", commandLine: ["echo", String(repeating: "x", count: 1_000)])
+        )
+        #expect(long.bytePairs(of: .args) == nil)
+        #expect(long.bytePairs(of: .args) == nil)
+        #expect(long.bytePairs(of: .args) != nil)
+        #expect(long.bytePairs(of: .args) != nil)
+        #expect(long.bytePairs(of: .cwd) == nil, "only the argv is long")
+        var short = FilterSubject(processEvent(image: "/usr/bin/echo", commandLine: ["echo", "hi"]))
+        for _ in 0..<4 { #expect(short.bytePairs(of: .args) == nil) }
+    }
+
     @Test func pairsFirstOrLiteralsFirstFindTheSame() throws {
-        // `not` leaves the first rule unguarded: it reads the argv's byte pairs before any guard
-        // looks for its literals; the second rule is guarded by `evil`.
+        // `not` leaves the first rule unguarded: its third test reads the argv's byte pairs
+        // (built then) before any guard looks for its literals; the second rule is guarded by `evil`.
         let unguarded = try sigmaRule(
             id: "unguarded",
-            "    sel:\n        CommandLine|contains: 'Benign'\n    condition: not sel"
+            "    a:\n        CommandLine|contains: 'Harmless'\n    b:\n        CommandLine|contains: 'Quiet'\n"
+                + "    c:\n        CommandLine|contains: 'Benign'\n    condition: not a and not b and not c"
         )
         let guarded = try sigmaRule(id: "guarded", "    sel:\n        CommandLine|contains: 'EVIL'\n    condition: sel")
         let filler = String(repeating: "x", count: 2_000)

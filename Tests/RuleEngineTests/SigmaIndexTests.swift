@@ -264,8 +264,9 @@ import Testing
     }
 }
 
-/// `contains` tests on a long argv answer from the argv's byte pairs when a pair is missing; a
-/// needle that is there is still found, in any case and wherever it is.
+/// `contains` tests on a long argv: the first two of an event search it, the later ones answer
+/// from its byte pairs when a pair is missing; a needle that is there is still found, in any case
+/// and wherever it is.
 @Suite struct LongCommandLineTests {
     private func matches(_ detection: String, _ args: [String]) throws -> Bool {
         let rule = try sigmaRule(detection)
@@ -290,6 +291,22 @@ import Testing
             "    sel:\n        CommandLine|contains|all:\n            - ' -e '\n            - '/bin/sh'\n    condition: sel"
         #expect(try matches(all, ["nc", filler, "-e", "/bin/sh"]))
         #expect(try !matches(all, ["nc", filler, "-c", "/bin/sh"]))
+    }
+
+    @Test func testsAfterTheSecondAnswerAsTheFirstTwo() throws {
+        let filler = String(repeating: "x", count: 40_000)
+        // Tested left to right: `alpha` and `bravo` search the argv, `Charlie` and `DELTA` read
+        // its pairs.
+        let all =
+            "    sel:\n        CommandLine|contains|all:\n            - 'alpha'\n            - 'bravo'\n"
+            + "            - 'Charlie'\n            - 'DELTA'\n    condition: sel"
+        #expect(try matches(all, ["echo", filler, "ALPHA", "Bravo", "charlie", "delta"]))
+        #expect(try matches(all, ["echo", "DeLtA", "cHARLIE", filler, "bravo alpha"]))
+        // `de` is in no case in it: the pairs decide.
+        #expect(try !matches(all, ["echo", filler, "alpha", "bravo", "charlie", "dlta"]))
+        // Every pair of `delta` is there, but not `delta`: the search decides.
+        #expect(try !matches(all, ["echo", filler, "alpha", "bravo", "charlie", "del", "ta", "elt"]))
+        #expect(try !matches(all, ["echo", filler, "alpha", "bravo", "charli", "delta"]))
     }
 
     /// The probe of an exec (its paths, no `args`) and its argv as a source reads it: each

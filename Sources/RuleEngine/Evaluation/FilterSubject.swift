@@ -89,10 +89,12 @@ struct FilterSubject {
     /// `args` as a filter sees it: nil until first read, then `.some(value)` (`.some(nil)` when
     /// the event has no argv).
     private var joinedArguments: AttributeValue??
-    /// The byte pairs of the joined argv, built on the first `contains` test of a long one (the
-    /// guards' scan does not build them: most events that have a long argv never need them): nil
-    /// until then, `.some(nil)` when the argv is short (scanned directly).
+    /// The byte pairs of the joined argv, built on the third test of a long one that asks for
+    /// them (the guards' scan does not build them: most events that have a long argv never need
+    /// them): nil until then, `.some(nil)` when the argv is short (scanned directly).
     private var argumentPairs: BytePairSet??
+    /// How many tests asked for ``argumentPairs`` while they were not built.
+    private var argumentPairRequests = 0
     /// The guards' literals found in the joined argv, and in `invokedPath` or `exePath`, once
     /// the flag beside each says they were looked for (until then, what an earlier event left).
     private(set) var findings: GuardFindings
@@ -153,11 +155,14 @@ struct FilterSubject {
         }
     }
 
-    /// The byte pairs of an attribute's text, when it is long enough for them to pay (only the
-    /// argv, `args`, is long): a `contains` needle with a pair not in it cannot match.
+    /// The byte pairs of an attribute's text, when they pay (only the argv, `args`, is long): a
+    /// `contains` needle with a pair not in it cannot match. Nil for the first
+    /// ``directSearchesBeforePairs`` asking: those tests search the text itself.
     mutating func bytePairs(of attribute: EventAttribute) -> BytePairSet? {
         guard case .args = attribute else { return nil }
         if argumentPairs == nil {
+            argumentPairRequests += 1
+            if argumentPairRequests <= Self.directSearchesBeforePairs { return nil }
             var pairs: BytePairSet?
             if argumentArea == nil, case .string(let text)? = value(of: .args) {
                 withUTF8Bytes(text) { bytes in
@@ -168,6 +173,13 @@ struct FilterSubject {
         }
         return argumentPairs.unsafelyUnwrapped
     }
+
+    /// Tests of a long argv that search it directly before its pairs are built. Building them
+    /// reads the whole text, as a search that finds nothing does, and stores each pair at random
+    /// in a 64 KiB table; they pay from the third test on. In the replay benchmark's sparse log,
+    /// each event whose argv of 10–130 kB got a `contains` test got only one, and building the
+    /// pairs took about 2.5 times as long as the searches that replace them (perf samples).
+    static let directSearchesBeforePairs = 2
 
     /// Whether the event's text holds the guard literal `id` (false when the event lacks the
     /// text). All the guards' literals are found in one pass over the text on first use.
